@@ -1,0 +1,92 @@
+# moat - one entry point: make, make check, make demo, make asan, make deps
+#
+# Objects go to $(BUILD) (build/ normally, build-asan/ for the sanitizer
+# run, build-fuzz/ later), so the builds never mix objects.
+
+BUILD	?= build
+CC	?= cc
+WARN	= -std=gnu11 -Wall -Wextra -Werror -Wformat=2 -Wshadow \
+	  -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS	?= -O2 -g
+SAN	= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	  -fno-sanitize-recover=all
+LDFLAGS	?=
+
+PKGS	= gmime-3.0 glib-2.0 json-glib-1.0
+# Library headers come in with -isystem so their warnings never fail our build.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed 's/-I/-isystem /g')
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
+
+TESTDATA ?= $(abspath ../shared/testdata)
+CPPFLAGS += -Iinclude $(PKG_CFLAGS) -D_GNU_SOURCE
+
+LIB_SRCS = $(wildcard scanners/*.c)
+CLI_SRCS = $(wildcard cli/*.c)
+TEST_SRCS = $(wildcard tests/unit/*.c)
+
+LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CLI_OBJS = $(CLI_SRCS:%.c=$(BUILD)/%.o)
+TEST_OBJS = $(TEST_SRCS:%.c=$(BUILD)/%.o)
+
+LIB	= $(BUILD)/libmoatscan.a
+MOAT	= $(BUILD)/moat
+CHECKS	= $(BUILD)/check_moat
+
+.PHONY: all deps check test unit cli-test asan valgrind demo clean
+
+all: $(MOAT)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) $(CHECK_CFLAGS) \
+	    -DSAMPLES_DIR='"$(CURDIR)/samples"' -DTESTDATA_DIR='"$(TESTDATA)"' \
+	    -DBUILD_DIR='"$(CURDIR)/$(BUILD)"' -MMD -MP -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(MOAT): $(CLI_OBJS) $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(PKG_LIBS)
+
+$(CHECKS): $(TEST_OBJS) $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJS) $(LIB) $(PKG_LIBS) $(CHECK_LIBS)
+
+deps:
+	sh scripts/deps.sh
+
+# check: install what is missing, then every test in a normal build and
+# again under AddressSanitizer + UndefinedBehaviorSanitizer.
+check: deps
+	$(MAKE) test
+	$(MAKE) asan
+
+test: unit cli-test
+
+unit: $(CHECKS) $(MOAT)
+	sh samples/build-binary.sh $(BUILD)/samples >/dev/null
+	$(CHECKS)
+
+cli-test: $(MOAT)
+	sh tests/cli/run.sh $(MOAT)
+
+asan:
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    $(MAKE) test BUILD=build-asan CFLAGS="$(SAN)" LDFLAGS="$(SAN)"
+
+valgrind: $(CHECKS)
+	CK_FORK=no valgrind --error-exitcode=1 --leak-check=full $(CHECKS)
+
+demo: deps $(MOAT)
+	sh scripts/demo.sh $(MOAT)
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(TEST_OBJS:.o=.d)

@@ -1,0 +1,172 @@
+/*
+ * moat.c - the moat admin command
+ *
+ *   moat [-c FILE] scan [--json] FILE.eml...	offline verdict ("-" reads stdin)
+ *   moat [-c FILE] config check		validate and print the effective config
+ *   moat config reference			the key reference as a Markdown table
+ *
+ * Exit status of scan: 0 every message accepted, 1 any tagged or worse,
+ * 2 on any error (unreadable file, bad option, bad config); 2 wins over 1.
+ * It calls the library, never the milter.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "moat/conf.h"
+#include "moat/moat.h"
+#include "moat/report.h"
+#include "moat/scan.h"
+
+enum { EXIT_CLEAN = 0, EXIT_FLAGGED = 1, EXIT_ERROR = 2 };
+
+static void
+cmd_usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: moat [-c FILE] scan [--json] FILE.eml...  (- reads standard input)\n"
+	    "       moat [-c FILE] config check\n"
+	    "       moat config reference\n"
+	    "  -c FILE   config file (default " CONF_DEFAULT_PATH "; built-in defaults when absent)\n");
+}
+
+/* cmd_print_human - one readable block per message */
+static void
+cmd_print_human(const struct moat_report *rep, FILE *fp)
+{
+	fprintf(fp, "%s: %s (score %d)\n", rep->source ? rep->source : "-",
+	    report_action_name(rep->verdict.action), rep->verdict.score);
+	if (rep->hdr.from || rep->hdr.subject)
+		fprintf(fp, "  from %s, subject \"%s\"\n", rep->hdr.from ? rep->hdr.from : "(none)",
+		    rep->hdr.subject ? rep->hdr.subject : "");
+	fprintf(fp, "  %u part%s, %" G_GUINT64_FORMAT " bytes\n", rep->parts->len,
+	    rep->parts->len == 1 ? "" : "s", rep->size);
+	for (guint i = 0; i < rep->findings->len; i++) {
+		const struct moat_finding *f = rep->findings->pdata[i];
+
+		fprintf(fp, "  %+4d %-22s %-6s %-9s %s%s%s\n", f->score, f->kind->id,
+		    report_severity_name(f->kind->severity),
+		    f->kind->attack[0] ? f->kind->attack : "-",
+		    f->path_display, f->path_display[0] ? ": " : "", f->evidence);
+	}
+}
+
+static int
+cmd_scan(const struct moat_conf *conf, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	gboolean json = FALSE;
+	int status = EXIT_CLEAN, ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			json = TRUE;
+			break;
+		case 'h':
+			cmd_usage(stdout);
+			return EXIT_CLEAN;
+		default:
+			cmd_usage(stderr);
+			return EXIT_ERROR;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "moat scan: no message given\n");
+		cmd_usage(stderr);
+		return EXIT_ERROR;
+	}
+	scan_init();
+	for (int i = optind; i < argc; i++) {
+		struct moat_report *rep = NULL;
+		char *err = NULL;
+
+		if (scan_file(&rep, &err, argv[i], conf) < 0) {
+			fprintf(stderr, "moat scan: %s\n", err);
+			g_free(err);
+			status = EXIT_ERROR;
+			continue;
+		}
+		if (json) {
+			g_autofree char *doc = report_to_json(rep, TRUE);
+
+			printf("%s\n", doc);
+		} else {
+			cmd_print_human(rep, stdout);
+		}
+		if (rep->verdict.action != MOAT_ACCEPT && status == EXIT_CLEAN)
+			status = EXIT_FLAGGED;
+		report_free(rep);
+	}
+	return status;
+}
+
+static int
+cmd_config(const struct moat_conf *conf, int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[1], "check") == 0) {
+		conf_print(conf, stdout);
+		return EXIT_CLEAN;
+	}
+	if (argc == 2 && strcmp(argv[1], "reference") == 0) {
+		conf_print_reference(stdout);
+		return EXIT_CLEAN;
+	}
+	cmd_usage(stderr);
+	return EXIT_ERROR;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *path = CONF_DEFAULT_PATH;
+	gboolean explicit = FALSE;
+	struct moat_conf *conf = NULL;
+	char *err = NULL;
+	int ch, status;
+
+	/* "+": stop at the subcommand; its own options are parsed there. */
+	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			explicit = TRUE;
+			break;
+		case 'h':
+			cmd_usage(stdout);
+			return EXIT_CLEAN;
+		default:
+			cmd_usage(stderr);
+			return EXIT_ERROR;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		cmd_usage(stderr);
+		return EXIT_ERROR;
+	}
+	/* The default path may be absent (built-in defaults); a named one must exist. */
+	if (conf_load(&conf, &err, path, !explicit) < 0) {
+		fprintf(stderr, "moat: %s\n", err);
+		g_free(err);
+		return EXIT_ERROR;
+	}
+	if (strcmp(argv[0], "scan") == 0) {
+		status = cmd_scan(conf, argc, argv);
+	} else if (strcmp(argv[0], "config") == 0) {
+		status = cmd_config(conf, argc, argv);
+	} else {
+		fprintf(stderr, "moat: unknown command '%s'\n", argv[0]);
+		cmd_usage(stderr);
+		status = EXIT_ERROR;
+	}
+	conf_free(conf);
+	return status;
+}

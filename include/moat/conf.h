@@ -1,0 +1,75 @@
+/*
+ * conf.h - the moat configuration file
+ *
+ * One INI-style file (GLib GKeyFile: [group] and key = value) read the same
+ * way by moatd, moat and the tests. Every key has a built-in default, so a
+ * missing file is not an error for callers that allow it. Unknown groups,
+ * unknown keys and bad values are errors naming "[group] key" and why.
+ *
+ * A loaded struct moat_conf is read-only: threads may share it.
+ */
+#ifndef MOAT_CONF_H
+#define MOAT_CONF_H
+
+#include <glib.h>
+#include <stdio.h>
+
+#define CONF_DEFAULT_PATH "/etc/moat/moat.conf"
+
+struct moat_conf {
+	/* [limits] */
+	guint64 max_message_bytes;	/* larger messages are not parsed */
+	guint max_parts;		/* MIME parts walked per message */
+	guint max_depth;		/* MIME nesting walked */
+	guint64 max_decoded_bytes;	/* decoded bytes kept per message */
+	guint max_header_bytes;		/* one header field, longer is flagged */
+
+	/* [policy] total score at or above which each action applies */
+	gint tag_score;
+	gint quarantine_score;
+	gint reject_score;
+
+	/* [scores] finding id -> score override; "off" is CONF_SCORE_OFF */
+	GHashTable *scores;		/* owned: char * -> GINT_TO_POINTER */
+
+	char *path;			/* file read, or NULL for built-in defaults */
+};
+
+#define CONF_SCORE_OFF G_MININT	/* the finding is recorded but scores 0 */
+
+/*
+ * conf_new_defaults - a config holding the built-in defaults.
+ * Caller frees with conf_free(). Never fails (aborts on out of memory, as GLib does).
+ */
+struct moat_conf *conf_new_defaults(void);
+
+/*
+ * conf_load - read PATH over the defaults.
+ * On success *out is a new config (caller frees with conf_free()) and 0 is
+ * returned. On failure returns MOAT_EIO (unreadable) or MOAT_EINVAL (bad
+ * content) and sets *err to a message such as
+ * "/etc/moat/moat.conf: [limits] max_depth: not a number: 'x'" (caller g_free()s).
+ * When MISSING_OK is true and PATH does not exist, the defaults are returned.
+ */
+int conf_load(struct moat_conf **out, char **err, const char *path, gboolean missing_ok);
+
+/* conf_load_data - as conf_load() but from a string (tests, fuzzers) */
+int conf_load_data(struct moat_conf **out, char **err, const char *data, gsize len);
+
+/* conf_free - release a config; NULL is a no-op */
+void conf_free(struct moat_conf *conf);
+
+/*
+ * conf_finding_score - the score a finding ID carries under CONF: the
+ * [scores] override when present, otherwise DEFAULT_SCORE.
+ * Returns CONF_SCORE_OFF when the finding is switched off.
+ */
+gint conf_finding_score(const struct moat_conf *conf, const char *id, gint default_score);
+
+/* conf_print - write the effective config, every key, as a valid config file */
+void conf_print(const struct moat_conf *conf, FILE *fp);
+
+/* conf_print_reference - the key reference (group, key, default, meaning) as a Markdown table */
+void conf_print_reference(FILE *fp);
+
+#endif

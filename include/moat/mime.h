@@ -1,0 +1,27 @@
+/*
+ * mime.h - the MIME inventory: parse a message with GMime and list its parts
+ *
+ * In: a GMimeStream holding one RFC 5322 message. Out: header facts, one
+ * struct moat_part per leaf (decoded once: size, SHA-256, sniffed type,
+ * kept bytes), and findings for malformed MIME, bad base64 and limits.
+ * Each call uses its own GMimeParserOptions, so it is safe from any thread
+ * once mime_init() has run.
+ */
+#ifndef MOAT_MIME_H
+#define MOAT_MIME_H
+
+#include <gmime/gmime.h>
+#include "moat/conf.h"
+#include "moat/report.h"
+
+/* mime_init - initialise GMime once per process (idempotent, thread-safe) */
+void mime_init(void);
+
+/*
+ * mime_inventory - parse STREAM (borrowed; read from its current position)
+ * into REP under CONF's limits. Never fails on bad input: what could not be
+ * read becomes a finding. Returns 0, or MOAT_ENOMEM / MOAT_EIO / MOAT_EINTERNAL.
+ */
+int mime_inventory(struct moat_report *rep, GMimeStream *stream, const struct moat_conf *conf);
+
+#endif

@@ -1,0 +1,160 @@
+/*
+ * report.h - what moat found in one message, and what it decided
+ *
+ * A report holds the envelope (empty when scanning a file), header facts,
+ * the inventory of parts, the findings and the verdict. Scanners add to it;
+ * the policy fills in the verdict; report_to_json() serialises it
+ * (schema in README.md, REPORT_SCHEMA_VERSION below).
+ *
+ * A report is owned by one thread at a time. Strings in it are UTF-8 and
+ * owned by the report unless a comment says "static".
+ */
+#ifndef MOAT_REPORT_H
+#define MOAT_REPORT_H
+
+#include <glib.h>
+#include <stdarg.h>
+
+#define REPORT_SCHEMA_VERSION 1
+#define REPORT_PATH_SEP " \xe2\x80\xba "	/* " › " between path names */
+
+enum moat_action {
+	MOAT_ACCEPT = 0,
+	MOAT_TAG,
+	MOAT_QUARANTINE,
+	MOAT_REJECT,
+	MOAT_TEMPFAIL,
+};
+
+enum moat_severity {
+	MOAT_SEV_INFO = 0,
+	MOAT_SEV_LOW,
+	MOAT_SEV_MEDIUM,
+	MOAT_SEV_HIGH,
+	MOAT_SEV_CRITICAL,
+};
+
+/* One kind of finding: the catalogue entry behind a stable id. All static. */
+struct moat_finding_kind {
+	const char *id;			/* "name.double_extension" */
+	gint score;			/* default score; [scores] may override */
+	enum moat_severity severity;
+	const char *attack;		/* ATT&CK technique id, "" when none fits */
+	const char *summary;		/* one line for README and `moat scan` */
+};
+
+struct moat_envelope {
+	char *client_addr;
+	char *helo;
+	char *mail_from;
+	GPtrArray *rcpt_to;		/* char *, owned */
+};
+
+struct moat_headers {
+	char *from;			/* the From field as decoded text */
+	char *from_name;		/* display name of the first From mailbox */
+	char *from_addr;		/* address of the first From mailbox */
+	char *reply_to;
+	char *return_path;
+	char *subject;
+	char *message_id;
+	char *date;
+};
+
+/* One leaf of the MIME tree (later: one member of a container). */
+struct moat_part {
+	char *id;			/* MIME position, "1.2.1"; "" for a single-part message */
+	GPtrArray *path;		/* char *: names from the message down to this part */
+	char *path_display;		/* the same joined with REPORT_PATH_SEP */
+	unsigned depth;			/* 0 for the top-level part, +1 per multipart or message level */
+	char *content_type;		/* "application/pdf" */
+	char *filename;			/* best declared name (disposition, else type name), or NULL */
+	char *disp_filename;		/* Content-Disposition filename, decoded, or NULL */
+	char *type_name;		/* Content-Type name, decoded, or NULL */
+	char *disposition;		/* "attachment", "inline" or NULL */
+	char *transfer_encoding;	/* as declared, lower-case, or NULL */
+	gboolean is_attachment;		/* has a name or an attachment disposition */
+	guint64 decoded_size;
+	char sha256[65];		/* hex, "" when the part was not decoded (a limit) */
+	const char *sniffed;		/* static: sniff_type() result, e.g. "pe", "zip" */
+	GBytes *content;		/* decoded bytes (not serialised), or NULL past a limit */
+};
+
+struct moat_finding {
+	const struct moat_finding_kind *kind;	/* static catalogue entry */
+	gint score;			/* effective score after the policy applied [scores] */
+	gboolean off;			/* switched off in [scores]: kept, scores 0 */
+	GPtrArray *path;		/* char *: where it was found; empty for the message */
+	char *path_display;
+	char *evidence;			/* one line, UTF-8 */
+};
+
+struct moat_verdict {
+	enum moat_action action;
+	gint score;
+	GPtrArray *reasons;		/* char *: "name.double_extension (8): invoice.pdf.exe" */
+};
+
+struct moat_report {
+	char *source;			/* file name or "-", or NULL */
+	guint64 size;			/* message bytes */
+	struct moat_envelope env;
+	struct moat_headers hdr;
+	GPtrArray *parts;		/* struct moat_part *, owned */
+	GPtrArray *findings;		/* struct moat_finding *, owned */
+	struct moat_verdict verdict;
+};
+
+/* report_new - an empty report; caller frees with report_free(). */
+struct moat_report *report_new(void);
+/* report_free - release a report and everything in it; NULL is a no-op */
+void report_free(struct moat_report *rep);
+
+/* report_part_new - a part appended to REP (REP owns it); PATH (char *) is copied */
+struct moat_part *report_part_new(struct moat_report *rep, GPtrArray *path);
+
+/*
+ * report_add_finding - append a finding of kind ID (must be in the catalogue:
+ * asserts) found at PATH (NULL or empty: the message itself; copied), with
+ * one line of evidence built from FMT. Control characters in the evidence
+ * are replaced by U+FFFD so it stays one printable line.
+ * Returns the finding, owned by REP.
+ */
+struct moat_finding *report_add_finding(struct moat_report *rep, const char *id,
+    GPtrArray *path, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+
+/* report_has_finding - first finding with ID, or NULL */
+const struct moat_finding *report_has_finding(const struct moat_report *rep, const char *id);
+
+/* report_kind_lookup - the catalogue entry for ID, or NULL */
+const struct moat_finding_kind *report_kind_lookup(const char *id);
+/* report_kinds - the whole catalogue; *n gets its length */
+const struct moat_finding_kind *report_kinds(gsize *n);
+
+const char *report_action_name(enum moat_action a);	/* "accept", ... */
+const char *report_severity_name(enum moat_severity s);	/* "info", ... */
+
+/*
+ * report_path_display - join PATH with REPORT_PATH_SEP. Caller g_free()s.
+ */
+char *report_path_display(GPtrArray *path);
+
+/*
+ * report_to_json - the report as a JSON document (schema_version
+ * REPORT_SCHEMA_VERSION). Caller g_free()s.
+ */
+char *report_to_json(const struct moat_report *rep, gboolean pretty);
+
+enum { REPORT_TRICK_NONE = 0, REPORT_TRICK_BIDI, REPORT_TRICK_INVISIBLE };
+
+/*
+ * report_unichar_trick - whether C is a bidi control (U+202A..E, U+2066..9)
+ * or an invisible character (zero-width, fillers, tags), or neither.
+ */
+int report_unichar_trick(gunichar c);
+
+/* report_clean_text - a copy of S (any bytes) as valid UTF-8 with control
+ * characters replaced by U+FFFD and bidi/invisible ones shown as <U+202E>; at most MAX bytes kept (0: no limit). Caller g_free()s. */
+char *report_clean_text(const char *s, gssize len, gsize max);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * scan.h - the analysis pipeline: one message in, one report out
+ *
+ * scan_message() serves moatd, `moat scan`, the tests, the fuzzers and the
+ * benchmarks alike. It knows nothing of the milter protocol. Reentrant
+ * after scan_init(); CONF is read-only and may be shared between threads.
+ */
+#ifndef MOAT_SCAN_H
+#define MOAT_SCAN_H
+
+#include <gmime/gmime.h>
+#include "moat/conf.h"
+#include "moat/report.h"
+
+/* scan_init - initialise the libraries the scanners use; once per process */
+void scan_init(void);
+
+/*
+ * scan_message - scan the message in STREAM (borrowed). ENV, when not NULL,
+ * is copied into the report's envelope. On success *out is a report with a
+ * verdict (caller frees with report_free()) and 0 is returned; on an internal
+ * error a negative MOAT_E* code is returned and *out is untouched.
+ */
+int scan_message(struct moat_report **out, GMimeStream *stream,
+    const struct moat_envelope *env, const struct moat_conf *conf);
+
+/* scan_bytes - scan_message() on a buffer (copied: GMime needs its own stream) */
+int scan_bytes(struct moat_report **out, const void *data, gsize len,
+    const struct moat_envelope *env, const struct moat_conf *conf);
+
+/*
+ * scan_file - scan_message() on the file at PATH ("-" reads standard input).
+ * Returns MOAT_EIO when it cannot be read, with *err set (caller g_free()s).
+ */
+int scan_file(struct moat_report **out, char **err, const char *path,
+    const struct moat_conf *conf);
+
+#endif

@@ -1,0 +1,323 @@
+/*
+ * conf.c - read moat.conf (GKeyFile) into a struct moat_conf
+ *
+ * In: a file name or a string. Out: a read-only struct moat_conf, caller
+ * frees with conf_free(). Every key is described once, in conf_keys[]: its
+ * default, its bounds and its meaning, so parsing, `moat config check` and
+ * the README reference cannot drift apart. Byte sizes accept K, M and G
+ * suffixes (powers of 1024). Reentrant.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "moat/conf.h"
+#include "moat/moat.h"
+#include "moat/report.h"
+
+enum conf_type { CONF_BYTES, CONF_UINT, CONF_INT };
+
+struct conf_key {
+	const char *group;
+	const char *key;
+	enum conf_type type;
+	size_t offset;
+	const char *def;	/* default, as it would be written in the file */
+	gint64 min, max;
+	const char *doc;
+};
+
+#define OFF(f) offsetof(struct moat_conf, f)
+
+static const struct conf_key conf_keys[] = {
+	{ "limits", "max_message_bytes", CONF_BYTES, OFF(max_message_bytes), "10240000",
+	    1024, G_GINT64_CONSTANT(4) << 30,
+	    "Larger messages are not parsed; they get the finding mime.message_too_large. "
+	    "The default is Postfix's message_size_limit." },
+	{ "limits", "max_parts", CONF_UINT, OFF(max_parts), "1000", 1, 1000000,
+	    "MIME parts inventoried per message; the rest are counted in mime.too_many_parts." },
+	{ "limits", "max_depth", CONF_UINT, OFF(max_depth), "30", 1, 1000,
+	    "MIME nesting (multipart and message/rfc822 levels) walked; deeper parts give mime.too_deep." },
+	{ "limits", "max_decoded_bytes", CONF_BYTES, OFF(max_decoded_bytes), "64M",
+	    1024, G_GINT64_CONSTANT(16) << 30,
+	    "Decoded part bytes kept per message for the scanners; past it parts are "
+	    "hashed but not kept, and mime.too_large is recorded." },
+	{ "limits", "max_header_bytes", CONF_UINT, OFF(max_header_bytes), "65536", 998, 16 << 20,
+	    "One header field longer than this gives mime.long_header." },
+	{ "policy", "tag_score", CONF_INT, OFF(tag_score), "5", 1, 100000,
+	    "Total score at or above which a message is tagged." },
+	{ "policy", "quarantine_score", CONF_INT, OFF(quarantine_score), "10", 1, 100000,
+	    "Total score at or above which a message is quarantined." },
+	{ "policy", "reject_score", CONF_INT, OFF(reject_score), "20", 1, 100000,
+	    "Total score at or above which a message is rejected." },
+};
+
+#define SCORE_MIN (-1000)
+#define SCORE_MAX 1000
+
+/* conf_parse_number - VALUE as an integer with an optional K/M/G suffix */
+static gboolean
+conf_parse_number(gint64 *out, const char *value, gboolean sized)
+{
+	char *end = NULL;
+	gint64 v, mul = 1;
+
+	errno = 0;
+	v = g_ascii_strtoll(value, &end, 10);
+	if (end == value || errno != 0)
+		return FALSE;
+	if (sized && *end != '\0' && end[1] == '\0') {
+		switch (*end) {
+		case 'k': case 'K': mul = 1024; end++; break;
+		case 'm': case 'M': mul = 1024 * 1024; end++; break;
+		case 'g': case 'G': mul = 1024 * 1024 * 1024; end++; break;
+		}
+	}
+	if (*end != '\0' || v > G_MAXINT64 / mul || v < G_MININT64 / mul)
+		return FALSE;
+	*out = v * mul;
+	return TRUE;
+}
+
+/* conf_set - store VALUE for K in CONF, or return a reason it is bad */
+static char *
+conf_set(struct moat_conf *conf, const struct conf_key *k, const char *value)
+{
+	char *field = (char *)conf + k->offset;
+	gint64 v;
+
+	if (!conf_parse_number(&v, value, k->type == CONF_BYTES))
+		return g_strdup_printf("not a %s: '%s'",
+		    k->type == CONF_BYTES ? "size" : "number", value);
+	if (v < k->min || v > k->max)
+		return g_strdup_printf("%s is out of range %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT,
+		    value, k->min, k->max);
+	switch (k->type) {
+	case CONF_BYTES:	*(guint64 *)(void *)field = (guint64)v; break;
+	case CONF_UINT:		*(guint *)(void *)field = (guint)v; break;
+	case CONF_INT:		*(gint *)(void *)field = (gint)v; break;
+	}
+	return NULL;
+}
+
+struct moat_conf *
+conf_new_defaults(void)
+{
+	struct moat_conf *conf = g_new0(struct moat_conf, 1);
+
+	conf->scores = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (gsize i = 0; i < G_N_ELEMENTS(conf_keys); i++) {
+		char *why = conf_set(conf, &conf_keys[i], conf_keys[i].def);
+
+		g_assert(why == NULL);	/* a bad built-in default is a programming error */
+	}
+	return conf;
+}
+
+void
+conf_free(struct moat_conf *conf)
+{
+	if (conf == NULL)
+		return;
+	g_hash_table_destroy(conf->scores);
+	g_free(conf->path);
+	g_free(conf);
+}
+
+static const struct conf_key *
+conf_key_lookup(const char *group, const char *key)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(conf_keys); i++)
+		if (strcmp(conf_keys[i].group, group) == 0 && strcmp(conf_keys[i].key, key) == 0)
+			return &conf_keys[i];
+	return NULL;
+}
+
+static gboolean
+conf_group_known(const char *group)
+{
+	if (strcmp(group, "scores") == 0)
+		return TRUE;
+	for (gsize i = 0; i < G_N_ELEMENTS(conf_keys); i++)
+		if (strcmp(conf_keys[i].group, group) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+/* conf_read_score - one [scores] line: a catalogue id = number or "off" */
+static char *
+conf_read_score(struct moat_conf *conf, const char *id, const char *value)
+{
+	gint64 v;
+
+	if (report_kind_lookup(id) == NULL)
+		return g_strdup("unknown finding id (see the finding list in README.md)");
+	if (g_ascii_strcasecmp(value, "off") == 0) {
+		g_hash_table_replace(conf->scores, g_strdup(id), GINT_TO_POINTER(CONF_SCORE_OFF));
+		return NULL;
+	}
+	if (!conf_parse_number(&v, value, FALSE))
+		return g_strdup_printf("not a number or 'off': '%s'", value);
+	if (v < SCORE_MIN || v > SCORE_MAX)
+		return g_strdup_printf("%s is out of range %d..%d", value, SCORE_MIN, SCORE_MAX);
+	g_hash_table_replace(conf->scores, g_strdup(id), GINT_TO_POINTER((gint)v));
+	return NULL;
+}
+
+/* conf_apply - every key of KF into CONF; a message naming the first bad one, or NULL */
+static char *
+conf_apply(struct moat_conf *conf, GKeyFile *kf)
+{
+	g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+	char *why = NULL;
+
+	for (gsize g = 0; groups[g] != NULL; g++) {
+		g_auto(GStrv) keys = NULL;
+
+		if (!conf_group_known(groups[g]))
+			return g_strdup_printf("[%s]: unknown group", groups[g]);
+		keys = g_key_file_get_keys(kf, groups[g], NULL, NULL);
+		for (gsize k = 0; keys != NULL && keys[k] != NULL; k++) {
+			g_autofree char *value = g_key_file_get_value(kf, groups[g], keys[k], NULL);
+			const struct conf_key *ck;
+
+			if (value == NULL)
+				value = g_strdup("");
+			g_strstrip(value);
+			if (strcmp(groups[g], "scores") == 0)
+				why = conf_read_score(conf, keys[k], value);
+			else if ((ck = conf_key_lookup(groups[g], keys[k])) == NULL)
+				why = g_strdup("unknown key");
+			else
+				why = conf_set(conf, ck, value);
+			if (why != NULL) {
+				char *msg = g_strdup_printf("[%s] %s: %s", groups[g], keys[k], why);
+
+				g_free(why);
+				return msg;
+			}
+		}
+	}
+	if (conf->tag_score > conf->quarantine_score)
+		return g_strdup("[policy] tag_score: must not exceed quarantine_score");
+	if (conf->quarantine_score > conf->reject_score)
+		return g_strdup("[policy] quarantine_score: must not exceed reject_score");
+	return NULL;
+}
+
+/* conf_from_keyfile - defaults, then KF over them; NAME prefixes any error */
+static int
+conf_from_keyfile(struct moat_conf **out, char **err, GKeyFile *kf, const char *name)
+{
+	struct moat_conf *conf = conf_new_defaults();
+	char *why;
+
+	if ((why = conf_apply(conf, kf)) != NULL) {
+		*err = g_strdup_printf("%s: %s", name, why);
+		g_free(why);
+		conf_free(conf);
+		return MOAT_EINVAL;
+	}
+	*out = conf;
+	return 0;
+}
+
+int
+conf_load_data(struct moat_conf **out, char **err, const char *data, gsize len)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autoptr(GError) gerr = NULL;
+
+	if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &gerr)) {
+		*err = g_strdup_printf("config: %s", gerr->message);
+		return MOAT_EINVAL;
+	}
+	return conf_from_keyfile(out, err, kf, "config");
+}
+
+int
+conf_load(struct moat_conf **out, char **err, const char *path, gboolean missing_ok)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autoptr(GError) gerr = NULL;
+	int rc;
+
+	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &gerr)) {
+		if (missing_ok && g_error_matches(gerr, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+			*out = conf_new_defaults();
+			return 0;
+		}
+		*err = g_strdup_printf("%s: %s", path, gerr->message);
+		return gerr->domain == G_KEY_FILE_ERROR ? MOAT_EINVAL : MOAT_EIO;
+	}
+	if ((rc = conf_from_keyfile(out, err, kf, path)) == 0)
+		(*out)->path = g_strdup(path);
+	return rc;
+}
+
+gint
+conf_finding_score(const struct moat_conf *conf, const char *id, gint default_score)
+{
+	gpointer v;
+
+	if (conf != NULL && g_hash_table_lookup_extended(conf->scores, id, NULL, &v))
+		return GPOINTER_TO_INT(v);
+	return default_score;
+}
+
+static void
+conf_print_value(const struct moat_conf *conf, const struct conf_key *k, FILE *fp)
+{
+	const char *field = (const char *)conf + k->offset;
+
+	switch (k->type) {
+	case CONF_BYTES:
+		fprintf(fp, "%" G_GUINT64_FORMAT, *(const guint64 *)(const void *)field);
+		break;
+	case CONF_UINT:
+		fprintf(fp, "%u", *(const guint *)(const void *)field);
+		break;
+	case CONF_INT:
+		fprintf(fp, "%d", *(const gint *)(const void *)field);
+		break;
+	}
+}
+
+void
+conf_print(const struct moat_conf *conf, FILE *fp)
+{
+	const char *group = NULL;
+	g_autoptr(GList) ids = NULL;
+
+	fprintf(fp, "# effective configuration (%s)\n", conf->path ? conf->path : "built-in defaults");
+	for (gsize i = 0; i < G_N_ELEMENTS(conf_keys); i++) {
+		const struct conf_key *k = &conf_keys[i];
+
+		if (group == NULL || strcmp(group, k->group) != 0) {
+			fprintf(fp, "%s[%s]\n", group ? "\n" : "", k->group);
+			group = k->group;
+		}
+		fprintf(fp, "%s = ", k->key);
+		conf_print_value(conf, k, fp);
+		fputc('\n', fp);
+	}
+	fprintf(fp, "\n[scores]\n");
+	ids = g_list_sort(g_hash_table_get_keys(conf->scores), (GCompareFunc)strcmp);
+	for (GList *l = ids; l != NULL; l = l->next) {
+		gint v = conf_finding_score(conf, l->data, 0);
+
+		if (v == CONF_SCORE_OFF)
+			fprintf(fp, "%s = off\n", (const char *)l->data);
+		else
+			fprintf(fp, "%s = %d\n", (const char *)l->data, v);
+	}
+}
+
+void
+conf_print_reference(FILE *fp)
+{
+	fprintf(fp, "| group | key | default | meaning |\n| --- | --- | --- | --- |\n");
+	for (gsize i = 0; i < G_N_ELEMENTS(conf_keys); i++)
+		fprintf(fp, "| `[%s]` | `%s` | `%s` | %s |\n", conf_keys[i].group,
+		    conf_keys[i].key, conf_keys[i].def, conf_keys[i].doc);
+}

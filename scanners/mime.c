@@ -1,0 +1,486 @@
+/*
+ * mime.c - the MIME inventory
+ *
+ * In: one message on a GMimeStream and the [limits] of the config.
+ * Out: header facts, one struct moat_part per leaf and the MIME findings
+ * (parser warnings, bad base64, limits) in the report.
+ *
+ * Each leaf is decoded exactly once, in chunks: the same pass counts its
+ * size, computes its SHA-256, keeps the first bytes for sniffing, checks
+ * the base64 alphabet and keeps the decoded bytes for later scanners while
+ * the message stays under max_decoded_bytes. Depth and part count are
+ * enforced by this walk: GMime's own nesting limit is fixed and internal.
+ *
+ * Parser options are per call (never GMime's shared default), so this is
+ * safe to run in several threads at once after mime_init().
+ */
+#include <string.h>
+
+#include "moat/mime.h"
+#include "moat/moat.h"
+#include "moat/sniff.h"
+
+#define MIME_CHUNK 16384
+#define MIME_HEADER_TEXT_MAX 998	/* header facts kept: one RFC 5322 line */
+#define MIME_NWARN (GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT + 1)
+
+struct mime_walk {
+	struct moat_report *rep;	/* borrowed */
+	const struct moat_conf *conf;	/* borrowed */
+	guint nparts;			/* leaves seen, inventoried or not */
+	guint64 kept;			/* decoded bytes kept in parts */
+	gboolean kept_full;		/* max_decoded_bytes reached */
+	guint too_deep;			/* subtrees cut at max_depth */
+	gboolean long_header;		/* mime.long_header already recorded */
+	guint warn_count[MIME_NWARN];
+	char *warn_item[MIME_NWARN];	/* first item GMime named for each warning */
+	guchar *buf;			/* MIME_CHUNK in + decoded out */
+	guchar *head;			/* the first SNIFF_HEAD_BYTES of a part */
+};
+
+static const char *const mime_warn_text[MIME_NWARN] = {
+	[GMIME_WARN_DUPLICATED_HEADER] = "duplicated header",
+	[GMIME_WARN_DUPLICATED_PARAMETER] = "duplicated parameter",
+	[GMIME_WARN_UNENCODED_8BIT_HEADER] = "unencoded 8-bit header",
+	[GMIME_WARN_INVALID_CONTENT_TYPE] = "invalid Content-Type",
+	[GMIME_WARN_INVALID_RFC2047_HEADER_VALUE] = "invalid RFC 2047 encoded word",
+	[GMIME_WARN_MALFORMED_MULTIPART] = "multipart without parts",
+	[GMIME_WARN_TRUNCATED_MESSAGE] = "truncated message",
+	[GMIME_WARN_MALFORMED_MESSAGE] = "malformed message",
+	[GMIME_CRIT_INVALID_HEADER_NAME] = "invalid header name",
+	[GMIME_CRIT_CONFLICTING_HEADER] = "conflicting header",
+	[GMIME_CRIT_CONFLICTING_PARAMETER] = "conflicting parameter",
+	[GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY] = "multipart without boundary",
+	[GMIME_WARN_INVALID_PARAMETER] = "invalid parameter",
+	[GMIME_WARN_INVALID_ADDRESS_LIST] = "invalid address list",
+	[GMIME_CRIT_NESTING_OVERFLOW] = "nesting overflow",
+	[GMIME_WARN_PART_WITHOUT_CONTENT] = "part without content",
+	[GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT] = "part without headers or content",
+};
+
+static gboolean
+mime_warn_is_critical(GMimeParserWarning w)
+{
+	switch (w) {
+	case GMIME_CRIT_INVALID_HEADER_NAME:
+	case GMIME_CRIT_CONFLICTING_HEADER:
+	case GMIME_CRIT_CONFLICTING_PARAMETER:
+	case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY:
+	case GMIME_CRIT_NESTING_OVERFLOW:
+	case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
+		return TRUE;
+	default:
+		return FALSE;
+	}
+}
+
+void
+mime_init(void)
+{
+	static gsize once = 0;
+
+	if (g_once_init_enter(&once)) {
+		g_mime_init();
+		g_once_init_leave(&once, 1);
+	}
+}
+
+/* mime_on_warning - GMime parser callback: count each kind, keep its first item */
+static void
+mime_on_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpointer data)
+{
+	struct mime_walk *w = data;
+
+	(void)offset;
+	if ((unsigned)code >= MIME_NWARN)
+		return;
+	if (w->warn_count[code]++ == 0 && item != NULL)
+		w->warn_item[code] = g_strndup(item, 200);
+}
+
+/* mime_report_warnings - one finding per kind of parser warning */
+static void
+mime_report_warnings(struct mime_walk *w)
+{
+	for (guint c = 1; c < MIME_NWARN; c++) {
+		if (w->warn_count[c] == 0)
+			continue;
+		report_add_finding(w->rep,
+		    mime_warn_is_critical(c) ? "mime.ambiguous" : "mime.malformed", NULL,
+		    "GMime: %s%s%s (%u time%s)", mime_warn_text[c],
+		    w->warn_item[c] ? ": " : "", w->warn_item[c] ? w->warn_item[c] : "",
+		    w->warn_count[c], w->warn_count[c] == 1 ? "" : "s");
+	}
+}
+
+static char *
+mime_clean(const char *s)
+{
+	return report_clean_text(s, -1, MIME_HEADER_TEXT_MAX);
+}
+
+/* mime_header_facts - From, Reply-To, Return-Path, Subject, Message-ID, Date */
+static void
+mime_header_facts(struct moat_headers *h, GMimeMessage *msg)
+{
+	InternetAddressList *from = g_mime_message_get_from(msg);	/* transfer none */
+	InternetAddressList *reply = g_mime_message_get_reply_to(msg);
+	GMimeObject *obj = GMIME_OBJECT(msg);
+
+	if (from != NULL && internet_address_list_length(from) > 0) {
+		InternetAddress *first = internet_address_list_get_address(from, 0);
+		g_autofree char *s = internet_address_list_to_string(from, NULL, FALSE);
+
+		h->from = mime_clean(s);
+		h->from_name = mime_clean(internet_address_get_name(first));
+		if (INTERNET_ADDRESS_IS_MAILBOX(first))
+			h->from_addr = mime_clean(internet_address_mailbox_get_addr(
+			    INTERNET_ADDRESS_MAILBOX(first)));
+	}
+	if (reply != NULL && internet_address_list_length(reply) > 0) {
+		g_autofree char *s = internet_address_list_to_string(reply, NULL, FALSE);
+
+		h->reply_to = mime_clean(s);
+	}
+	h->return_path = mime_clean(g_mime_object_get_header(obj, "Return-Path"));
+	h->subject = mime_clean(g_mime_message_get_subject(msg));
+	h->message_id = mime_clean(g_mime_message_get_message_id(msg));
+	h->date = mime_clean(g_mime_object_get_header(obj, "Date"));
+}
+
+/* mime_check_headers - mime.long_header, once per message */
+static void
+mime_check_headers(struct mime_walk *w, GMimeObject *obj, GPtrArray *path)
+{
+	GMimeHeaderList *list = g_mime_object_get_header_list(obj);
+	int n = list ? g_mime_header_list_get_count(list) : 0;
+
+	for (int i = 0; i < n && !w->long_header; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(list, i);
+		const char *raw = g_mime_header_get_raw_value(h);
+		gsize len = raw ? strlen(raw) : 0;
+
+		if (len > w->conf->max_header_bytes) {
+			report_add_finding(w->rep, "mime.long_header", path,
+			    "%s: %zu bytes (limit %u)", g_mime_header_get_name(h), len,
+			    w->conf->max_header_bytes);
+			w->long_header = TRUE;
+		}
+	}
+}
+
+/* Base64 alphabet check, carried across chunks. */
+struct mime_b64 {
+	guint64 offset;		/* encoded bytes seen */
+	guint64 bad;		/* characters outside the alphabet */
+	guint64 first_bad;
+	guchar first_char;
+	gboolean padded;	/* '=' seen */
+	gboolean after_pad;	/* alphabet characters after '=' */
+};
+
+static void
+mime_b64_check(struct mime_b64 *b, const guchar *in, gsize n)
+{
+	for (gsize i = 0; i < n; i++) {
+		guchar c = in[i];
+
+		if (g_ascii_isalnum(c) || c == '+' || c == '/') {
+			if (b->padded)
+				b->after_pad = TRUE;
+		} else if (c == '=') {
+			b->padded = TRUE;
+		} else if (c != '\r' && c != '\n' && c != ' ' && c != '\t') {
+			if (b->bad++ == 0) {
+				b->first_bad = b->offset + i;
+				b->first_char = c;
+			}
+		}
+	}
+	b->offset += n;
+}
+
+/* Where one leaf's decoded bytes go. */
+struct mime_sink {
+	GChecksum *sha;
+	GByteArray *keep;	/* NULL once the message's budget is spent */
+	gsize head_len;
+	guint64 size;
+};
+
+static void
+mime_sink_add(struct mime_walk *w, struct mime_sink *s, const guchar *data, gsize n)
+{
+	if (n == 0)
+		return;
+	g_checksum_update(s->sha, data, n);
+	if (s->head_len < SNIFF_HEAD_BYTES) {
+		gsize take = MIN(n, SNIFF_HEAD_BYTES - s->head_len);
+
+		memcpy(w->head + s->head_len, data, take);
+		s->head_len += take;
+	}
+	s->size += n;
+	if (s->keep == NULL)
+		return;
+	if (w->kept + s->size > w->conf->max_decoded_bytes) {
+		g_byte_array_unref(s->keep);
+		s->keep = NULL;
+		w->kept_full = TRUE;
+		return;
+	}
+	g_byte_array_append(s->keep, data, n);
+}
+
+/* mime_decode_leaf - decode PART's content once into P: size, hash, type, bytes */
+static int
+mime_decode_leaf(struct mime_walk *w, struct moat_part *p, GMimePart *part)
+{
+	GMimeDataWrapper *wrapper = g_mime_part_get_content(part);	/* transfer none */
+	GMimeStream *raw = wrapper ? g_mime_data_wrapper_get_stream(wrapper) : NULL;
+	GMimeContentEncoding enc = wrapper ? g_mime_data_wrapper_get_encoding(wrapper)
+	    : GMIME_CONTENT_ENCODING_DEFAULT;
+	gboolean transform = enc == GMIME_CONTENT_ENCODING_BASE64 ||
+	    enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE || enc == GMIME_CONTENT_ENCODING_UUENCODE;
+	struct mime_sink sink = { 0 };
+	struct mime_b64 b64 = { 0 };
+	GMimeEncoding state;
+	guchar *in = w->buf, *out = w->buf + MIME_CHUNK;
+	gssize n;
+
+	sink.sha = g_checksum_new(G_CHECKSUM_SHA256);
+	sink.keep = w->kept_full ? NULL : g_byte_array_new();
+	g_mime_encoding_init_decode(&state, enc);
+	if (raw != NULL && g_mime_stream_reset(raw) == 0) {
+		while ((n = g_mime_stream_read(raw, (char *)in, MIME_CHUNK)) > 0) {
+			if (enc == GMIME_CONTENT_ENCODING_BASE64)
+				mime_b64_check(&b64, in, (gsize)n);
+			if (transform)
+				mime_sink_add(w, &sink, out, g_mime_encoding_step(&state,
+				    (const char *)in, (size_t)n, (char *)out));
+			else
+				mime_sink_add(w, &sink, in, (gsize)n);
+		}
+		if (transform)
+			mime_sink_add(w, &sink, out, g_mime_encoding_flush(&state, NULL, 0, (char *)out));
+	}
+
+	p->decoded_size = sink.size;
+	g_strlcpy(p->sha256, g_checksum_get_string(sink.sha), sizeof(p->sha256));
+	p->sniffed = sniff_type(w->head, sink.head_len, NULL);
+	if (sink.keep != NULL) {
+		w->kept += sink.size;
+		p->content = g_byte_array_free_to_bytes(sink.keep);
+	}
+	g_checksum_free(sink.sha);
+
+	if (b64.bad > 0)
+		report_add_finding(w->rep, "mime.bad_base64", p->path,
+		    "%" G_GUINT64_FORMAT " characters outside the base64 alphabet, first 0x%02x "
+		    "at byte %" G_GUINT64_FORMAT "%s", b64.bad, b64.first_char, b64.first_bad,
+		    b64.after_pad ? "; data after the '=' padding" : "");
+	else if (b64.after_pad)
+		report_add_finding(w->rep, "mime.bad_base64", p->path,
+		    "data after the '=' padding: a second base64 stream");
+	return 0;
+}
+
+/* mime_lower_strip - a lower-case, trimmed copy of S, or NULL */
+static char *
+mime_lower_strip(const char *s)
+{
+	char *r;
+
+	if (s == NULL)
+		return NULL;
+	r = g_ascii_strdown(s, -1);
+	return g_strstrip(r);
+}
+
+/* mime_name_or_null - a declared name as valid UTF-8, or NULL */
+static char *
+mime_name(const char *s)
+{
+	return s ? g_utf8_make_valid(s, -1) : NULL;
+}
+
+/* mime_leaf - inventory one leaf part */
+static int
+mime_leaf(struct mime_walk *w, GMimeObject *obj, GPtrArray *path, const char *id, guint depth)
+{
+	GMimePart *part = GMIME_PART(obj);
+	GMimeContentType *ct = g_mime_object_get_content_type(obj);	/* transfer none */
+	g_autofree char *type = ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("text/plain");
+	const char *filename = g_mime_part_get_filename(part);		/* transfer none */
+	struct moat_part *p;
+
+	if (filename != NULL)
+		g_ptr_array_add(path, g_strdup(filename));
+	else
+		g_ptr_array_add(path, g_strdup_printf("(part %s, %s)", *id ? id : "1", type));
+	p = report_part_new(w->rep, path);
+	g_ptr_array_remove_index(path, path->len - 1);
+
+	p->id = g_strdup(id);
+	p->depth = depth;
+	p->content_type = mime_lower_strip(type);
+	p->filename = mime_name(filename);
+	p->disp_filename = mime_name(g_mime_object_get_content_disposition_parameter(obj, "filename"));
+	p->type_name = mime_name(g_mime_object_get_content_type_parameter(obj, "name"));
+	p->disposition = mime_lower_strip(g_mime_object_get_disposition(obj));
+	p->transfer_encoding = mime_lower_strip(g_mime_object_get_header(obj,
+	    "Content-Transfer-Encoding"));
+	p->is_attachment = filename != NULL || g_mime_part_is_attachment(part);
+
+	mime_check_headers(w, obj, p->path);
+	if (mime_decode_leaf(w, p, part) < 0)
+		return MOAT_EINTERNAL;
+	if (strcmp(p->sniffed, "tnef") == 0 || strcmp(p->content_type, "application/ms-tnef") == 0 ||
+	    strcmp(p->content_type, "application/vnd.ms-tnef") == 0)
+		report_add_finding(w->rep, "mime.tnef", p->path, "%s, %" G_GUINT64_FORMAT " bytes",
+		    p->content_type, p->decoded_size);
+	return 0;
+}
+
+static int mime_walk_object(struct mime_walk *w, GMimeObject *obj, GPtrArray *path,
+    const char *id, guint depth);
+
+/* mime_walk_message - an attached message/rfc822: its parts one level down */
+static int
+mime_walk_message(struct mime_walk *w, GMimeMessagePart *mp, GPtrArray *path, const char *id,
+    guint depth)
+{
+	GMimeMessage *inner = g_mime_message_part_get_message(mp);	/* transfer none */
+	GMimeObject *obj = GMIME_OBJECT(mp);
+	const char *name = g_mime_object_get_content_disposition_parameter(obj, "filename");
+	GMimeObject *body;
+	int rc;
+
+	if (name == NULL)
+		name = g_mime_object_get_content_type_parameter(obj, "name");
+	if (name != NULL)
+		g_ptr_array_add(path, g_strdup(name));
+	else
+		g_ptr_array_add(path, g_strdup_printf("(message %s)", *id ? id : "1"));
+	mime_check_headers(w, obj, path);
+	if (inner != NULL && (body = g_mime_message_get_mime_part(inner)) != NULL) {
+		mime_check_headers(w, GMIME_OBJECT(inner), path);
+		rc = mime_walk_object(w, body, path, id, depth + 1);
+	} else {
+		rc = 0;
+	}
+	g_ptr_array_remove_index(path, path->len - 1);
+	return rc;
+}
+
+/* mime_walk_object - one node of the MIME tree, within the depth and part limits */
+static int
+mime_walk_object(struct mime_walk *w, GMimeObject *obj, GPtrArray *path, const char *id,
+    guint depth)
+{
+	if (depth > w->conf->max_depth) {
+		if (w->too_deep++ == 0)
+			report_add_finding(w->rep, "mime.too_deep", path,
+			    "part %s is nested deeper than %u levels", id, w->conf->max_depth);
+		return 0;
+	}
+	if (GMIME_IS_MULTIPART(obj)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+		int n = g_mime_multipart_get_count(mp);
+
+		mime_check_headers(w, obj, path);
+		for (int i = 0; i < n && w->nparts <= w->conf->max_parts; i++) {
+			g_autofree char *child_id = *id ? g_strdup_printf("%s.%d", id, i + 1)
+			    : g_strdup_printf("%d", i + 1);
+			int rc = mime_walk_object(w, g_mime_multipart_get_part(mp, i), path,
+			    child_id, depth + 1);
+
+			if (rc < 0)
+				return rc;
+		}
+		return 0;
+	}
+	if (GMIME_IS_MESSAGE_PART(obj))
+		return mime_walk_message(w, GMIME_MESSAGE_PART(obj), path, id, depth);
+	if (!GMIME_IS_PART(obj))
+		return 0;
+	if (++w->nparts > w->conf->max_parts)
+		return 0;
+	return mime_leaf(w, obj, path, id, depth);
+}
+
+/* mime_count_leaves - leaves GMime built, to say how many the limit left out */
+static void
+mime_count_leaves(GMimeObject *parent, GMimeObject *part, gpointer data)
+{
+	(void)parent;
+	if (GMIME_IS_PART(part))
+		(*(guint *)data)++;
+}
+
+static void
+mime_walk_finish(struct mime_walk *w, GMimeMessage *msg)
+{
+	if (w->nparts > w->conf->max_parts) {
+		guint total = 0;
+
+		g_mime_message_foreach(msg, mime_count_leaves, &total);
+		report_add_finding(w->rep, "mime.too_many_parts", NULL,
+		    "%u leaf parts or more, %u inventoried", MAX(total, w->nparts),
+		    w->conf->max_parts);
+	}
+	if (w->kept_full)
+		report_add_finding(w->rep, "mime.too_large", NULL,
+		    "decoded parts exceed %" G_GUINT64_FORMAT " bytes; later parts hashed, not kept",
+		    w->conf->max_decoded_bytes);
+	mime_report_warnings(w);
+}
+
+int
+mime_inventory(struct moat_report *rep, GMimeStream *stream, const struct moat_conf *conf)
+{
+	struct mime_walk w = { .rep = rep, .conf = conf };
+	GMimeParserOptions *opts = NULL;
+	GMimeParser *parser = NULL;
+	GMimeMessage *msg = NULL;
+	GPtrArray *path = NULL;
+	gint64 len = g_mime_stream_length(stream);
+	int rc = 0;
+
+	rep->size = len > 0 ? (guint64)len : 0;
+	if (rep->size > conf->max_message_bytes) {
+		report_add_finding(rep, "mime.message_too_large", NULL,
+		    "%" G_GUINT64_FORMAT " bytes, limit %" G_GUINT64_FORMAT, rep->size,
+		    conf->max_message_bytes);
+		return 0;
+	}
+
+	path = g_ptr_array_new_with_free_func(g_free);
+	opts = g_mime_parser_options_new();
+	g_mime_parser_options_set_warning_callback(opts, mime_on_warning, &w);
+	parser = g_mime_parser_new_with_stream(stream);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	msg = g_mime_parser_construct_message(parser, opts);	/* transfer full */
+	if (msg == NULL) {
+		report_add_finding(rep, "mime.malformed", NULL, "GMime found no message in the input");
+		mime_report_warnings(&w);
+		goto out;
+	}
+	w.buf = g_malloc(MIME_CHUNK * 2 + 64);
+	w.head = g_malloc(SNIFF_HEAD_BYTES);
+	mime_header_facts(&rep->hdr, msg);
+	mime_check_headers(&w, GMIME_OBJECT(msg), path);
+	if (g_mime_message_get_mime_part(msg) != NULL)
+		rc = mime_walk_object(&w, g_mime_message_get_mime_part(msg), path, "", 0);
+	mime_walk_finish(&w, msg);
+out:
+	for (guint c = 0; c < MIME_NWARN; c++)
+		g_free(w.warn_item[c]);
+	g_free(w.buf);
+	g_free(w.head);
+	g_ptr_array_unref(path);
+	g_clear_object(&msg);
+	g_clear_object(&parser);
+	g_mime_parser_options_free(opts);
+	return rc;
+}

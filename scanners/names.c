@@ -1,0 +1,277 @@
+/*
+ * names.c - findings from a part's names and sniffed type
+ *
+ * In: one struct moat_part of the inventory. Out: attach.*, name.* and
+ * type.mismatch findings in the report. Every declared name of the part
+ * (Content-Disposition filename and Content-Type name) is checked, because
+ * mail clients disagree on which one they show. No I/O, thread-safe.
+ */
+#include <string.h>
+
+#include "moat/names.h"
+#include "moat/sniff.h"
+
+/* What Windows does with a double-click on a file of this extension. */
+struct names_ext {
+	const char *ext;
+	const char *finding;	/* attach.* id, or NULL for a harmless type */
+	const char *expect;	/* sniffed types the bytes may have, "|"-separated, or NULL */
+};
+
+static const struct names_ext names_exts[] = {
+	{ "exe", "attach.executable", "pe|mz" }, { "dll", "attach.executable", "pe|mz" },
+	{ "scr", "attach.executable", "pe|mz" }, { "cpl", "attach.executable", "pe|mz" },
+	{ "com", "attach.executable", NULL }, { "pif", "attach.executable", NULL },
+	{ "msi", "attach.executable", "ole2" }, { "msp", "attach.executable", "ole2" },
+	{ "mst", "attach.executable", "ole2" }, { "msc", "attach.executable", NULL },
+	{ "ocx", "attach.executable", "pe|mz" }, { "sys", "attach.executable", "pe|mz" },
+	{ "xll", "attach.executable", "pe|mz" }, { "gadget", "attach.executable", NULL },
+	{ "appx", "attach.executable", "zip" }, { "msix", "attach.executable", "zip" },
+	{ "appxbundle", "attach.executable", "zip" }, { "msixbundle", "attach.executable", "zip" },
+	{ "application", "attach.executable", NULL },
+	{ "js", "attach.script", NULL }, { "jse", "attach.script", NULL },
+	{ "vbs", "attach.script", NULL }, { "vbe", "attach.script", NULL },
+	{ "vb", "attach.script", NULL }, { "wsf", "attach.script", NULL },
+	{ "wsh", "attach.script", NULL }, { "wsc", "attach.script", NULL },
+	{ "ws", "attach.script", NULL }, { "sct", "attach.script", NULL },
+	{ "hta", "attach.script", NULL }, { "ps1", "attach.script", NULL },
+	{ "psm1", "attach.script", NULL }, { "psd1", "attach.script", NULL },
+	{ "bat", "attach.script", NULL }, { "cmd", "attach.script", NULL },
+	{ "jar", "attach.script", "zip" }, { "reg", "attach.script", NULL },
+	{ "inf", "attach.script", NULL }, { "msh", "attach.script", NULL },
+	{ "lnk", "attach.shortcut", "lnk" }, { "url", "attach.shortcut", NULL },
+	{ "scf", "attach.shortcut", NULL }, { "settingcontent-ms", "attach.shortcut", NULL },
+	{ "appref-ms", "attach.shortcut", NULL }, { "library-ms", "attach.shortcut", NULL },
+	{ "iso", "attach.disk_image", "iso|udf" }, { "img", "attach.disk_image", NULL },
+	{ "vhd", "attach.disk_image", "vhd" }, { "vhdx", "attach.disk_image", "vhdx" },
+	{ "udf", "attach.disk_image", "udf|iso" },
+	{ "chm", "attach.compiled_help", "chm" },
+	{ "one", "attach.onenote", "onenote" }, { "onepkg", "attach.onenote", "cab" },
+	/* Harmless types, listed for the mismatch check. */
+	{ "pdf", NULL, "pdf" },
+	{ "doc", NULL, "ole2|rtf" }, { "xls", NULL, "ole2" }, { "ppt", NULL, "ole2" },
+	{ "msg", NULL, "ole2" }, { "rtf", NULL, "rtf" },
+	{ "docx", NULL, "zip" }, { "xlsx", NULL, "zip" }, { "pptx", NULL, "zip" },
+	{ "docm", NULL, "zip" }, { "xlsm", NULL, "zip" }, { "pptm", NULL, "zip" },
+	{ "odt", NULL, "zip" }, { "ods", NULL, "zip" }, { "odp", NULL, "zip" },
+	{ "zip", NULL, "zip" }, { "rar", NULL, "rar" }, { "7z", NULL, "7z" },
+	{ "cab", NULL, "cab" }, { "gz", NULL, "gzip" }, { "tgz", NULL, "gzip" },
+	{ "bz2", NULL, "bzip2" }, { "xz", NULL, "xz" }, { "tar", NULL, "tar" },
+	{ "jpg", NULL, "jpeg" }, { "jpeg", NULL, "jpeg" }, { "png", NULL, "png" },
+	{ "gif", NULL, "gif" },
+};
+
+/* Extensions a lure puts before the real one to look like a document. */
+static const char *const names_decoys[] = {
+	"pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "rtf", "txt", "csv",
+	"odt", "ods", "jpg", "jpeg", "png", "gif", "bmp", "tif", "tiff", "mp3",
+	"mp4", "avi", "mov", "wav", "htm", "html", "xml", "zip", "rar", "7z", "eml",
+};
+
+/* A Content-Type stands for an extension when a part has no name. */
+static const struct { const char *type, *ext; } names_types[] = {
+	{ "application/pdf", "pdf" }, { "application/zip", "zip" },
+	{ "application/x-zip-compressed", "zip" }, { "application/msword", "doc" },
+	{ "application/vnd.ms-excel", "xls" }, { "image/jpeg", "jpg" },
+	{ "image/png", "png" }, { "image/gif", "gif" }, { "application/rtf", "rtf" },
+	{ "application/x-msdownload", "exe" }, { "application/x-dosexec", "exe" },
+	{ "application/hta", "hta" }, { "application/x-iso9660-image", "iso" },
+	{ "application/onenote", "one" },
+};
+
+static const struct names_ext *
+names_ext_lookup(const char *ext)
+{
+	for (gsize i = 0; ext != NULL && i < G_N_ELEMENTS(names_exts); i++)
+		if (strcmp(names_exts[i].ext, ext) == 0)
+			return &names_exts[i];
+	return NULL;
+}
+
+static gboolean
+names_is_decoy(const char *ext)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(names_decoys); i++)
+		if (strcmp(names_decoys[i], ext) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+/* names_strip_end - length of NAME once Windows drops trailing dots and spaces */
+static gsize
+names_strip_end(const char *name, gsize len)
+{
+	while (len > 0 && (name[len - 1] == ' ' || name[len - 1] == '.'))
+		len--;
+	return len;
+}
+
+/* names_ext_at - the extension ending at NAME[len], lower-case, or NULL; *dot gets its dot */
+static char *
+names_ext_at(const char *name, gsize len, gsize *dot)
+{
+	gsize i = len;
+
+	while (i > 0 && name[i - 1] != '.' && name[i - 1] != '/' && name[i - 1] != '\\')
+		i--;
+	if (i == 0 || name[i - 1] != '.' || i == len || len - i > 20)
+		return NULL;
+	*dot = i - 1;
+	return g_ascii_strdown(name + i, (gssize)(len - i));
+}
+
+char *
+names_extension(const char *name)
+{
+	gsize dot;
+
+	if (name == NULL)
+		return NULL;
+	return names_ext_at(name, names_strip_end(name, strlen(name)), &dot);
+}
+
+gunichar
+names_find_trick(const char *name, gboolean *is_bidi)
+{
+	if (name == NULL || !g_utf8_validate(name, -1, NULL))
+		return 0;
+	for (const char *p = name; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		int t = report_unichar_trick(c);
+
+		if (t != REPORT_TRICK_NONE) {
+			*is_bidi = t == REPORT_TRICK_BIDI;
+			return c;
+		}
+	}
+	return 0;
+}
+
+/* names_expect_ok - whether SNIFFED is one of the "|"-separated EXPECT */
+static gboolean
+names_expect_ok(const char *expect, const char *sniffed)
+{
+	gsize n = strlen(sniffed);
+
+	for (const char *p = expect; p != NULL; p = strchr(p, '|'), p = p ? p + 1 : NULL)
+		if (strncmp(p, sniffed, n) == 0 && (p[n] == '|' || p[n] == '\0'))
+			return TRUE;
+	return FALSE;
+}
+
+/* names_check_double - name.double_extension for "invoice.pdf.exe", "a.docx   .scr" */
+static void
+names_check_double(struct moat_report *rep, const struct moat_part *part, const char *name)
+{
+	gsize len = names_strip_end(name, strlen(name)), dot, dot2, pad;
+	g_autofree char *last = names_ext_at(name, len, &dot);
+	g_autofree char *prev = NULL;
+	const struct names_ext *e = names_ext_lookup(last);
+
+	if (e == NULL || e->finding == NULL)
+		return;
+	/* Blanks before the real extension push it out of sight in a file dialog. */
+	for (pad = 0; pad < dot && g_ascii_isspace(name[dot - pad - 1]); pad++)
+		;
+	prev = names_ext_at(name, dot - pad, &dot2);
+	if (prev != NULL && names_is_decoy(prev))
+		report_add_finding(rep, "name.double_extension", part->path,
+		    "'%s' shows as .%s but is .%s%s", name, prev, last,
+		    pad >= 3 ? " (padded with blanks)" : "");
+	else if (pad >= 3)
+		report_add_finding(rep, "name.double_extension", part->path,
+		    "'%s': %zu blanks hide the real extension .%s", name, pad, last);
+}
+
+/* names_check_tricks - bidi controls and invisible characters in NAME */
+static void
+names_check_tricks(struct moat_report *rep, const struct moat_part *part, const char *name)
+{
+	gboolean bidi = FALSE;
+	gunichar c = names_find_trick(name, &bidi);
+
+	if (c == 0)
+		return;
+	report_add_finding(rep, bidi ? "name.bidi_control" : "name.invisible_char", part->path,
+	    "U+%04X in '%s'", c, name);
+}
+
+/*
+ * names_check_type - attach.* by extension or by magic, and type.mismatch.
+ * EXT is the declared extension (or the one a bare Content-Type stands for),
+ * LABEL says where it was declared, for the evidence.
+ */
+static void
+names_check_type(struct moat_report *rep, const struct moat_part *part, const char *ext,
+    const char *label)
+{
+	const struct names_ext *e = names_ext_lookup(ext);
+	enum sniff_class cls = sniff_class_of(part->sniffed);
+	const char *by_magic = NULL;
+
+	switch (cls) {
+	case SNIFF_EXECUTABLE:	by_magic = "attach.executable"; break;
+	case SNIFF_SHORTCUT:	by_magic = "attach.shortcut"; break;
+	case SNIFF_SCRIPT:	by_magic = "attach.script"; break;
+	case SNIFF_DISK_IMAGE:	by_magic = "attach.disk_image"; break;
+	default:
+		if (strcmp(part->sniffed, "chm") == 0)
+			by_magic = "attach.compiled_help";
+		else if (strcmp(part->sniffed, "onenote") == 0)
+			by_magic = "attach.onenote";
+	}
+	if (e != NULL && e->finding != NULL)
+		report_add_finding(rep, e->finding, part->path, "%s: extension .%s%s%s", label, ext,
+		    by_magic ? ", bytes are " : "", by_magic ? part->sniffed : "");
+	if (by_magic != NULL && (e == NULL || e->finding == NULL || strcmp(e->finding, by_magic) != 0))
+		report_add_finding(rep, by_magic, part->path, "%s: bytes are %s", label, part->sniffed);
+
+	/* Text bytes under a binary name are left to later checks (HTML smuggling). */
+	if (e != NULL && e->expect != NULL && cls != SNIFF_UNKNOWN && cls != SNIFF_TEXT &&
+	    !names_expect_ok(e->expect, part->sniffed))
+		report_add_finding(rep, "type.mismatch", part->path, "%s: .%s declared, bytes are %s",
+		    label, ext, part->sniffed);
+}
+
+/* names_type_ext - the extension a bare Content-Type stands for, or NULL */
+static const char *
+names_type_ext(const char *content_type)
+{
+	for (gsize i = 0; content_type != NULL && i < G_N_ELEMENTS(names_types); i++)
+		if (g_ascii_strcasecmp(names_types[i].type, content_type) == 0)
+			return names_types[i].ext;
+	return NULL;
+}
+
+void
+names_check_part(struct moat_report *rep, const struct moat_part *part)
+{
+	const char *names[2] = { part->disp_filename, part->type_name };
+	gboolean named = FALSE;
+
+	if (part->disp_filename != NULL && part->type_name != NULL &&
+	    g_utf8_collate(part->disp_filename, part->type_name) != 0)
+		report_add_finding(rep, "name.conflict", part->path,
+		    "filename '%s' but name '%s'", part->disp_filename, part->type_name);
+
+	for (int i = 0; i < 2; i++) {
+		g_autofree char *ext = NULL;
+		g_autofree char *label = NULL;
+
+		if (names[i] == NULL || (i == 1 && names[0] != NULL && strcmp(names[0], names[1]) == 0))
+			continue;
+		named = TRUE;
+		ext = names_extension(names[i]);
+		label = g_strdup_printf("'%s'", names[i]);
+		names_check_tricks(rep, part, names[i]);
+		names_check_double(rep, part, names[i]);
+		names_check_type(rep, part, ext, label);
+	}
+	if (!named) {
+		/* No name: the Content-Type stands in for an extension. */
+		g_autofree char *label = g_strdup_printf("Content-Type %s",
+		    part->content_type ? part->content_type : "(none)");
+
+		names_check_type(rep, part, names_type_ext(part->content_type), label);
+	}
+}

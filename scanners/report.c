@@ -1,0 +1,404 @@
+/*
+ * report.c - the report model: finding catalogue, lifecycle, JSON
+ *
+ * The catalogue below is the one place a finding id, its default score,
+ * severity and ATT&CK technique are defined; README.md lists the same table.
+ * JSON is written with json-glib; the schema is REPORT_SCHEMA_VERSION and
+ * is documented in README.md. A report is used by one thread at a time.
+ */
+#include <string.h>
+
+#include <json-glib/json-glib.h>
+
+#include "moat/report.h"
+
+static const struct moat_finding_kind report_catalogue[] = {
+	{ "attach.executable", 10, MOAT_SEV_HIGH, "T1204.002",
+	    "executable program (PE, ELF, Mach-O; .exe .dll .scr .com .pif .cpl .msi .msc ...)" },
+	{ "attach.script", 8, MOAT_SEV_HIGH, "T1059",
+	    "script Windows runs on a double-click (.js .vbs .wsf .hta .ps1 .bat .cmd .jar .reg ...)" },
+	{ "attach.shortcut", 8, MOAT_SEV_HIGH, "T1204.002",
+	    "Windows shortcut (.lnk) or Internet shortcut (.url)" },
+	{ "attach.disk_image", 6, MOAT_SEV_MEDIUM, "T1553.005",
+	    "disk image (.iso .img .vhd .vhdx): its files escape Mark-of-the-Web" },
+	{ "attach.compiled_help", 6, MOAT_SEV_MEDIUM, "T1218.001",
+	    "compiled HTML help (.chm)" },
+	{ "attach.onenote", 6, MOAT_SEV_MEDIUM, "T1566.001",
+	    "OneNote notebook (.one), a common lure carrier" },
+	{ "name.double_extension", 8, MOAT_SEV_HIGH, "T1036.007",
+	    "a document-like name hides a dangerous extension (invoice.pdf.exe)" },
+	{ "name.bidi_control", 10, MOAT_SEV_HIGH, "T1036.002",
+	    "name contains a Unicode bidi control (U+202E ...) that reorders what the user sees" },
+	{ "name.invisible_char", 4, MOAT_SEV_MEDIUM, "T1036",
+	    "name contains an invisible character (zero-width, filler, tag)" },
+	{ "name.conflict", 3, MOAT_SEV_LOW, "T1036",
+	    "Content-Disposition filename and Content-Type name disagree" },
+	{ "type.mismatch", 4, MOAT_SEV_MEDIUM, "T1036.008",
+	    "the bytes are not of the type the name or Content-Type declares" },
+	{ "mime.malformed", 1, MOAT_SEV_LOW, "",
+	    "the MIME structure breaks the RFCs (GMime warning)" },
+	{ "mime.ambiguous", 5, MOAT_SEV_MEDIUM, "T1027",
+	    "the MIME structure can be read in more than one way (GMime critical warning)" },
+	{ "mime.bad_base64", 3, MOAT_SEV_LOW, "T1027",
+	    "a base64 body holds characters outside the base64 alphabet" },
+	{ "mime.too_many_parts", 5, MOAT_SEV_MEDIUM, "T1027",
+	    "more MIME parts than [limits] max_parts; the rest were not inventoried" },
+	{ "mime.too_deep", 5, MOAT_SEV_MEDIUM, "T1027",
+	    "MIME nesting deeper than [limits] max_depth; deeper parts were not inventoried" },
+	{ "mime.too_large", 3, MOAT_SEV_LOW, "",
+	    "decoded parts exceed [limits] max_decoded_bytes; the rest are hashed, not kept" },
+	{ "mime.message_too_large", 5, MOAT_SEV_MEDIUM, "",
+	    "message larger than [limits] max_message_bytes; it was not parsed" },
+	{ "mime.long_header", 2, MOAT_SEV_LOW, "",
+	    "a header field longer than [limits] max_header_bytes" },
+	{ "mime.tnef", 1, MOAT_SEV_INFO, "",
+	    "Outlook TNEF container (winmail.dat); its members are not opened yet" },
+};
+
+#define EVIDENCE_MAX 400	/* bytes of evidence kept: one line, not a dump */
+
+const struct moat_finding_kind *
+report_kinds(gsize *n)
+{
+	*n = G_N_ELEMENTS(report_catalogue);
+	return report_catalogue;
+}
+
+const struct moat_finding_kind *
+report_kind_lookup(const char *id)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(report_catalogue); i++)
+		if (strcmp(report_catalogue[i].id, id) == 0)
+			return &report_catalogue[i];
+	return NULL;
+}
+
+const char *
+report_action_name(enum moat_action a)
+{
+	static const char *const names[] = { "accept", "tag", "quarantine", "reject", "tempfail" };
+
+	return (unsigned)a < G_N_ELEMENTS(names) ? names[a] : "unknown";
+}
+
+const char *
+report_severity_name(enum moat_severity s)
+{
+	static const char *const names[] = { "info", "low", "medium", "high", "critical" };
+
+	return (unsigned)s < G_N_ELEMENTS(names) ? names[s] : "unknown";
+}
+
+int
+report_unichar_trick(gunichar c)
+{
+	/* Explicit embeddings, overrides and isolates reorder displayed text. */
+	if ((c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069))
+		return REPORT_TRICK_BIDI;
+	/*
+	 * Characters that draw nothing. Directional marks (LRM, RLM, ALM) are
+	 * here rather than above: they cannot reorder a name on their own.
+	 * Ordinary Arabic or Hebrew letters are neither.
+	 */
+	if (c == 0x00ad || c == 0x034f || c == 0x061c || c == 0x115f || c == 0x1160 ||
+	    c == 0x17b4 || c == 0x17b5 || c == 0x180e || (c >= 0x200b && c <= 0x200f) ||
+	    (c >= 0x2060 && c <= 0x2064) || (c >= 0x206a && c <= 0x206f) ||
+	    c == 0x3164 || c == 0xfeff || c == 0xffa0 || (c >= 0xe0000 && c <= 0xe007f))
+		return REPORT_TRICK_INVISIBLE;
+	return REPORT_TRICK_NONE;
+}
+
+char *
+report_clean_text(const char *s, gssize len, gsize max)
+{
+	g_autofree char *valid = NULL;
+	GString *out;
+
+	if (s == NULL)
+		return NULL;
+	valid = g_utf8_make_valid(s, len);
+	out = g_string_sized_new(strlen(valid));
+	for (const char *p = valid; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (max != 0 && out->len + 8 > max) {
+			g_string_append(out, "\xe2\x80\xa6");	/* … */
+			break;
+		}
+		if (c < 0x20 || (c >= 0x7f && c < 0xa0))
+			g_string_append(out, "\xef\xbf\xbd");	/* U+FFFD */
+		else if (report_unichar_trick(c) != REPORT_TRICK_NONE)
+			g_string_append_printf(out, "<U+%04X>", c);
+		else
+			g_string_append_unichar(out, c);
+	}
+	return g_string_free(out, FALSE);
+}
+
+char *
+report_path_display(GPtrArray *path)
+{
+	GString *out = g_string_new(NULL);
+
+	for (guint i = 0; path != NULL && i < path->len; i++) {
+		g_autofree char *clean = report_clean_text(path->pdata[i], -1, 0);
+
+		if (i > 0)
+			g_string_append(out, REPORT_PATH_SEP);
+		g_string_append(out, clean);
+	}
+	return g_string_free(out, FALSE);
+}
+
+struct moat_report *
+report_new(void)
+{
+	struct moat_report *rep = g_new0(struct moat_report, 1);
+
+	rep->env.rcpt_to = g_ptr_array_new_with_free_func(g_free);
+	rep->parts = g_ptr_array_new();
+	rep->findings = g_ptr_array_new();
+	rep->verdict.reasons = g_ptr_array_new_with_free_func(g_free);
+	return rep;
+}
+
+static void
+report_part_free(struct moat_part *p)
+{
+	g_free(p->id);
+	g_ptr_array_unref(p->path);
+	g_free(p->path_display);
+	g_free(p->content_type);
+	g_free(p->filename);
+	g_free(p->disp_filename);
+	g_free(p->type_name);
+	g_free(p->disposition);
+	g_free(p->transfer_encoding);
+	if (p->content != NULL)
+		g_bytes_unref(p->content);
+	g_free(p);
+}
+
+static void
+report_finding_free(struct moat_finding *f)
+{
+	g_ptr_array_unref(f->path);
+	g_free(f->path_display);
+	g_free(f->evidence);
+	g_free(f);
+}
+
+void
+report_free(struct moat_report *rep)
+{
+	if (rep == NULL)
+		return;
+	g_free(rep->source);
+	g_free(rep->env.client_addr);
+	g_free(rep->env.helo);
+	g_free(rep->env.mail_from);
+	g_ptr_array_unref(rep->env.rcpt_to);
+	g_free(rep->hdr.from);
+	g_free(rep->hdr.from_name);
+	g_free(rep->hdr.from_addr);
+	g_free(rep->hdr.reply_to);
+	g_free(rep->hdr.return_path);
+	g_free(rep->hdr.subject);
+	g_free(rep->hdr.message_id);
+	g_free(rep->hdr.date);
+	g_ptr_array_foreach(rep->parts, (GFunc)(void (*)(void))report_part_free, NULL);
+	g_ptr_array_unref(rep->parts);
+	g_ptr_array_foreach(rep->findings, (GFunc)(void (*)(void))report_finding_free, NULL);
+	g_ptr_array_unref(rep->findings);
+	g_ptr_array_unref(rep->verdict.reasons);
+	g_free(rep);
+}
+
+/* report_copy_path - a deep copy of PATH (NULL gives an empty path) */
+static GPtrArray *
+report_copy_path(GPtrArray *path)
+{
+	GPtrArray *copy = g_ptr_array_new_with_free_func(g_free);
+
+	for (guint i = 0; path != NULL && i < path->len; i++)
+		g_ptr_array_add(copy, g_strdup(path->pdata[i]));
+	return copy;
+}
+
+struct moat_part *
+report_part_new(struct moat_report *rep, GPtrArray *path)
+{
+	struct moat_part *p = g_new0(struct moat_part, 1);
+
+	p->path = report_copy_path(path);
+	p->path_display = report_path_display(p->path);
+	g_ptr_array_add(rep->parts, p);
+	return p;
+}
+
+struct moat_finding *
+report_add_finding(struct moat_report *rep, const char *id, GPtrArray *path, const char *fmt, ...)
+{
+	const struct moat_finding_kind *kind = report_kind_lookup(id);
+	struct moat_finding *f;
+	g_autofree char *raw = NULL;
+	va_list ap;
+
+	g_assert(kind != NULL);	/* every id must be in the catalogue */
+	f = g_new0(struct moat_finding, 1);
+	f->kind = kind;
+	f->score = kind->score;
+	f->path = report_copy_path(path);
+	f->path_display = report_path_display(f->path);
+	va_start(ap, fmt);
+	raw = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	f->evidence = report_clean_text(raw, -1, EVIDENCE_MAX);
+	g_ptr_array_add(rep->findings, f);
+	return f;
+}
+
+const struct moat_finding *
+report_has_finding(const struct moat_report *rep, const char *id)
+{
+	for (guint i = 0; i < rep->findings->len; i++) {
+		const struct moat_finding *f = rep->findings->pdata[i];
+
+		if (strcmp(f->kind->id, id) == 0)
+			return f;
+	}
+	return NULL;
+}
+
+/* JSON -------------------------------------------------------------------- */
+
+static void
+json_str(JsonBuilder *b, const char *name, const char *value)
+{
+	json_builder_set_member_name(b, name);
+	if (value == NULL) {
+		json_builder_add_null_value(b);
+	} else {
+		/* Mail supplies these bytes: JSON needs valid UTF-8. */
+		g_autofree char *valid = g_utf8_make_valid(value, -1);
+
+		json_builder_add_string_value(b, valid);
+	}
+}
+
+static void
+json_int(JsonBuilder *b, const char *name, gint64 value)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_int_value(b, value);
+}
+
+static void
+json_strv(JsonBuilder *b, const char *name, GPtrArray *v)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_begin_array(b);
+	for (guint i = 0; i < v->len; i++) {
+		g_autofree char *valid = g_utf8_make_valid(v->pdata[i], -1);
+
+		json_builder_add_string_value(b, valid);
+	}
+	json_builder_end_array(b);
+}
+
+static void
+json_part(JsonBuilder *b, const struct moat_part *p)
+{
+	json_builder_begin_object(b);
+	json_str(b, "id", p->id);
+	json_strv(b, "path", p->path);
+	json_str(b, "path_display", p->path_display);
+	json_int(b, "depth", p->depth);
+	json_str(b, "content_type", p->content_type);
+	json_str(b, "filename", p->filename);
+	json_str(b, "disposition_filename", p->disp_filename);
+	json_str(b, "content_type_name", p->type_name);
+	json_str(b, "disposition", p->disposition);
+	json_str(b, "transfer_encoding", p->transfer_encoding);
+	json_builder_set_member_name(b, "attachment");
+	json_builder_add_boolean_value(b, p->is_attachment);
+	json_int(b, "size", (gint64)p->decoded_size);
+	json_str(b, "sha256", p->sha256[0] ? p->sha256 : NULL);
+	json_str(b, "sniffed_type", p->sniffed);
+	json_builder_end_object(b);
+}
+
+static void
+json_finding(JsonBuilder *b, const struct moat_finding *f)
+{
+	json_builder_begin_object(b);
+	json_str(b, "id", f->kind->id);
+	json_int(b, "score", f->score);
+	json_builder_set_member_name(b, "off");
+	json_builder_add_boolean_value(b, f->off);
+	json_str(b, "severity", report_severity_name(f->kind->severity));
+	json_str(b, "attack", f->kind->attack[0] ? f->kind->attack : NULL);
+	json_strv(b, "path", f->path);
+	json_str(b, "path_display", f->path_display);
+	json_str(b, "evidence", f->evidence);
+	json_builder_end_object(b);
+}
+
+char *
+report_to_json(const struct moat_report *rep, gboolean pretty)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonGenerator) gen = json_generator_new();
+	g_autoptr(JsonNode) root = NULL;
+
+	json_builder_begin_object(b);
+	json_int(b, "schema_version", REPORT_SCHEMA_VERSION);
+	json_str(b, "source", rep->source);
+	json_int(b, "size", (gint64)rep->size);
+
+	json_builder_set_member_name(b, "envelope");
+	json_builder_begin_object(b);
+	json_str(b, "client_address", rep->env.client_addr);
+	json_str(b, "helo", rep->env.helo);
+	json_str(b, "mail_from", rep->env.mail_from);
+	json_strv(b, "rcpt_to", rep->env.rcpt_to);
+	json_builder_end_object(b);
+
+	json_builder_set_member_name(b, "headers");
+	json_builder_begin_object(b);
+	json_str(b, "from", rep->hdr.from);
+	json_str(b, "from_name", rep->hdr.from_name);
+	json_str(b, "from_address", rep->hdr.from_addr);
+	json_str(b, "reply_to", rep->hdr.reply_to);
+	json_str(b, "return_path", rep->hdr.return_path);
+	json_str(b, "subject", rep->hdr.subject);
+	json_str(b, "message_id", rep->hdr.message_id);
+	json_str(b, "date", rep->hdr.date);
+	json_builder_end_object(b);
+
+	json_builder_set_member_name(b, "parts");
+	json_builder_begin_array(b);
+	for (guint i = 0; i < rep->parts->len; i++)
+		json_part(b, rep->parts->pdata[i]);
+	json_builder_end_array(b);
+
+	json_builder_set_member_name(b, "findings");
+	json_builder_begin_array(b);
+	for (guint i = 0; i < rep->findings->len; i++)
+		json_finding(b, rep->findings->pdata[i]);
+	json_builder_end_array(b);
+
+	json_builder_set_member_name(b, "verdict");
+	json_builder_begin_object(b);
+	json_str(b, "action", report_action_name(rep->verdict.action));
+	json_int(b, "score", rep->verdict.score);
+	json_strv(b, "reasons", rep->verdict.reasons);
+	json_builder_end_object(b);
+
+	json_builder_end_object(b);
+
+	root = json_builder_get_root(b);
+	json_generator_set_root(gen, root);
+	json_generator_set_pretty(gen, pretty);
+	return json_generator_to_data(gen, NULL);
+}

@@ -1,0 +1,144 @@
+/*
+ * scan.c - scan_message(): the analysis pipeline
+ *
+ * In: one message on a GMimeStream, an optional envelope, the config.
+ * Out: a report with inventory, findings and verdict. Order: MIME
+ * inventory, then name and type checks per part, then the policy.
+ * Knows nothing of the milter protocol. Reentrant after scan_init().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "moat/mime.h"
+#include "moat/moat.h"
+#include "moat/names.h"
+#include "moat/policy.h"
+#include "moat/scan.h"
+
+void
+scan_init(void)
+{
+	mime_init();
+}
+
+static void
+scan_copy_envelope(struct moat_envelope *dst, const struct moat_envelope *src)
+{
+	dst->client_addr = g_strdup(src->client_addr);
+	dst->helo = g_strdup(src->helo);
+	dst->mail_from = g_strdup(src->mail_from);
+	for (guint i = 0; src->rcpt_to != NULL && i < src->rcpt_to->len; i++)
+		g_ptr_array_add(dst->rcpt_to, g_strdup(src->rcpt_to->pdata[i]));
+}
+
+int
+scan_message(struct moat_report **out, GMimeStream *stream, const struct moat_envelope *env,
+    const struct moat_conf *conf)
+{
+	struct moat_report *rep = report_new();
+	int rc;
+
+	if (env != NULL)
+		scan_copy_envelope(&rep->env, env);
+	if ((rc = mime_inventory(rep, stream, conf)) < 0)
+		goto out;
+	for (guint i = 0; i < rep->parts->len; i++)
+		names_check_part(rep, rep->parts->pdata[i]);
+	policy_decide(rep, conf);
+	*out = rep;
+	rep = NULL;		/* the caller owns it now */
+	rc = 0;
+out:
+	report_free(rep);
+	return rc;
+}
+
+int
+scan_bytes(struct moat_report **out, const void *data, gsize len,
+    const struct moat_envelope *env, const struct moat_conf *conf)
+{
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(data, len);
+	int rc = scan_message(out, stream, env, conf);
+
+	g_object_unref(stream);
+	return rc;
+}
+
+/* scan_read_stdin - all of standard input in a memory stream */
+static GMimeStream *
+scan_read_stdin(char **err)
+{
+	GByteArray *buf = g_byte_array_new();
+	guint8 chunk[65536];
+	ssize_t n;
+	GMimeStream *mem;
+
+	while ((n = read(STDIN_FILENO, chunk, sizeof(chunk))) != 0) {
+		if (n < 0) {
+			int e = errno;
+
+			if (e == EINTR)
+				continue;
+			*err = g_strdup_printf("-: %s", g_strerror(e));
+			g_byte_array_unref(buf);
+			return NULL;
+		}
+		g_byte_array_append(buf, chunk, (guint)n);
+	}
+	mem = g_mime_stream_mem_new_with_byte_array(buf);	/* takes BUF */
+	return mem;
+}
+
+/* scan_open_file - a read-only stream on PATH: mapped when it is a non-empty file */
+static GMimeStream *
+scan_open_file(char **err, const char *path)
+{
+	GMimeStream *s = NULL;
+	struct stat st;
+	int fd, e;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
+		e = errno;
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		e = EISDIR;
+		goto fail;
+	}
+	if (S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (s = g_mime_stream_mmap_new(fd, PROT_READ, MAP_PRIVATE)) != NULL) {
+		g_mime_stream_mmap_set_owner(GMIME_STREAM_MMAP(s), TRUE);	/* takes FD */
+		return s;
+	}
+	return g_mime_stream_fs_new(fd);	/* takes FD */
+fail:
+	*err = g_strdup_printf("%s: %s", path, g_strerror(e));
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+int
+scan_file(struct moat_report **out, char **err, const char *path, const struct moat_conf *conf)
+{
+	GMimeStream *stream;
+	int rc;
+
+	if (strcmp(path, "-") == 0)
+		stream = scan_read_stdin(err);
+	else
+		stream = scan_open_file(err, path);
+	if (stream == NULL)
+		return MOAT_EIO;
+	rc = scan_message(out, stream, NULL, conf);
+	g_object_unref(stream);
+	if (rc == 0)
+		(*out)->source = g_strdup(path);
+	else
+		*err = g_strdup_printf("%s: %s", path, moat_strerror(rc));
+	return rc;
+}
