@@ -1,0 +1,21 @@
+/*
+ * checks.h - one Check suite per module; check_main.c runs them all
+ *
+ * SAMPLES_DIR, TESTDATA_DIR (../shared/testdata, read-only) and BUILD_DIR
+ * (where samples/build-binary.sh wrote its files, under BUILD_DIR/samples)
+ * come from the Makefile.
+ */
+#ifndef MOAT_TESTS_CHECKS_H
+#define MOAT_TESTS_CHECKS_H
+
+#include <check.h>
+
+Suite *conf_suite(void);
+Suite *report_suite(void);
+Suite *sniff_suite(void);
+Suite *names_suite(void);
+Suite *policy_suite(void);
+Suite *mime_suite(void);
+Suite *scan_suite(void);
+
+#endif
