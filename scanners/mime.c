@@ -34,7 +34,7 @@ struct mime_walk {
 	gboolean long_header;		/* mime.long_header already recorded */
 	guint warn_count[MIME_NWARN];
 	char *warn_item[MIME_NWARN];	/* first item GMime named for each warning */
-	guchar *buf;			/* MIME_CHUNK in + decoded out */
+	guchar *buf;			/* MIME_CHUNK bytes of scratch */
 	guchar *head;			/* the first SNIFF_HEAD_BYTES of a part */
 };
 
@@ -95,7 +95,7 @@ mime_on_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpoin
 	if ((unsigned)code >= MIME_NWARN)
 		return;
 	if (w->warn_count[code]++ == 0 && item != NULL)
-		w->warn_item[code] = g_strndup(item, 200);
+		w->warn_item[code] = g_strndup(item, 120);
 }
 
 /* mime_report_warnings - one finding per kind of parser warning */
@@ -232,7 +232,22 @@ mime_sink_add(struct mime_walk *w, struct mime_sink *s, const guchar *data, gsiz
 	g_byte_array_append(s->keep, data, n);
 }
 
-/* mime_decode_leaf - decode PART's content once into P: size, hash, type, bytes */
+/* mime_b64_scan - the base64 alphabet check over the encoded bytes of RAW */
+static void
+mime_b64_scan(struct mime_walk *w, struct mime_b64 *b64, GMimeStream *raw)
+{
+	gssize n;
+
+	if (g_mime_stream_reset(raw) != 0)
+		return;
+	while ((n = g_mime_stream_read(raw, (char *)w->buf, MIME_CHUNK)) > 0)
+		mime_b64_check(b64, w->buf, (gsize)n);
+}
+
+/*
+ * mime_decode_leaf - decode PART's content once into P: size, hash, type, bytes.
+ * GMime's basic filter does the decoding: it also finds uuencode's "begin" line.
+ */
 static int
 mime_decode_leaf(struct mime_walk *w, struct moat_part *p, GMimePart *part)
 {
@@ -240,29 +255,29 @@ mime_decode_leaf(struct mime_walk *w, struct moat_part *p, GMimePart *part)
 	GMimeStream *raw = wrapper ? g_mime_data_wrapper_get_stream(wrapper) : NULL;
 	GMimeContentEncoding enc = wrapper ? g_mime_data_wrapper_get_encoding(wrapper)
 	    : GMIME_CONTENT_ENCODING_DEFAULT;
-	gboolean transform = enc == GMIME_CONTENT_ENCODING_BASE64 ||
-	    enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE || enc == GMIME_CONTENT_ENCODING_UUENCODE;
 	struct mime_sink sink = { 0 };
 	struct mime_b64 b64 = { 0 };
-	GMimeEncoding state;
-	guchar *in = w->buf, *out = w->buf + MIME_CHUNK;
+	GMimeStream *in = NULL;
 	gssize n;
 
 	sink.sha = g_checksum_new(G_CHECKSUM_SHA256);
 	sink.keep = w->kept_full ? NULL : g_byte_array_new();
-	g_mime_encoding_init_decode(&state, enc);
+	if (raw != NULL && enc == GMIME_CONTENT_ENCODING_BASE64)
+		mime_b64_scan(w, &b64, raw);
 	if (raw != NULL && g_mime_stream_reset(raw) == 0) {
-		while ((n = g_mime_stream_read(raw, (char *)in, MIME_CHUNK)) > 0) {
-			if (enc == GMIME_CONTENT_ENCODING_BASE64)
-				mime_b64_check(&b64, in, (gsize)n);
-			if (transform)
-				mime_sink_add(w, &sink, out, g_mime_encoding_step(&state,
-				    (const char *)in, (size_t)n, (char *)out));
-			else
-				mime_sink_add(w, &sink, in, (gsize)n);
+		if (enc == GMIME_CONTENT_ENCODING_BASE64 || enc == GMIME_CONTENT_ENCODING_UUENCODE ||
+		    enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE) {
+			GMimeFilter *f = g_mime_filter_basic_new(enc, FALSE);
+
+			in = g_mime_stream_filter_new(raw);
+			g_mime_stream_filter_add(GMIME_STREAM_FILTER(in), f);
+			g_object_unref(f);	/* the filter stream holds it */
+		} else {
+			in = g_object_ref(raw);
 		}
-		if (transform)
-			mime_sink_add(w, &sink, out, g_mime_encoding_flush(&state, NULL, 0, (char *)out));
+		while ((n = g_mime_stream_read(in, (char *)w->buf, MIME_CHUNK)) > 0)
+			mime_sink_add(w, &sink, w->buf, (gsize)n);
+		g_object_unref(in);
 	}
 
 	p->decoded_size = sink.size;
@@ -466,7 +481,7 @@ mime_inventory(struct moat_report *rep, GMimeStream *stream, const struct moat_c
 		mime_report_warnings(&w);
 		goto out;
 	}
-	w.buf = g_malloc(MIME_CHUNK * 2 + 64);
+	w.buf = g_malloc(MIME_CHUNK);
 	w.head = g_malloc(SNIFF_HEAD_BYTES);
 	mime_header_facts(&rep->hdr, msg);
 	mime_check_headers(&w, GMIME_OBJECT(msg), path);
