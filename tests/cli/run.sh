@@ -1,0 +1,84 @@
+#!/bin/sh
+# run.sh - the `moat` command as an admin uses it: exit codes, output, config errors
+#
+#   sh tests/cli/run.sh path/to/moat
+#
+# Prints one line per check and "N passed, N failed" at the end; exits 1 on any failure.
+set -u
+MOAT=${1:?usage: run.sh MOAT}
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+DEMO="$TOP/samples/demo"
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT INT TERM
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1"; [ -s "$TMP/err" ] && sed 's/^/     /' "$TMP/err" | head -5; }
+
+# expect_status NAME WANT CMD... - run CMD, compare its exit status
+expect_status() {
+	name=$1 want=$2
+	shift 2
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	got=$?
+	if [ "$got" -eq "$want" ]; then ok "$name (exit $got)"; else bad "$name: exit $got, want $want"; fi
+}
+
+# expect_grep NAME FILE PATTERN - FILE contains PATTERN
+expect_grep() {
+	if grep -q -- "$3" "$2"; then ok "$1"; else bad "$1: no '$3' in $(basename "$2")"; fi
+}
+
+printf '[policy]\ntag_score = 5\n' >"$TMP/good.conf"
+printf '[limits]\nmax_depth = many\n' >"$TMP/bad.conf"
+printf '[limits]\nmax_dpeth = 3\n' >"$TMP/typo.conf"
+printf '[scores]\nattach.shortcut = off\n' >"$TMP/off.conf"
+
+expect_status "clean message exits 0" 0 "$MOAT" -c "$TMP/good.conf" scan "$DEMO/clean-text.eml"
+expect_grep "clean message says accept" "$TMP/out" "accept (score 0)"
+expect_status "lure exits 1" 1 "$MOAT" -c "$TMP/good.conf" scan "$DEMO/lure-double-extension.eml"
+expect_grep "lure names the finding" "$TMP/out" "name.double_extension"
+expect_grep "lure shows the ATT&CK id" "$TMP/out" "T1036.007"
+expect_status "mixed clean and lure exits 1" 1 "$MOAT" -c "$TMP/good.conf" scan \
+    "$DEMO/clean-text.eml" "$DEMO/lure-rlo-name.eml"
+expect_status "unreadable file exits 2" 2 "$MOAT" -c "$TMP/good.conf" scan "$TMP/nope.eml"
+expect_grep "unreadable file is named on stderr" "$TMP/err" "nope.eml"
+expect_status "error wins over flagged" 2 "$MOAT" -c "$TMP/good.conf" scan \
+    "$DEMO/lure-rlo-name.eml" "$TMP/nope.eml"
+expect_status "bad option exits 2" 2 "$MOAT" scan --bogus "$DEMO/clean-text.eml"
+expect_status "no file exits 2" 2 "$MOAT" scan
+expect_status "unknown command exits 2" 2 "$MOAT" frobnicate
+expect_status "stdin is read with -" 1 sh -c "\"$MOAT\" -c \"$TMP/good.conf\" scan - <\"$DEMO/lure-rlo-name.eml\""
+expect_grep "stdin verdict" "$TMP/out" "name.bidi_control"
+
+expect_status "json output" 1 "$MOAT" -c "$TMP/good.conf" scan --json "$DEMO/lure-double-extension.eml"
+if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["schema_version"]==1; assert d["verdict"]["action"] in ("tag","quarantine","reject"); assert any(f["id"]=="name.double_extension" and f["attack"]=="T1036.007" and f["path"] for f in d["findings"]); assert d["parts"] and all("sha256" in p for p in d["parts"])' "$TMP/out" 2>"$TMP/err"; then
+	ok "json parses and carries schema_version, findings, parts"
+else
+	bad "json report"
+fi
+
+expect_status "bad value is an error" 2 "$MOAT" -c "$TMP/bad.conf" config check
+expect_grep "bad value names [group] key" "$TMP/err" "\[limits\] max_depth: not a number: 'many'"
+expect_status "unknown key is an error" 2 "$MOAT" -c "$TMP/typo.conf" scan "$DEMO/clean-text.eml"
+expect_grep "unknown key is named" "$TMP/err" "\[limits\] max_dpeth: unknown key"
+expect_status "missing named config is an error" 2 "$MOAT" -c "$TMP/absent.conf" config check
+expect_status "config check prints the effective config" 0 "$MOAT" -c "$TMP/off.conf" config check
+expect_grep "config check shows the override" "$TMP/out" "attach.shortcut = off"
+cp "$TMP/out" "$TMP/effective.conf"
+expect_status "printed config loads again" 0 "$MOAT" -c "$TMP/effective.conf" config check
+expect_status "switched-off finding no longer flags" 0 "$MOAT" -c "$TMP/off.conf" scan "$DEMO/lure-lnk-in-mail.eml"
+expect_status "shipped moat.conf is valid" 0 "$MOAT" -c "$TOP/conf/moat.conf" config check
+
+# Every key in the reference is documented in README.md.
+"$MOAT" config reference >"$TMP/ref" 2>"$TMP/err"
+missing=0
+for key in $(sed -n 's/^| `\[[a-z]*\]` | `\([a-z_]*\)`.*/\1/p' "$TMP/ref"); do
+	grep -q "\`$key\`" "$TOP/README.md" || { echo "     README.md lacks $key"; missing=1; }
+done
+if [ "$missing" -eq 0 ] && [ -s "$TMP/ref" ]; then ok "README documents every config key"; else bad "README config reference"; fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
