@@ -4,6 +4,7 @@
  *   moat [-c FILE] scan [--json] FILE.eml...	offline verdict ("-" reads stdin)
  *   moat [-c FILE] config check		validate and print the effective config
  *   moat config reference			the key reference as a Markdown table
+ *   moat config findings			the finding catalogue as a Markdown table
  *
  * Exit status of scan: 0 every message accepted, 1 any tagged or worse,
  * 2 on any error (unreadable file, bad option, bad config); 2 wins over 1.
@@ -27,7 +28,7 @@ cmd_usage(FILE *fp)
 	fprintf(fp,
 	    "usage: moat [-c FILE] scan [--json] FILE.eml...  (- reads standard input)\n"
 	    "       moat [-c FILE] config check\n"
-	    "       moat config reference\n"
+	    "       moat config reference | findings\n"
 	    "  -c FILE   config file (default " CONF_DEFAULT_PATH "; built-in defaults when absent)\n");
 }
 
@@ -116,6 +117,17 @@ cmd_config(const struct moat_conf *conf, int argc, char **argv)
 	}
 	if (argc == 2 && strcmp(argv[1], "reference") == 0) {
 		conf_print_reference(stdout);
+		return EXIT_CLEAN;
+	}
+	if (argc == 2 && strcmp(argv[1], "findings") == 0) {
+		gsize n;
+		const struct moat_finding_kind *k = report_kinds(&n);
+
+		printf("| id | score | severity | ATT&CK | meaning |\n| --- | --- | --- | --- | --- |\n");
+		for (gsize i = 0; i < n; i++)
+			printf("| `%s` | %d | %s | %s | %s |\n", k[i].id, k[i].score,
+			    report_severity_name(k[i].severity), k[i].attack[0] ? k[i].attack : "-",
+			    k[i].summary);
 		return EXIT_CLEAN;
 	}
 	cmd_usage(stderr);

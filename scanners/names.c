@@ -243,6 +243,16 @@ names_type_ext(const char *content_type)
 	return NULL;
 }
 
+/* names_same - whether two names are one file to Windows (case-insensitive) */
+static gboolean
+names_same(const char *a, const char *b)
+{
+	g_autofree char *fa = g_utf8_casefold(a, -1);
+	g_autofree char *fb = g_utf8_casefold(b, -1);
+
+	return strcmp(fa, fb) == 0;
+}
+
 void
 names_check_part(struct moat_report *rep, const struct moat_part *part)
 {
@@ -250,7 +260,7 @@ names_check_part(struct moat_report *rep, const struct moat_part *part)
 	gboolean named = FALSE;
 
 	if (part->disp_filename != NULL && part->type_name != NULL &&
-	    g_utf8_collate(part->disp_filename, part->type_name) != 0)
+	    !names_same(part->disp_filename, part->type_name))
 		report_add_finding(rep, "name.conflict", part->path,
 		    "filename '%s' but name '%s'", part->disp_filename, part->type_name);
 
@@ -258,7 +268,7 @@ names_check_part(struct moat_report *rep, const struct moat_part *part)
 		g_autofree char *ext = NULL;
 		g_autofree char *label = NULL;
 
-		if (names[i] == NULL || (i == 1 && names[0] != NULL && strcmp(names[0], names[1]) == 0))
+		if (names[i] == NULL || (i == 1 && names[0] != NULL && names_same(names[0], names[1])))
 			continue;
 		named = TRUE;
 		ext = names_extension(names[i]);
