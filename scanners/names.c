@@ -196,15 +196,28 @@ names_check_tricks(struct moat_report *rep, const struct moat_part *part, const 
 	    "U+%04X in '%s'", c, name);
 }
 
+/* names_type_ext - the extension a bare Content-Type stands for, or NULL */
+static const char *
+names_type_ext(const char *content_type)
+{
+	for (gsize i = 0; content_type != NULL && i < G_N_ELEMENTS(names_types); i++)
+		if (g_ascii_strcasecmp(names_types[i].type, content_type) == 0)
+			return names_types[i].ext;
+	return NULL;
+}
+
 /*
  * names_check_type - attach.* by extension or by magic, and type.mismatch.
- * EXT is the declared extension (or the one a bare Content-Type stands for),
- * LABEL says where it was declared, for the evidence.
+ * EXT is the declared extension (or the one a bare Content-Type stands for).
+ * LABEL says where it was declared when that is not the name in the path
+ * ("name 'photo.js'", "Content-Type application/pdf"), or is NULL.
+ * Returns whether it recorded a type.mismatch.
  */
-static void
+static gboolean
 names_check_type(struct moat_report *rep, const struct moat_part *part, const char *ext,
     const char *label)
 {
+	const char *sep = label ? ": " : "";
 	const struct names_ext *e = names_ext_lookup(ext);
 	enum sniff_class cls = sniff_class_of(part->sniffed);
 	const char *by_magic = NULL;
@@ -221,26 +234,39 @@ names_check_type(struct moat_report *rep, const struct moat_part *part, const ch
 			by_magic = "attach.onenote";
 	}
 	if (e != NULL && e->finding != NULL)
-		report_add_finding(rep, e->finding, part->path, "%s: extension .%s%s%s", label, ext,
+		report_add_finding(rep, e->finding, part->path, "%s%sextension .%s%s%s",
+		    label ? label : "", sep, ext,
 		    by_magic ? ", bytes are " : "", by_magic ? part->sniffed : "");
 	if (by_magic != NULL && (e == NULL || e->finding == NULL || strcmp(e->finding, by_magic) != 0))
-		report_add_finding(rep, by_magic, part->path, "%s: bytes are %s", label, part->sniffed);
+		report_add_finding(rep, by_magic, part->path, "%s%sbytes are %s",
+		    label ? label : "", sep, part->sniffed);
 
 	/* Text bytes under a binary name are left to later checks (HTML smuggling). */
 	if (e != NULL && e->expect != NULL && cls != SNIFF_UNKNOWN && cls != SNIFF_TEXT &&
-	    !names_expect_ok(e->expect, part->sniffed))
-		report_add_finding(rep, "type.mismatch", part->path, "%s: .%s declared, bytes are %s",
-		    label, ext, part->sniffed);
+	    !names_expect_ok(e->expect, part->sniffed)) {
+		report_add_finding(rep, "type.mismatch", part->path, "%s%s.%s declared, bytes are %s",
+		    label ? label : "", sep, ext, part->sniffed);
+		return TRUE;
+	}
+	return FALSE;
 }
 
-/* names_type_ext - the extension a bare Content-Type stands for, or NULL */
-static const char *
-names_type_ext(const char *content_type)
+/*
+ * names_check_content_type - type.mismatch for a Content-Type that lies
+ * about the bytes (application/pdf holding a PE), when the name did not
+ * already give one.
+ */
+static void
+names_check_content_type(struct moat_report *rep, const struct moat_part *part)
 {
-	for (gsize i = 0; content_type != NULL && i < G_N_ELEMENTS(names_types); i++)
-		if (g_ascii_strcasecmp(names_types[i].type, content_type) == 0)
-			return names_types[i].ext;
-	return NULL;
+	const char *ext = names_type_ext(part->content_type);
+	const struct names_ext *e = names_ext_lookup(ext);
+	enum sniff_class cls = sniff_class_of(part->sniffed);
+
+	if (e != NULL && e->expect != NULL && cls != SNIFF_UNKNOWN && cls != SNIFF_TEXT &&
+	    !names_expect_ok(e->expect, part->sniffed))
+		report_add_finding(rep, "type.mismatch", part->path,
+		    "Content-Type %s declared, bytes are %s", part->content_type, part->sniffed);
 }
 
 /* names_same - whether two names are one file to Windows (case-insensitive) */
@@ -257,7 +283,7 @@ void
 names_check_part(struct moat_report *rep, const struct moat_part *part)
 {
 	const char *names[2] = { part->disp_filename, part->type_name };
-	gboolean named = FALSE;
+	gboolean named = FALSE, mismatch = FALSE;
 
 	if (part->disp_filename != NULL && part->type_name != NULL &&
 	    !names_same(part->disp_filename, part->type_name))
@@ -272,16 +298,15 @@ names_check_part(struct moat_report *rep, const struct moat_part *part)
 			continue;
 		named = TRUE;
 		ext = names_extension(names[i]);
-		label = g_strdup_printf("'%s'", names[i]);
+		/* The path shows part->filename; any other name is spelled out. */
+		if (part->filename == NULL || strcmp(names[i], part->filename) != 0)
+			label = g_strdup_printf("name '%s'", names[i]);
 		names_check_tricks(rep, part, names[i]);
 		names_check_double(rep, part, names[i]);
-		names_check_type(rep, part, ext, label);
+		mismatch |= names_check_type(rep, part, ext, label);
 	}
-	if (!named) {
-		/* No name: the Content-Type stands in for an extension. */
-		g_autofree char *label = g_strdup_printf("Content-Type %s",
-		    part->content_type ? part->content_type : "(none)");
-
-		names_check_type(rep, part, names_type_ext(part->content_type), label);
-	}
+	if (!named)
+		names_check_type(rep, part, NULL, NULL);	/* magic alone */
+	if (!mismatch)
+		names_check_content_type(rep, part);
 }

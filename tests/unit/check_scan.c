@@ -268,7 +268,7 @@ static const struct {
 } demo_cases[] = {
 	{ "clean-text.eml", MOAT_ACCEPT, "" },
 	{ "clean-pdf-invoice.eml", MOAT_ACCEPT, "" },
-	{ "lure-double-extension.eml", MOAT_QUARANTINE,
+	{ "lure-double-extension.eml", MOAT_REJECT,
 	    "name.double_extension attach.executable type.mismatch" },
 	{ "lure-rlo-name.eml", MOAT_REJECT, "name.bidi_control attach.executable" },
 	{ "lure-lnk-in-mail.eml", MOAT_TAG, "attach.shortcut" },
