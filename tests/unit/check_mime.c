@@ -328,6 +328,64 @@ START_TEST(test_sample_tnef)
 }
 END_TEST
 
+/* samples/mime: each edge case with the findings it must (and must only) give */
+static const struct {
+	const char *file;
+	const char *findings;	/* exactly these ids, space-separated, in any order */
+} sample_cases[] = {
+	{ "arabic-name.eml", "" },
+	{ "hebrew-name.eml", "" },
+	{ "headers-full.eml", "" },
+	{ "plain-8bit-header.eml", "" },
+	{ "rfc2047-filename.eml", "" },
+	{ "rfc2231-continuation.eml", "" },
+	{ "invisible-char-name.eml", "name.invisible_char" },
+	{ "padded-double-ext.eml", "name.double_extension attach.executable" },
+	{ "bad-base64.eml", "mime.bad_base64" },
+	{ "multipart-no-boundary.eml", "mime.ambiguous" },
+	{ "duplicate-content-type.eml", "mime.ambiguous" },
+	{ "mismatch-pdf-is-zip.eml", "type.mismatch" },
+	{ "script-js.eml", "attach.script" },
+	{ "nested-rfc822.eml", "attach.executable" },
+	{ "name-conflict.eml", "name.conflict attach.script" },
+	{ "tnef-winmail.eml", "mime.tnef" },
+};
+
+START_TEST(test_sample_findings)
+{
+	struct moat_report *rep = scan_sample(sample_cases[_i].file);
+	g_auto(GStrv) want = g_strsplit(sample_cases[_i].findings, " ", -1);
+	guint nwant = 0;
+
+	for (int i = 0; want[i] != NULL; i++) {
+		if (want[i][0] == '\0')
+			continue;
+		nwant++;
+		ck_assert_msg(report_has_finding(rep, want[i]) != NULL, "%s: no %s",
+		    sample_cases[_i].file, want[i]);
+	}
+	ck_assert_msg(rep->findings->len == nwant, "%s: %u findings, want %u (first: %s)",
+	    sample_cases[_i].file, rep->findings->len, nwant, rep->findings->len ?
+	    ((struct moat_finding *)rep->findings->pdata[0])->kind->id : "-");
+	report_free(rep);
+}
+END_TEST
+
+START_TEST(test_sample_headers)
+{
+	struct moat_report *rep = scan_sample("headers-full.eml");
+
+	ck_assert_str_eq(rep->hdr.from_name, "Alice Example");
+	ck_assert_str_eq(rep->hdr.from_addr, "alice@example.com");
+	ck_assert_ptr_nonnull(rep->hdr.reply_to);
+	ck_assert_ptr_nonnull(rep->hdr.return_path);
+	ck_assert_ptr_nonnull(rep->hdr.subject);
+	ck_assert_ptr_nonnull(rep->hdr.message_id);
+	ck_assert_ptr_nonnull(rep->hdr.date);
+	report_free(rep);
+}
+END_TEST
+
 Suite *
 mime_suite(void)
 {
@@ -347,6 +405,8 @@ mime_suite(void)
 	tcase_add_test(tc, test_sample_rfc2231_continuation);
 	tcase_add_test(tc, test_sample_name_conflict);
 	tcase_add_test(tc, test_sample_tnef);
+	tcase_add_loop_test(tc, test_sample_findings, 0, G_N_ELEMENTS(sample_cases));
+	tcase_add_test(tc, test_sample_headers);
 	suite_add_tcase(s, tc);
 	return s;
 }
