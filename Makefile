@@ -34,7 +34,19 @@ LIB	= $(BUILD)/libmoatscan.a
 MOAT	= $(BUILD)/moat
 CHECKS	= $(BUILD)/check_moat
 
-.PHONY: all deps check test unit cli-test asan valgrind demo clean
+# Fuzzing: clang's libFuzzer with ASan + UBSan, objects in build-fuzz/.
+# A harness is tests/fuzz/fuzz_NAME.c plus one SEEDS_NAME line below.
+FUZZ_BUILD   = build-fuzz
+FUZZ_SAN     = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	       -fno-sanitize-recover=all
+FUZZ_SECONDS ?= 60
+FUZZ_CHECK_SECONDS ?= 20
+FUZZ_NAMES   = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+SEEDS_scan   = samples $(TESTDATA)/mime-mimekit $(TESTDATA)/mime-cpython-email $(TESTDATA)/mime-evasion-noxxi
+SEEDS_mime   = samples $(TESTDATA)/mime-mimekit $(TESTDATA)/mime-cpython-email $(TESTDATA)/mime-gmime
+SEEDS_conf   = conf
+
+.PHONY: all deps check test unit cli-test asan valgrind demo clean fuzz fuzz-build fuzz-check
 
 all: $(MOAT)
 
@@ -58,6 +70,20 @@ $(MOAT): $(CLI_OBJS) $(LIB)
 $(CHECKS): $(TEST_OBJS) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJS) $(LIB) $(PKG_LIBS) $(CHECK_LIBS)
 
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) $(PKG_LIBS)
+
+fuzz-build:
+	$(MAKE) $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%) BUILD=$(FUZZ_BUILD) CC=clang \
+	    CFLAGS="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" LDFLAGS="$(FUZZ_SAN)"
+
+# fuzz: each harness for FUZZ_SECONDS; fuzz-check: the short pass make check runs.
+fuzz: fuzz-build
+	@set -e; $(foreach n,$(FUZZ_NAMES),sh tests/fuzz/run.sh $(FUZZ_BUILD) $(n) $(FUZZ_SECONDS) $(SEEDS_$(n));)
+
+fuzz-check: fuzz-build
+	@set -e; $(foreach n,$(FUZZ_NAMES),sh tests/fuzz/run.sh $(FUZZ_BUILD) $(n) $(FUZZ_CHECK_SECONDS) $(SEEDS_$(n));)
+
 deps:
 	sh scripts/deps.sh
 
@@ -66,6 +92,7 @@ deps:
 check: deps
 	$(MAKE) test
 	$(MAKE) asan
+	$(MAKE) fuzz-check
 
 test: unit cli-test
 
@@ -87,6 +114,6 @@ demo: deps $(MOAT)
 	sh scripts/demo.sh $(MOAT)
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan $(FUZZ_BUILD)
 
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(TEST_OBJS:.o=.d)
