@@ -18,6 +18,7 @@
 
 #include "moat/mime.h"
 #include "moat/moat.h"
+#include "moat/salvage.h"
 #include "moat/sniff.h"
 
 #define MIME_CHUNK 16384
@@ -433,6 +434,56 @@ mime_count_leaves(GMimeObject *parent, GMimeObject *part, gpointer data)
 		(*(guint *)data)++;
 }
 
+/*
+ * mime_stream_view - the whole message as bytes: borrowed from a memory or
+ * mapped stream, else read into *COPY (caller frees). NULL on a read error.
+ */
+static const guchar *
+mime_stream_view(GMimeStream *stream, gsize *len, GByteArray **copy)
+{
+	GMimeStream *mem;
+
+	*copy = NULL;
+	if (GMIME_IS_STREAM_MEM(stream)) {
+		GByteArray *buf = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(stream));
+
+		*len = buf->len;
+		return buf->data;
+	}
+	if (GMIME_IS_STREAM_MMAP(stream)) {
+		*len = GMIME_STREAM_MMAP(stream)->maplen;
+		return (const guchar *)GMIME_STREAM_MMAP(stream)->map;
+	}
+	*copy = g_byte_array_new();
+	mem = g_mime_stream_mem_new_with_byte_array(*copy);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
+	if (g_mime_stream_reset(stream) != 0 || g_mime_stream_write_to_stream(stream, mem) < 0) {
+		g_object_unref(mem);
+		g_byte_array_unref(*copy);
+		*copy = NULL;
+		return NULL;
+	}
+	g_object_unref(mem);
+	*len = (*copy)->len;
+	return (*copy)->data;
+}
+
+/* mime_salvage - the lenient second reading, unless a limit already cut the walk */
+static void
+mime_salvage(struct mime_walk *w, GMimeStream *stream)
+{
+	GByteArray *copy = NULL;
+	const guchar *raw;
+	gsize len = 0;
+
+	if (w->nparts > w->conf->max_parts || w->too_deep > 0)
+		return;		/* the limit findings already say the inventory is partial */
+	if ((raw = mime_stream_view(stream, &len, &copy)) != NULL)
+		salvage_scan(w->rep, raw, len, w->conf, &w->kept);
+	if (copy != NULL)
+		g_byte_array_unref(copy);
+}
+
 static void
 mime_walk_finish(struct mime_walk *w, GMimeMessage *msg)
 {
@@ -487,6 +538,7 @@ mime_inventory(struct moat_report *rep, GMimeStream *stream, const struct moat_c
 	mime_check_headers(&w, GMIME_OBJECT(msg), path);
 	if (g_mime_message_get_mime_part(msg) != NULL)
 		rc = mime_walk_object(&w, g_mime_message_get_mime_part(msg), path, "", 0);
+	mime_salvage(&w, stream);
 	mime_walk_finish(&w, msg);
 out:
 	for (guint c = 0; c < MIME_NWARN; c++)

@@ -322,6 +322,8 @@ json_part(JsonBuilder *b, const struct moat_part *p)
 	json_str(b, "transfer_encoding", p->transfer_encoding);
 	json_builder_set_member_name(b, "attachment");
 	json_builder_add_boolean_value(b, p->is_attachment);
+	json_builder_set_member_name(b, "salvaged");
+	json_builder_add_boolean_value(b, p->salvaged);
 	json_int(b, "size", (gint64)p->decoded_size);
 	json_str(b, "sha256", p->sha256[0] ? p->sha256 : NULL);
 	json_str(b, "sniffed_type", p->sniffed);

@@ -74,6 +74,7 @@ struct moat_part {
 	char *disposition;		/* "attachment", "inline" or NULL */
 	char *transfer_encoding;	/* as declared, lower-case, or NULL */
 	gboolean is_attachment;		/* has a name or an attachment disposition */
+	gboolean salvaged;		/* found only by the lenient reading (salvage.h) */
 	guint64 decoded_size;
 	char sha256[65];		/* hex, "" when the part was not decoded (a limit) */
 	const char *sniffed;		/* static: sniff_type() result, e.g. "pe", "zip" */

@@ -1,0 +1,30 @@
+/*
+ * salvage.h - a second, lenient reading of the raw message
+ *
+ * Mail clients open attachments that a strict MIME parser does not see:
+ * odd boundaries, split or duplicated parameters, broken base64. This
+ * module reads the raw bytes the way a lenient client would: every header
+ * block after a "--" line, every name and filename parameter (RFC 2231
+ * pieces and RFC 2047 words joined and decoded), base64 decoded ignoring
+ * anything outside the alphabet. What it finds that the GMime inventory
+ * does not show — other bytes, or the same bytes under another extension —
+ * is added to the inventory as a salvaged part, with a mime.ambiguous
+ * finding naming the difference. Thread-safe, no I/O.
+ */
+#ifndef MOAT_SALVAGE_H
+#define MOAT_SALVAGE_H
+
+#include <glib.h>
+#include "moat/conf.h"
+#include "moat/report.h"
+
+/*
+ * salvage_scan - read RAW (LEN bytes, the whole message, borrowed) leniently
+ * and add to REP what its inventory lacks. *KEPT counts decoded bytes kept
+ * for the message (shared with the inventory, limited by max_decoded_bytes).
+ * Returns the number of salvaged parts added.
+ */
+guint salvage_scan(struct moat_report *rep, const guchar *raw, gsize len,
+    const struct moat_conf *conf, guint64 *kept);
+
+#endif

@@ -1,0 +1,674 @@
+/*
+ * salvage.c - the lenient second reading of a raw message
+ *
+ * In: the raw message and the report after the GMime inventory. Out:
+ * salvaged parts and mime.ambiguous findings for what a lenient client would
+ * open but the inventory does not show. See salvage.h for the why.
+ *
+ * One pass over the lines: a header block starts at the top of the message
+ * or right after a line beginning with "--" (any boundary, well-formed or
+ * not); its body ends at the next such line. Container blocks (multipart,
+ * message) are not decoded: their children are blocks of their own. At most
+ * max_parts blocks are read. Linear in the message size.
+ */
+#include <string.h>
+
+#include <gmime/gmime.h>
+
+#include "moat/names.h"
+#include "moat/salvage.h"
+#include "moat/sniff.h"
+
+#define SALVAGE_HEADER_MAX 16384	/* unfolded header bytes kept per block */
+
+enum salvage_enc { ENC_NONE, ENC_BASE64, ENC_UU, ENC_QP };
+
+struct salvage_block {
+	GString *ctype;		/* every Content-Type value, "\n"-joined */
+	GString *cdisp;		/* every Content-Disposition value */
+	GString *cte;		/* every Content-Transfer-Encoding value */
+	gsize body_start;
+};
+
+/* salvage_line_end - offset of the end of the line at POS (its '\n' or LEN) */
+static gsize
+salvage_line_end(const guchar *raw, gsize len, gsize pos)
+{
+	const guchar *nl = memchr(raw + pos, '\n', len - pos);
+
+	return nl ? (gsize)(nl - raw) : len;
+}
+
+static gboolean
+salvage_is_dashes(const guchar *raw, gsize len, gsize pos)
+{
+	return pos + 1 < len && raw[pos] == '-' && raw[pos + 1] == '-';
+}
+
+static gboolean
+salvage_is_blank(const guchar *raw, gsize pos, gsize end)
+{
+	return end == pos || (end == pos + 1 && raw[pos] == '\r');
+}
+
+/* salvage_header_name - length of a header name at POS followed by ':' (spaces allowed), or 0 */
+static gsize
+salvage_header_name(const guchar *raw, gsize pos, gsize end, gsize *colon)
+{
+	gsize i = pos;
+
+	while (i < end && (g_ascii_isalnum(raw[i]) || raw[i] == '-' || raw[i] == '_'))
+		i++;
+	if (i == pos)
+		return 0;
+	*colon = i;
+	while (*colon < end && (raw[*colon] == ' ' || raw[*colon] == '\t'))
+		(*colon)++;
+	return *colon < end && raw[*colon] == ':' ? i - pos : 0;
+}
+
+/*
+ * salvage_read_headers - the header block at POS into B; returns the offset
+ * after it (after its blank line), or POS when the line is not a header.
+ */
+static gsize
+salvage_read_headers(struct salvage_block *b, const guchar *raw, gsize len, gsize pos)
+{
+	GString *cur = NULL;
+	gsize colon, end, n;
+
+	if (salvage_header_name(raw, pos, salvage_line_end(raw, len, pos), &colon) == 0)
+		return pos;
+	while (pos < len) {
+		end = salvage_line_end(raw, len, pos);
+		if (salvage_is_blank(raw, pos, end)) {
+			pos = end < len ? end + 1 : len;
+			break;
+		}
+		if (raw[pos] == ' ' || raw[pos] == '\t') {
+			/* a folded continuation of the header before */
+		} else if ((n = salvage_header_name(raw, pos, end, &colon)) != 0) {
+			cur = NULL;
+			if (n == 12 && g_ascii_strncasecmp((const char *)raw + pos, "content-type", n) == 0)
+				cur = b->ctype;
+			else if (n == 19 && g_ascii_strncasecmp((const char *)raw + pos,
+			    "content-disposition", n) == 0)
+				cur = b->cdisp;
+			else if (n == 25 && g_ascii_strncasecmp((const char *)raw + pos,
+			    "content-transfer-encoding", n) == 0)
+				cur = b->cte;
+			if (cur != NULL)
+				g_string_append_c(cur, '\n');
+			pos = colon + 1;
+		} else {
+			break;	/* not a header: the body starts without a blank line */
+		}
+		if (cur != NULL && cur->len < SALVAGE_HEADER_MAX)
+			g_string_append_len(cur, (const char *)raw + pos, (gssize)(end - pos));
+		pos = end < len ? end + 1 : len;
+	}
+	b->body_start = pos;
+	return pos;
+}
+
+/* One name parameter as written: name, name*, name*2, name*0* ... */
+struct salvage_param {
+	char family[16];	/* "ct:name", "cd:filename" */
+	int section;		/* -1 when not an RFC 2231 section */
+	gboolean extended;	/* charset''%xx encoded */
+	char *value;
+};
+
+static void
+salvage_param_free(gpointer p)
+{
+	g_free(((struct salvage_param *)p)->value);
+	g_free(p);
+}
+
+/* salvage_value - a quoted string or token at S[*i]; advances *i */
+static char *
+salvage_value(const char *s, gsize n, gsize *i)
+{
+	GString *v = g_string_new(NULL);
+
+	if (*i < n && s[*i] == '"') {
+		for ((*i)++; *i < n && s[*i] != '"' && s[*i] != '\n'; (*i)++) {
+			if (s[*i] == '\\' && *i + 1 < n)
+				(*i)++;
+			g_string_append_c(v, s[*i]);
+		}
+	} else {
+		for (; *i < n && s[*i] != ';' && s[*i] != '\n' && !g_ascii_isspace(s[*i]); (*i)++)
+			g_string_append_c(v, s[*i]);
+	}
+	return g_string_free(v, FALSE);
+}
+
+/* salvage_params - every name/filename parameter in HDR, tagged with TAG */
+static void
+salvage_params(GPtrArray *out, const GString *hdr, const char *tag)
+{
+	const char *s = hdr->str;
+	gsize n = hdr->len;
+
+	for (gsize i = 0; i < n; i++) {
+		struct salvage_param *p;
+		gsize k, j = i;
+		const char *base;
+
+		if (i > 0 && s[i - 1] != ';' && !g_ascii_isspace(s[i - 1]))
+			continue;
+		if (g_ascii_strncasecmp(s + i, "filename", 8) == 0)
+			base = "filename", j += 8;
+		else if (g_ascii_strncasecmp(s + i, "name", 4) == 0)
+			base = "name", j += 4;
+		else
+			continue;
+		p = g_new0(struct salvage_param, 1);
+		p->section = -1;
+		if (j < n && s[j] == '*') {
+			j++;
+			if (j < n && g_ascii_isdigit(s[j])) {
+				p->section = 0;
+				for (; j < n && g_ascii_isdigit(s[j]) && p->section < 1000; j++)
+					p->section = p->section * 10 + (s[j] - '0');
+				if (j < n && s[j] == '*')
+					p->extended = TRUE, j++;
+			} else {
+				p->extended = TRUE;
+			}
+		}
+		for (k = j; k < n && (s[k] == ' ' || s[k] == '\t'); k++)
+			;
+		if (k >= n || s[k] != '=') {
+			salvage_param_free(p);
+			continue;
+		}
+		for (k++; k < n && (s[k] == ' ' || s[k] == '\t'); k++)
+			;
+		g_snprintf(p->family, sizeof(p->family), "%s:%s", tag, base);
+		p->value = salvage_value(s, n, &k);
+		g_ptr_array_add(out, p);
+		i = k > i ? k - 1 : i;
+	}
+}
+
+/* salvage_pct_decode - RFC 2231 value: drop "charset'lang'", decode %xx, to UTF-8 */
+static char *
+salvage_pct_decode(const char *v, gboolean first)
+{
+	g_autofree char *charset = NULL;
+	GString *out = g_string_new(NULL);
+	const char *q;
+	char *utf8;
+
+	if (first && (q = strchr(v, '\'')) != NULL && strchr(q + 1, '\'') != NULL) {
+		charset = g_strndup(v, (gsize)(q - v));
+		v = strchr(q + 1, '\'') + 1;
+	}
+	for (; *v != '\0'; v++) {
+		if (*v == '%' && g_ascii_isxdigit(v[1]) && g_ascii_isxdigit(v[2])) {
+			g_string_append_c(out, (char)(g_ascii_xdigit_value(v[1]) * 16 +
+			    g_ascii_xdigit_value(v[2])));
+			v += 2;
+		} else {
+			g_string_append_c(out, *v);
+		}
+	}
+	if (charset != NULL && *charset != '\0' && g_ascii_strcasecmp(charset, "utf-8") != 0 &&
+	    (utf8 = g_convert(out->str, (gssize)out->len, "UTF-8", charset, NULL, NULL, NULL)) != NULL) {
+		g_string_free(out, TRUE);
+		return utf8;
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* salvage_add_name - decode RFC 2047 words in RAW and add it to NAMES once */
+static void
+salvage_add_name(GPtrArray *names, const char *raw)
+{
+	char *name = strstr(raw, "=?") ? g_mime_utils_header_decode_text(NULL, raw)
+	    : g_utf8_make_valid(raw, -1);
+
+	g_strstrip(name);
+	for (guint i = 0; i < names->len; i++)
+		if (strcmp(names->pdata[i], name) == 0)
+			*name = '\0';
+	if (*name == '\0')
+		g_free(name);
+	else
+		g_ptr_array_add(names, name);
+}
+
+static gint
+salvage_by_section(gconstpointer a, gconstpointer b)
+{
+	const struct salvage_param *pa = *(const struct salvage_param *const *)a;
+	const struct salvage_param *pb = *(const struct salvage_param *const *)b;
+
+	return pa->section - pb->section;
+}
+
+/* salvage_names - every name a lenient client could give block B */
+static GPtrArray *
+salvage_names(const struct salvage_block *b)
+{
+	g_autoptr(GPtrArray) params = g_ptr_array_new_with_free_func(salvage_param_free);
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+	static const char *const families[] = { "ct:name", "cd:filename", "cd:name", "ct:filename" };
+
+	salvage_params(params, b->ctype, "ct");
+	salvage_params(params, b->cdisp, "cd");
+	g_ptr_array_sort(params, salvage_by_section);
+	for (gsize f = 0; f < G_N_ELEMENTS(families); f++) {
+		GString *joined = NULL;
+
+		for (guint i = 0; i < params->len; i++) {
+			const struct salvage_param *p = params->pdata[i];
+			g_autofree char *v = NULL;
+
+			if (strcmp(p->family, families[f]) != 0)
+				continue;
+			v = p->extended ? salvage_pct_decode(p->value, p->section <= 0) : g_strdup(p->value);
+			if (p->section < 0) {
+				salvage_add_name(names, v);
+			} else {
+				if (joined == NULL)
+					joined = g_string_new(NULL);
+				g_string_append(joined, v);
+			}
+		}
+		if (joined != NULL) {
+			salvage_add_name(names, joined->str);
+			g_string_free(joined, TRUE);
+		}
+	}
+	return names;
+}
+
+/* salvage_encoding - what a lenient client makes of Content-Transfer-Encoding */
+static enum salvage_enc
+salvage_encoding(const GString *cte)
+{
+	g_autofree char *v = g_ascii_strdown(cte->str, (gssize)cte->len);
+
+	if (strstr(v, "base64") != NULL || strstr(v, "b64") != NULL)
+		return ENC_BASE64;
+	if (strstr(v, "uu") != NULL)
+		return ENC_UU;
+	if (strstr(v, "quoted") != NULL)
+		return ENC_QP;
+	return ENC_NONE;
+}
+
+/*
+ * salvage_b64_plausible - whether IN reads as base64 with some junk in it
+ * (an evasion) rather than as prose that only claims to be base64: at most
+ * one byte in ten outside the alphabet, '=' and line breaks (prose has a
+ * blank every few letters).
+ */
+static gboolean
+salvage_b64_plausible(const guchar *in, gsize n)
+{
+	gsize good = 0, bad = 0;
+
+	for (gsize i = 0; i < n; i++) {
+		guchar c = in[i];
+
+		if (g_ascii_isalnum(c) || c == '+' || c == '/')
+			good++;
+		else if (c != '=' && c != '\r' && c != '\n')
+			bad++;
+	}
+	return good > 0 && bad * 10 <= good;
+}
+
+/* salvage_b64 - base64 decoded ignoring every byte outside the alphabet (and '=') */
+static void
+salvage_b64(GByteArray *out, const guchar *in, gsize n)
+{
+	guint32 acc = 0;
+	int bits = 0;
+
+	for (gsize i = 0; i < n; i++) {
+		guchar c = in[i];
+		int v;
+
+		if (c >= 'A' && c <= 'Z')
+			v = c - 'A';
+		else if (c >= 'a' && c <= 'z')
+			v = c - 'a' + 26;
+		else if (c >= '0' && c <= '9')
+			v = c - '0' + 52;
+		else if (c == '+')
+			v = 62;
+		else if (c == '/')
+			v = 63;
+		else
+			continue;
+		acc = (acc << 6) | (guint32)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			g_byte_array_append(out, (const guint8[]){ (guint8)(acc >> bits) }, 1);
+		}
+	}
+}
+
+/* salvage_uu - uuencoded lines between "begin" and "end" */
+static void
+salvage_uu(GByteArray *out, const guchar *in, gsize n)
+{
+	gsize pos = 0, end;
+	gboolean begun = FALSE;
+
+	for (; pos < n; pos = end + 1) {
+		const guchar *l = in + pos;
+		gsize ll, want;
+
+		end = salvage_line_end(in, n, pos);
+		ll = end - pos;
+		if (!begun) {
+			begun = ll >= 6 && memcmp(l, "begin", 5) == 0;
+			continue;
+		}
+		if (ll >= 3 && memcmp(l, "end", 3) == 0)
+			break;
+		if (ll == 0 || (want = (gsize)((l[0] - ' ') & 0x3f)) == 0)
+			continue;
+		for (gsize i = 1; i + 3 < ll + 1 && want > 0; i += 4) {
+			guchar q[4];
+
+			for (int k = 0; k < 4; k++)
+				q[k] = i + (gsize)k < ll ? (guchar)((l[i + k] - ' ') & 0x3f) : 0;
+			guint8 b[3] = { (guint8)(q[0] << 2 | q[1] >> 4), (guint8)(q[1] << 4 | q[2] >> 2),
+			    (guint8)(q[2] << 6 | q[3]) };
+			g_byte_array_append(out, b, (guint)MIN(want, 3));
+			want -= MIN(want, 3);
+		}
+	}
+}
+
+/* salvage_decode - the body IN as a lenient client decodes it */
+static GByteArray *
+salvage_decode(enum salvage_enc enc, const guchar *in, gsize n)
+{
+	GByteArray *out = g_byte_array_sized_new((guint)MIN(n, 1u << 20));
+
+	switch (enc) {
+	case ENC_BASE64:
+		salvage_b64(out, in, n);
+		break;
+	case ENC_UU:
+		salvage_uu(out, in, n);
+		break;
+	case ENC_QP: {
+		int state = 0;
+		guint32 save = 0;
+
+		g_byte_array_set_size(out, (guint)n + 4);
+		g_byte_array_set_size(out, (guint)g_mime_encoding_quoted_decode_step(in, n,
+		    out->data, &state, &save));
+		break;
+	}
+	case ENC_NONE:
+		g_byte_array_append(out, in, (guint)n);
+		break;
+	}
+	return out;
+}
+
+struct salvage_ctx {
+	struct moat_report *rep;
+	const struct moat_conf *conf;
+	guint64 *kept;
+	GHashTable *by_sha;	/* sha256 hex -> struct moat_part * (borrowed) */
+	GPtrArray *boundaries;	/* char *: every boundary declared so far, unquoted */
+	guint added;
+};
+
+/* salvage_is_container - a multipart or message block: its children are blocks of their own */
+static gboolean
+salvage_is_container(const struct salvage_block *b)
+{
+	g_autofree char *v = g_ascii_strdown(b->ctype->str, (gssize)b->ctype->len);
+
+	return strstr(v, "multipart") != NULL || strstr(v, "message/") != NULL;
+}
+
+/* salvage_first_type - the first declared Content-Type, lower-case, without parameters */
+static char *
+salvage_first_type(const struct salvage_block *b)
+{
+	const char *s = b->ctype->str;
+	gsize n;
+
+	while (*s == '\n' || g_ascii_isspace(*s))
+		s++;
+	n = strcspn(s, ";\n\r \t");
+	return n ? g_ascii_strdown(s, (gssize)n) : g_strdup("application/octet-stream");
+}
+
+/* salvage_add_part - the salvaged part NAME with DATA (taken) into the inventory */
+static struct moat_part *
+salvage_add_part(struct salvage_ctx *c, const struct salvage_block *b, const char *name,
+    GByteArray *data, const char *sha)
+{
+	g_autoptr(GPtrArray) path = g_ptr_array_new_with_free_func(g_free);
+	struct moat_part *p;
+
+	c->added++;
+	g_ptr_array_add(path, name ? g_strdup(name) : g_strdup_printf("(lenient part %u)", c->added));
+	p = report_part_new(c->rep, path);
+	p->id = g_strdup_printf("lenient.%u", c->added);
+	p->salvaged = TRUE;
+	p->content_type = salvage_first_type(b);
+	p->filename = g_strdup(name);
+	p->disp_filename = g_strdup(name);	/* so the name checks see it */
+	p->transfer_encoding = g_strstrip(g_ascii_strdown(b->cte->str, (gssize)b->cte->len));
+	if (*p->transfer_encoding == '\0')
+		g_clear_pointer(&p->transfer_encoding, g_free);
+	p->is_attachment = TRUE;
+	p->decoded_size = data->len;
+	g_strlcpy(p->sha256, sha, sizeof(p->sha256));
+	p->sniffed = sniff_type(data->data, MIN(data->len, SNIFF_HEAD_BYTES), NULL);
+	if (*c->kept + data->len <= c->conf->max_decoded_bytes) {
+		*c->kept += data->len;
+		p->content = g_byte_array_free_to_bytes(data);
+	} else {
+		g_byte_array_unref(data);
+	}
+	return p;
+}
+
+/* salvage_hidden_name - a name whose extension none of PART's declared names has, or NULL */
+static const char *
+salvage_hidden_name(const struct moat_part *part, GPtrArray *names)
+{
+	g_autofree char *e1 = names_extension(part->disp_filename);
+	g_autofree char *e2 = names_extension(part->type_name);
+
+	for (guint i = 0; i < names->len; i++) {
+		g_autofree char *e = names_extension(names->pdata[i]);
+
+		if (e != NULL && g_strcmp0(e, e1) != 0 && g_strcmp0(e, e2) != 0)
+			return names->pdata[i];
+	}
+	return NULL;
+}
+
+/* salvage_leaf - decode one leaf block and compare it with the inventory */
+static void
+salvage_leaf(struct salvage_ctx *c, const struct salvage_block *b, const guchar *raw,
+    gsize body_end)
+{
+	g_autoptr(GPtrArray) names = salvage_names(b);
+	enum salvage_enc enc = salvage_encoding(b->cte);
+	gsize start = b->body_start, end = body_end;
+	const char *first = NULL, *hidden;
+	struct moat_part *match, *p;
+	GByteArray *data;
+	char *sha;
+
+	if (names->len == 0 && enc != ENC_BASE64 && enc != ENC_UU)
+		return;		/* a nameless text body: the inventory has it */
+	/* The line break before the next boundary belongs to the boundary. */
+	if (end > start && raw[end - 1] == '\n')
+		end--;
+	if (end > start && raw[end - 1] == '\r')
+		end--;
+	if (enc == ENC_BASE64 && !salvage_b64_plausible(raw + start, end - start))
+		return;
+	data = salvage_decode(enc, raw + start, end - start);
+	if (data->len == 0) {
+		g_byte_array_unref(data);
+		return;
+	}
+	if (names->len > 0)
+		first = names->pdata[0];
+	sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data->data, data->len);
+	match = g_hash_table_lookup(c->by_sha, sha);
+	if (match == NULL) {
+		p = salvage_add_part(c, b, first, data, sha);
+		g_hash_table_insert(c->by_sha, p->sha256, p);	/* the part owns the key */
+		report_add_finding(c->rep, "mime.ambiguous", p->path,
+		    "a lenient reading finds %" G_GUINT64_FORMAT " bytes (%s) that the MIME parse "
+		    "does not show", p->decoded_size, p->sniffed);
+		g_free(sha);
+		return;
+	}
+	if ((hidden = salvage_hidden_name(match, names)) != NULL) {
+		p = salvage_add_part(c, b, hidden, data, sha);
+		report_add_finding(c->rep, "mime.ambiguous", p->path,
+		    "the MIME parse names part %s '%s', a lenient reading '%s'", match->id,
+		    match->filename ? match->filename : "", hidden);
+	} else {
+		g_byte_array_unref(data);
+	}
+	g_free(sha);
+}
+
+/* salvage_add_boundaries - the boundary parameters of block B, unquoted, into C */
+static void
+salvage_add_boundaries(struct salvage_ctx *c, const struct salvage_block *b)
+{
+	const char *s = b->ctype->str;
+
+	for (const char *p = s; (p = g_strstr_len(p, -1, "oundary")) != NULL; p++) {
+		const char *v = p + 7;
+		gsize i = 0, n;
+		char *val;
+
+		if (p == s || g_ascii_tolower(p[-1]) != 'b')
+			continue;
+		while (*v == '*' || g_ascii_isdigit(*v) || *v == ' ' || *v == '\t')
+			v++;
+		if (*v++ != '=')
+			continue;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		n = strlen(v);
+		val = salvage_value(v, n, &i);
+		g_strstrip(val);
+		if (*val != '\0' && c->boundaries->len < 64)
+			g_ptr_array_add(c->boundaries, val);
+		else
+			g_free(val);
+	}
+}
+
+/*
+ * salvage_is_boundary - whether the line at POS opens a part: "--" and a
+ * declared boundary (clients forgive junk after it), or "--" and any word of
+ * four or more characters without blanks (a boundary the parse may have
+ * read differently). Signature separators ("-- ") and diff lines ("--- a/x",
+ * "---") are neither.
+ */
+static gboolean
+salvage_is_boundary(const struct salvage_ctx *c, const guchar *raw, gsize len, gsize pos)
+{
+	gsize end, rest;
+
+	if (!salvage_is_dashes(raw, len, pos))
+		return FALSE;
+	end = salvage_line_end(raw, len, pos);
+	while (end > pos + 2 && g_ascii_isspace(raw[end - 1]))
+		end--;
+	rest = end - pos - 2;
+	if (rest == 0)
+		return FALSE;	/* "-- ", a signature separator */
+	if (rest >= 4 && memchr(raw + pos + 2, ' ', rest) == NULL &&
+	    memchr(raw + pos + 2, '\t', rest) == NULL)
+		return TRUE;
+	for (guint i = 0; i < c->boundaries->len; i++) {
+		const char *bd = c->boundaries->pdata[i];
+		gsize bl = strlen(bd);
+
+		if (bl <= rest && memcmp(raw + pos + 2, bd, bl) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* salvage_next_boundary - the start of the next boundary line, or LEN */
+static gsize
+salvage_next_boundary(const struct salvage_ctx *c, const guchar *raw, gsize len, gsize pos)
+{
+	while (pos < len) {
+		if (salvage_is_boundary(c, raw, len, pos))
+			return pos;
+		pos = salvage_line_end(raw, len, pos) + 1;
+	}
+	return len;
+}
+
+guint
+salvage_scan(struct moat_report *rep, const guchar *raw, gsize len,
+    const struct moat_conf *conf, guint64 *kept)
+{
+	struct salvage_ctx c = { .rep = rep, .conf = conf, .kept = kept };
+	g_autoptr(GPtrArray) boundaries = g_ptr_array_new_with_free_func(g_free);
+	gboolean at_start = TRUE;
+	guint blocks = 0;
+	gsize pos = 0;
+
+	c.boundaries = boundaries;
+	c.by_sha = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, NULL);
+	for (guint i = 0; i < rep->parts->len; i++) {
+		struct moat_part *p = rep->parts->pdata[i];
+
+		if (p->sha256[0] != '\0')
+			g_hash_table_insert(c.by_sha, p->sha256, p);
+	}
+	while (pos < len && blocks < conf->max_parts) {
+		if (at_start) {
+			struct salvage_block b = { g_string_new(NULL), g_string_new(NULL),
+			    g_string_new(NULL), 0 };
+			gsize after = salvage_read_headers(&b, raw, len, pos);
+			gboolean leaf = after != pos && !salvage_is_container(&b);
+			gsize next = after;
+
+			if (after != pos) {
+				blocks++;
+				salvage_add_boundaries(&c, &b);
+				if (leaf) {
+					next = salvage_next_boundary(&c, raw, len, b.body_start);
+					salvage_leaf(&c, &b, raw, next);
+				}
+			}
+			g_string_free(b.ctype, TRUE);
+			g_string_free(b.cdisp, TRUE);
+			g_string_free(b.cte, TRUE);
+			if (after != pos) {
+				pos = next;
+				at_start = FALSE;
+				continue;
+			}
+		}
+		at_start = salvage_is_boundary(&c, raw, len, pos);
+		pos = salvage_line_end(raw, len, pos) + 1;
+	}
+	g_hash_table_destroy(c.by_sha);
+	return c.added;
+}
