@@ -116,13 +116,16 @@ struct salvage_param {
 	char family[16];	/* "ct:name", "cd:filename" */
 	int section;		/* -1 when not an RFC 2231 section */
 	gboolean extended;	/* charset''%xx encoded */
-	char *value;
+	int order;		/* position in the header */
+	char *value;		/* as a strict reader takes it */
+	char *alt;		/* as a sloppy reader may take it, or NULL */
 };
 
 static void
 salvage_param_free(gpointer p)
 {
 	g_free(((struct salvage_param *)p)->value);
+	g_free(((struct salvage_param *)p)->alt);
 	g_free(p);
 }
 
@@ -141,6 +144,37 @@ salvage_value(const char *s, gsize n, gsize *i)
 	} else {
 		for (; *i < n && s[*i] != ';' && s[*i] != '\n' && !g_ascii_isspace(s[*i]); (*i)++)
 			g_string_append_c(v, s[*i]);
+	}
+	return g_string_free(v, FALSE);
+}
+
+/*
+ * salvage_alt_value - what a sloppy client makes of the value at S[i]: the
+ * rest of the line for a token (name=file;.zip), the quoted part joined to
+ * what follows it (filename="file".zip), without single quotes
+ * ('file.zip') or (comments). NULL when that is the strict value.
+ */
+static char *
+salvage_alt_value(const char *s, gsize n, gsize i, const char *strict)
+{
+	GString *v = g_string_new(NULL);
+	int depth = 0;
+
+	for (; i < n && s[i] != '\n'; i++) {
+		char ch = s[i];
+
+		if (ch == '(')
+			depth++;
+		else if (ch == ')' && depth > 0)
+			depth--;
+		else if (depth == 0 && ch != '"' && ch != '\'' && ch != '\r')
+			g_string_append_c(v, ch);
+	}
+	g_strstrip(v->str);
+	g_string_set_size(v, strlen(v->str));
+	if (v->len == 0 || strcmp(v->str, strict) == 0) {
+		g_string_free(v, TRUE);
+		return NULL;
 	}
 	return g_string_free(v, FALSE);
 }
@@ -188,10 +222,37 @@ salvage_params(GPtrArray *out, const GString *hdr, const char *tag)
 		for (k++; k < n && (s[k] == ' ' || s[k] == '\t'); k++)
 			;
 		g_snprintf(p->family, sizeof(p->family), "%s:%s", tag, base);
+		p->order = (int)out->len;
+		j = k;
 		p->value = salvage_value(s, n, &k);
+		if (p->section < 0)
+			p->alt = salvage_alt_value(s, n, j, p->value);
 		g_ptr_array_add(out, p);
 		i = k > i ? k - 1 : i;
 	}
+}
+
+/* salvage_uncomment - HDR without RFC 5322 (comments) outside quoted strings */
+static GString *
+salvage_uncomment(const GString *hdr)
+{
+	GString *out = g_string_sized_new(hdr->len);
+	gboolean quoted = FALSE;
+	int depth = 0;
+
+	for (gsize i = 0; i < hdr->len; i++) {
+		char ch = hdr->str[i];
+
+		if (ch == '"' && depth == 0)
+			quoted = !quoted;
+		if (!quoted && ch == '(')
+			depth++;
+		else if (!quoted && ch == ')' && depth > 0)
+			depth--;
+		else if (depth == 0)
+			g_string_append_c(out, ch);
+	}
+	return out;
 }
 
 /* salvage_pct_decode - RFC 2231 value: drop "charset'lang'", decode %xx, to UTF-8 */
@@ -203,7 +264,9 @@ salvage_pct_decode(const char *v, gboolean first)
 	const char *q;
 	char *utf8;
 
-	if (first && (q = strchr(v, '\'')) != NULL && strchr(q + 1, '\'') != NULL) {
+	(void)first;	/* sections in the wrong order carry charset'' too */
+	if ((q = strchr(v, '\'')) != NULL && strchr(q + 1, '\'') != NULL &&
+	    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") == (gsize)(q - v)) {
 		charset = g_strndup(v, (gsize)(q - v));
 		v = strchr(q + 1, '\'') + 1;
 	}
@@ -250,6 +313,35 @@ salvage_by_section(gconstpointer a, gconstpointer b)
 	return pa->section - pb->section;
 }
 
+static gint
+salvage_by_order(gconstpointer a, gconstpointer b)
+{
+	const struct salvage_param *pa = *(const struct salvage_param *const *)a;
+	const struct salvage_param *pb = *(const struct salvage_param *const *)b;
+
+	return pa->order - pb->order;
+}
+
+/* salvage_join - the RFC 2231 sections of FAMILY in PARAMS' current order, or NULL */
+static char *
+salvage_join(GPtrArray *params, const char *family)
+{
+	GString *joined = NULL;
+
+	for (guint i = 0; i < params->len; i++) {
+		const struct salvage_param *p = params->pdata[i];
+		g_autofree char *v = NULL;
+
+		if (p->section < 0 || strcmp(p->family, family) != 0)
+			continue;
+		v = p->extended ? salvage_pct_decode(p->value, p->section == 0) : g_strdup(p->value);
+		if (joined == NULL)
+			joined = g_string_new(NULL);
+		g_string_append(joined, v);
+	}
+	return joined ? g_string_free(joined, FALSE) : NULL;
+}
+
 /* salvage_names - every name a lenient client could give block B */
 static GPtrArray *
 salvage_names(const struct salvage_block *b)
@@ -260,28 +352,38 @@ salvage_names(const struct salvage_block *b)
 
 	salvage_params(params, b->ctype, "ct");
 	salvage_params(params, b->cdisp, "cd");
-	g_ptr_array_sort(params, salvage_by_section);
-	for (gsize f = 0; f < G_N_ELEMENTS(families); f++) {
-		GString *joined = NULL;
+	/* A client that drops comments reads filena()me=x as filename=x. */
+	for (int h = 0; h < 2; h++) {
+		const GString *hdr = h == 0 ? b->ctype : b->cdisp;
 
-		for (guint i = 0; i < params->len; i++) {
-			const struct salvage_param *p = params->pdata[i];
-			g_autofree char *v = NULL;
+		if (memchr(hdr->str, '(', hdr->len) != NULL) {
+			GString *plain = salvage_uncomment(hdr);
 
-			if (strcmp(p->family, families[f]) != 0)
-				continue;
-			v = p->extended ? salvage_pct_decode(p->value, p->section <= 0) : g_strdup(p->value);
-			if (p->section < 0) {
-				salvage_add_name(names, v);
-			} else {
-				if (joined == NULL)
-					joined = g_string_new(NULL);
-				g_string_append(joined, v);
-			}
+			salvage_params(params, plain, h == 0 ? "ct" : "cd");
+			g_string_free(plain, TRUE);
 		}
-		if (joined != NULL) {
-			salvage_add_name(names, joined->str);
-			g_string_free(joined, TRUE);
+	}
+	for (guint i = 0; i < params->len; i++) {
+		const struct salvage_param *p = params->pdata[i];
+		g_autofree char *v = NULL;
+
+		if (p->section >= 0)
+			continue;
+		v = p->extended ? salvage_pct_decode(p->value, TRUE) : g_strdup(p->value);
+		salvage_add_name(names, v);
+		if (p->alt != NULL)
+			salvage_add_name(names, p->alt);
+	}
+	/* RFC 2231 sections: in section order, and in the order written. */
+	for (gsize f = 0; f < G_N_ELEMENTS(families); f++) {
+		for (int pass = 0; pass < 2; pass++) {
+			char *joined;
+
+			g_ptr_array_sort(params, pass == 0 ? salvage_by_section : salvage_by_order);
+			if ((joined = salvage_join(params, families[f])) != NULL) {
+				salvage_add_name(names, joined);
+				g_free(joined);
+			}
 		}
 	}
 	return names;
@@ -491,8 +593,12 @@ salvage_hidden_name(const struct moat_part *part, GPtrArray *names)
 
 	for (guint i = 0; i < names->len; i++) {
 		g_autofree char *e = names_extension(names->pdata[i]);
+		gboolean word = e != NULL && *e != '\0';
 
-		if (e != NULL && g_strcmp0(e, e1) != 0 && g_strcmp0(e, e2) != 0)
+		for (const char *q = e; word && *q != '\0'; q++)
+			word = g_ascii_isalnum(*q);
+		/* Only a real extension counts: "pdf; size=12" is parameter soup. */
+		if (word && g_strcmp0(e, e1) != 0 && g_strcmp0(e, e2) != 0)
 			return names->pdata[i];
 	}
 	return NULL;
