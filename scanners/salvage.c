@@ -426,34 +426,66 @@ salvage_b64_plausible(const guchar *in, gsize n)
 	return good > 0 && bad * 10 <= good;
 }
 
-/* salvage_b64 - base64 decoded ignoring every byte outside the alphabet (and '=') */
+/* How sloppy decoders read base64 that has junk in it. */
+enum salvage_b64_mode {
+	B64_SKIP_BYTES,		/* drop each byte outside the alphabet */
+	B64_CUT_LINE,		/* stop each line at its first bad byte */
+	B64_DROP_LINE,		/* drop lines holding a bad byte */
+	B64_DROP_ODD_LINE,	/* drop lines whose length is not a multiple of 4 */
+	B64_NMODES
+};
+
+static int
+salvage_b64_value(guchar c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* salvage_b64 - IN decoded line by line the way MODE reads junk; ignores '=' */
 static void
-salvage_b64(GByteArray *out, const guchar *in, gsize n)
+salvage_b64(GByteArray *out, const guchar *in, gsize n, enum salvage_b64_mode mode)
 {
 	guint32 acc = 0;
 	int bits = 0;
 
-	for (gsize i = 0; i < n; i++) {
-		guchar c = in[i];
-		int v;
+	for (gsize pos = 0, end; pos < n; pos = end + 1) {
+		gsize good = 0, stop;
+		gboolean bad = FALSE;
 
-		if (c >= 'A' && c <= 'Z')
-			v = c - 'A';
-		else if (c >= 'a' && c <= 'z')
-			v = c - 'a' + 26;
-		else if (c >= '0' && c <= '9')
-			v = c - '0' + 52;
-		else if (c == '+')
-			v = 62;
-		else if (c == '/')
-			v = 63;
-		else
+		end = salvage_line_end(in, n, pos);
+		for (stop = pos; stop < end; stop++) {
+			if (salvage_b64_value(in[stop]) >= 0)
+				good++;
+			else if (in[stop] != '=' && !g_ascii_isspace(in[stop]) && !bad) {
+				bad = TRUE;
+				if (mode == B64_CUT_LINE)
+					break;
+			}
+		}
+		if ((mode == B64_DROP_LINE && bad) || (mode == B64_DROP_ODD_LINE && good % 4 != 0 &&
+		    end < n && salvage_b64_plausible(in + end, n - end)))
 			continue;
-		acc = (acc << 6) | (guint32)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			g_byte_array_append(out, (const guint8[]){ (guint8)(acc >> bits) }, 1);
+		for (gsize i = pos; i < stop; i++) {
+			int v = salvage_b64_value(in[i]);
+
+			if (v < 0)
+				continue;
+			acc = (acc << 6) | (guint32)v;
+			bits += 6;
+			if (bits >= 8) {
+				bits -= 8;
+				g_byte_array_append(out, (const guint8[]){ (guint8)(acc >> bits) }, 1);
+			}
 		}
 	}
 }
@@ -463,7 +495,8 @@ static void
 salvage_uu(GByteArray *out, const guchar *in, gsize n)
 {
 	gsize pos = 0, end;
-	gboolean begun = FALSE;
+	/* Clients decode a uuencoded body without its "begin" line too. */
+	gboolean begun = memmem(in, n, "begin ", 6) == NULL;
 
 	for (; pos < n; pos = end + 1) {
 		const guchar *l = in + pos;
@@ -494,13 +527,13 @@ salvage_uu(GByteArray *out, const guchar *in, gsize n)
 
 /* salvage_decode - the body IN as a lenient client decodes it */
 static GByteArray *
-salvage_decode(enum salvage_enc enc, const guchar *in, gsize n)
+salvage_decode(enum salvage_enc enc, enum salvage_b64_mode mode, const guchar *in, gsize n)
 {
 	GByteArray *out = g_byte_array_sized_new((guint)MIN(n, 1u << 20));
 
 	switch (enc) {
 	case ENC_BASE64:
-		salvage_b64(out, in, n);
+		salvage_b64(out, in, n, mode);
 		break;
 	case ENC_UU:
 		salvage_uu(out, in, n);
@@ -604,47 +637,23 @@ salvage_hidden_name(const struct moat_part *part, GPtrArray *names)
 	return NULL;
 }
 
-/* salvage_leaf - decode one leaf block and compare it with the inventory */
+/* salvage_compare - DATA (taken) against the inventory: new bytes, or known bytes under another name */
 static void
-salvage_leaf(struct salvage_ctx *c, const struct salvage_block *b, const guchar *raw,
-    gsize body_end)
+salvage_compare(struct salvage_ctx *c, const struct salvage_block *b, GPtrArray *names,
+    GByteArray *data)
 {
-	g_autoptr(GPtrArray) names = salvage_names(b);
-	enum salvage_enc enc = salvage_encoding(b->cte);
-	gsize start = b->body_start, end = body_end;
-	const char *first = NULL, *hidden;
-	struct moat_part *match, *p;
-	GByteArray *data;
-	char *sha;
+	char *sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data->data, data->len);
+	struct moat_part *match = g_hash_table_lookup(c->by_sha, sha);
+	const char *hidden;
+	struct moat_part *p;
 
-	if (names->len == 0 && enc != ENC_BASE64 && enc != ENC_UU)
-		return;		/* a nameless text body: the inventory has it */
-	/* The line break before the next boundary belongs to the boundary. */
-	if (end > start && raw[end - 1] == '\n')
-		end--;
-	if (end > start && raw[end - 1] == '\r')
-		end--;
-	if (enc == ENC_BASE64 && !salvage_b64_plausible(raw + start, end - start))
-		return;
-	data = salvage_decode(enc, raw + start, end - start);
-	if (data->len == 0) {
-		g_byte_array_unref(data);
-		return;
-	}
-	if (names->len > 0)
-		first = names->pdata[0];
-	sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data->data, data->len);
-	match = g_hash_table_lookup(c->by_sha, sha);
 	if (match == NULL) {
-		p = salvage_add_part(c, b, first, data, sha);
+		p = salvage_add_part(c, b, names->len ? names->pdata[0] : NULL, data, sha);
 		g_hash_table_insert(c->by_sha, p->sha256, p);	/* the part owns the key */
 		report_add_finding(c->rep, "mime.ambiguous", p->path,
 		    "a lenient reading finds %" G_GUINT64_FORMAT " bytes (%s) that the MIME parse "
 		    "does not show", p->decoded_size, p->sniffed);
-		g_free(sha);
-		return;
-	}
-	if ((hidden = salvage_hidden_name(match, names)) != NULL) {
+	} else if ((hidden = salvage_hidden_name(match, names)) != NULL) {
 		p = salvage_add_part(c, b, hidden, data, sha);
 		report_add_finding(c->rep, "mime.ambiguous", p->path,
 		    "the MIME parse names part %s '%s', a lenient reading '%s'", match->id,
@@ -653,6 +662,47 @@ salvage_leaf(struct salvage_ctx *c, const struct salvage_block *b, const guchar 
 		g_byte_array_unref(data);
 	}
 	g_free(sha);
+}
+
+/*
+ * salvage_leaf - decode one leaf block and compare it with the inventory.
+ * Base64 with junk is read each way a sloppy decoder might; the first way
+ * costs nothing extra on clean base64, the others run only on junk.
+ */
+static void
+salvage_leaf(struct salvage_ctx *c, const struct salvage_block *b, const guchar *raw,
+    gsize body_end)
+{
+	g_autoptr(GPtrArray) names = salvage_names(b);
+	enum salvage_enc enc = salvage_encoding(b->cte);
+	gsize start = b->body_start, end = body_end;
+	int nmodes = 1;
+
+	if (names->len == 0 && enc != ENC_BASE64 && enc != ENC_UU)
+		return;		/* a nameless text body: the inventory has it */
+	/* The line break before the next boundary belongs to the boundary. */
+	if (end > start && raw[end - 1] == '\n')
+		end--;
+	if (end > start && raw[end - 1] == '\r')
+		end--;
+	if (enc == ENC_BASE64) {
+		if (!salvage_b64_plausible(raw + start, end - start))
+			return;
+		for (gsize i = start; i < end && nmodes == 1; i++)
+			if (salvage_b64_value(raw[i]) < 0 && raw[i] != '=' && !g_ascii_isspace(raw[i]))
+				nmodes = B64_NMODES;
+		if (nmodes == 1)
+			nmodes = 1 + 3 * (memmem(raw + start, end - start, "\n\n", 2) != NULL ||
+			    memmem(raw + start, end - start, "\n\r\n", 3) != NULL);
+	}
+	for (int m = 0; m < nmodes; m++) {
+		GByteArray *data = salvage_decode(enc, (enum salvage_b64_mode)m, raw + start, end - start);
+
+		if (data->len == 0)
+			g_byte_array_unref(data);
+		else
+			salvage_compare(c, b, names, data);
+	}
 }
 
 /* salvage_add_boundaries - the boundary parameters of block B, unquoted, into C */
