@@ -705,6 +705,17 @@ salvage_leaf(struct salvage_ctx *c, const struct salvage_block *b, const guchar 
 	}
 }
 
+static void
+salvage_add_boundary(struct salvage_ctx *c, char *val)
+{
+	if (val != NULL)
+		g_strstrip(val);
+	if (val != NULL && *val != '\0' && c->boundaries->len < 64)
+		g_ptr_array_add(c->boundaries, val);
+	else
+		g_free(val);
+}
+
 /* salvage_add_boundaries - the boundary parameters of block B, unquoted, into C */
 static void
 salvage_add_boundaries(struct salvage_ctx *c, const struct salvage_block *b)
@@ -724,13 +735,11 @@ salvage_add_boundaries(struct salvage_ctx *c, const struct salvage_block *b)
 			continue;
 		while (*v == ' ' || *v == '\t')
 			v++;
-		n = strlen(v);
+		n = strcspn(v, ";\n");
 		val = salvage_value(v, n, &i);
-		g_strstrip(val);
-		if (*val != '\0' && c->boundaries->len < 64)
-			g_ptr_array_add(c->boundaries, val);
-		else
-			g_free(val);
+		/* Also as a sloppy client reads it: quotes and comments dropped, blanks kept. */
+		salvage_add_boundary(c, salvage_alt_value(v, n, 0, val));
+		salvage_add_boundary(c, val);
 	}
 }
 
