@@ -233,16 +233,56 @@ mime_sink_add(struct mime_walk *w, struct mime_sink *s, const guchar *data, gsiz
 	g_byte_array_append(s->keep, data, n);
 }
 
-/* mime_b64_scan - the base64 alphabet check over the encoded bytes of RAW */
+/*
+ * Quoted-printable escapes, checked across chunks: "=" must be followed by
+ * two hex digits or by (blanks and) a line break. Decoders disagree on the
+ * rest ("=WW", "= =41"), so a bad escape makes the part ambiguous.
+ */
+struct mime_qp {
+	int state;		/* 0 text, 1 after '=', 2 after '=' and a hex digit, 3 '=' blanks */
+	guint64 bad;
+};
+
 static void
-mime_b64_scan(struct mime_walk *w, struct mime_b64 *b64, GMimeStream *raw)
+mime_qp_check(struct mime_qp *q, const guchar *in, gsize n)
+{
+	for (gsize i = 0; i < n; i++) {
+		guchar c = in[i];
+
+		switch (q->state) {
+		case 0:
+			if (c == '=')
+				q->state = 1;
+			break;
+		case 1:
+			q->state = g_ascii_isxdigit(c) ? 2 : c == '\r' || c == '\n' ? 0 :
+			    c == ' ' || c == '\t' ? 3 : (q->bad++, 0);
+			break;
+		case 2:
+			q->state = g_ascii_isxdigit(c) ? 0 : (q->bad++, c == '=');
+			break;
+		case 3:
+			q->state = c == ' ' || c == '\t' ? 3 : c == '\r' || c == '\n' ? 0 : (q->bad++, c == '=');
+			break;
+		}
+	}
+}
+
+/* mime_raw_scan - the alphabet (base64) or escape (quoted-printable) check over RAW */
+static void
+mime_raw_scan(struct mime_walk *w, GMimeContentEncoding enc, GMimeStream *raw,
+    struct mime_b64 *b64, struct mime_qp *qp)
 {
 	gssize n;
 
 	if (g_mime_stream_reset(raw) != 0)
 		return;
-	while ((n = g_mime_stream_read(raw, (char *)w->buf, MIME_CHUNK)) > 0)
-		mime_b64_check(b64, w->buf, (gsize)n);
+	while ((n = g_mime_stream_read(raw, (char *)w->buf, MIME_CHUNK)) > 0) {
+		if (enc == GMIME_CONTENT_ENCODING_BASE64)
+			mime_b64_check(b64, w->buf, (gsize)n);
+		else
+			mime_qp_check(qp, w->buf, (gsize)n);
+	}
 }
 
 /*
@@ -258,13 +298,15 @@ mime_decode_leaf(struct mime_walk *w, struct moat_part *p, GMimePart *part)
 	    : GMIME_CONTENT_ENCODING_DEFAULT;
 	struct mime_sink sink = { 0 };
 	struct mime_b64 b64 = { 0 };
+	struct mime_qp qp = { 0 };
 	GMimeStream *in = NULL;
 	gssize n;
 
 	sink.sha = g_checksum_new(G_CHECKSUM_SHA256);
 	sink.keep = w->kept_full ? NULL : g_byte_array_new();
-	if (raw != NULL && enc == GMIME_CONTENT_ENCODING_BASE64)
-		mime_b64_scan(w, &b64, raw);
+	if (raw != NULL && (enc == GMIME_CONTENT_ENCODING_BASE64 ||
+	    enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE))
+		mime_raw_scan(w, enc, raw, &b64, &qp);
 	if (raw != NULL && g_mime_stream_reset(raw) == 0) {
 		if (enc == GMIME_CONTENT_ENCODING_BASE64 || enc == GMIME_CONTENT_ENCODING_UUENCODE ||
 		    enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE) {
@@ -298,6 +340,11 @@ mime_decode_leaf(struct mime_walk *w, struct moat_part *p, GMimePart *part)
 	else if (b64.after_pad)
 		report_add_finding(w->rep, "mime.bad_base64", p->path,
 		    "data after the '=' padding: a second base64 stream");
+	/* Sloppy quoted-printable is common in text bodies; in an attachment it hides bytes. */
+	if (qp.bad > 0)
+		report_add_finding(w->rep, p->is_attachment ? "mime.ambiguous" : "mime.malformed",
+		    p->path, "%" G_GUINT64_FORMAT " invalid quoted-printable escapes: decoders "
+		    "disagree", qp.bad);
 	return 0;
 }
 
@@ -318,6 +365,26 @@ static char *
 mime_name(const char *s)
 {
 	return s ? g_utf8_make_valid(s, -1) : NULL;
+}
+
+/*
+ * mime_check_encoding - a Content-Transfer-Encoding outside RFC 2045's five
+ * (x-uuencode, binhex, x-gzip64, yEnc, "base64 (comment)"): GMime reads the
+ * body raw, some clients decode it, so the part is ambiguous.
+ */
+static void
+mime_check_encoding(struct mime_walk *w, const struct moat_part *p)
+{
+	static const char *const known[] = { "7bit", "8bit", "binary", "base64", "quoted-printable" };
+	const char *cte = p->transfer_encoding;
+
+	if (cte == NULL)
+		return;
+	for (gsize i = 0; i < G_N_ELEMENTS(known); i++)
+		if (strcmp(cte, known[i]) == 0)
+			return;
+	report_add_finding(w->rep, "mime.ambiguous", p->path,
+	    "unusual Content-Transfer-Encoding '%s': clients decode it differently", cte);
 }
 
 /* mime_leaf - inventory one leaf part */
@@ -349,6 +416,7 @@ mime_leaf(struct mime_walk *w, GMimeObject *obj, GPtrArray *path, const char *id
 	p->is_attachment = filename != NULL || g_mime_part_is_attachment(part);
 
 	mime_check_headers(w, obj, p->path);
+	mime_check_encoding(w, p);
 	if (mime_decode_leaf(w, p, part) < 0)
 		return MOAT_EINTERNAL;
 	if (strcmp(p->sniffed, "tnef") == 0 || strcmp(p->content_type, "application/ms-tnef") == 0 ||
