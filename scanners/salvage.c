@@ -637,31 +637,39 @@ salvage_hidden_name(const struct moat_part *part, GPtrArray *names)
 	return NULL;
 }
 
-/* salvage_compare - DATA (taken) against the inventory: new bytes, or known bytes under another name */
+/*
+ * salvage_compare - DATA (taken) against the inventory: new bytes, or known
+ * bytes under another name, become a salvaged part. The first difference in
+ * a block gets a mime.ambiguous finding; *EXTRA counts the further readings.
+ */
 static void
 salvage_compare(struct salvage_ctx *c, const struct salvage_block *b, GPtrArray *names,
-    GByteArray *data)
+    GByteArray *data, struct moat_finding **found, guint *extra)
 {
 	char *sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data->data, data->len);
 	struct moat_part *match = g_hash_table_lookup(c->by_sha, sha);
-	const char *hidden;
+	const char *hidden = match ? salvage_hidden_name(match, names) : NULL;
 	struct moat_part *p;
 
-	if (match == NULL) {
-		p = salvage_add_part(c, b, names->len ? names->pdata[0] : NULL, data, sha);
+	if (match != NULL && hidden == NULL) {
+		g_byte_array_unref(data);
+		g_free(sha);
+		return;
+	}
+	p = salvage_add_part(c, b, match ? hidden : names->len ? names->pdata[0] : NULL, data, sha);
+	if (match == NULL)
 		g_hash_table_insert(c->by_sha, p->sha256, p);	/* the part owns the key */
-		report_add_finding(c->rep, "mime.ambiguous", p->path,
+	g_free(sha);
+	if (*found != NULL)
+		(*extra)++;
+	else if (match == NULL)
+		*found = report_add_finding(c->rep, "mime.ambiguous", p->path,
 		    "a lenient reading finds %" G_GUINT64_FORMAT " bytes (%s) that the MIME parse "
 		    "does not show", p->decoded_size, p->sniffed);
-	} else if ((hidden = salvage_hidden_name(match, names)) != NULL) {
-		p = salvage_add_part(c, b, hidden, data, sha);
-		report_add_finding(c->rep, "mime.ambiguous", p->path,
+	else
+		*found = report_add_finding(c->rep, "mime.ambiguous", p->path,
 		    "the MIME parse names part %s '%s', a lenient reading '%s'", match->id,
 		    match->filename ? match->filename : "", hidden);
-	} else {
-		g_byte_array_unref(data);
-	}
-	g_free(sha);
 }
 
 /*
@@ -670,20 +678,22 @@ salvage_compare(struct salvage_ctx *c, const struct salvage_block *b, GPtrArray 
  * costs nothing extra on clean base64, the others run only on junk.
  */
 static void
-salvage_leaf(struct salvage_ctx *c, const struct salvage_block *b, const guchar *raw,
+salvage_leaf(struct salvage_ctx *c, const struct salvage_block *b, const guchar *raw, gsize len,
     gsize body_end)
 {
 	g_autoptr(GPtrArray) names = salvage_names(b);
 	enum salvage_enc enc = salvage_encoding(b->cte);
 	gsize start = b->body_start, end = body_end;
+	struct moat_finding *found = NULL;
+	guint extra = 0;
 	int nmodes = 1;
 
 	if (names->len == 0 && enc != ENC_BASE64 && enc != ENC_UU)
 		return;		/* a nameless text body: the inventory has it */
 	/* The line break before the next boundary belongs to the boundary. */
-	if (end > start && raw[end - 1] == '\n')
+	if (body_end < len && end > start && raw[end - 1] == '\n')
 		end--;
-	if (end > start && raw[end - 1] == '\r')
+	if (body_end < len && end > start && raw[end - 1] == '\r')
 		end--;
 	if (enc == ENC_BASE64) {
 		if (!salvage_b64_plausible(raw + start, end - start))
@@ -701,7 +711,14 @@ salvage_leaf(struct salvage_ctx *c, const struct salvage_block *b, const guchar 
 		if (data->len == 0)
 			g_byte_array_unref(data);
 		else
-			salvage_compare(c, b, names, data);
+			salvage_compare(c, b, names, data, &found, &extra);
+	}
+	if (found != NULL && extra > 0) {
+		char *more = g_strdup_printf("%s; %u more reading%s", found->evidence, extra,
+		    extra == 1 ? " differs" : "s differ");
+
+		g_free(found->evidence);
+		found->evidence = more;
 	}
 }
 
@@ -819,7 +836,7 @@ salvage_scan(struct moat_report *rep, const guchar *raw, gsize len,
 				salvage_add_boundaries(&c, &b);
 				if (leaf) {
 					next = salvage_next_boundary(&c, raw, len, b.body_start);
-					salvage_leaf(&c, &b, raw, next);
+					salvage_leaf(&c, &b, raw, len, next);
 				}
 			}
 			g_string_free(b.ctype, TRUE);
