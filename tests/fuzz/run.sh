@@ -26,8 +26,8 @@ for d in "$@"; do [ -d "$d" ] && seeds="$seeds $d"; done
 	echo "fuzz $NAME: FAILED (artifacts in $BUILD/artifacts/$NAME/)"
 	exit 1
 }
-execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$BUILD/fuzz-$NAME.log")
-cov=$(grep -o 'cov: [0-9]*' "$BUILD/fuzz-$NAME.log" | tail -1)
+execs=$(LC_ALL=C sed -n 's/^stat::number_of_executed_units: *//p' "$BUILD/fuzz-$NAME.log")
+cov=$(grep -a -o 'cov: [0-9]*' "$BUILD/fuzz-$NAME.log" | tail -1)
 echo "fuzz $NAME: ${execs:-?} executions in ${SECONDS_}s, $cov"
 
 inputs=$(find "$REG" -type f ! -name '.*' 2>/dev/null | sort)
