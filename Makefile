@@ -46,7 +46,7 @@ SEEDS_scan   = samples $(TESTDATA)/mime-mimekit $(TESTDATA)/mime-cpython-email $
 SEEDS_mime   = samples $(TESTDATA)/mime-mimekit $(TESTDATA)/mime-cpython-email $(TESTDATA)/mime-gmime
 SEEDS_conf   = conf
 
-.PHONY: all deps check test unit cli-test asan valgrind demo clean fuzz fuzz-build fuzz-check
+.PHONY: all deps testdata check test unit cli-test asan valgrind demo clean fuzz fuzz-build fuzz-check
 
 all: $(MOAT)
 
@@ -87,9 +87,13 @@ fuzz-check: fuzz-build
 deps:
 	sh scripts/deps.sh
 
+testdata:
+	@test -d "$(TESTDATA)/mime-mimekit" || { echo "make: the shared test data is not at $(TESTDATA)" \
+	    "(clone moat beside shared/, or pass TESTDATA=DIR)" >&2; exit 1; }
+
 # check: install what is missing, then every test in a normal build and
 # again under AddressSanitizer + UndefinedBehaviorSanitizer.
-check: deps
+check: deps testdata
 	$(MAKE) test
 	$(MAKE) asan
 	$(MAKE) fuzz-check
