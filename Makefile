@@ -108,7 +108,7 @@ cli-test: $(MOAT)
 	sh tests/cli/run.sh $(MOAT)
 
 asan:
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	CK_FORK=no ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    $(MAKE) test BUILD=build-asan CFLAGS="$(SAN)" LDFLAGS="$(SAN)"
 
 valgrind: $(CHECKS)

@@ -17,5 +17,6 @@ Suite *names_suite(void);
 Suite *policy_suite(void);
 Suite *mime_suite(void);
 Suite *scan_suite(void);
+Suite *corpus_suite(void);
 
 #endif
