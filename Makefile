@@ -46,7 +46,7 @@ SEEDS_scan   = samples $(TESTDATA)/mime-mimekit $(TESTDATA)/mime-cpython-email $
 SEEDS_mime   = samples $(TESTDATA)/mime-mimekit $(TESTDATA)/mime-cpython-email $(TESTDATA)/mime-gmime
 SEEDS_conf   = conf
 
-.PHONY: all deps testdata check test unit cli-test asan valgrind demo clean fuzz fuzz-build fuzz-check
+.PHONY: bench all deps testdata check test unit cli-test asan valgrind demo clean fuzz fuzz-build fuzz-check
 
 all: $(MOAT)
 
@@ -83,6 +83,13 @@ fuzz: fuzz-build
 
 fuzz-check: fuzz-build
 	@set -e; $(foreach n,$(FUZZ_NAMES),sh tests/fuzz/run.sh $(FUZZ_BUILD) $(n) $(FUZZ_CHECK_SECONDS) $(SEEDS_$(n));)
+
+$(BUILD)/moat-bench: tests/bench/bench.c $(LIB)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+
+# bench: scan rates on the ham corpus and a generated one, and the ratio to clamscan
+bench: deps testdata $(MOAT) $(BUILD)/moat-bench
+	sh tests/bench/run.sh $(BUILD) $(TESTDATA)
 
 deps:
 	sh scripts/deps.sh
