@@ -558,7 +558,6 @@ struct salvage_ctx {
 	struct moat_report *rep;
 	const struct moat_conf *conf;
 	guint64 *kept;
-	GHashTable *by_sha;	/* sha256 hex -> struct moat_part * (borrowed) */
 	GPtrArray *boundaries;	/* char *: every boundary declared so far, unquoted */
 	guint added;
 };
@@ -642,12 +641,39 @@ salvage_hidden_name(const struct moat_part *part, GPtrArray *names)
  * bytes under another name, become a salvaged part. The first difference in
  * a block gets a mime.ambiguous finding; *EXTRA counts the further readings.
  */
+/*
+ * salvage_match - the first part (inventoried or salvaged) holding DATA, or
+ * NULL. Sizes first, then the kept bytes; a SHA-256 (*SHA, computed once)
+ * only for parts whose bytes were not kept. Hashing every candidate would
+ * double the cost of the inventory, which hashes every part already.
+ */
+static struct moat_part *
+salvage_match(struct salvage_ctx *c, const GByteArray *data, char **sha)
+{
+	for (guint i = 0; i < c->rep->parts->len; i++) {
+		struct moat_part *p = c->rep->parts->pdata[i];
+
+		if (p->decoded_size != data->len)
+			continue;
+		if (p->content != NULL) {
+			if (memcmp(g_bytes_get_data(p->content, NULL), data->data, data->len) == 0)
+				return p;
+			continue;
+		}
+		if (*sha == NULL)
+			*sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data->data, data->len);
+		if (strcmp(p->sha256, *sha) == 0)
+			return p;
+	}
+	return NULL;
+}
+
 static void
 salvage_compare(struct salvage_ctx *c, const struct salvage_block *b, GPtrArray *names,
     GByteArray *data, struct moat_finding **found, guint *extra)
 {
-	char *sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data->data, data->len);
-	struct moat_part *match = g_hash_table_lookup(c->by_sha, sha);
+	char *sha = NULL;
+	struct moat_part *match = salvage_match(c, data, &sha);
 	const char *hidden = match ? salvage_hidden_name(match, names) : NULL;
 	struct moat_part *p;
 
@@ -656,9 +682,9 @@ salvage_compare(struct salvage_ctx *c, const struct salvage_block *b, GPtrArray 
 		g_free(sha);
 		return;
 	}
+	if (sha == NULL)
+		sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data->data, data->len);
 	p = salvage_add_part(c, b, match ? hidden : names->len ? names->pdata[0] : NULL, data, sha);
-	if (match == NULL)
-		g_hash_table_insert(c->by_sha, p->sha256, p);	/* the part owns the key */
 	g_free(sha);
 	if (*found != NULL)
 		(*extra)++;
@@ -816,13 +842,6 @@ salvage_scan(struct moat_report *rep, const guchar *raw, gsize len,
 	gsize pos = 0;
 
 	c.boundaries = boundaries;
-	c.by_sha = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, NULL);
-	for (guint i = 0; i < rep->parts->len; i++) {
-		struct moat_part *p = rep->parts->pdata[i];
-
-		if (p->sha256[0] != '\0')
-			g_hash_table_insert(c.by_sha, p->sha256, p);
-	}
 	while (pos < len && blocks < conf->max_parts) {
 		if (at_start) {
 			struct salvage_block b = { g_string_new(NULL), g_string_new(NULL),
@@ -851,6 +870,5 @@ salvage_scan(struct moat_report *rep, const guchar *raw, gsize len,
 		at_start = salvage_is_boundary(&c, raw, len, pos);
 		pos = salvage_line_end(raw, len, pos) + 1;
 	}
-	g_hash_table_destroy(c.by_sha);
 	return c.added;
 }
