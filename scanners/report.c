@@ -120,17 +120,22 @@ report_clean_text(const char *s, gssize len, gsize max)
 	out = g_string_sized_new(strlen(valid));
 	for (const char *p = valid; *p != '\0'; p = g_utf8_next_char(p)) {
 		gunichar c = g_utf8_get_char(p);
+		char piece[16];
+		gsize n;
 
-		if (max != 0 && out->len + 8 > max) {
-			g_string_append(out, "\xe2\x80\xa6");	/* … */
+		if (c < 0x20 || (c >= 0x7f && c < 0xa0))
+			n = (gsize)g_strlcpy(piece, "\xef\xbf\xbd", sizeof(piece));	/* U+FFFD */
+		else if (report_unichar_trick(c) != REPORT_TRICK_NONE)
+			n = (gsize)g_snprintf(piece, sizeof(piece), "<U+%04X>", c);
+		else
+			n = (gsize)g_unichar_to_utf8(c, piece);
+		/* Keep room for the ellipsis that says the text was cut. */
+		if (max != 0 && out->len + n + (*g_utf8_next_char(p) != '\0' ? 3 : 0) > max) {
+			if (out->len + 3 <= max)
+				g_string_append(out, "\xe2\x80\xa6");	/* … */
 			break;
 		}
-		if (c < 0x20 || (c >= 0x7f && c < 0xa0))
-			g_string_append(out, "\xef\xbf\xbd");	/* U+FFFD */
-		else if (report_unichar_trick(c) != REPORT_TRICK_NONE)
-			g_string_append_printf(out, "<U+%04X>", c);
-		else
-			g_string_append_unichar(out, c);
+		g_string_append_len(out, piece, (gssize)n);
 	}
 	return g_string_free(out, FALSE);
 }
