@@ -15,7 +15,7 @@
 #include "moat/moat.h"
 #include "moat/report.h"
 
-enum conf_type { CONF_BYTES, CONF_UINT, CONF_INT };
+enum conf_type { CONF_BYTES, CONF_UINT, CONF_INT, CONF_MODE, CONF_STRING, CONF_SOCKET };
 
 struct conf_key {
 	const char *group;
@@ -50,6 +50,23 @@ static const struct conf_key conf_keys[] = {
 	    "Total score at or above which a message is quarantined." },
 	{ "policy", "reject_score", CONF_INT, OFF(reject_score), "20", 1, 100000,
 	    "Total score at or above which a message is rejected." },
+	{ "policy", "subject_tag", CONF_STRING, OFF(subject_tag), "[SUSPICIOUS]", 0, 64,
+	    "Put before the Subject of a tagged message (once); empty: leave the Subject alone." },
+	{ "milter", "socket", CONF_SOCKET, OFF(socket), "unix:/run/moat/moatd.sock", 1, 200,
+	    "Where moatd listens: unix:/path or inet:PORT@127.0.0.1 (moatd -p overrides)." },
+	{ "milter", "socket_mode", CONF_MODE, OFF(socket_mode), "0660", 0, 0777,
+	    "Permissions of a unix socket, octal." },
+	{ "milter", "socket_group", CONF_STRING, OFF(socket_group), "", 0, 64,
+	    "Group of a unix socket, so the MTA's user can connect (postfix); empty: unchanged." },
+	{ "milter", "user", CONF_STRING, OFF(user), "", 0, 64,
+	    "Run as this user (and its group) once the socket is open; empty: stay as started." },
+	{ "milter", "spool_dir", CONF_STRING, OFF(spool_dir), "/var/tmp", 1, 1024,
+	    "Directory for messages larger than spool_memory_bytes (files 0600, unlinked at once)." },
+	{ "milter", "spool_memory_bytes", CONF_BYTES, OFF(spool_memory_bytes), "1M", 0,
+	    G_GINT64_CONSTANT(1) << 30,
+	    "Messages up to this size are kept in memory while they arrive." },
+	{ "milter", "poison_attempts", CONF_UINT, OFF(poison_attempts), "3", 1, 100,
+	    "A message that fails internally this many times is quarantined, not tempfailed again." },
 };
 
 #define SCORE_MIN (-1000)
@@ -79,12 +96,42 @@ conf_parse_number(gint64 *out, const char *value, gboolean sized)
 	return TRUE;
 }
 
+/* conf_set_string - a string, a mode or a socket spec for K, or a reason it is bad */
+static char *
+conf_set_string(struct moat_conf *conf, const struct conf_key *k, const char *value)
+{
+	char **field = (char **)(void *)((char *)conf + k->offset);
+	gsize len = strlen(value);
+
+	if ((gint64)len < k->min || (gint64)len > k->max)
+		return g_strdup_printf("length %zu is out of range %" G_GINT64_FORMAT "..%"
+		    G_GINT64_FORMAT, len, k->min, k->max);
+	if (k->type == CONF_SOCKET && !g_str_has_prefix(value, "unix:/") &&
+	    !g_str_has_prefix(value, "local:/") && !g_str_has_prefix(value, "inet:") &&
+	    !g_str_has_prefix(value, "inet6:"))
+		return g_strdup_printf("not unix:/path or inet:PORT@HOST: '%s'", value);
+	g_free(*field);
+	*field = g_strdup(value);
+	return NULL;
+}
+
 /* conf_set - store VALUE for K in CONF, or return a reason it is bad */
 static char *
 conf_set(struct moat_conf *conf, const struct conf_key *k, const char *value)
 {
 	char *field = (char *)conf + k->offset;
+	char *end = NULL;
 	gint64 v;
+
+	if (k->type == CONF_STRING || k->type == CONF_SOCKET)
+		return conf_set_string(conf, k, value);
+	if (k->type == CONF_MODE) {
+		v = g_ascii_strtoll(value, &end, 8);
+		if (*value == '\0' || *end != '\0' || v < k->min || v > k->max)
+			return g_strdup_printf("not an octal mode 0..0777: '%s'", value);
+		*(guint *)(void *)field = (guint)v;
+		return NULL;
+	}
 
 	if (!conf_parse_number(&v, value, k->type == CONF_BYTES))
 		return g_strdup_printf("not a %s: '%s'",
@@ -96,6 +143,7 @@ conf_set(struct moat_conf *conf, const struct conf_key *k, const char *value)
 	case CONF_BYTES:	*(guint64 *)(void *)field = (guint64)v; break;
 	case CONF_UINT:		*(guint *)(void *)field = (guint)v; break;
 	case CONF_INT:		*(gint *)(void *)field = (gint)v; break;
+	default:		g_assert_not_reached();
 	}
 	return NULL;
 }
@@ -119,6 +167,9 @@ conf_free(struct moat_conf *conf)
 {
 	if (conf == NULL)
 		return;
+	for (gsize i = 0; i < G_N_ELEMENTS(conf_keys); i++)
+		if (conf_keys[i].type == CONF_STRING || conf_keys[i].type == CONF_SOCKET)
+			g_free(*(char **)(void *)((char *)conf + conf_keys[i].offset));
 	g_hash_table_destroy(conf->scores);
 	g_free(conf->path);
 	g_free(conf);
@@ -178,15 +229,18 @@ conf_apply(struct moat_conf *conf, GKeyFile *kf)
 			return g_strdup_printf("[%s]: unknown group", groups[g]);
 		keys = g_key_file_get_keys(kf, groups[g], NULL, NULL);
 		for (gsize k = 0; keys != NULL && keys[k] != NULL; k++) {
-			g_autofree char *value = g_key_file_get_value(kf, groups[g], keys[k], NULL);
-			const struct conf_key *ck;
+			const struct conf_key *ck = conf_key_lookup(groups[g], keys[k]);
+			gboolean text = ck && (ck->type == CONF_STRING || ck->type == CONF_SOCKET);
+			/* Strings are unescaped (\s for a leading blank); numbers taken as written. */
+			g_autofree char *value = text ? g_key_file_get_string(kf, groups[g], keys[k], NULL)
+			    : g_key_file_get_value(kf, groups[g], keys[k], NULL);
 
 			if (value == NULL)
 				value = g_strdup("");
 			g_strstrip(value);
 			if (strcmp(groups[g], "scores") == 0)
 				why = conf_read_score(conf, keys[k], value);
-			else if ((ck = conf_key_lookup(groups[g], keys[k])) == NULL)
+			else if (ck == NULL)
 				why = g_strdup("unknown key");
 			else
 				why = conf_set(conf, ck, value);
@@ -279,6 +333,13 @@ conf_print_value(const struct moat_conf *conf, const struct conf_key *k, FILE *f
 		break;
 	case CONF_INT:
 		fprintf(fp, "%d", *(const gint *)(const void *)field);
+		break;
+	case CONF_MODE:
+		fprintf(fp, "%04o", *(const guint *)(const void *)field);
+		break;
+	case CONF_STRING:
+	case CONF_SOCKET:
+		fputs(*(char *const *)(const void *)field, fp);
 		break;
 	}
 }

@@ -159,11 +159,37 @@ names_expect_ok(const char *expect, const char *sniffed)
 	return FALSE;
 }
 
+/*
+ * names_blanks_before - bytes of blank characters ending at NAME[end]; *count
+ * gets how many characters. Unicode spaces (U+00A0, U+2000..U+200A, U+3000)
+ * and the Braille blank U+2800 hide an extension as well as ASCII ones.
+ */
+static gsize
+names_blanks_before(const char *name, gsize end, gsize *count)
+{
+	const char *p = name + end;
+
+	*count = 0;
+	while (p > name) {
+		const char *prev = g_utf8_find_prev_char(name, p);
+		gunichar c;
+
+		if (prev == NULL)
+			break;
+		c = g_utf8_get_char_validated(prev, p - prev);
+		if (c == (gunichar)-1 || c == (gunichar)-2 || (!g_unichar_isspace(c) && c != 0x2800))
+			break;
+		p = prev;
+		(*count)++;
+	}
+	return (gsize)(name + end - p);
+}
+
 /* names_check_double - name.double_extension for "invoice.pdf.exe", "a.docx   .scr" */
 static void
 names_check_double(struct moat_report *rep, const struct moat_part *part, const char *name)
 {
-	gsize len = names_strip_end(name, strlen(name)), dot, dot2, pad;
+	gsize len = names_strip_end(name, strlen(name)), dot, dot2, pad, nblanks;
 	g_autofree char *last = names_ext_at(name, len, &dot);
 	g_autofree char *prev = NULL;
 	const struct names_ext *e = names_ext_lookup(last);
@@ -171,16 +197,15 @@ names_check_double(struct moat_report *rep, const struct moat_part *part, const 
 	if (e == NULL || e->finding == NULL)
 		return;
 	/* Blanks before the real extension push it out of sight in a file dialog. */
-	for (pad = 0; pad < dot && g_ascii_isspace(name[dot - pad - 1]); pad++)
-		;
+	pad = names_blanks_before(name, dot, &nblanks);
 	prev = names_ext_at(name, dot - pad, &dot2);
 	if (prev != NULL && names_is_decoy(prev))
 		report_add_finding(rep, "name.double_extension", part->path,
 		    "'%s' shows as .%s but is .%s%s", name, prev, last,
-		    pad >= 3 ? " (padded with blanks)" : "");
-	else if (pad >= 3)
+		    nblanks >= 3 ? " (padded with blanks)" : "");
+	else if (nblanks >= 3)
 		report_add_finding(rep, "name.double_extension", part->path,
-		    "'%s': %zu blanks hide the real extension .%s", name, pad, last);
+		    "'%s': %zu blanks hide the real extension .%s", name, nblanks, last);
 }
 
 /* names_check_tricks - bidi controls and invisible characters in NAME */
@@ -228,9 +253,9 @@ names_check_type(struct moat_report *rep, const struct moat_part *part, const ch
 	case SNIFF_SCRIPT:	by_magic = "attach.script"; break;
 	case SNIFF_DISK_IMAGE:	by_magic = "attach.disk_image"; break;
 	default:
-		if (strcmp(part->sniffed, "chm") == 0)
+		if (g_strcmp0(part->sniffed, "chm") == 0)
 			by_magic = "attach.compiled_help";
-		else if (strcmp(part->sniffed, "onenote") == 0)
+		else if (g_strcmp0(part->sniffed, "onenote") == 0)
 			by_magic = "attach.onenote";
 	}
 	if (e != NULL && e->finding != NULL)

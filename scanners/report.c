@@ -123,7 +123,8 @@ report_clean_text(const char *s, gssize len, gsize max)
 		char piece[16];
 		gsize n;
 
-		if (c < 0x20 || (c >= 0x7f && c < 0xa0))
+		/* Line and paragraph separators would break the one line too. */
+		if (c < 0x20 || (c >= 0x7f && c < 0xa0) || c == 0x2028 || c == 0x2029)
 			n = (gsize)g_strlcpy(piece, "\xef\xbf\xbd", sizeof(piece));	/* U+FFFD */
 		else if (report_unichar_trick(c) != REPORT_TRICK_NONE)
 			n = (gsize)g_snprintf(piece, sizeof(piece), "<U+%04X>", c);

@@ -29,6 +29,17 @@ struct moat_conf {
 	gint quarantine_score;
 	gint reject_score;
 
+	char *subject_tag;		/* before the Subject of tagged mail; "" for none */
+
+	/* [milter] moatd only */
+	char *socket;			/* "unix:/path" or "inet:PORT@HOST" */
+	guint socket_mode;		/* of a unix socket */
+	char *socket_group;		/* "" leaves it unchanged */
+	char *user;			/* drop to it after bind; "" stays */
+	char *spool_dir;		/* temp files for large messages */
+	guint64 spool_memory_bytes;	/* larger messages go to a temp file */
+	guint poison_attempts;		/* internal failures before quarantine */
+
 	/* [scores] finding id -> score override; "off" is CONF_SCORE_OFF */
 	GHashTable *scores;		/* owned: char * -> GINT_TO_POINTER */
 

@@ -129,13 +129,14 @@ static const struct { const char *raw, *shown; } evidence_cases[] = {
 	{ "tab\there", "tab" FFFD "here" },
 	{ "esc\x1b[31mred", "esc" FFFD "[31mred" },
 	{ "del\x7f", "del" FFFD },
+	{ "a\xe2\x80\xa8" "b\xe2\x80\xa9", "a" FFFD "b" FFFD },	/* U+2028, U+2029 */
 	{ "nel\xc2\x85" "c1", "nel" FFFD "c1" },	/* U+0085, a C1 line break */
 	{ "Invoice\xe2\x80\xae" "fdp.exe", "Invoice<U+202E>fdp.exe" },
 	{ "\xe2\x81\xa6x\xe2\x81\xa9", "<U+2066>x<U+2069>" },
 	{ "pay\xe2\x80\x8bment", "pay<U+200B>ment" },
 	{ "\xef\xbb\xbf" "bom", "<U+FEFF>bom" },
 	{ "bad \xff\xfe utf8", "bad " FFFD FFFD " utf8" },
-	{ "cut \xe2\x80", "cut " FFFD },
+	{ "broken \xc3(", "broken " FFFD "(" },
 	{ "Rechnung f\xfcr Sie", "Rechnung f" FFFD "r Sie" },	/* Latin-1, not UTF-8 */
 	{ "\xd7\x93\xd7\x95\xd7\x97.pdf \xe6\x8a\xa5\xe5\x91\x8a", "\xd7\x93\xd7\x95\xd7\x97.pdf "
 	    "\xe6\x8a\xa5\xe5\x91\x8a" },	/* Hebrew and Chinese are text, not tricks */
@@ -154,21 +155,35 @@ START_TEST(test_evidence)
 }
 END_TEST
 
+/* Long evidence is cut to at most 400 bytes, on a character boundary, with an ellipsis. */
+static const struct { const char *lead, *fill; } long_cases[] = {
+	{ "", "x" },
+	{ "", "\xc3\xa9" },		/* é: two bytes, must not be split */
+	{ "", "\xe2\x80\xae" },	/* shown as "<U+202E>", 8 bytes */
+	{ "aaaaa", "\xf3\xa0\x81\x81" },	/* a tag character, shown as "<U+E0041>", 9 bytes */
+};
+
 START_TEST(test_evidence_is_bounded)
 {
 	struct moat_report *rep = report_new();
-	GString *big = g_string_new(NULL);
+	GString *big = g_string_new(long_cases[_i].lead);
 	struct moat_finding *f;
+	gsize len;
+	gboolean valid, ellipsis;
 
 	for (int i = 0; i < 1000; i++)
-		g_string_append(big, "\xc3\xa9");	/* é: two bytes, must not be split */
+		g_string_append(big, long_cases[_i].fill);
 	f = report_add_finding(rep, "mime.malformed", NULL, "%s", big->str);
-	ck_assert_uint_le(strlen(f->evidence), 400);
-	ck_assert_uint_gt(strlen(f->evidence), 100);
-	ck_assert(g_utf8_validate(f->evidence, -1, NULL));
-	ck_assert(g_str_has_suffix(f->evidence, ELLIPSIS));
+	len = strlen(f->evidence);
+	valid = g_utf8_validate(f->evidence, -1, NULL);
+	ellipsis = g_str_has_suffix(f->evidence, ELLIPSIS);
 	g_string_free(big, TRUE);
-	report_free(rep);
+	report_free(rep);	/* before asserting: nothing leaks when it fails */
+
+	ck_assert_msg(len <= 400, "evidence is %zu bytes", (size_t)len);
+	ck_assert_uint_gt(len, 300);
+	ck_assert(valid);
+	ck_assert(ellipsis);
 }
 END_TEST
 
@@ -184,11 +199,15 @@ static const struct { const char *s; gsize max; } bound_cases[] = {
 
 START_TEST(test_clean_text_bound)
 {
-	g_autofree char *out = report_clean_text(bound_cases[_i].s, -1, bound_cases[_i].max);
+	char *out = report_clean_text(bound_cases[_i].s, -1, bound_cases[_i].max);
+	gsize len = strlen(out);
+	gboolean valid = g_utf8_validate(out, -1, NULL);
+	g_autofree char *shown = g_strescape(out, NULL);
 
-	ck_assert_msg(strlen(out) <= bound_cases[_i].max, "'%s' is %zu bytes, max %zu", out,
-	    strlen(out), (size_t)bound_cases[_i].max);
-	ck_assert(g_utf8_validate(out, -1, NULL));
+	g_free(out);
+	ck_assert_msg(len <= bound_cases[_i].max, "'%s' is %zu bytes, max %zu", shown,
+	    (size_t)len, (size_t)bound_cases[_i].max);
+	ck_assert(valid);
 }
 END_TEST
 
@@ -433,7 +452,7 @@ report_suite(void)
 	suite_add_tcase(s, tc);
 
 	tcase_add_loop_test(tt, test_evidence, 0, G_N_ELEMENTS(evidence_cases));
-	tcase_add_test(tt, test_evidence_is_bounded);
+	tcase_add_loop_test(tt, test_evidence_is_bounded, 0, G_N_ELEMENTS(long_cases));
 	tcase_add_loop_test(tt, test_clean_text_bound, 0, G_N_ELEMENTS(bound_cases));
 	tcase_add_test(tt, test_clean_text);
 	tcase_add_test(tt, test_unichar_trick);
