@@ -24,14 +24,19 @@ CPPFLAGS += -Iinclude $(PKG_CFLAGS) -D_GNU_SOURCE
 
 LIB_SRCS = $(wildcard scanners/*.c)
 CLI_SRCS = $(wildcard cli/*.c)
+MILTER_SRCS = $(wildcard milter/*.c)
 TEST_SRCS = $(wildcard tests/unit/*.c)
 
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS = $(CLI_SRCS:%.c=$(BUILD)/%.o)
+MILTER_OBJS = $(MILTER_SRCS:%.c=$(BUILD)/%.o)
+# moatd's core without main(): the unit tests drive it too
+MILTER_CORE = $(filter-out $(BUILD)/milter/main.o $(BUILD)/milter/mlfi.o,$(MILTER_OBJS))
 TEST_OBJS = $(TEST_SRCS:%.c=$(BUILD)/%.o)
 
 LIB	= $(BUILD)/libmoatscan.a
 MOAT	= $(BUILD)/moat
+MOATD	= $(BUILD)/moatd
 CHECKS	= $(BUILD)/check_moat
 
 # Fuzzing: clang's libFuzzer with ASan + UBSan, objects in build-fuzz/.
@@ -48,7 +53,7 @@ SEEDS_conf   = conf
 
 .PHONY: bench all deps testdata check test unit cli-test asan valgrind demo clean fuzz fuzz-build fuzz-check
 
-all: $(MOAT)
+all: $(MOAT) $(MOATD)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -67,8 +72,11 @@ $(LIB): $(LIB_OBJS)
 $(MOAT): $(CLI_OBJS) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(PKG_LIBS)
 
-$(CHECKS): $(TEST_OBJS) $(LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJS) $(LIB) $(PKG_LIBS) $(CHECK_LIBS)
+$(MOATD): $(MILTER_OBJS) $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(MILTER_OBJS) $(LIB) $(PKG_LIBS) -lmilter -pthread
+
+$(CHECKS): $(TEST_OBJS) $(MILTER_CORE) $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJS) $(MILTER_CORE) $(LIB) $(PKG_LIBS) $(CHECK_LIBS)
 
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB)
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) $(PKG_LIBS)
@@ -127,4 +135,4 @@ demo: deps $(MOAT)
 clean:
 	rm -rf build build-asan $(FUZZ_BUILD)
 
--include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(TEST_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(MILTER_OBJS:.o=.d) $(TEST_OBJS:.o=.d)

@@ -18,5 +18,6 @@ Suite *policy_suite(void);
 Suite *mime_suite(void);
 Suite *scan_suite(void);
 Suite *corpus_suite(void);
+Suite *moatd_suite(void);
 
 #endif

@@ -1,0 +1,92 @@
+/*
+ * moatd.h - the milter daemon's core: message context, spool, decision
+ *
+ * Everything here is free of libmilter, so tests and fuzzers can drive a
+ * message through it: milter/mlfi.c only copies what the MTA says into a
+ * struct moatd_msg, asks moatd_msg_decide() and applies the answer.
+ *
+ * A struct moatd_msg belongs to one connection thread. The config and the
+ * poison table are shared: the config is read-only, the table is locked.
+ */
+#ifndef MOAT_MOATD_H
+#define MOAT_MOATD_H
+
+#include <stdarg.h>
+#include <glib.h>
+
+#include "moat/conf.h"
+#include "moat/report.h"
+
+/* One message as the MTA hands it over, rebuilt as it will be delivered. */
+struct moatd_msg {
+	char *queue_id;			/* {i}, NULL until the MTA sends it */
+	struct moat_envelope env;	/* MAIL FROM, RCPT TO, client, HELO */
+	GByteArray *mem;		/* the message while it fits in memory */
+	int fd;				/* else an unlinked temp file, or -1 */
+	guint64 size;			/* bytes spooled */
+	gboolean spool_failed;		/* a write failed: tempfail at the end */
+	char *subject;			/* first Subject value as received, or NULL */
+	guint moat_headers[3];		/* X-Moat-Verdict, -Score, -Findings seen */
+	gint64 started;			/* monotonic µs at MAIL FROM */
+};
+
+/* Indexes into moat_headers[], and the names moatd writes. */
+enum { MOATD_HDR_VERDICT, MOATD_HDR_SCORE, MOATD_HDR_FINDINGS, MOATD_NHDR };
+extern const char *const moatd_header_names[MOATD_NHDR];
+
+/* What moatd_msg_decide() concluded. */
+struct moatd_decision {
+	enum moat_action action;
+	struct moat_report *report;	/* owned; NULL when the scan failed */
+	char *reason;			/* one line for the SMTP reply / quarantine, owned */
+};
+
+/* moatd_msg_new - an empty message context; free with moatd_msg_free() */
+struct moatd_msg *moatd_msg_new(void);
+/* moatd_msg_free - release MSG and its spool; NULL is a no-op */
+void moatd_msg_free(struct moatd_msg *msg);
+
+/*
+ * moatd_msg_header - append one header as received. VALUE has its leading
+ * blank when LEADSPC is true (SMFIP_HDR_LEADSPC), and folds with bare LF;
+ * the spool gets "Name:value" with CRLF restored. Counts X-Moat-* headers.
+ */
+void moatd_msg_header(struct moatd_msg *msg, const struct moat_conf *conf,
+    const char *name, const char *value, gboolean leadspc);
+/* moatd_msg_eoh - the blank line between header and body */
+void moatd_msg_eoh(struct moatd_msg *msg, const struct moat_conf *conf);
+/* moatd_msg_body - append body bytes as received (CRLF line ends) */
+void moatd_msg_body(struct moatd_msg *msg, const struct moat_conf *conf,
+    const unsigned char *data, size_t len);
+
+/*
+ * moatd_msg_decide - scan the spooled message and fill *D (release with
+ * moatd_decision_clear()). Never fails: an internal error gives
+ * MOAT_TEMPFAIL, or MOAT_QUARANTINE once the same message has failed
+ * conf->poison_attempts times.
+ */
+void moatd_msg_decide(struct moatd_decision *d, struct moatd_msg *msg,
+    const struct moat_conf *conf);
+void moatd_decision_clear(struct moatd_decision *d);
+
+/*
+ * moatd_poison_count - count one more internal failure of the message whose
+ * SHA-256 is DIGEST and return the count; RESET forgets the message. Locked.
+ */
+guint moatd_poison_count(const char *digest, gboolean reset);
+
+/* moatd_findings_line - "id1,id2" of the scoring findings; caller g_free()s */
+char *moatd_findings_line(const struct moat_report *rep);
+
+/* moatd_tagged_subject - SUBJECT with TAG put before it, or NULL when it already has it */
+char *moatd_tagged_subject(const char *subject, const char *tag);
+
+/*
+ * moatd_log - one log line about MSG, starting with its queue id (NOQUEUE
+ * before the MTA gave one): syslog, or stderr in the foreground.
+ */
+void moatd_log_init(gboolean foreground);
+void moatd_log(const struct moatd_msg *msg, int level, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
+
+#endif

@@ -1,0 +1,334 @@
+/*
+ * mlfi.c - the libmilter callbacks: glue between the MTA and moatd_msg
+ *
+ * One struct moatd_conn per SMTP connection (mlfi_connect .. mlfi_close),
+ * one struct moatd_msg per message (mlfi_envfrom .. mlfi_eom/mlfi_abort),
+ * so several messages on one connection each start clean. Strings from the
+ * MTA are copied: they live only during the callback. Anything that goes
+ * wrong on a message ends in a tempfail, never in an unscanned accept.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <syslog.h>
+
+#include <libmilter/mfapi.h>
+
+#include "moat/mlfi.h"
+#include "moat/moatd.h"
+
+struct moatd_conn {
+	char *client_addr;
+	char *helo;
+	char *auth;			/* {auth_authen}, for later direction rules */
+	gboolean leadspc;		/* header values keep their leading blank */
+	struct moatd_msg *msg;		/* the message in flight, or NULL */
+};
+
+static const struct moat_conf *mlfi_conf;	/* read-only while smfi_main() runs */
+
+void
+mlfi_set_conf(const struct moat_conf *conf)
+{
+	mlfi_conf = conf;
+}
+
+static struct moatd_conn *
+mlfi_conn(SMFICTX *ctx)
+{
+	return smfi_getpriv(ctx);
+}
+
+/* mlfi_queue_id - take {i} once the MTA has it (Postfix: from MAIL FROM or DATA on) */
+static void
+mlfi_queue_id(SMFICTX *ctx, struct moatd_msg *msg)
+{
+	const char *qid;
+
+	if (msg != NULL && msg->queue_id == NULL && (qid = smfi_getsymval(ctx, "{i}")) != NULL)
+		msg->queue_id = report_clean_text(qid, -1, 64);
+}
+
+static sfsistat
+mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+    unsigned long f3, unsigned long *pf0, unsigned long *pf1, unsigned long *pf2,
+    unsigned long *pf3)
+{
+	struct moatd_conn *conn = mlfi_conn(ctx);
+
+	(void)f2;
+	(void)f3;
+	/* Negotiation comes before connect: the connection context starts here. */
+	if (conn == NULL) {
+		conn = g_new0(struct moatd_conn, 1);
+		smfi_setpriv(ctx, conn);
+	}
+	/* Only the actions moatd uses: headers, quarantine, and the macro list. */
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST);
+	/* No callbacks for unknown commands or DATA; header values as they are. */
+	*pf1 = f1 & (SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC);
+	*pf2 = 0;
+	*pf3 = 0;
+	conn->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
+	if (f0 & SMFIF_SETSYMLIST) {
+		/* smfi_setsymlist() is only allowed here. */
+		smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name} {client_addr}");
+		smfi_setsymlist(ctx, SMFIM_ENVFROM, "{i} {auth_authen} {mail_addr}");
+		smfi_setsymlist(ctx, SMFIM_ENVRCPT, "{i} {rcpt_addr}");
+		smfi_setsymlist(ctx, SMFIM_EOH, "{i}");
+		smfi_setsymlist(ctx, SMFIM_EOM, "{i}");
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
+{
+	struct moatd_conn *conn = mlfi_conn(ctx);
+	char addr[INET6_ADDRSTRLEN] = "";
+
+	(void)hostname;
+	if (conn == NULL) {	/* an MTA that does not negotiate */
+		conn = g_new0(struct moatd_conn, 1);
+		smfi_setpriv(ctx, conn);
+	}
+	if (sa != NULL && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)sa)->sin_addr, addr, sizeof(addr));
+	else if (sa != NULL && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)sa)->sin6_addr, addr, sizeof(addr));
+	g_free(conn->client_addr);
+	conn->client_addr = g_strdup(*addr ? addr : "local");
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mlfi_helo(SMFICTX *ctx, char *helo)
+{
+	struct moatd_conn *conn = mlfi_conn(ctx);
+
+	if (conn == NULL)
+		return SMFIS_TEMPFAIL;
+	g_free(conn->helo);
+	conn->helo = report_clean_text(helo, -1, 255);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mlfi_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct moatd_conn *conn = mlfi_conn(ctx);
+	const char *auth;
+
+	if (conn == NULL)
+		return SMFIS_TEMPFAIL;
+	moatd_msg_free(conn->msg);	/* RSET without abort: start clean */
+	conn->msg = moatd_msg_new();
+	conn->msg->env.client_addr = g_strdup(conn->client_addr);
+	conn->msg->env.helo = g_strdup(conn->helo);
+	conn->msg->env.mail_from = report_clean_text(argv[0], -1, 512);
+	g_free(conn->auth);
+	conn->auth = (auth = smfi_getsymval(ctx, "{auth_authen}")) ? g_strdup(auth) : NULL;
+	mlfi_queue_id(ctx, conn->msg);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mlfi_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct moatd_conn *conn = mlfi_conn(ctx);
+
+	if (conn == NULL || conn->msg == NULL)
+		return SMFIS_TEMPFAIL;
+	mlfi_queue_id(ctx, conn->msg);
+	if (conn->msg->env.rcpt_to->len < 10000)
+		g_ptr_array_add(conn->msg->env.rcpt_to, report_clean_text(argv[0], -1, 512));
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mlfi_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct moatd_conn *conn = mlfi_conn(ctx);
+
+	if (conn == NULL || conn->msg == NULL)
+		return SMFIS_TEMPFAIL;
+	moatd_msg_header(conn->msg, mlfi_conf, name, value, conn->leadspc);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mlfi_eoh(SMFICTX *ctx)
+{
+	struct moatd_conn *conn = mlfi_conn(ctx);
+
+	if (conn == NULL || conn->msg == NULL)
+		return SMFIS_TEMPFAIL;
+	mlfi_queue_id(ctx, conn->msg);
+	moatd_msg_eoh(conn->msg, mlfi_conf);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	struct moatd_conn *conn = mlfi_conn(ctx);
+
+	if (conn == NULL || conn->msg == NULL)
+		return SMFIS_TEMPFAIL;
+	moatd_msg_body(conn->msg, mlfi_conf, chunk, len);
+	return SMFIS_CONTINUE;
+}
+
+/* mlfi_value - a header value as the MTA wants it back (leading blank when LEADSPC) */
+static char *
+mlfi_value(const struct moatd_conn *conn, const char *value)
+{
+	return g_strconcat(conn->leadspc ? " " : "", value, NULL);
+}
+
+/* mlfi_verdict_headers - drop forged X-Moat-* headers, add ours, tag the Subject */
+static int
+mlfi_verdict_headers(SMFICTX *ctx, struct moatd_conn *conn, const struct moatd_decision *d)
+{
+	struct moatd_msg *msg = conn->msg;
+	g_autofree char *ids = moatd_findings_line(d->report);
+	g_autofree char *subject = moatd_tagged_subject(msg->subject, mlfi_conf->subject_tag);
+	char *v[MOATD_NHDR];
+	int rc = MI_SUCCESS;
+
+	for (int h = 0; h < MOATD_NHDR; h++)
+		for (guint i = msg->moat_headers[h]; i > 0 && rc == MI_SUCCESS; i--)
+			rc = smfi_chgheader(ctx, (char *)moatd_header_names[h], (int)i, NULL);
+	v[MOATD_HDR_VERDICT] = g_strdup_printf("%s (score %d)",
+	    report_action_name(d->action), d->report->verdict.score);
+	v[MOATD_HDR_SCORE] = g_strdup_printf("%d", d->report->verdict.score);
+	v[MOATD_HDR_FINDINGS] = g_strdup(*ids ? ids : "none");
+	for (int h = 0; h < MOATD_NHDR; h++) {
+		g_autofree char *val = mlfi_value(conn, v[h]);
+
+		if (rc == MI_SUCCESS)
+			rc = smfi_addheader(ctx, (char *)moatd_header_names[h], val);
+		g_free(v[h]);
+	}
+	if (rc == MI_SUCCESS && subject != NULL) {
+		g_autofree char *val = mlfi_value(conn, subject);
+
+		rc = msg->subject ? smfi_chgheader(ctx, "Subject", 1, val)
+		    : smfi_addheader(ctx, "Subject", val);
+	}
+	return rc;
+}
+
+/* mlfi_reply_text - REASON made safe for an SMTP reply (printable ASCII, no '%') */
+static char *
+mlfi_reply_text(const char *reason)
+{
+	char *t = g_strndup(reason, 400);
+
+	for (char *p = t; *p != '\0'; p++)
+		if (*p < 0x20 || *p > 0x7e || *p == '%')
+			*p = '?';
+	return t;
+}
+
+/* mlfi_apply - carry out the decision; returns the status for the MTA */
+static sfsistat
+mlfi_apply(SMFICTX *ctx, struct moatd_conn *conn, const struct moatd_decision *d)
+{
+	g_autofree char *text = mlfi_reply_text(d->reason);
+
+	switch (d->action) {
+	case MOAT_ACCEPT:
+		return SMFIS_ACCEPT;	/* not one byte changed */
+	case MOAT_TAG:
+		return mlfi_verdict_headers(ctx, conn, d) == MI_SUCCESS ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
+	case MOAT_QUARANTINE:
+		/* Held in the MTA's hold queue, with the verdict on it for the admin. */
+		if (d->report != NULL && mlfi_verdict_headers(ctx, conn, d) != MI_SUCCESS)
+			return SMFIS_TEMPFAIL;
+		return smfi_quarantine(ctx, text) == MI_SUCCESS ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
+	case MOAT_REJECT:
+		smfi_setreply(ctx, "550", "5.7.1", text);
+		return SMFIS_REJECT;
+	case MOAT_TEMPFAIL:
+	default:
+		smfi_setreply(ctx, "451", "4.3.0", text);
+		return SMFIS_TEMPFAIL;
+	}
+}
+
+static sfsistat
+mlfi_eom(SMFICTX *ctx)
+{
+	struct moatd_conn *conn = mlfi_conn(ctx);
+	struct moatd_decision d;
+	g_autofree char *ids = NULL;
+	g_autofree char *from = NULL;
+	sfsistat ret;
+
+	if (conn == NULL || conn->msg == NULL)
+		return SMFIS_TEMPFAIL;	/* never accept what we did not scan */
+	mlfi_queue_id(ctx, conn->msg);
+	moatd_msg_decide(&d, conn->msg, mlfi_conf);
+	ret = mlfi_apply(ctx, conn, &d);
+	if (ret == SMFIS_TEMPFAIL && d.action != MOAT_TEMPFAIL)
+		moatd_log(conn->msg, LOG_ERR, "the MTA refused a change; tempfail");
+	ids = d.report ? moatd_findings_line(d.report) : g_strdup("");
+	moatd_log(conn->msg, d.action == MOAT_ACCEPT ? LOG_INFO : LOG_NOTICE,
+	    "from=<%s> rcpts=%u size=%" G_GUINT64_FORMAT " action=%s score=%d findings=%s ms=%"
+	    G_GINT64_FORMAT, conn->msg->env.mail_from ? conn->msg->env.mail_from : "",
+	    conn->msg->env.rcpt_to->len, conn->msg->size,
+	    ret == SMFIS_TEMPFAIL ? "tempfail" : report_action_name(d.action),
+	    d.report ? d.report->verdict.score : 0, *ids ? ids : "-",
+	    (g_get_monotonic_time() - conn->msg->started) / 1000);
+	moatd_decision_clear(&d);
+	moatd_msg_free(conn->msg);
+	conn->msg = NULL;
+	return ret;
+}
+
+static sfsistat
+mlfi_abort(SMFICTX *ctx)
+{
+	struct moatd_conn *conn = mlfi_conn(ctx);
+
+	if (conn != NULL) {
+		moatd_msg_free(conn->msg);
+		conn->msg = NULL;
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mlfi_close(SMFICTX *ctx)
+{
+	struct moatd_conn *conn = mlfi_conn(ctx);
+
+	if (conn == NULL)
+		return SMFIS_CONTINUE;
+	moatd_msg_free(conn->msg);
+	g_free(conn->client_addr);
+	g_free(conn->helo);
+	g_free(conn->auth);
+	g_free(conn);
+	smfi_setpriv(ctx, NULL);
+	return SMFIS_CONTINUE;
+}
+
+struct smfiDesc mlfi_desc = {
+	.xxfi_name = "moatd",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST,
+	.xxfi_connect = mlfi_connect,
+	.xxfi_helo = mlfi_helo,
+	.xxfi_envfrom = mlfi_envfrom,
+	.xxfi_envrcpt = mlfi_envrcpt,
+	.xxfi_header = mlfi_header,
+	.xxfi_eoh = mlfi_eoh,
+	.xxfi_body = mlfi_body,
+	.xxfi_eom = mlfi_eom,
+	.xxfi_abort = mlfi_abort,
+	.xxfi_close = mlfi_close,
+	.xxfi_negotiate = mlfi_negotiate,
+};
