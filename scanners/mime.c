@@ -114,10 +114,16 @@ mime_report_warnings(struct mime_walk *w)
 	}
 }
 
+/* mime_clean - a header value for the report: folding white space as one blank, one line */
 static char *
 mime_clean(const char *s)
 {
-	return report_clean_text(s, -1, MIME_HEADER_TEXT_MAX);
+	g_autofree char *flat = NULL;
+
+	if (s == NULL)
+		return NULL;
+	flat = g_strdelimit(g_strdup(s), "\t\r\n", ' ');
+	return report_clean_text(flat, -1, MIME_HEADER_TEXT_MAX);
 }
 
 /* mime_header_facts - From, Reply-To, Return-Path, Subject, Message-ID, Date */
