@@ -51,7 +51,10 @@ SEEDS_scan   = samples $(TESTDATA)/mime-mimekit $(TESTDATA)/mime-cpython-email $
 SEEDS_mime   = samples $(TESTDATA)/mime-mimekit $(TESTDATA)/mime-cpython-email $(TESTDATA)/mime-gmime
 SEEDS_conf   = conf
 
-.PHONY: bench all deps testdata check test unit cli-test asan valgrind demo clean fuzz fuzz-build fuzz-check
+PREFIX	?= /usr/local
+SYSCONFDIR ?= /etc
+
+.PHONY: install bench all deps testdata check test unit cli-test asan valgrind demo clean fuzz fuzz-build fuzz-check
 
 all: $(MOAT) $(MOATD)
 
@@ -98,6 +101,24 @@ $(BUILD)/moat-bench: tests/bench/bench.c $(LIB)
 # bench: scan rates on the ham corpus and a generated one, and the ratio to clamscan
 bench: deps testdata $(MOAT) $(BUILD)/moat-bench
 	sh tests/bench/run.sh $(BUILD) $(TESTDATA)
+
+# install: binaries, /etc/moat/moat.conf (kept if present), the systemd unit,
+# the moat user, and postfix in group moat so it can reach the socket.
+install: $(MOAT) $(MOATD)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR)/moat \
+	    $(DESTDIR)$(PREFIX)/share/doc/moat $(DESTDIR)$(SYSCONFDIR)/systemd/system
+	install -m 0755 $(MOAT) $(DESTDIR)$(PREFIX)/bin/moat
+	install -m 0755 $(MOATD) $(DESTDIR)$(PREFIX)/sbin/moatd
+	test -e $(DESTDIR)$(SYSCONFDIR)/moat/moat.conf || \
+	    install -m 0644 conf/moat.conf $(DESTDIR)$(SYSCONFDIR)/moat/moat.conf
+	install -m 0644 conf/moatd.service $(DESTDIR)$(SYSCONFDIR)/systemd/system/moatd.service
+	install -m 0644 README.md conf/postfix-main.cf.snippet $(DESTDIR)$(PREFIX)/share/doc/moat/
+	if [ -z "$(DESTDIR)" ]; then \
+	    getent group moat >/dev/null || groupadd --system moat; \
+	    getent passwd moat >/dev/null || useradd --system --gid moat --home-dir /nonexistent \
+	        --shell /usr/sbin/nologin moat; \
+	    ! getent passwd postfix >/dev/null || usermod -a -G moat postfix; \
+	fi
 
 deps:
 	sh scripts/deps.sh
