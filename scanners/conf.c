@@ -44,6 +44,9 @@ static const struct conf_key conf_keys[] = {
 	    "hashed but not kept, and mime.too_large is recorded." },
 	{ "limits", "max_header_bytes", CONF_UINT, OFF(max_header_bytes), "65536", 998, 16 << 20,
 	    "One header field longer than this gives mime.long_header." },
+	{ "limits", "scan_budget_ms", CONF_UINT, OFF(scan_budget_ms), "60000", 1, 3600000,
+	    "Time one message may take; past it the rest is not examined and scan.budget_exceeded "
+	    "(quarantine by default) is recorded. Keep it well below Postfix's milter_content_timeout." },
 	{ "policy", "tag_score", CONF_INT, OFF(tag_score), "5", 1, 100000,
 	    "Total score at or above which a message is tagged." },
 	{ "policy", "quarantine_score", CONF_INT, OFF(quarantine_score), "10", 1, 100000,

@@ -468,6 +468,8 @@ static int
 mime_walk_object(struct mime_walk *w, GMimeObject *obj, GPtrArray *path, const char *id,
     guint depth)
 {
+	if (report_over_budget(w->rep))
+		return 0;
 	if (depth > w->conf->max_depth) {
 		if (w->too_deep++ == 0)
 			report_add_finding(w->rep, "mime.too_deep", path,
@@ -550,7 +552,7 @@ mime_salvage(struct mime_walk *w, GMimeStream *stream)
 	const guchar *raw;
 	gsize len = 0;
 
-	if (w->nparts > w->conf->max_parts || w->too_deep > 0)
+	if (w->nparts > w->conf->max_parts || w->too_deep > 0 || report_over_budget(w->rep))
 		return;		/* the limit findings already say the inventory is partial */
 	if ((raw = mime_stream_view(stream, &len, &copy)) != NULL)
 		salvage_scan(w->rep, raw, len, w->conf, &w->kept);

@@ -51,6 +51,8 @@ static const struct moat_finding_kind report_catalogue[] = {
 	    "message larger than [limits] max_message_bytes; it was not parsed" },
 	{ "mime.long_header", 2, MOAT_SEV_LOW, "",
 	    "a header field longer than [limits] max_header_bytes" },
+	{ "scan.budget_exceeded", 10, MOAT_SEV_MEDIUM, "T1499",
+	    "the scan ran past [limits] scan_budget_ms; the rest of the message was not examined" },
 	{ "mime.tnef", 1, MOAT_SEV_INFO, "",
 	    "Outlook TNEF container (winmail.dat); its members are not opened yet" },
 };
@@ -262,6 +264,19 @@ report_add_finding(struct moat_report *rep, const char *id, GPtrArray *path, con
 	f->evidence = report_clean_text(raw, -1, EVIDENCE_MAX);
 	g_ptr_array_add(rep->findings, f);
 	return f;
+}
+
+gboolean
+report_over_budget(struct moat_report *rep)
+{
+	if (rep->over_budget)
+		return TRUE;
+	if (rep->deadline == 0 || g_get_monotonic_time() < rep->deadline)
+		return FALSE;
+	rep->over_budget = TRUE;
+	report_add_finding(rep, "scan.budget_exceeded", NULL, "stopped after %" G_GINT64_FORMAT
+	    " ms", (g_get_monotonic_time() - rep->deadline) / 1000);
+	return TRUE;
 }
 
 const struct moat_finding *

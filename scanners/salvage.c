@@ -842,7 +842,7 @@ salvage_scan(struct moat_report *rep, const guchar *raw, gsize len,
 	gsize pos = 0;
 
 	c.boundaries = boundaries;
-	while (pos < len && blocks < conf->max_parts) {
+	while (pos < len && blocks < conf->max_parts && !report_over_budget(rep)) {
 		if (at_start) {
 			struct salvage_block b = { g_string_new(NULL), g_string_new(NULL),
 			    g_string_new(NULL), 0 };

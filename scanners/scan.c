@@ -42,6 +42,7 @@ scan_message(struct moat_report **out, GMimeStream *stream, const struct moat_en
 	struct moat_report *rep = report_new();
 	int rc;
 
+	rep->deadline = g_get_monotonic_time() + (gint64)conf->scan_budget_ms * 1000;
 	if (env != NULL)
 		scan_copy_envelope(&rep->env, env);
 	if ((rc = mime_inventory(rep, stream, conf)) < 0)

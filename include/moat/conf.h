@@ -23,6 +23,7 @@ struct moat_conf {
 	guint max_depth;		/* MIME nesting walked */
 	guint64 max_decoded_bytes;	/* decoded bytes kept per message */
 	guint max_header_bytes;		/* one header field, longer is flagged */
+	guint scan_budget_ms;		/* time one message may take */
 
 	/* [policy] total score at or above which each action applies */
 	gint tag_score;

@@ -104,6 +104,8 @@ struct moat_report {
 	GPtrArray *parts;		/* struct moat_part *, owned */
 	GPtrArray *findings;		/* struct moat_finding *, owned */
 	struct moat_verdict verdict;
+	gint64 deadline;		/* monotonic µs past which scanners stop; 0: none */
+	gboolean over_budget;		/* scan.budget_exceeded recorded */
 };
 
 /* report_new - an empty report; caller frees with report_free(). */
@@ -123,6 +125,14 @@ struct moat_part *report_part_new(struct moat_report *rep, GPtrArray *path);
  */
 struct moat_finding *report_add_finding(struct moat_report *rep, const char *id,
     GPtrArray *path, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+
+/*
+ * report_over_budget - whether REP's deadline has passed; the first time
+ * it has, records scan.budget_exceeded. Scanners call it between parts and
+ * blocks and stop when it says TRUE (a thread cannot be stopped inside a
+ * library call, so the check is cooperative).
+ */
+gboolean report_over_budget(struct moat_report *rep);
 
 /* report_has_finding - first finding with ID, or NULL */
 const struct moat_finding *report_has_finding(const struct moat_report *rep, const char *id);

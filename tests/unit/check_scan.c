@@ -124,6 +124,25 @@ START_TEST(test_10000_parts)
 }
 END_TEST
 
+START_TEST(test_budget)
+{
+	GString *s = g_string_new("From: a@example.com\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=B\n\n");
+	struct moat_report *rep;
+
+	for (int i = 0; i < 10000; i++)
+		g_string_append_printf(s, "--B\nContent-Type: text/plain\n\npart %d\n", i);
+	g_string_append(s, "--B--\n");
+	/* Parsing 10,000 parts takes longer than 1 ms on any machine. */
+	rep = scan_buf(s->str, s->len, "[limits]\nscan_budget_ms = 1\nmax_parts = 20000\n");
+	ck_assert_ptr_nonnull(report_has_finding(rep, "scan.budget_exceeded"));
+	ck_assert_uint_lt(rep->parts->len, 10000);
+	ck_assert_int_eq(rep->verdict.action, MOAT_QUARANTINE);	/* a cause that repeats */
+	report_free(rep);
+	g_string_free(s, TRUE);
+}
+END_TEST
+
 START_TEST(test_200_multipart_levels)
 {
 	GString *s = g_string_new("From: a@example.com\nMIME-Version: 1.0\n");
@@ -316,6 +335,7 @@ scan_suite(void)
 	tcase_add_test(bad, test_50mb_line_parsed);
 	tcase_add_test(bad, test_10000_parts);
 	tcase_add_test(bad, test_200_multipart_levels);
+	tcase_add_test(bad, test_budget);
 	tcase_add_test(bad, test_200_message_levels);
 	tcase_add_test(bad, test_1mb_header_line);
 	suite_add_tcase(s, bad);
