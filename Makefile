@@ -50,6 +50,7 @@ FUZZ_NAMES   = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 SEEDS_scan   = samples $(TESTDATA)/mime-mimekit $(TESTDATA)/mime-cpython-email $(TESTDATA)/mime-evasion-noxxi
 SEEDS_mime   = samples $(TESTDATA)/mime-mimekit $(TESTDATA)/mime-cpython-email $(TESTDATA)/mime-gmime
 SEEDS_conf   = conf
+SEEDS_milter = samples/demo samples/mime
 
 PREFIX	?= /usr/local
 SYSCONFDIR ?= /etc
@@ -81,8 +82,8 @@ $(MOATD): $(MILTER_OBJS) $(LIB)
 $(CHECKS): $(TEST_OBJS) $(MILTER_CORE) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJS) $(MILTER_CORE) $(LIB) $(PKG_LIBS) $(CHECK_LIBS)
 
-$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB)
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) $(PKG_LIBS)
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(MILTER_CORE) $(LIB)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -fsanitize=fuzzer -o $@ $< $(MILTER_CORE) $(LIB) $(PKG_LIBS)
 
 fuzz-build:
 	$(MAKE) $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%) BUILD=$(FUZZ_BUILD) CC=clang \
