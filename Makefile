@@ -55,7 +55,7 @@ SEEDS_milter = samples/demo samples/mime
 PREFIX	?= /usr/local
 SYSCONFDIR ?= /etc
 
-.PHONY: install bench all deps testdata check test unit cli-test asan valgrind demo clean fuzz fuzz-build fuzz-check
+.PHONY: integration install bench all deps testdata check test unit cli-test asan valgrind demo clean fuzz fuzz-build fuzz-check
 
 all: $(MOAT) $(MOATD)
 
@@ -135,7 +135,11 @@ check: deps testdata
 	$(MAKE) asan
 	$(MAKE) fuzz-check
 
-test: unit cli-test
+test: unit cli-test integration
+
+# integration: moatd behind a private Postfix (needs root; see tests/integration/run.sh)
+integration: $(MOATD)
+	sh tests/integration/run.sh $(MOATD)
 
 unit: $(CHECKS) $(MOAT)
 	sh samples/build-binary.sh $(BUILD)/samples >/dev/null

@@ -138,6 +138,7 @@ def main():
                 code, text = client.send(args.sender, rcpts, data)
                 if (code == 0 or 400 <= code < 500) and tries < args.retry_4xx:
                     tries += 1
+                    print("retry after: " + fmt(code, text), file=sys.stderr, flush=True)
                     client.close()
                     time.sleep(1)
                     continue

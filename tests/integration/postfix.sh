@@ -195,17 +195,19 @@ EOF
 	echo $! >"$DIR/postfix-watchdog.pid"
 }
 
-# port_open PORT: true when something accepts connections on 127.0.0.1:PORT
+# port_open PORT: true when a socket listens on 127.0.0.1:PORT (read from
+# /proc/net/tcp rather than by connecting, which would start an smtpd and a
+# milter connection for nothing)
 port_open() {
 	python3 - "$1" <<'EOF'
-import socket, sys
-s = socket.socket()
-s.settimeout(1)
-try:
-    s.connect(("127.0.0.1", int(sys.argv[1])))
-except OSError:
-    sys.exit(1)
-s.close()
+import sys
+want = "0100007F:%04X" % int(sys.argv[1])
+with open("/proc/net/tcp") as f:
+    for line in f.readlines()[1:]:
+        cols = line.split()
+        if cols[1] == want and cols[3] == "0A":  # 0A: LISTEN
+            sys.exit(0)
+sys.exit(1)
 EOF
 }
 
