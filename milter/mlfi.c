@@ -50,6 +50,17 @@ mlfi_queue_id(SMFICTX *ctx, struct moatd_msg *msg)
 		msg->queue_id = report_clean_text(qid, -1, 64);
 }
 
+/* mlfi_address - an envelope address without the <> the MTA passes, cleaned */
+static char *
+mlfi_address(const char *arg)
+{
+	gsize n = strlen(arg);
+
+	if (n >= 2 && arg[0] == '<' && arg[n - 1] == '>')
+		return report_clean_text(arg + 1, (gssize)(n - 2), 512);
+	return report_clean_text(arg, -1, 512);
+}
+
 static sfsistat
 mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
     unsigned long f3, unsigned long *pf0, unsigned long *pf1, unsigned long *pf2,
@@ -126,7 +137,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	conn->msg = moatd_msg_new();
 	conn->msg->env.client_addr = g_strdup(conn->client_addr);
 	conn->msg->env.helo = g_strdup(conn->helo);
-	conn->msg->env.mail_from = report_clean_text(argv[0], -1, 512);
+	conn->msg->env.mail_from = mlfi_address(argv[0]);
 	g_free(conn->auth);
 	conn->auth = (auth = smfi_getsymval(ctx, "{auth_authen}")) ? g_strdup(auth) : NULL;
 	mlfi_queue_id(ctx, conn->msg);
@@ -142,7 +153,7 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 		return SMFIS_TEMPFAIL;
 	mlfi_queue_id(ctx, conn->msg);
 	if (conn->msg->env.rcpt_to->len < 10000)
-		g_ptr_array_add(conn->msg->env.rcpt_to, report_clean_text(argv[0], -1, 512));
+		g_ptr_array_add(conn->msg->env.rcpt_to, mlfi_address(argv[0]));
 	return SMFIS_CONTINUE;
 }
 
