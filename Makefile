@@ -155,8 +155,8 @@ asan:
 valgrind: $(CHECKS)
 	CK_FORK=no valgrind --error-exitcode=1 --leak-check=full $(CHECKS)
 
-demo: deps $(MOAT)
-	sh scripts/demo.sh $(MOAT)
+demo: deps $(MOAT) $(MOATD)
+	sh scripts/demo.sh $(MOAT) $(MOATD)
 
 clean:
 	rm -rf build build-asan $(FUZZ_BUILD)

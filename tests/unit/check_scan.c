@@ -292,6 +292,7 @@ static const struct {
 	{ "lure-rlo-name.eml", MOAT_REJECT, "name.bidi_control attach.executable" },
 	{ "lure-lnk-in-mail.eml", MOAT_TAG, "attach.shortcut" },
 	{ "lure-iso-image.eml", MOAT_TAG, "attach.disk_image" },
+	{ "lure-js-posing-as-jpg.eml", MOAT_QUARANTINE, "name.conflict attach.script" },
 };
 
 START_TEST(test_demo_sample)
