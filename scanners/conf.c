@@ -198,20 +198,48 @@ conf_group_known(const char *group)
 	return FALSE;
 }
 
-/* conf_read_score - one [scores] line: a catalogue id = number or "off" */
+/* Words a [scores] line may use instead of a number. */
+static const struct { const char *word; gint mark; } conf_score_words[] = {
+	{ "off", CONF_SCORE_OFF }, { "tag", CONF_SCORE_TAG },
+	{ "quarantine", CONF_SCORE_QUARANTINE }, { "reject", CONF_SCORE_REJECT },
+};
+
+/* conf_known_pattern - a catalogue id, or "group.*" matching at least one */
+static gboolean
+conf_known_pattern(const char *id)
+{
+	gsize n, len = strlen(id);
+	const struct moat_finding_kind *k = report_kinds(&n);
+
+	if (len < 3 || !g_str_has_suffix(id, ".*"))
+		return report_kind_lookup(id) != NULL;
+	for (gsize i = 0; i < n; i++)
+		if (strncmp(k[i].id, id, len - 1) == 0)
+			return TRUE;
+	/* av.* names libclamav's signatures: they are not in the catalogue. */
+	return strcmp(id, "av.*") == 0;
+}
+
+/*
+ * conf_read_score - one [scores] line: a finding id or "group.*" = a
+ * number, "off", or the action it should bring on its own.
+ */
 static char *
 conf_read_score(struct moat_conf *conf, const char *id, const char *value)
 {
 	gint64 v;
 
-	if (report_kind_lookup(id) == NULL)
+	if (!conf_known_pattern(id))
 		return g_strdup("unknown finding id (see the finding list in README.md)");
-	if (g_ascii_strcasecmp(value, "off") == 0) {
-		g_hash_table_replace(conf->scores, g_strdup(id), GINT_TO_POINTER(CONF_SCORE_OFF));
-		return NULL;
+	for (gsize i = 0; i < G_N_ELEMENTS(conf_score_words); i++) {
+		if (g_ascii_strcasecmp(value, conf_score_words[i].word) == 0) {
+			g_hash_table_replace(conf->scores, g_strdup(id),
+			    GINT_TO_POINTER(conf_score_words[i].mark));
+			return NULL;
+		}
 	}
 	if (!conf_parse_number(&v, value, FALSE))
-		return g_strdup_printf("not a number or 'off': '%s'", value);
+		return g_strdup_printf("not a number, 'off', 'tag', 'quarantine' or 'reject': '%s'", value);
 	if (v < SCORE_MIN || v > SCORE_MAX)
 		return g_strdup_printf("%s is out of range %d..%d", value, SCORE_MIN, SCORE_MAX);
 	g_hash_table_replace(conf->scores, g_strdup(id), GINT_TO_POINTER((gint)v));
@@ -315,11 +343,27 @@ conf_load(struct moat_conf **out, char **err, const char *path, gboolean missing
 gint
 conf_finding_score(const struct moat_conf *conf, const char *id, gint default_score)
 {
-	gpointer v;
+	gpointer v = NULL;
+	gboolean found = FALSE;
+	const char *dot;
 
-	if (conf != NULL && g_hash_table_lookup_extended(conf->scores, id, NULL, &v))
-		return GPOINTER_TO_INT(v);
-	return default_score;
+	if (conf == NULL)
+		return default_score;
+	/* The exact id wins over its group's "group.*". */
+	found = g_hash_table_lookup_extended(conf->scores, id, NULL, &v);
+	if (!found && (dot = strchr(id, '.')) != NULL) {
+		g_autofree char *group = g_strdup_printf("%.*s.*", (int)(dot - id), id);
+
+		found = g_hash_table_lookup_extended(conf->scores, group, NULL, &v);
+	}
+	if (!found)
+		return default_score;
+	switch (GPOINTER_TO_INT(v)) {
+	case CONF_SCORE_TAG:		return conf->tag_score;
+	case CONF_SCORE_QUARANTINE:	return conf->quarantine_score;
+	case CONF_SCORE_REJECT:		return conf->reject_score;
+	default:			return GPOINTER_TO_INT(v);
+	}
 }
 
 static void
@@ -368,10 +412,14 @@ conf_print(const struct moat_conf *conf, FILE *fp)
 	fprintf(fp, "\n[scores]\n");
 	ids = g_list_sort(g_hash_table_get_keys(conf->scores), (GCompareFunc)strcmp);
 	for (GList *l = ids; l != NULL; l = l->next) {
-		gint v = conf_finding_score(conf, l->data, 0);
+		gint v = GPOINTER_TO_INT(g_hash_table_lookup(conf->scores, l->data));
+		const char *word = NULL;
 
-		if (v == CONF_SCORE_OFF)
-			fprintf(fp, "%s = off\n", (const char *)l->data);
+		for (gsize i = 0; i < G_N_ELEMENTS(conf_score_words); i++)
+			if (conf_score_words[i].mark == v)
+				word = conf_score_words[i].word;
+		if (word != NULL)
+			fprintf(fp, "%s = %s\n", (const char *)l->data, word);
 		else
 			fprintf(fp, "%s = %d\n", (const char *)l->data, v);
 	}

@@ -48,6 +48,10 @@ struct moat_conf {
 };
 
 #define CONF_SCORE_OFF G_MININT	/* the finding is recorded but scores 0 */
+/* Stored for "tag", "quarantine", "reject": the threshold of that action. */
+#define CONF_SCORE_TAG (G_MININT + 1)
+#define CONF_SCORE_QUARANTINE (G_MININT + 2)
+#define CONF_SCORE_REJECT (G_MININT + 3)
 
 /*
  * conf_new_defaults - a config holding the built-in defaults.
@@ -73,7 +77,8 @@ void conf_free(struct moat_conf *conf);
 
 /*
  * conf_finding_score - the score a finding ID carries under CONF: the
- * [scores] override when present, otherwise DEFAULT_SCORE.
+ * [scores] override for ID, else for its group ("attach.*"), else
+ * DEFAULT_SCORE. "tag", "quarantine" and "reject" give that threshold.
  * Returns CONF_SCORE_OFF when the finding is switched off.
  */
 gint conf_finding_score(const struct moat_conf *conf, const char *id, gint default_score);

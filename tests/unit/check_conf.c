@@ -195,7 +195,7 @@ static const struct {
 	{ "[scores]\nno.such_finding = 3\n", "config: [scores] no.such_finding: ",
 	    "unknown finding id" },
 	{ "[scores]\nattach.script = lots\n", "config: [scores] attach.script: ",
-	    "not a number or 'off'" },
+	    "not a number, 'off', 'tag', 'quarantine' or 'reject'" },
 	{ "[scores]\nattach.script = 5000\n", "config: [scores] attach.script: ", "out of range" },
 	{ "[scores]\nattach.script = -5000\n", "config: [scores] attach.script: ", "out of range" },
 	{ "not a key file\n", "config: ", "" },

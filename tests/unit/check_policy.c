@@ -257,6 +257,26 @@ START_TEST(test_decide_again)
 }
 END_TEST
 
+START_TEST(test_group_and_action_words)
+{
+	const char *text = "[scores]\nattach.* = reject\nattach.onenote = 2\nname.conflict = quarantine\n";
+	struct moat_conf *conf = NULL;
+	struct moat_report *rep = report_new();
+	char *err = NULL;
+
+	ck_assert_int_eq(conf_load_data(&conf, &err, text, strlen(text)), 0);
+	ck_assert_int_eq(conf_finding_score(conf, "attach.shortcut", 8), 20);	/* the group */
+	ck_assert_int_eq(conf_finding_score(conf, "attach.onenote", 6), 2);	/* exact id wins */
+	ck_assert_int_eq(conf_finding_score(conf, "name.conflict", 3), 10);
+	ck_assert_int_eq(conf_finding_score(conf, "mime.malformed", 1), 1);
+	report_add_finding(rep, "attach.shortcut", NULL, "extension .lnk");
+	policy_decide(rep, conf);
+	ck_assert_int_eq(rep->verdict.action, MOAT_REJECT);	/* one finding is enough */
+	report_free(rep);
+	conf_free(conf);
+}
+END_TEST
+
 Suite *
 policy_suite(void)
 {
@@ -272,6 +292,7 @@ policy_suite(void)
 	tcase_add_test(tc, test_negative_score);
 	tcase_add_test(tc, test_reasons_order);
 	tcase_add_test(tc, test_decide_again);
+	tcase_add_test(tc, test_group_and_action_words);
 	suite_add_tcase(s, tc);
 	return s;
 }
