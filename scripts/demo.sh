@@ -60,23 +60,38 @@ POSTFIX_LIFETIME=300 sh "$IT/postfix.sh" start "$T" "$PORT" "$(cat "$T/sink.port
     "unix:$T/moatd.sock" >"$T/postfix.out" 2>&1 || { cat "$T/postfix.out"; exit 1; }
 PF=1
 
+printf '%-26s %-10s %5s  %-44s %s\n' MESSAGE ACTION SCORE FINDINGS "WHERE IT ENDED"
 for f in "$DEMO"/*.eml; do
 	name=$(basename "$f" .eml)
+	lines=$(wc -l <"$T/moatd.log")
 	reply=$(python3 "$IT/inject.py" --port "$PORT" --to "$name@example.org" "$f" 2>&1 | tail -n 1)
-	printf '%-28s SMTP %s\n' "$name" "$reply"
+	# moatd's summary line for this message: the one it wrote after $lines
+	i=0
+	while [ "$(wc -l <"$T/moatd.log")" -le "$lines" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	summary=$(tail -n +"$((lines + 1))" "$T/moatd.log" | grep ' action=' | tail -n 1)
+	field() { printf '%s\n' "$summary" | sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
+	qid=$(printf '%s\n' "$reply" | sed -n 's/.*queued as \([0-9A-Za-z]*\).*/\1/p')
+	case $reply in
+	550*) where="rejected, the sender got $(printf "%s" "$reply" | cut -c1-9)" ;;
+	250*)
+		sleep 1
+		if [ -n "$qid" ] && [ -e "$T/queue/hold/$qid" ]; then
+			where="held in the hold queue as $qid"
+		elif [ -n "$(python3 "$IT/mailtool.py" find "$T/out" "$name@example.org")" ]; then
+			where="delivered"
+		else
+			where="queued as $qid"
+		fi ;;
+	*) where="$reply" ;;
+	esac
+	printf '%-26s %-10s %5s  %-44s %s\n' "$name" "$(field action)" "$(field score)" \
+	    "$(field findings)" "$where"
 done
-sleep 2	# Postfix hands the accepted ones to the sink
-for f in "$DEMO"/*.eml; do
-	name=$(basename "$f" .eml)
-	got=$(python3 "$IT/mailtool.py" find "$T/out" "$name@example.org" | head -n 1)
-	if [ -n "$got" ]; then
-		verdict=$(python3 "$IT/mailtool.py" header "$got" X-Moat-Verdict)
-		subject=$(python3 "$IT/mailtool.py" header "$got" Subject)
-		printf '%-28s delivered  verdict: %s  subject: %s\n' "$name" "${verdict:-none (untouched)}" "$subject"
-	fi
-done
-held=$(find "$T/queue/hold" -type f | wc -l)
-echo "held in Postfix's hold queue: $held (postqueue -p shows them; postsuper -H releases)"
+echo
+echo "Delivered mail carries X-Moat-Verdict, X-Moat-Score, X-Moat-Findings and a"
+echo "tagged Subject; held mail waits for an admin (postqueue -p, postsuper -H ID)."
+echo "Next: README.md (plugging moatd into Postfix or Sendmail, the config keys,"
+echo "the finding list), and \`moat scan --json FILE.eml\` for a full report."
 echo
 echo "== moatd's log"
 cat "$T/moatd.log"
