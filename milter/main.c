@@ -47,22 +47,35 @@ moatd_socket_path(const char *spec)
 	return NULL;
 }
 
-/* moatd_socket_perms - mode and group of a unix socket, so the MTA can connect */
+/* moatd_socket_perms - owner, group and mode of a unix socket, so the MTA can connect */
 static int
 moatd_socket_perms(const struct moat_conf *conf, const char *spec)
 {
 	const char *path = moatd_socket_path(spec);
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	struct passwd *pw;
 	struct group *gr;
 	int e;
 
 	if (path == NULL)
 		return 0;
+	if (*conf->socket_owner != '\0') {
+		if ((pw = getpwnam(conf->socket_owner)) == NULL) {
+			moatd_log(NULL, LOG_ERR, "[milter] socket_owner: no user '%s'", conf->socket_owner);
+			return -1;
+		}
+		uid = pw->pw_uid;
+	}
 	if (*conf->socket_group != '\0') {
 		if ((gr = getgrnam(conf->socket_group)) == NULL) {
 			moatd_log(NULL, LOG_ERR, "[milter] socket_group: no group '%s'", conf->socket_group);
 			return -1;
 		}
-		if (chown(path, (uid_t)-1, gr->gr_gid) < 0) {
+		gid = gr->gr_gid;
+	}
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1)) {
+		if (chown(path, uid, gid) < 0) {
 			e = errno;
 			moatd_log(NULL, LOG_ERR, "chown %s: %s", path, g_strerror(e));
 			return -1;

@@ -59,6 +59,8 @@ static const struct conf_key conf_keys[] = {
 	    "Where moatd listens: unix:/path or inet:PORT@127.0.0.1 (moatd -p overrides)." },
 	{ "milter", "socket_mode", CONF_MODE, OFF(socket_mode), "0660", 0, 0777,
 	    "Permissions of a unix socket, octal." },
+	{ "milter", "socket_owner", CONF_STRING, OFF(socket_owner), "", 0, 64,
+	    "Owner of a unix socket; empty: the user moatd starts as." },
 	{ "milter", "socket_group", CONF_STRING, OFF(socket_group), "", 0, 64,
 	    "Group of a unix socket, so the MTA's user can connect (postfix); empty: unchanged." },
 	{ "milter", "user", CONF_STRING, OFF(user), "", 0, 64,

@@ -35,6 +35,7 @@ struct moat_conf {
 	/* [milter] moatd only */
 	char *socket;			/* "unix:/path" or "inet:PORT@HOST" */
 	guint socket_mode;		/* of a unix socket */
+	char *socket_owner;		/* "" leaves it unchanged */
 	char *socket_group;		/* "" leaves it unchanged */
 	char *user;			/* drop to it after bind; "" stays */
 	char *spool_dir;		/* temp files for large messages */
