@@ -260,7 +260,10 @@ spool_dir = $T/spool
 spool_memory_bytes = 65536
 # Postfix's smtpd runs as user postfix: it reaches the socket through its group.
 socket_group = postfix
+# Started as root to bind, moatd then runs as nobody (who owns the spool).
+user = nobody
 EOF
+chown nobody "$T/spool"
 
 python3 "$HERE/sink.py" --lifetime "$LIFETIME" --ready "$T/sink.port" 0 "$T/out" \
 	>"$T/sink.log" 2>&1 &
@@ -420,9 +423,11 @@ check "rejected and quarantined messages never reached the sink" t_not_delivered
 # 10. moatd survived it all and left nothing in its spool
 t_alive() {
 	kill -0 "$MOATD_PID" 2>/dev/null || { why="moatd is no longer running"; return 1; }
+	who=$(ps -o user= -p "$(pgrep -P "$MOATD_PID" | head -n 1)" | tr -d ' ')
+	[ "$who" = nobody ] || { why="moatd runs as '$who', not as [milter] user nobody"; return 1; }
 	spool_empty
 }
-check "moatd still running, spool_dir empty" t_alive
+check "moatd still running as [milter] user, spool_dir empty" t_alive
 
 # 11. moatd SIGKILLed while mail flows: Postfix tempfails (milter_default_action
 # = tempfail), the senders retry (as real MTAs do; smtp-source would not), and
