@@ -64,7 +64,7 @@ cmd_scan(const struct moat_conf *conf, int argc, char **argv)
 	gboolean json = FALSE;
 	int status = EXIT_CLEAN, ch;
 
-	optind = 1;
+	optind = 0;	/* 0, not 1: glibc then forgets main()'s "+" (stop at the first file) */
 	while ((ch = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':

@@ -82,6 +82,10 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f
 	*pf2 = 0;
 	*pf3 = 0;
 	conn->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
+	if ((f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE)) !=
+	    (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE))
+		moatd_log(NULL, LOG_ERR, "the MTA does not offer header changes and quarantine: "
+		    "tagged and held mail will be tempfailed");
 	if (f0 & SMFIF_SETSYMLIST) {
 		/* smfi_setsymlist() is only allowed here. */
 		smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name} {client_addr}");
@@ -198,6 +202,22 @@ mlfi_value(const struct moatd_conn *conn, const char *value)
 	return g_strconcat(conn->leadspc ? " " : "", value, NULL);
 }
 
+/*
+ * mlfi_drop_forged - delete every X-Moat-* header the message came with, so
+ * nobody downstream trusts a verdict a sender wrote. Highest index first:
+ * deleting one renumbers those after it.
+ */
+static int
+mlfi_drop_forged(SMFICTX *ctx, const struct moatd_msg *msg)
+{
+	int rc = MI_SUCCESS;
+
+	for (int h = 0; h < MOATD_NHDR; h++)
+		for (guint i = msg->moat_headers[h]; i > 0 && rc == MI_SUCCESS; i--)
+			rc = smfi_chgheader(ctx, (char *)moatd_header_names[h], (int)i, NULL);
+	return rc;
+}
+
 /* mlfi_verdict_headers - drop forged X-Moat-* headers, add ours, tag the Subject */
 static int
 mlfi_verdict_headers(SMFICTX *ctx, struct moatd_conn *conn, const struct moatd_decision *d)
@@ -206,11 +226,8 @@ mlfi_verdict_headers(SMFICTX *ctx, struct moatd_conn *conn, const struct moatd_d
 	g_autofree char *ids = moatd_findings_line(d->report);
 	g_autofree char *subject = moatd_tagged_subject(msg->subject, mlfi_conf->subject_tag);
 	char *v[MOATD_NHDR];
-	int rc = MI_SUCCESS;
+	int rc = mlfi_drop_forged(ctx, msg);
 
-	for (int h = 0; h < MOATD_NHDR; h++)
-		for (guint i = msg->moat_headers[h]; i > 0 && rc == MI_SUCCESS; i--)
-			rc = smfi_chgheader(ctx, (char *)moatd_header_names[h], (int)i, NULL);
 	v[MOATD_HDR_VERDICT] = g_strdup_printf("%s (score %d)",
 	    report_action_name(d->action), d->report->verdict.score);
 	v[MOATD_HDR_SCORE] = g_strdup_printf("%d", d->report->verdict.score);
@@ -251,12 +268,14 @@ mlfi_apply(SMFICTX *ctx, struct moatd_conn *conn, const struct moatd_decision *d
 
 	switch (d->action) {
 	case MOAT_ACCEPT:
-		return SMFIS_ACCEPT;	/* not one byte changed */
+		/* Not one byte changed, but for X-Moat-* headers a sender forged. */
+		return mlfi_drop_forged(ctx, conn->msg) == MI_SUCCESS ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
 	case MOAT_TAG:
 		return mlfi_verdict_headers(ctx, conn, d) == MI_SUCCESS ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
 	case MOAT_QUARANTINE:
 		/* Held in the MTA's hold queue, with the verdict on it for the admin. */
-		if (d->report != NULL && mlfi_verdict_headers(ctx, conn, d) != MI_SUCCESS)
+		if ((d->report != NULL ? mlfi_verdict_headers(ctx, conn, d)
+		    : mlfi_drop_forged(ctx, conn->msg)) != MI_SUCCESS)
 			return SMFIS_TEMPFAIL;
 		return smfi_quarantine(ctx, text) == MI_SUCCESS ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
 	case MOAT_REJECT:

@@ -58,6 +58,7 @@ moatd_msg_free(struct moatd_msg *msg)
 	if (msg->fd >= 0)
 		close(msg->fd);
 	g_free(msg->subject);
+	g_free(msg->message_id);
 	g_free(msg);
 }
 
@@ -139,6 +140,8 @@ moatd_msg_header(struct moatd_msg *msg, const struct moat_conf *conf, const char
 			msg->moat_headers[i]++;
 	if (msg->subject == NULL && g_ascii_strcasecmp(name, "Subject") == 0)
 		msg->subject = g_strdup(leadspc && *value == ' ' ? value + 1 : value);
+	if (msg->message_id == NULL && g_ascii_strcasecmp(name, "Message-ID") == 0)
+		msg->message_id = g_strdup(value);
 
 	g_string_append(line, name);
 	g_string_append_c(line, ':');
@@ -159,6 +162,7 @@ void
 moatd_msg_eoh(struct moatd_msg *msg, const struct moat_conf *conf)
 {
 	moatd_spool(msg, conf, "\r\n", 2);
+	msg->header_bytes = msg->size;
 }
 
 void
@@ -190,7 +194,11 @@ moatd_msg_stream(struct moatd_msg *msg)
 	return g_mime_stream_fs_new(fd);
 }
 
-/* moatd_msg_digest - SHA-256 of the spooled message, for the poison table */
+/*
+ * moatd_msg_digest - what identifies a message across retries, for the
+ * poison table: its Message-ID and its body. Not the whole header: the MTA
+ * hands over a Received: line of its own, new on every attempt.
+ */
 static char *
 moatd_msg_digest(struct moatd_msg *msg)
 {
@@ -199,10 +207,15 @@ moatd_msg_digest(struct moatd_msg *msg)
 	ssize_t n;
 	char *hex;
 
+	if (msg->message_id != NULL)
+		g_checksum_update(sum, (const guchar *)msg->message_id, (gssize)strlen(msg->message_id));
 	if (msg->mem != NULL) {
-		g_checksum_update(sum, msg->mem->data, msg->mem->len);
+		if (msg->header_bytes < msg->mem->len)
+			g_checksum_update(sum, msg->mem->data + msg->header_bytes,
+			    msg->mem->len - msg->header_bytes);
 	} else {
-		for (off_t off = 0; (n = pread(msg->fd, buf, sizeof(buf), off)) > 0; off += n)
+		for (off_t off = (off_t)msg->header_bytes; (n = pread(msg->fd, buf, sizeof(buf), off)) > 0;
+		    off += n)
 			g_checksum_update(sum, buf, (gsize)n);
 	}
 	hex = g_strdup(g_checksum_get_string(sum));

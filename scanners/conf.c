@@ -30,10 +30,11 @@ struct conf_key {
 #define OFF(f) offsetof(struct moat_conf, f)
 
 static const struct conf_key conf_keys[] = {
-	{ "limits", "max_message_bytes", CONF_BYTES, OFF(max_message_bytes), "10240000",
+	{ "limits", "max_message_bytes", CONF_BYTES, OFF(max_message_bytes), "12M",
 	    1024, G_GINT64_CONSTANT(4) << 30,
-	    "Larger messages are not parsed; they get the finding mime.message_too_large. "
-	    "The default is Postfix's message_size_limit." },
+	    "Larger messages are not parsed; they get mime.message_too_large (quarantine). "
+	    "The default sits above Postfix's message_size_limit (10240000) with room for the "
+	    "CR that moatd restores on every line." },
 	{ "limits", "max_parts", CONF_UINT, OFF(max_parts), "1000", 1, 1000000,
 	    "MIME parts inventoried per message; the rest are counted in mime.too_many_parts." },
 	{ "limits", "max_depth", CONF_UINT, OFF(max_depth), "30", 1, 1000,

@@ -330,7 +330,13 @@ names_check_part(struct moat_report *rep, const struct moat_part *part)
 		names_check_double(rep, part, names[i]);
 		mismatch |= names_check_type(rep, part, ext, label);
 	}
-	if (!named)
+	/*
+	 * A nameless text body that merely starts like a script or help file
+	 * ("<package", "ITSF meeting") is text; binary magic (PE, LNK) still counts.
+	 */
+	if (!named && (part->content_type == NULL || !g_str_has_prefix(part->content_type, "text/") ||
+	    sniff_class_of(part->sniffed) == SNIFF_EXECUTABLE ||
+	    sniff_class_of(part->sniffed) == SNIFF_SHORTCUT))
 		names_check_type(rep, part, NULL, NULL);	/* magic alone */
 	if (!mismatch)
 		names_check_content_type(rep, part);

@@ -20,6 +20,7 @@
 #include "moat/sniff.h"
 
 #define SALVAGE_HEADER_MAX 16384	/* unfolded header bytes kept per block */
+#define SALVAGE_PARAMS_MAX 64		/* name parameters read per header */
 
 enum salvage_enc { ENC_NONE, ENC_BASE64, ENC_UU, ENC_QP };
 
@@ -104,7 +105,8 @@ salvage_read_headers(struct salvage_block *b, const guchar *raw, gsize len, gsiz
 			break;	/* not a header: the body starts without a blank line */
 		}
 		if (cur != NULL && cur->len < SALVAGE_HEADER_MAX)
-			g_string_append_len(cur, (const char *)raw + pos, (gssize)(end - pos));
+			g_string_append_len(cur, (const char *)raw + pos,
+			    (gssize)MIN(end - pos, SALVAGE_HEADER_MAX - cur->len));
 		pos = end < len ? end + 1 : len;
 	}
 	b->body_start = pos;
@@ -228,6 +230,8 @@ salvage_params(GPtrArray *out, const GString *hdr, const char *tag)
 		if (p->section < 0)
 			p->alt = salvage_alt_value(s, n, j, p->value);
 		g_ptr_array_add(out, p);
+		if (out->len >= SALVAGE_PARAMS_MAX)
+			break;	/* past this, the header is an attack on the reader */
 		i = k > i ? k - 1 : i;
 	}
 }
@@ -457,6 +461,17 @@ salvage_b64(GByteArray *out, const guchar *in, gsize n, enum salvage_b64_mode mo
 {
 	guint32 acc = 0;
 	int bits = 0;
+	gsize last = n;		/* start of the last line holding alphabet bytes */
+
+	/* Found once, so the odd-line rule stays linear in the body. */
+	for (gsize i = n; i > 0; i--) {
+		if (salvage_b64_value(in[i - 1]) >= 0) {
+			while (i > 0 && in[i - 1] != '\n')
+				i--;
+			last = i;
+			break;
+		}
+	}
 
 	for (gsize pos = 0, end; pos < n; pos = end + 1) {
 		gsize good = 0, stop;
@@ -472,8 +487,9 @@ salvage_b64(GByteArray *out, const guchar *in, gsize n, enum salvage_b64_mode mo
 					break;
 			}
 		}
+		/* An odd line is dropped unless it is the last one: that one may end short. */
 		if ((mode == B64_DROP_LINE && bad) || (mode == B64_DROP_ODD_LINE && good % 4 != 0 &&
-		    end < n && salvage_b64_plausible(in + end, n - end)))
+		    pos < last))
 			continue;
 		for (gsize i = pos; i < stop; i++) {
 			int v = salvage_b64_value(in[i]);
@@ -562,13 +578,22 @@ struct salvage_ctx {
 	guint added;
 };
 
-/* salvage_is_container - a multipart or message block: its children are blocks of their own */
+/*
+ * salvage_is_container - a multipart or message block: its children are
+ * blocks of their own. Not when it is encoded (RFC 2045 6.4 forbids that
+ * for a multipart, so a client that decodes it sees a leaf) or is a
+ * multipart without a boundary (nothing can split it: it is one body).
+ */
 static gboolean
 salvage_is_container(const struct salvage_block *b)
 {
 	g_autofree char *v = g_ascii_strdown(b->ctype->str, (gssize)b->ctype->len);
 
-	return strstr(v, "multipart") != NULL || strstr(v, "message/") != NULL;
+	if (salvage_encoding(b->cte) != ENC_NONE)
+		return FALSE;
+	if (strstr(v, "multipart") != NULL)
+		return strstr(v, "boundary") != NULL;
+	return strstr(v, "message/") != NULL;
 }
 
 /* salvage_first_type - the first declared Content-Type, lower-case, without parameters */
@@ -731,7 +756,7 @@ salvage_leaf(struct salvage_ctx *c, const struct salvage_block *b, const guchar 
 			nmodes = 1 + 3 * (memmem(raw + start, end - start, "\n\n", 2) != NULL ||
 			    memmem(raw + start, end - start, "\n\r\n", 3) != NULL);
 	}
-	for (int m = 0; m < nmodes; m++) {
+	for (int m = 0; m < nmodes && !report_over_budget(c->rep); m++) {
 		GByteArray *data = salvage_decode(enc, (enum salvage_b64_mode)m, raw + start, end - start);
 
 		if (data->len == 0)

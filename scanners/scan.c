@@ -69,22 +69,25 @@ scan_bytes(struct moat_report **out, const void *data, gsize len,
 	return rc;
 }
 
-/* scan_read_stdin - all of standard input in a memory stream */
+/*
+ * scan_read_fd - all of FD in a memory stream: pipes and terminals have no
+ * length and cannot be rewound, and the inventory needs both.
+ */
 static GMimeStream *
-scan_read_stdin(char **err)
+scan_read_fd(char **err, int fd, const char *name)
 {
 	GByteArray *buf = g_byte_array_new();
 	guint8 chunk[65536];
 	ssize_t n;
 	GMimeStream *mem;
 
-	while ((n = read(STDIN_FILENO, chunk, sizeof(chunk))) != 0) {
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n < 0) {
 			int e = errno;
 
 			if (e == EINTR)
 				continue;
-			*err = g_strdup_printf("-: %s", g_strerror(e));
+			*err = g_strdup_printf("%s: %s", name, g_strerror(e));
 			g_byte_array_unref(buf);
 			return NULL;
 		}
@@ -115,6 +118,11 @@ scan_open_file(char **err, const char *path)
 		g_mime_stream_mmap_set_owner(GMIME_STREAM_MMAP(s), TRUE);	/* takes FD */
 		return s;
 	}
+	if (!S_ISREG(st.st_mode)) {
+		s = scan_read_fd(err, fd, path);
+		close(fd);
+		return s;
+	}
 	return g_mime_stream_fs_new(fd);	/* takes FD */
 fail:
 	*err = g_strdup_printf("%s: %s", path, g_strerror(e));
@@ -130,7 +138,7 @@ scan_file(struct moat_report **out, char **err, const char *path, const struct m
 	int rc;
 
 	if (strcmp(path, "-") == 0)
-		stream = scan_read_stdin(err);
+		stream = scan_read_fd(err, STDIN_FILENO, "-");
 	else
 		stream = scan_open_file(err, path);
 	if (stream == NULL)

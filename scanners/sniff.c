@@ -73,14 +73,12 @@ static const struct sniff_magic sniff_texts[] = {
 
 #undef M
 
-/* sniff_pe - "pe" for a PE image, "mz" for a bare DOS executable */
+/* sniff_pe - "pe" for a PE image, "mz" for a bare DOS executable; LEN >= 0x40 */
 static const char *
 sniff_pe(const unsigned char *buf, size_t len)
 {
 	guint32 pe;
 
-	if (len < 0x40)
-		return "mz";
 	pe = (guint32)buf[0x3c] | (guint32)buf[0x3d] << 8 |
 	    (guint32)buf[0x3e] << 16 | (guint32)buf[0x3f] << 24;
 	if ((size_t)pe <= len - 4 && memcmp(buf + pe, "PE\0\0", 4) == 0)
@@ -128,7 +126,11 @@ sniff_type(const unsigned char *buf, size_t len, enum sniff_class *cls)
 	*cls = SNIFF_UNKNOWN;
 	if (len == 0)
 		return "empty";
-	if (len >= 2 && buf[0] == 'M' && buf[1] == 'Z') {
+	/*
+	 * "MZ" alone is also how "MZone weekly" starts: a DOS header is 64
+	 * bytes and holds NULs; text never does.
+	 */
+	if (len >= 0x40 && buf[0] == 'M' && buf[1] == 'Z' && memchr(buf, '\0', 0x40) != NULL) {
 		*cls = SNIFF_EXECUTABLE;
 		return sniff_pe(buf, len);
 	}

@@ -26,6 +26,8 @@ struct moatd_msg {
 	guint64 size;			/* bytes spooled */
 	gboolean spool_failed;		/* a write failed: tempfail at the end */
 	char *subject;			/* first Subject value as received, or NULL */
+	char *message_id;		/* first Message-ID value, or NULL */
+	guint64 header_bytes;		/* where the body starts in the spool */
 	guint moat_headers[3];		/* X-Moat-Verdict, -Score, -Findings seen */
 	gint64 started;			/* monotonic µs at MAIL FROM */
 };

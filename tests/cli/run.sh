@@ -53,6 +53,8 @@ expect_status "unknown command exits 2" 2 "$MOAT" frobnicate
 expect_status "stdin is read with -" 1 sh -c "\"$MOAT\" -c \"$TMP/good.conf\" scan - <\"$DEMO/lure-rlo-name.eml\""
 expect_grep "stdin verdict" "$TMP/out" "name.bidi_control"
 
+expect_status "options after the file" 1 "$MOAT" -c "$TMP/good.conf" scan "$DEMO/lure-double-extension.eml" --json
+expect_grep "options after the file give JSON" "$TMP/out" '"schema_version"'
 expect_status "json output" 1 "$MOAT" -c "$TMP/good.conf" scan --json "$DEMO/lure-double-extension.eml"
 if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["schema_version"]==1; assert d["verdict"]["action"] in ("tag","quarantine","reject"); assert any(f["id"]=="name.double_extension" and f["attack"]=="T1036.007" and f["path"] for f in d["findings"]); assert d["parts"] and all("sha256" in p for p in d["parts"])' "$TMP/out" 2>"$TMP/err"; then
 	ok "json parses and carries schema_version, findings, parts"

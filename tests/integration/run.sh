@@ -333,6 +333,19 @@ t_forged() {
 }
 check "lure-lnk with forged X-Moat-Verdict: accept: exactly one verdict, tag" t_forged
 
+# 3b. a forged verdict on clean mail is removed, nothing else changes
+t_forged_clean() {
+	python3 "$HERE/mailtool.py" derive "$CLEAN" "$T/msg/forged-clean.eml" \
+		--add-header 'X-Moat-Verdict: accept' || { why="mailtool derive failed"; return 1; }
+	inject forgedclean@example.org "$T/msg/forged-clean.eml"
+	expect_code 250 || return 1
+	arrived forgedclean@example.org || { why="not delivered to the sink within $WAIT s"; return 1; }
+	v=$(hdr "$got" X-Moat-Verdict)
+	[ -z "$v" ] || { why="forged X-Moat-Verdict survived: $v"; return 1; }
+	body_same "$CLEAN"
+}
+check "clean-text with a forged X-Moat-Verdict: delivered without it, body unchanged" t_forged_clean
+
 # 4. an already tagged Subject is not tagged twice
 t_pretagged() {
 	python3 "$HERE/mailtool.py" derive "$LNK" "$T/msg/pretagged.eml" \

@@ -76,7 +76,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(c->reject_score, 20);
 	ck_assert_uint_eq(c->max_parts, 1000);
 	ck_assert_uint_eq(c->max_depth, 30);
-	ck_assert_uint_eq(c->max_message_bytes, 10240000);
+	ck_assert_uint_eq(c->max_message_bytes, 12u << 20);
 	ck_assert_uint_eq(c->max_decoded_bytes, 64u << 20);
 	ck_assert_uint_eq(c->max_header_bytes, 65536);
 	ck_assert_uint_eq(g_hash_table_size(c->scores), 0);
@@ -152,7 +152,7 @@ START_TEST(test_several_values)
 	ck_assert_int_eq(c->tag_score, 3);
 	ck_assert_int_eq(c->quarantine_score, 10);
 	ck_assert_int_eq(c->reject_score, 40);
-	ck_assert_uint_eq(c->max_message_bytes, 10240000);
+	ck_assert_uint_eq(c->max_message_bytes, 12u << 20);
 	conf_free(c);
 }
 END_TEST
@@ -378,7 +378,7 @@ START_TEST(test_print_every_key)
 	size_t len = 0;
 	FILE *fp = open_memstream(&text, &len);
 	static const char *const lines[] = {
-		"\n[limits]\n", "\nmax_message_bytes = 10240000\n", "\nmax_parts = 1000\n",
+		"\n[limits]\n", "\nmax_message_bytes = 12582912\n", "\nmax_parts = 1000\n",
 		"\nmax_depth = 30\n", "\nmax_decoded_bytes = 67108864\n",
 		"\nmax_header_bytes = 65536\n", "\n[policy]\n", "\ntag_score = 5\n",
 		"\nquarantine_score = 10\n", "\nreject_score = 20\n", "\n[scores]\n",

@@ -111,7 +111,9 @@ START_TEST(test_decide_reject)
 	struct moatd_msg *msg = moatd_msg_new();
 	struct moatd_decision d;
 	const char *body = "--B\r\nContent-Type: application/pdf; name=\"Invoice.pdf.exe\"\r\n"
-	    "Content-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAA\r\n--B--\r\n";
+	    "Content-Transfer-Encoding: base64\r\n\r\n"
+	    "TVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAgAAAAA==\r\n"
+	    "--B--\r\n";
 
 	g_ptr_array_add(msg->env.rcpt_to, g_strdup("b@example.org"));
 	moatd_msg_header(msg, conf, "From", "a@example.com", FALSE);

@@ -72,6 +72,10 @@ static const struct {
 	const char *want;	/* exactly these ids, space-separated, in any order */
 	const char *hint;	/* some finding's evidence says this, or NULL */
 } part_cases[] = {
+	/* A nameless text body that only starts like a script is text. */
+	{ NULL, NULL, "text/xml", "wsf", "", NULL },
+	{ NULL, NULL, "text/plain", "chm", "", NULL },
+	{ NULL, NULL, "text/plain", "pe", "attach.executable", NULL },
 	{ "Invoice.pdf.exe", NULL, "application/octet-stream", "pe",
 	    "name.double_extension attach.executable", "shows as .pdf but is .exe" },
 	{ "INVOICE.PDF.EXE", NULL, "application/octet-stream", "pe",
