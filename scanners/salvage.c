@@ -409,25 +409,42 @@ salvage_encoding(const GString *cte)
 }
 
 /*
- * salvage_b64_plausible - whether IN reads as base64 with some junk in it
- * (an evasion) rather than as prose that only claims to be base64: at most
- * one byte in ten outside the alphabet, '=' and line breaks (prose has a
- * blank every few letters).
+ * What one pass over a base64 body tells: whether it reads as base64 with
+ * some junk in it (an evasion) rather than as prose that only claims to be
+ * base64 (at most one byte in ten outside the alphabet, '=' and line
+ * breaks: prose has a blank every few letters), whether it holds junk at all,
+ * and whether it has blank lines. One pass: bodies are the bulk of a message.
  */
-static gboolean
-salvage_b64_plausible(const guchar *in, gsize n)
+struct salvage_b64_stats {
+	gboolean plausible;
+	gboolean junk;		/* bytes no decoder agrees on */
+	gboolean blank_line;	/* a decoder may stop there */
+};
+
+static void
+salvage_b64_survey(struct salvage_b64_stats *st, const guchar *in, gsize n)
 {
 	gsize good = 0, bad = 0;
+	guchar prev = 0, prev2 = 0;
 
+	st->junk = FALSE;
+	st->blank_line = FALSE;
 	for (gsize i = 0; i < n; i++) {
 		guchar c = in[i];
 
-		if (g_ascii_isalnum(c) || c == '+' || c == '/')
+		if (g_ascii_isalnum(c) || c == '+' || c == '/') {
 			good++;
-		else if (c != '=' && c != '\r' && c != '\n')
+		} else if (c != '=' && c != '\r' && c != '\n') {
 			bad++;
+			if (c != ' ' && c != '\t')
+				st->junk = TRUE;
+		} else if (c == '\n' && (prev == '\n' || (prev == '\r' && prev2 == '\n'))) {
+			st->blank_line = TRUE;
+		}
+		prev2 = prev;
+		prev = c;
 	}
-	return good > 0 && bad * 10 <= good;
+	st->plausible = good > 0 && bad * 10 <= good;
 }
 
 /* How sloppy decoders read base64 that has junk in it. */
@@ -439,7 +456,7 @@ enum salvage_b64_mode {
 	B64_NMODES
 };
 
-static int
+static inline int
 salvage_b64_value(guchar c)
 {
 	if (c >= 'A' && c <= 'Z')
@@ -462,6 +479,10 @@ salvage_b64(GByteArray *out, const guchar *in, gsize n, enum salvage_b64_mode mo
 	guint32 acc = 0;
 	int bits = 0;
 	gsize last = n;		/* start of the last line holding alphabet bytes */
+	gsize base = out->len, o = 0;
+
+	/* Room for the most the body can decode to; trimmed at the end. */
+	g_byte_array_set_size(out, (guint)(base + n / 4 * 3 + 3));
 
 	/* Found once, so the odd-line rule stays linear in the body. */
 	for (gsize i = n; i > 0; i--) {
@@ -500,10 +521,11 @@ salvage_b64(GByteArray *out, const guchar *in, gsize n, enum salvage_b64_mode mo
 			bits += 6;
 			if (bits >= 8) {
 				bits -= 8;
-				g_byte_array_append(out, (const guint8[]){ (guint8)(acc >> bits) }, 1);
+				out->data[base + o++] = (guint8)(acc >> bits);
 			}
 		}
 	}
+	g_byte_array_set_size(out, (guint)(base + o));
 }
 
 /* salvage_uu - uuencoded lines between "begin" and "end" */
@@ -747,14 +769,14 @@ salvage_leaf(struct salvage_ctx *c, const struct salvage_block *b, const guchar 
 	if (body_end < len && end > start && raw[end - 1] == '\r')
 		end--;
 	if (enc == ENC_BASE64) {
-		if (!salvage_b64_plausible(raw + start, end - start))
+		struct salvage_b64_stats st;
+
+		salvage_b64_survey(&st, raw + start, end - start);
+		if (!st.plausible)
 			return;
-		for (gsize i = start; i < end && nmodes == 1; i++)
-			if (salvage_b64_value(raw[i]) < 0 && raw[i] != '=' && !g_ascii_isspace(raw[i]))
-				nmodes = B64_NMODES;
-		if (nmodes == 1)
-			nmodes = 1 + 3 * (memmem(raw + start, end - start, "\n\n", 2) != NULL ||
-			    memmem(raw + start, end - start, "\n\r\n", 3) != NULL);
+		/* The other readings differ from the first only on junk or blank lines. */
+		if (st.junk || st.blank_line)
+			nmodes = B64_NMODES;
 	}
 	for (int m = 0; m < nmodes && !report_over_budget(c->rep); m++) {
 		GByteArray *data = salvage_decode(enc, (enum salvage_b64_mode)m, raw + start, end - start);
