@@ -37,6 +37,7 @@ struct mime_walk {
 	char *warn_item[MIME_NWARN];	/* first item GMime named for each warning */
 	guchar *buf;			/* MIME_CHUNK bytes of scratch */
 	guchar *head;			/* the first SNIFF_HEAD_BYTES of a part */
+	GMimeParserOptions *opts;	/* this scan's parser options, borrowed */
 };
 
 static const char *const mime_warn_text[MIME_NWARN] = {
@@ -393,6 +394,43 @@ mime_check_encoding(struct mime_walk *w, const struct moat_part *p)
 	    "unusual Content-Transfer-Encoding '%s': clients decode it differently", cte);
 }
 
+static int mime_walk_object(struct mime_walk *w, GMimeObject *obj, GPtrArray *path,
+    const char *id, guint depth);
+
+/*
+ * mime_walk_encoded_message - a message/rfc822 part that GMime kept as a
+ * leaf because it came base64- or quoted-printable-encoded (RFC 2046 5.2.1
+ * forbids that; clients decode it and show the message anyway). Its decoded
+ * bytes are parsed and walked one level down, like any attached message.
+ */
+static int
+mime_walk_encoded_message(struct mime_walk *w, const struct moat_part *p, guint depth)
+{
+	GMimeStream *stream;
+	GMimeParser *parser;
+	GMimeMessage *inner;
+	GMimeObject *body;
+	int rc = 0;
+
+	if (p->content == NULL || (strcmp(p->content_type, "message/rfc822") != 0 &&
+	    strcmp(p->content_type, "message/global") != 0))
+		return 0;
+	report_add_finding(w->rep, "mime.ambiguous", p->path,
+	    "%s sent with Content-Transfer-Encoding %s: GMime keeps it shut, clients open it",
+	    p->content_type, p->transfer_encoding ? p->transfer_encoding : "(none)");
+	stream = g_mime_stream_mem_new_with_buffer(g_bytes_get_data(p->content, NULL),
+	    g_bytes_get_size(p->content));
+	parser = g_mime_parser_new_with_stream(stream);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	inner = g_mime_parser_construct_message(parser, w->opts);	/* transfer full */
+	if (inner != NULL && (body = g_mime_message_get_mime_part(inner)) != NULL)
+		rc = mime_walk_object(w, body, p->path, p->id, depth + 1);
+	g_clear_object(&inner);
+	g_object_unref(parser);
+	g_object_unref(stream);
+	return rc;
+}
+
 /* mime_leaf - inventory one leaf part */
 static int
 mime_leaf(struct mime_walk *w, GMimeObject *obj, GPtrArray *path, const char *id, guint depth)
@@ -429,11 +467,8 @@ mime_leaf(struct mime_walk *w, GMimeObject *obj, GPtrArray *path, const char *id
 	    strcmp(p->content_type, "application/vnd.ms-tnef") == 0)
 		report_add_finding(w->rep, "mime.tnef", p->path, "%s, %" G_GUINT64_FORMAT " bytes",
 		    p->content_type, p->decoded_size);
-	return 0;
+	return mime_walk_encoded_message(w, p, depth);
 }
-
-static int mime_walk_object(struct mime_walk *w, GMimeObject *obj, GPtrArray *path,
-    const char *id, guint depth);
 
 /* mime_walk_message - an attached message/rfc822: its parts one level down */
 static int
@@ -600,6 +635,7 @@ mime_inventory(struct moat_report *rep, GMimeStream *stream, const struct moat_c
 	path = g_ptr_array_new_with_free_func(g_free);
 	opts = g_mime_parser_options_new();
 	g_mime_parser_options_set_warning_callback(opts, mime_on_warning, &w);
+	w.opts = opts;
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	msg = g_mime_parser_construct_message(parser, opts);	/* transfer full */

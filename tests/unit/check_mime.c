@@ -204,6 +204,23 @@ START_TEST(test_nested_message_path)
 }
 END_TEST
 
+START_TEST(test_encoded_message_is_walked)
+{
+	/* "From: b@example.com\nContent-Type: application/x-msdownload; name=x.exe\n\nMZ\n" */
+	struct moat_report *rep = scan_text(
+	    "From: a@example.com\nMIME-Version: 1.0\nContent-Type: message/rfc822\n"
+	    "Content-Transfer-Encoding: base64\n\n"
+	    "RnJvbTogYkBleGFtcGxlLmNvbQpDb250ZW50LVR5cGU6IGFwcGxpY2F0aW9uL3gtbXNkb3dubG9h\n"
+	    "ZDsgbmFtZT14LmV4ZQoKTVoK\n", NULL);
+	const struct moat_part *p = part_named(rep, "x.exe");
+
+	ck_assert_uint_eq(p->depth, 1);
+	ck_assert_ptr_nonnull(report_has_finding(rep, "mime.ambiguous"));
+	ck_assert_ptr_nonnull(report_has_finding(rep, "attach.executable"));
+	report_free(rep);
+}
+END_TEST
+
 /* A multipart tree DEPTH levels deep around one text leaf. */
 static char *
 nested_multipart(guint depth)
@@ -399,6 +416,7 @@ mime_suite(void)
 	tcase_add_test(tc, test_bad_base64);
 	tcase_add_test(tc, test_base64_after_padding);
 	tcase_add_test(tc, test_nested_message_path);
+	tcase_add_test(tc, test_encoded_message_is_walked);
 	tcase_add_test(tc, test_depth_limit);
 	tcase_add_test(tc, test_decoded_bytes_limit);
 	tcase_add_test(tc, test_warnings_become_findings);
