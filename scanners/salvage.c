@@ -283,6 +283,14 @@ salvage_pct_decode(const char *v, gboolean first)
 			g_string_append_c(out, *v);
 		}
 	}
+	/* RFC 2781: UTF-16 without a byte order mark is big-endian; iconv here guesses little. */
+	if (charset != NULL && (g_ascii_strcasecmp(charset, "utf-16") == 0 ||
+	    g_ascii_strcasecmp(charset, "ucs-2") == 0) && out->len >= 2 &&
+	    !((guchar)out->str[0] == 0xff && (guchar)out->str[1] == 0xfe) &&
+	    !((guchar)out->str[0] == 0xfe && (guchar)out->str[1] == 0xff)) {
+		g_free(charset);
+		charset = g_strdup("UTF-16BE");
+	}
 	if (charset != NULL && *charset != '\0' && g_ascii_strcasecmp(charset, "utf-8") != 0 &&
 	    (utf8 = g_convert(out->str, (gssize)out->len, "UTF-8", charset, NULL, NULL, NULL)) != NULL) {
 		g_string_free(out, TRUE);
@@ -295,7 +303,16 @@ salvage_pct_decode(const char *v, gboolean first)
 static void
 salvage_add_name(GPtrArray *names, const char *raw)
 {
-	char *name = strstr(raw, "=?") ? g_mime_utils_header_decode_text(NULL, raw)
+	g_autofree char *be = NULL;
+	char *name;
+
+	/* An RFC 2047 word in UTF-16 without a byte order mark is big-endian (RFC 2781). */
+	if (strstr(raw, "=?") != NULL && g_regex_match_simple("(?i)=\\?(utf-16|ucs-2)\\?", raw, 0, 0)) {
+		g_autoptr(GRegex) re = g_regex_new("(?i)=\\?(utf-16|ucs-2)\\?", 0, 0, NULL);
+
+		be = g_regex_replace_literal(re, raw, -1, 0, "=?UTF-16BE?", 0, NULL);
+	}
+	name = strstr(raw, "=?") ? g_mime_utils_header_decode_text(NULL, be ? be : raw)
 	    : g_utf8_make_valid(raw, -1);
 
 	g_strstrip(name);
