@@ -614,6 +614,8 @@ struct salvage_ctx {
 	const struct moat_conf *conf;
 	guint64 *kept;
 	GPtrArray *boundaries;	/* char *: every boundary declared so far, unquoted */
+	GPtrArray *strict;	/* char *: the message's own boundaries as a strict parser reads them */
+	gboolean top;		/* reading the message's own header block */
 	guint added;
 };
 
@@ -844,6 +846,8 @@ salvage_add_boundaries(struct salvage_ctx *c, const struct salvage_block *b)
 			v++;
 		n = strcspn(v, ";\n");
 		val = salvage_value(v, n, &i);
+		if (*val != '\0' && c->top && c->strict->len < 8)
+			g_ptr_array_add(c->strict, g_strdup(val));
 		/* Also as a sloppy client reads it: quotes and comments dropped, blanks kept. */
 		salvage_add_boundary(c, salvage_alt_value(v, n, 0, val));
 		salvage_add_boundary(c, val);
@@ -895,6 +899,71 @@ salvage_next_boundary(const struct salvage_ctx *c, const guchar *raw, gsize len,
 	return len;
 }
 
+/* salvage_squeeze - S without blanks, CR and quotes, at most MAX bytes kept; caller frees */
+static char *
+salvage_squeeze(const guchar *s, gsize n, gsize max)
+{
+	GString *out = g_string_sized_new(MIN(n, max));
+
+	for (gsize i = 0; i < n && out->len < max; i++)
+		if (!g_ascii_isspace(s[i]) && s[i] != '"' && s[i] != '\'')
+			g_string_append_c(out, (char)s[i]);
+	return g_string_free(out, FALSE);
+}
+
+/*
+ * salvage_check_delimiters - a declared boundary that never delimits a part
+ * exactly, while lines that nearly match it do ("-- b", "--b YYY" for
+ * "b XXX", " \r--b"): the strict parse and a lenient client split the
+ * message differently, so it is ambiguous. Near means: once blanks, CR and
+ * quotes are gone, the line shares at least 8 bytes and 70% of the boundary.
+ */
+static void
+salvage_check_delimiters(struct salvage_ctx *c, const guchar *raw, gsize len)
+{
+	for (guint b = 0; b < c->strict->len; b++) {
+		const char *bd = c->strict->pdata[b];
+		gsize bl = strlen(bd), exact = 0, near = 0;
+		g_autofree char *sq = salvage_squeeze((const guchar *)bd, bl, 256);
+		gsize sql = strlen(sq);
+
+		for (gsize pos = 0, end; pos < len && exact == 0; pos = end + 1) {
+			gsize p = pos, common = 0;
+			g_autofree char *line = NULL;
+
+			end = salvage_line_end(raw, len, pos);
+			if (end - pos >= bl + 2 && raw[pos] == '-' && raw[pos + 1] == '-' &&
+			    memcmp(raw + pos + 2, bd, bl) == 0) {
+				gsize r = pos + 2 + bl;
+
+				if (r + 2 <= end && raw[r] == '-' && raw[r + 1] == '-')
+					r += 2;
+				while (r < end && g_ascii_isspace(raw[r]))
+					r++;
+				if (r == end) {
+					exact++;
+					continue;
+				}
+			}
+			while (p < end && (g_ascii_isspace(raw[p])))
+				p++;
+			if (end - p < 3 || raw[p] != '-' || raw[p + 1] != '-' || sql < 8)
+				continue;
+			line = salvage_squeeze(raw + p + 2, end - p - 2, 256);
+			while (line[common] != '\0' && common < sql && line[common] == sq[common])
+				common++;
+			if (common >= 8 && common * 10 >= sql * 7)
+				near++;
+		}
+		if (exact == 0 && near > 0) {
+			report_add_finding(c->rep, "mime.ambiguous", NULL,
+			    "boundary '%s' never delimits a part as declared; %" G_GSIZE_FORMAT
+			    " lines nearly do", bd, near);
+			return;	/* once per message is enough */
+		}
+	}
+}
+
 guint
 salvage_scan(struct moat_report *rep, const guchar *raw, gsize len,
     const struct moat_conf *conf, guint64 *kept)
@@ -905,7 +974,10 @@ salvage_scan(struct moat_report *rep, const guchar *raw, gsize len,
 	guint blocks = 0;
 	gsize pos = 0;
 
+	g_autoptr(GPtrArray) strict = g_ptr_array_new_with_free_func(g_free);
+
 	c.boundaries = boundaries;
+	c.strict = strict;
 	while (pos < len && blocks < conf->max_parts && !report_over_budget(rep)) {
 		if (at_start) {
 			struct salvage_block b = { g_string_new(NULL), g_string_new(NULL),
@@ -916,7 +988,11 @@ salvage_scan(struct moat_report *rep, const guchar *raw, gsize len,
 
 			if (after != pos) {
 				blocks++;
+				/* Only the message's own boundary is checked for near misses:
+				 * text bodies quote broken MIME headers often enough. */
+				c.top = pos == 0;
 				salvage_add_boundaries(&c, &b);
+				c.top = FALSE;
 				if (leaf) {
 					next = salvage_next_boundary(&c, raw, len, b.body_start);
 					salvage_leaf(&c, &b, raw, len, next);
@@ -934,5 +1010,7 @@ salvage_scan(struct moat_report *rep, const guchar *raw, gsize len,
 		at_start = salvage_is_boundary(&c, raw, len, pos);
 		pos = salvage_line_end(raw, len, pos) + 1;
 	}
+	if (!report_over_budget(rep))
+		salvage_check_delimiters(&c, raw, len);
 	return c.added;
 }

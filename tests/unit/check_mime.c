@@ -221,6 +221,28 @@ START_TEST(test_encoded_message_is_walked)
 }
 END_TEST
 
+START_TEST(test_boundary_near_miss)
+{
+	struct moat_report *rep = scan_text(
+	    "From: a@example.com\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"bound_32a79e25 XXX\"\n\n"
+	    "--bound_32a79e25 YYY\nContent-Type: text/plain\n\nhello\n"
+	    "--bound_32a79e25 YYY--\n", NULL);
+	const struct moat_finding *f = report_has_finding(rep, "mime.ambiguous");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(strstr(f->evidence, "never delimits"));
+	report_free(rep);
+	rep = scan_text(
+	    "From: a@example.com\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"bound_32a79e25 XXX\"\n\n"
+	    "--bound_32a79e25 XXX\nContent-Type: text/plain\n\nhello\n"
+	    "--bound_32a79e25 XXX--  \n", NULL);
+	ck_assert_ptr_null(report_has_finding(rep, "mime.ambiguous"));
+	report_free(rep);
+}
+END_TEST
+
 /* A multipart tree DEPTH levels deep around one text leaf. */
 static char *
 nested_multipart(guint depth)
@@ -417,6 +439,7 @@ mime_suite(void)
 	tcase_add_test(tc, test_base64_after_padding);
 	tcase_add_test(tc, test_nested_message_path);
 	tcase_add_test(tc, test_encoded_message_is_walked);
+	tcase_add_test(tc, test_boundary_near_miss);
 	tcase_add_test(tc, test_depth_limit);
 	tcase_add_test(tc, test_decoded_bytes_limit);
 	tcase_add_test(tc, test_warnings_become_findings);
