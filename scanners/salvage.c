@@ -261,14 +261,14 @@ salvage_uncomment(const GString *hdr)
 
 /* salvage_pct_decode - RFC 2231 value: drop "charset'lang'", decode %xx, to UTF-8 */
 static char *
-salvage_pct_decode(const char *v, gboolean first)
+salvage_pct_decode(const char *v)
 {
 	g_autofree char *charset = NULL;
 	GString *out = g_string_new(NULL);
 	const char *q;
 	char *utf8;
 
-	(void)first;	/* sections in the wrong order carry charset'' too */
+	/* Any section may carry charset'': sections come in the wrong order too. */
 	if ((q = strchr(v, '\'')) != NULL && strchr(q + 1, '\'') != NULL &&
 	    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") == (gsize)(q - v)) {
 		charset = g_strndup(v, (gsize)(q - v));
@@ -355,7 +355,7 @@ salvage_join(GPtrArray *params, const char *family)
 
 		if (p->section < 0 || strcmp(p->family, family) != 0)
 			continue;
-		v = p->extended ? salvage_pct_decode(p->value, p->section == 0) : g_strdup(p->value);
+		v = p->extended ? salvage_pct_decode(p->value) : g_strdup(p->value);
 		if (joined == NULL)
 			joined = g_string_new(NULL);
 		g_string_append(joined, v);
@@ -390,7 +390,7 @@ salvage_names(const struct salvage_block *b)
 
 		if (p->section >= 0)
 			continue;
-		v = p->extended ? salvage_pct_decode(p->value, TRUE) : g_strdup(p->value);
+		v = p->extended ? salvage_pct_decode(p->value) : g_strdup(p->value);
 		salvage_add_name(names, v);
 		if (p->alt != NULL)
 			salvage_add_name(names, p->alt);
