@@ -46,7 +46,7 @@ cmd_print_human(const struct moat_report *rep, FILE *fp)
 	for (guint i = 0; i < rep->findings->len; i++) {
 		const struct moat_finding *f = rep->findings->pdata[i];
 
-		fprintf(fp, "  %+4d %-22s %-6s %-9s %s%s%s\n", f->score, f->kind->id,
+		fprintf(fp, "  %+4d %-22s %-6s %-9s %s%s%s\n", f->score, f->id,
 		    report_severity_name(f->kind->severity),
 		    f->kind->attack[0] ? f->kind->attack : "-",
 		    f->path_display, f->path_display[0] ? ": " : "", f->evidence);

@@ -252,11 +252,11 @@ moatd_findings_line(const struct moat_report *rep)
 	for (guint i = 0; i < rep->findings->len; i++) {
 		const struct moat_finding *f = rep->findings->pdata[i];
 
-		if (f->score == 0 || !g_hash_table_add(seen, (gpointer)f->kind->id))
+		if (f->score == 0 || !g_hash_table_add(seen, (gpointer)f->id))
 			continue;
 		if (out->len > 0)
 			g_string_append_c(out, ',');
-		g_string_append(out, f->kind->id);
+		g_string_append(out, f->id);
 	}
 	return g_string_free(out, FALSE);
 }

@@ -18,7 +18,7 @@ policy_by_score(gconstpointer a, gconstpointer b)
 
 	if (fa->score != fb->score)
 		return fa->score > fb->score ? -1 : 1;
-	return strcmp(fa->kind->id, fb->kind->id);
+	return strcmp(fa->id, fb->id);
 }
 
 void
@@ -31,7 +31,7 @@ policy_decide(struct moat_report *rep, const struct moat_conf *conf)
 	g_ptr_array_set_size(v->reasons, 0);
 	for (guint i = 0; i < rep->findings->len; i++) {
 		struct moat_finding *f = rep->findings->pdata[i];
-		gint s = conf_finding_score(conf, f->kind->id, f->kind->score);
+		gint s = conf_finding_score(conf, f->id, f->kind->score);
 
 		f->off = s == CONF_SCORE_OFF;
 		f->score = f->off ? 0 : s;
@@ -43,7 +43,7 @@ policy_decide(struct moat_report *rep, const struct moat_conf *conf)
 	for (guint i = 0; i < sorted->len; i++) {
 		const struct moat_finding *f = sorted->pdata[i];
 
-		g_ptr_array_add(v->reasons, g_strdup_printf("%s (%d)%s%s", f->kind->id, f->score,
+		g_ptr_array_add(v->reasons, g_strdup_printf("%s (%d)%s%s", f->id, f->score,
 		    f->path_display[0] ? ": " : "", f->path_display));
 	}
 	v->score = total;

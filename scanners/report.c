@@ -55,6 +55,18 @@ static const struct moat_finding_kind report_catalogue[] = {
 	    "the scan ran past [limits] scan_budget_ms; the rest of the message was not examined" },
 	{ "mime.tnef", 1, MOAT_SEV_INFO, "",
 	    "Outlook TNEF container (winmail.dat); its members are not opened yet" },
+	{ "av.*", 20, MOAT_SEV_CRITICAL, "T1204.002",
+	    "a ClamAV signature matched; the id is av.<signature name>" },
+	{ "container.encrypted", 3, MOAT_SEV_LOW, "T1027.013",
+	    "an archive member is encrypted, so its content could not be scanned" },
+	{ "container.too_deep", 10, MOAT_SEV_MEDIUM, "T1027",
+	    "containers nested deeper than [containers] max_depth; deeper members were not opened" },
+	{ "container.too_many_members", 10, MOAT_SEV_MEDIUM, "T1027",
+	    "more members than [containers] max_members; the rest were not inventoried" },
+	{ "container.bomb", 10, MOAT_SEV_MEDIUM, "T1499",
+	    "a container expands past [containers] max_expanded_bytes or max_ratio" },
+	{ "container.unreadable", 1, MOAT_SEV_LOW, "",
+	    "an archive could not be read to the end (truncated or corrupt)" },
 };
 
 #define EVIDENCE_MAX 400	/* bytes of evidence kept: one line, not a dump */
@@ -69,9 +81,21 @@ report_kinds(gsize *n)
 const struct moat_finding_kind *
 report_kind_lookup(const char *id)
 {
+	const char *dot = strchr(id, '.');
+
 	for (gsize i = 0; i < G_N_ELEMENTS(report_catalogue); i++)
 		if (strcmp(report_catalogue[i].id, id) == 0)
 			return &report_catalogue[i];
+	if (dot == NULL || dot[1] == '\0' || strcmp(dot, ".*") == 0)
+		return NULL;
+	/* "av.Win.Test.EICAR_HDB-1" belongs to "av.*". */
+	for (gsize i = 0; i < G_N_ELEMENTS(report_catalogue); i++) {
+		const char *k = report_catalogue[i].id;
+		gsize glen = (gsize)(dot - id);
+
+		if (g_str_has_suffix(k, ".*") && strlen(k) == glen + 2 && strncmp(k, id, glen) == 0)
+			return &report_catalogue[i];
+	}
 	return NULL;
 }
 
@@ -193,6 +217,7 @@ report_finding_free(struct moat_finding *f)
 	g_ptr_array_unref(f->path);
 	g_free(f->path_display);
 	g_free(f->evidence);
+	g_free(f->id);
 	g_free(f);
 }
 
@@ -244,6 +269,23 @@ report_part_new(struct moat_report *rep, GPtrArray *path)
 	return p;
 }
 
+struct moat_part *
+report_member_new(struct moat_report *rep, struct moat_part *parent, const char *name)
+{
+	struct moat_part *p = report_part_new(rep, parent->path);
+
+	g_ptr_array_add(p->path, g_strdup(name != NULL ? name : "?"));
+	g_free(p->path_display);
+	p->path_display = report_path_display(p->path);
+	p->parent = parent;
+	p->depth = parent->depth;
+	p->container_depth = parent->container_depth + 1;
+	p->id = g_strdup_printf("%s/%u", parent->id, ++parent->nmembers);
+	p->filename = g_strdup(name);
+	p->is_attachment = TRUE;
+	return p;
+}
+
 struct moat_finding *
 report_add_finding(struct moat_report *rep, const char *id, GPtrArray *path, const char *fmt, ...)
 {
@@ -254,6 +296,7 @@ report_add_finding(struct moat_report *rep, const char *id, GPtrArray *path, con
 
 	g_assert(kind != NULL);	/* every id must be in the catalogue */
 	f = g_new0(struct moat_finding, 1);
+	f->id = report_clean_text(id, -1, 200);
 	f->kind = kind;
 	f->score = kind->score;
 	f->path = report_copy_path(path);
@@ -285,7 +328,7 @@ report_has_finding(const struct moat_report *rep, const char *id)
 	for (guint i = 0; i < rep->findings->len; i++) {
 		const struct moat_finding *f = rep->findings->pdata[i];
 
-		if (strcmp(f->kind->id, id) == 0)
+		if (strcmp(f->id, id) == 0)
 			return f;
 	}
 	return NULL;
@@ -327,9 +370,12 @@ json_strv(JsonBuilder *b, const char *name, GPtrArray *v)
 	json_builder_end_array(b);
 }
 
+/* json_part - P and, nested under "members", what came out of it (CHILDREN: part -> GPtrArray) */
 static void
-json_part(JsonBuilder *b, const struct moat_part *p)
+json_part(JsonBuilder *b, const struct moat_part *p, GHashTable *children)
 {
+	GPtrArray *members = g_hash_table_lookup(children, p);
+
 	json_builder_begin_object(b);
 	json_str(b, "id", p->id);
 	json_strv(b, "path", p->path);
@@ -348,6 +394,17 @@ json_part(JsonBuilder *b, const struct moat_part *p)
 	json_int(b, "size", (gint64)p->decoded_size);
 	json_str(b, "sha256", p->sha256[0] ? p->sha256 : NULL);
 	json_str(b, "sniffed_type", p->sniffed);
+	json_int(b, "container_depth", p->container_depth);
+	json_builder_set_member_name(b, "hidden");
+	json_builder_add_boolean_value(b, p->hidden);
+	json_builder_set_member_name(b, "encrypted");
+	json_builder_add_boolean_value(b, p->encrypted);
+	json_str(b, "av_type", p->av_type);
+	json_builder_set_member_name(b, "members");
+	json_builder_begin_array(b);
+	for (guint i = 0; members != NULL && i < members->len; i++)
+		json_part(b, members->pdata[i], children);
+	json_builder_end_array(b);
 	json_builder_end_object(b);
 }
 
@@ -355,7 +412,7 @@ static void
 json_finding(JsonBuilder *b, const struct moat_finding *f)
 {
 	json_builder_begin_object(b);
-	json_str(b, "id", f->kind->id);
+	json_str(b, "id", f->id);
 	json_int(b, "score", f->score);
 	json_builder_set_member_name(b, "off");
 	json_builder_add_boolean_value(b, f->off);
@@ -373,6 +430,7 @@ report_to_json(const struct moat_report *rep, gboolean pretty)
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autoptr(JsonGenerator) gen = json_generator_new();
 	g_autoptr(JsonNode) root = NULL;
+	GHashTable *children;
 
 	json_builder_begin_object(b);
 	json_int(b, "schema_version", REPORT_SCHEMA_VERSION);
@@ -399,11 +457,27 @@ report_to_json(const struct moat_report *rep, gboolean pretty)
 	json_str(b, "date", rep->hdr.date);
 	json_builder_end_object(b);
 
+	/* MIME parts at the top, each container's members nested under it. */
+	children = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)g_ptr_array_unref);
+	for (guint i = 0; i < rep->parts->len; i++) {
+		const struct moat_part *p = rep->parts->pdata[i];
+		GPtrArray *sib;
+
+		if (p->parent == NULL)
+			continue;
+		if ((sib = g_hash_table_lookup(children, p->parent)) == NULL) {
+			sib = g_ptr_array_new();
+			g_hash_table_insert(children, p->parent, sib);
+		}
+		g_ptr_array_add(sib, (gpointer)p);
+	}
 	json_builder_set_member_name(b, "parts");
 	json_builder_begin_array(b);
 	for (guint i = 0; i < rep->parts->len; i++)
-		json_part(b, rep->parts->pdata[i]);
+		if (((const struct moat_part *)rep->parts->pdata[i])->parent == NULL)
+			json_part(b, rep->parts->pdata[i], children);
 	json_builder_end_array(b);
+	g_hash_table_destroy(children);
 
 	json_builder_set_member_name(b, "findings");
 	json_builder_begin_array(b);

@@ -61,9 +61,19 @@ struct moat_headers {
 	char *date;
 };
 
-/* One leaf of the MIME tree (later: one member of a container). */
+/*
+ * One leaf of the MIME tree, or one member of a container found in one
+ * (walk.h). Members follow their container in report->parts, depth first.
+ */
 struct moat_part {
-	char *id;			/* MIME position, "1.2.1"; "" for a single-part message */
+	char *id;			/* MIME position, "1.2.1" ("" for a single-part message);
+					 * a member adds "/N" per container level: "2/1/3" */
+	struct moat_part *parent;	/* the container a member came out of; NULL for a MIME part */
+	unsigned container_depth;	/* 0 for a MIME part, 1 for a member of an attachment, ... */
+	guint nmembers;			/* direct members recorded */
+	gboolean hidden;		/* DOS/Windows hidden or system attribute */
+	gboolean encrypted;		/* stored encrypted: the bytes could not be read */
+	const char *av_type;		/* static: libclamav's type ("zip", "msexe"), or NULL */
 	GPtrArray *path;		/* char *: names from the message down to this part */
 	char *path_display;		/* the same joined with REPORT_PATH_SEP */
 	unsigned depth;			/* 0 for the top-level part, +1 per multipart or message level */
@@ -82,6 +92,7 @@ struct moat_part {
 };
 
 struct moat_finding {
+	char *id;			/* the kind's id, or "av.<signature>" under the "av.*" kind */
 	const struct moat_finding_kind *kind;	/* static catalogue entry */
 	gint score;			/* effective score after the policy applied [scores] */
 	gboolean off;			/* switched off in [scores]: kept, scores 0 */
@@ -117,8 +128,15 @@ void report_free(struct moat_report *rep);
 struct moat_part *report_part_new(struct moat_report *rep, GPtrArray *path);
 
 /*
- * report_add_finding - append a finding of kind ID (must be in the catalogue:
- * asserts) found at PATH (NULL or empty: the message itself; copied), with
+ * report_member_new - a member of container PARENT named NAME (UTF-8, may
+ * be NULL), appended to REP with id, path and depths derived from PARENT.
+ */
+struct moat_part *report_member_new(struct moat_report *rep, struct moat_part *parent,
+    const char *name);
+
+/*
+ * report_add_finding - append a finding of kind ID (must be in the catalogue,
+ * or start with the group of a "group.*" entry such as "av.*": asserts) found at PATH (NULL or empty: the message itself; copied), with
  * one line of evidence built from FMT. Control characters in the evidence
  * are replaced by U+FFFD so it stays one printable line.
  * Returns the finding, owned by REP.
@@ -137,7 +155,7 @@ gboolean report_over_budget(struct moat_report *rep);
 /* report_has_finding - first finding with ID, or NULL */
 const struct moat_finding *report_has_finding(const struct moat_report *rep, const char *id);
 
-/* report_kind_lookup - the catalogue entry for ID, or NULL */
+/* report_kind_lookup - the catalogue entry for ID (or its "group.*" entry), or NULL */
 const struct moat_finding_kind *report_kind_lookup(const char *id);
 /* report_kinds - the whole catalogue; *n gets its length */
 const struct moat_finding_kind *report_kinds(gsize *n);

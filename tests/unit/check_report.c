@@ -22,8 +22,8 @@ START_TEST(test_catalogue)
 
 	ck_assert_uint_gt(n, 10);
 	for (gsize i = 0; i < n; i++) {
-		ck_assert_msg(g_regex_match_simple("^[a-z0-9]+\\.[a-z0-9_]+$", k[i].id, 0, 0),
-		    "'%s' is not group.name", k[i].id);
+		ck_assert_msg(g_regex_match_simple("^[a-z0-9]+\\.([a-z0-9_]+|\\*)$", k[i].id, 0, 0),
+		    "'%s' is not group.name or group.*", k[i].id);
 		ck_assert_msg(k[i].summary != NULL && k[i].summary[0] != '\0', "%s: no summary",
 		    k[i].id);
 		ck_assert_msg(k[i].attack != NULL, "%s: attack is NULL", k[i].id);
@@ -38,6 +38,11 @@ START_TEST(test_catalogue)
 	}
 	ck_assert_ptr_null(report_kind_lookup("no.such"));
 	ck_assert_ptr_null(report_kind_lookup(""));
+	/* A signature name belongs to "av.*"; a group alone or "av." does not. */
+	ck_assert_str_eq(report_kind_lookup("av.Win.Test.EICAR_HDB-1")->id, "av.*");
+	ck_assert_ptr_null(report_kind_lookup("av."));
+	ck_assert_ptr_null(report_kind_lookup("av"));
+	ck_assert_ptr_null(report_kind_lookup("attach.nosuch"));
 }
 END_TEST
 
