@@ -12,7 +12,7 @@ SAN	= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	  -fno-sanitize-recover=all
 LDFLAGS	?=
 
-PKGS	= gmime-3.0 glib-2.0 json-glib-1.0
+PKGS	= gmime-3.0 glib-2.0 json-glib-1.0 libclamav libarchive
 # Library headers come in with -isystem so their warnings never fail our build.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed 's/-I/-isystem /g')
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -20,7 +20,7 @@ CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
 
 TESTDATA ?= $(abspath ../shared/testdata)
-CPPFLAGS += -Iinclude $(PKG_CFLAGS) -D_GNU_SOURCE
+CPPFLAGS += -Iinclude $(PKG_CFLAGS) -D_GNU_SOURCE -DMOAT_DATADIR='"$(PREFIX)/share/moat"'
 
 LIB_SRCS = $(wildcard scanners/*.c)
 CLI_SRCS = $(wildcard cli/*.c)

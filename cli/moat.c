@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "moat/av.h"
 #include "moat/conf.h"
 #include "moat/moat.h"
 #include "moat/report.h"
@@ -43,6 +44,15 @@ cmd_print_human(const struct moat_report *rep, FILE *fp)
 		    rep->hdr.subject ? rep->hdr.subject : "");
 	fprintf(fp, "  %u part%s, %" G_GUINT64_FORMAT " bytes\n", rep->parts->len,
 	    rep->parts->len == 1 ? "" : "s", rep->size);
+	for (guint i = 0; i < rep->parts->len; i++) {
+		const struct moat_part *p = rep->parts->pdata[i];
+
+		if (p->parent != NULL)
+			fprintf(fp, "  %*s%s (%s, %" G_GUINT64_FORMAT " bytes%s%s)\n",
+			    (int)(2 * p->container_depth), "", p->path_display,
+			    p->sniffed ? p->sniffed : "unread", p->decoded_size,
+			    p->hidden ? ", hidden" : "", p->encrypted ? ", encrypted" : "");
+	}
 	for (guint i = 0; i < rep->findings->len; i++) {
 		const struct moat_finding *f = rep->findings->pdata[i];
 
@@ -51,6 +61,21 @@ cmd_print_human(const struct moat_report *rep, FILE *fp)
 		    f->kind->attack[0] ? f->kind->attack : "-",
 		    f->path_display, f->path_display[0] ? ": " : "", f->evidence);
 	}
+}
+
+/* cmd_load_av - the libclamav engine for `moat scan`; skipped directories are worth a word */
+static int
+cmd_load_av(const struct moat_conf *conf)
+{
+	g_autofree char *err = NULL, *warn = NULL;
+
+	if (av_load(conf, &err, &warn) < 0) {
+		fprintf(stderr, "moat scan: %s\n", err);
+		return -1;
+	}
+	if (warn != NULL && getenv("MOAT_QUIET_AV") == NULL)
+		fprintf(stderr, "moat scan: [av] signature_dirs: %s\n", warn);
+	return 0;
 }
 
 static int
@@ -84,6 +109,8 @@ cmd_scan(const struct moat_conf *conf, int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	scan_init();
+	if (cmd_load_av(conf) < 0)
+		return EXIT_ERROR;
 	for (int i = optind; i < argc; i++) {
 		struct moat_report *rep = NULL;
 		char *err = NULL;

@@ -15,7 +15,7 @@
 #include "moat/moat.h"
 #include "moat/report.h"
 
-enum conf_type { CONF_BYTES, CONF_UINT, CONF_INT, CONF_MODE, CONF_STRING, CONF_SOCKET };
+enum conf_type { CONF_BYTES, CONF_UINT, CONF_INT, CONF_MODE, CONF_STRING, CONF_SOCKET, CONF_BOOL };
 
 struct conf_key {
 	const char *group;
@@ -48,6 +48,30 @@ static const struct conf_key conf_keys[] = {
 	{ "limits", "scan_budget_ms", CONF_UINT, OFF(scan_budget_ms), "60000", 1, 3600000,
 	    "Time one message may take; past it the rest is not examined and scan.budget_exceeded "
 	    "(quarantine by default) is recorded. Keep it well below Postfix's milter_content_timeout." },
+	{ "containers", "max_depth", CONF_UINT, OFF(container_max_depth), "16", 1, 64,
+	    "Containers opened inside one attachment, level under level (libclamav's "
+	    "MaxRecursion); deeper ones give container.too_deep." },
+	{ "containers", "max_members", CONF_UINT, OFF(container_max_members), "10000", 1, 1000000,
+	    "Members inventoried per message, and files libclamav opens per attachment "
+	    "(MaxFiles); past it container.too_many_members." },
+	{ "containers", "max_member_bytes", CONF_BYTES, OFF(container_max_member_bytes), "100M",
+	    1024, G_GINT64_CONSTANT(4) << 30,
+	    "A member larger than this is listed but not extracted or scanned (MaxFileSize); "
+	    "it gives container.bomb." },
+	{ "containers", "max_expanded_bytes", CONF_BYTES, OFF(container_max_expanded_bytes), "400M",
+	    1024, G_GINT64_CONSTANT(16) << 30,
+	    "Bytes libclamav may extract from one attachment (MaxScanSize); past it container.bomb." },
+	{ "containers", "max_ratio", CONF_UINT, OFF(container_max_ratio), "100", 2, 1000000,
+	    "Extracted bytes per byte of attachment; above it, once more than 16 MiB came out, "
+	    "container.bomb." },
+	{ "av", "enabled", CONF_BOOL, OFF(av_enabled), "yes", 0, 1,
+	    "Scan every decoded part with libclamav and inventory what is inside containers; "
+	    "no: MIME checks only." },
+	{ "av", "signature_dirs", CONF_STRING, OFF(av_signature_dirs),
+	    "/var/lib/clamav;" MOAT_DATADIR "/signatures", 0, 4096,
+	    "ClamAV database directories, separated by ';' (.cvd .cld .ndb .ldb .hdb .hsb .yar ...). "
+	    "A missing directory is skipped with a warning. freshclam keeps /var/lib/clamav current; "
+	    "moat's own signatures are installed in the second." },
 	{ "policy", "tag_score", CONF_INT, OFF(tag_score), "5", 1, 100000,
 	    "Total score at or above which a message is tagged." },
 	{ "policy", "quarantine_score", CONF_INT, OFF(quarantine_score), "10", 1, 100000,
@@ -131,6 +155,18 @@ conf_set(struct moat_conf *conf, const struct conf_key *k, const char *value)
 
 	if (k->type == CONF_STRING || k->type == CONF_SOCKET)
 		return conf_set_string(conf, k, value);
+	if (k->type == CONF_BOOL) {
+		static const char *const yes[] = { "yes", "true", "on", "1" };
+		static const char *const no[] = { "no", "false", "off", "0" };
+
+		for (gsize i = 0; i < G_N_ELEMENTS(yes); i++) {
+			if (g_ascii_strcasecmp(value, yes[i]) == 0 || g_ascii_strcasecmp(value, no[i]) == 0) {
+				*(gboolean *)(void *)field = g_ascii_strcasecmp(value, yes[i]) == 0;
+				return NULL;
+			}
+		}
+		return g_strdup_printf("not yes or no: '%s'", value);
+	}
 	if (k->type == CONF_MODE) {
 		v = g_ascii_strtoll(value, &end, 8);
 		if (*value == '\0' || *end != '\0' || v < k->min || v > k->max)
@@ -386,6 +422,9 @@ conf_print_value(const struct moat_conf *conf, const struct conf_key *k, FILE *f
 		break;
 	case CONF_MODE:
 		fprintf(fp, "%04o", *(const guint *)(const void *)field);
+		break;
+	case CONF_BOOL:
+		fputs(*(const gboolean *)(const void *)field ? "yes" : "no", fp);
 		break;
 	case CONF_STRING:
 	case CONF_SOCKET:

@@ -13,16 +13,36 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "moat/av.h"
 #include "moat/mime.h"
 #include "moat/moat.h"
 #include "moat/names.h"
 #include "moat/policy.h"
 #include "moat/scan.h"
+#include "moat/walk.h"
 
 void
 scan_init(void)
 {
 	mime_init();
+	av_init();
+}
+
+/* scan_walk - the container walk and libclamav, when an engine is loaded */
+static int
+scan_walk(struct moat_report *rep, const struct moat_conf *conf)
+{
+	struct cl_engine *engine;
+	g_autofree char *err = NULL;
+	int rc;
+
+	if (!conf->av_enabled || (engine = av_acquire()) == NULL)
+		return 0;
+	rc = walk_message(rep, conf, engine, &err);
+	av_release(engine);
+	if (rc < 0)
+		g_printerr("moat: %s\n", err);
+	return rc;
 }
 
 static void
@@ -45,7 +65,7 @@ scan_message(struct moat_report **out, GMimeStream *stream, const struct moat_en
 	rep->deadline = g_get_monotonic_time() + (gint64)conf->scan_budget_ms * 1000;
 	if (env != NULL)
 		scan_copy_envelope(&rep->env, env);
-	if ((rc = mime_inventory(rep, stream, conf)) < 0)
+	if ((rc = mime_inventory(rep, stream, conf)) < 0 || (rc = scan_walk(rep, conf)) < 0)
 		goto out;
 	for (guint i = 0; i < rep->parts->len; i++)
 		names_check_part(rep, rep->parts->pdata[i]);

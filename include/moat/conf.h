@@ -15,6 +15,9 @@
 #include <stdio.h>
 
 #define CONF_DEFAULT_PATH "/etc/moat/moat.conf"
+#ifndef MOAT_DATADIR
+#define MOAT_DATADIR "/usr/local/share/moat"	/* the Makefile sets $(PREFIX)/share/moat */
+#endif
 
 struct moat_conf {
 	/* [limits] */
@@ -24,6 +27,17 @@ struct moat_conf {
 	guint64 max_decoded_bytes;	/* decoded bytes kept per message */
 	guint max_header_bytes;		/* one header field, longer is flagged */
 	guint scan_budget_ms;		/* time one message may take */
+
+	/* [containers] the walk through archives and images (walk.h) */
+	guint container_max_depth;
+	guint container_max_members;
+	guint64 container_max_member_bytes;
+	guint64 container_max_expanded_bytes;
+	guint container_max_ratio;
+
+	/* [av] libclamav (av.h) */
+	gboolean av_enabled;
+	char *av_signature_dirs;	/* "dir;dir" */
 
 	/* [policy] total score at or above which each action applies */
 	gint tag_score;

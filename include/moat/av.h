@@ -1,0 +1,77 @@
+/*
+ * av.h - libclamav: one engine shared by every scan, swapped on reload
+ *
+ * av_load() compiles an engine from the configured signature directories
+ * with every limit set from [containers] and [limits], then makes it the
+ * current one. Scans take a reference (av_acquire), so a reload never
+ * waits for them and never frees an engine under a running scan: the old
+ * engine goes when its last scan releases it (cl_engine_addref and
+ * cl_engine_free count references). With the public databases an engine
+ * holds about 1 GB, and two exist while a reload overlaps running scans.
+ *
+ * av_scan() runs one buffer through an engine and reports each file
+ * libclamav opens inside it (container members, at any depth) and each
+ * signature that matched, through the hooks given. Reentrant.
+ */
+#ifndef MOAT_AV_H
+#define MOAT_AV_H
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "moat/conf.h"
+
+struct cl_engine;
+
+/* One file libclamav is about to scan: the buffer itself (level 0) or a member. */
+struct av_file {
+	const char *type;		/* libclamav's type without "CL_TYPE_", lower-case, interned */
+	const char *name;		/* name inside the container, or NULL */
+	const char *const *ancestors;	/* names of the LEVEL levels above it, each may be NULL */
+	guint level;			/* 0: the buffer given to av_scan() */
+	const guint8 *data;		/* the whole file, valid during the hook */
+	gsize size;
+	gboolean normalized;		/* a normalised copy (HTML, script), not a real file */
+	int key;			/* tells apart the files open at once; match() gets it too */
+};
+
+enum av_verdict { AV_SCAN = 0, AV_SKIP };	/* what a file hook wants done with the file */
+
+struct av_hooks {
+	enum av_verdict (*file)(void *ctx, const struct av_file *f);
+	/* once per signature matched, in the file with KEY (av_file.key) */
+	void (*match)(void *ctx, int key, const char *signature);
+};
+
+/* av_init - initialise libclamav; once per process, before anything else here */
+void av_init(void);
+
+/*
+ * av_load - compile an engine for CONF and make it the current one. Missing
+ * or empty signature directories are skipped and named in *warn (caller
+ * g_free()s; NULL when none). Returns 0, or MOAT_EIO with *err set when
+ * libclamav fails; the current engine then stays. With [av] enabled = no
+ * the current engine is dropped and 0 is returned.
+ */
+int av_load(const struct moat_conf *conf, char **err, char **warn);
+
+/* av_acquire - the current engine with a reference, or NULL when none is loaded */
+struct cl_engine *av_acquire(void);
+/* av_release - drop a reference av_acquire() gave; NULL is a no-op */
+void av_release(struct cl_engine *engine);
+/* av_unload - drop the current engine (at exit); scans holding it finish first */
+void av_unload(void);
+/* av_signatures - signatures in the current engine, 0 when none is loaded */
+guint av_signatures(void);
+
+/*
+ * av_scan - scan LEN bytes at DATA, named NAME, with ENGINE, calling HOOKS
+ * with CTX. Returns 0 when the scan ran to the end (matches or not),
+ * MOAT_EIO with *err set on an internal error (memory, temp files: the
+ * message should be tempfailed), or MOAT_EINVAL with *err set when
+ * libclamav could not parse the data (corrupt input: a finding, not a failure).
+ */
+int av_scan(struct cl_engine *engine, const void *data, gsize len, const char *name,
+    const struct av_hooks *hooks, void *ctx, char **err);
+
+#endif

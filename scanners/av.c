@@ -1,0 +1,312 @@
+/*
+ * av.c - libclamav: load, share, reload and use one scanning engine
+ *
+ * In: the config (signature directories, limits). Out: a compiled engine
+ * that scans buffers and reports every file it opens inside them through
+ * the caller's hooks. The current engine sits behind a mutex; a scan takes
+ * a libclamav reference to it, so av_load() can swap in a new one while
+ * scans run on the old. Thread-safe.
+ *
+ * Heuristics, chosen for a mail gateway:
+ *  - on: limit alerts (Heuristics.Limits.Exceeded.*), which become moat's
+ *    container.* findings: past a limit a member is not scanned, so it must
+ *    not pass as clean;
+ *  - off: encrypted archives and documents (moat reports container.encrypted
+ *    itself, per member), macros (libclamav flags every macro document; the
+ *    macro lure checks are moat's own), phishing (needs the public
+ *    databases and a URL list, and duplicates moat's header checks),
+ *    broken executables and media (false positives on truncated downloads),
+ *    structured data (DLP is not this filter's job).
+ * All-match mode is on: the scan goes on after a match, so the inventory of
+ * a malicious attachment is as complete as that of a clean one.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <clamav.h>
+
+#include "moat/av.h"
+#include "moat/moat.h"
+
+static GMutex av_lock;
+static struct cl_engine *av_current;	/* one reference held here */
+static guint av_nsigs;
+
+/* What the libclamav callbacks get as their context: the caller's hooks. */
+struct av_call {
+	const struct av_hooks *hooks;
+	void *ctx;
+};
+
+/* av_type_name - "CL_TYPE_MSEXE" as "msexe", interned (lives as long as the process) */
+static const char *
+av_type_name(const char *type)
+{
+	char buf[64];
+	gsize i;
+
+	if (type == NULL)
+		return NULL;
+	if (g_str_has_prefix(type, "CL_TYPE_"))
+		type += 8;
+	for (i = 0; type[i] != '\0' && i < sizeof(buf) - 1; i++)
+		buf[i] = g_ascii_tolower(type[i]);
+	buf[i] = '\0';
+	return g_intern_string(buf);
+}
+
+static cl_error_t
+av_cb_file(int fd, const char *type, const char **ancestors, size_t parent_size,
+    const char *name, size_t size, const char *buffer, uint32_t level,
+    uint32_t attributes, void *context)
+{
+	struct av_call *call = context;
+	struct av_file f = {
+		.type = av_type_name(type),
+		.name = name,
+		.ancestors = ancestors,
+		.level = level,
+		.data = (const guint8 *)buffer,
+		.size = size,
+		.normalized = (attributes & LAYER_ATTRIBUTES_NORMALIZED) != 0,
+		.key = fd,	/* -1 for the mapped buffer itself; a temp file's fd for members */
+	};
+
+	(void)parent_size;
+	if (call == NULL || call->hooks->file == NULL || (buffer == NULL && size > 0))
+		return CL_CLEAN;
+	return call->hooks->file(call->ctx, &f) == AV_SKIP ? CL_BREAK : CL_CLEAN;
+}
+
+static void
+av_cb_match(int fd, const char *signature, void *context)
+{
+	struct av_call *call = context;
+
+	if (call != NULL && call->hooks->match != NULL && signature != NULL)
+		call->hooks->match(call->ctx, fd, signature);
+}
+
+/* av_cb_msg - libclamav's own messages: errors to stderr, the rest dropped (they are per-file noise) */
+static void
+av_cb_msg(enum cl_msg severity, const char *fullmsg, const char *msg, void *context)
+{
+	(void)fullmsg;
+	(void)context;
+	if (severity == CL_MSG_ERROR)
+		g_printerr("libclamav: %s", msg);
+}
+
+void
+av_init(void)
+{
+	static gsize done;
+
+	if (g_once_init_enter(&done)) {
+		cl_set_clcb_msg(av_cb_msg);
+		if (cl_init(CL_INIT_DEFAULT) != CL_SUCCESS)
+			g_error("libclamav: cl_init failed");
+		g_once_init_leave(&done, 1);
+	}
+}
+
+/* av_set - one engine field, or a message naming it */
+static char *
+av_set(struct cl_engine *e, enum cl_engine_field field, const char *name, long long v)
+{
+	cl_error_t rc = cl_engine_set_num(e, field, v);
+
+	return rc == CL_SUCCESS ? NULL :
+	    g_strdup_printf("libclamav: cannot set %s: %s", name, cl_strerror(rc));
+}
+
+/* av_limits - every limit the engine has, from CONF; a message on failure */
+static char *
+av_limits(struct cl_engine *e, const struct moat_conf *conf)
+{
+	char *why;
+	/*
+	 * libclamav counts a decompression layer (the gz of a tar.gz) as a
+	 * level too: moat's own walk stops at [containers] max_depth, and this
+	 * limit, twice as deep, only backs it up.
+	 */
+	long long recursion = 2LL * conf->container_max_depth + 2;
+
+	if ((why = av_set(e, CL_ENGINE_MAX_SCANSIZE, "MaxScanSize",
+	    (long long)conf->container_max_expanded_bytes)) ||
+	    (why = av_set(e, CL_ENGINE_MAX_FILESIZE, "MaxFileSize",
+	    (long long)conf->container_max_member_bytes)) ||
+	    (why = av_set(e, CL_ENGINE_MAX_RECURSION, "MaxRecursion", recursion)) ||
+	    (why = av_set(e, CL_ENGINE_MAX_FILES, "MaxFiles", conf->container_max_members)) ||
+	    (why = av_set(e, CL_ENGINE_MAX_SCANTIME, "MaxScanTime", conf->scan_budget_ms)))
+		return why;
+	if (cl_engine_set_str(e, CL_ENGINE_TMPDIR, conf->spool_dir) != CL_SUCCESS)
+		return g_strdup_printf("libclamav: cannot set the temp directory %s", conf->spool_dir);
+	return NULL;
+}
+
+/* av_load_dirs - every signature directory of CONF into E; skipped ones go to WARN */
+static char *
+av_load_dirs(struct cl_engine *e, const struct moat_conf *conf, guint *nsigs, GString *warn)
+{
+	g_auto(GStrv) dirs = g_strsplit(conf->av_signature_dirs, ";", -1);
+
+	for (gsize i = 0; dirs[i] != NULL; i++) {
+		const char *dir = g_strstrip(dirs[i]);
+		struct stat st;
+		cl_error_t rc;
+		unsigned int n = 0;
+
+		if (*dir == '\0')
+			continue;
+		if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			g_string_append_printf(warn, "%s%s: not a directory, skipped",
+			    warn->len ? "; " : "", dir);
+			continue;
+		}
+		if ((rc = cl_load(dir, e, &n, CL_DB_BYTECODE)) == CL_EOPEN && n == 0) {
+			g_string_append_printf(warn, "%s%s: no signature databases, skipped",
+			    warn->len ? "; " : "", dir);
+			continue;
+		}
+		if (rc != CL_SUCCESS)
+			return g_strdup_printf("libclamav: loading %s: %s", dir, cl_strerror(rc));
+		*nsigs += n;
+	}
+	return NULL;
+}
+
+int
+av_load(const struct moat_conf *conf, char **err, char **warn)
+{
+	g_autoptr(GString) skipped = g_string_new(NULL);
+	struct cl_engine *e, *old;
+	guint nsigs = 0;
+	char *why;
+
+	*warn = NULL;
+	if (!conf->av_enabled) {
+		av_unload();
+		return 0;
+	}
+	av_init();
+	if ((e = cl_engine_new()) == NULL) {
+		*err = g_strdup("libclamav: cannot create an engine");
+		return MOAT_EIO;
+	}
+	if ((why = av_limits(e, conf)) != NULL ||
+	    (why = av_load_dirs(e, conf, &nsigs, skipped)) != NULL)
+		goto fail;
+	cl_engine_set_clcb_file_inspection(e, av_cb_file);
+	cl_engine_set_clcb_virus_found(e, av_cb_match);
+	if (cl_engine_compile(e) != CL_SUCCESS) {
+		why = g_strdup("libclamav: the signatures do not compile");
+		goto fail;
+	}
+	g_mutex_lock(&av_lock);
+	old = av_current;
+	av_current = e;
+	av_nsigs = nsigs;
+	g_mutex_unlock(&av_lock);
+	if (old != NULL)
+		cl_engine_free(old);	/* freed for real when its last scan releases it */
+	if (skipped->len > 0)
+		*warn = g_strdup(skipped->str);
+	return 0;
+fail:
+	cl_engine_free(e);
+	*err = why;
+	return MOAT_EIO;
+}
+
+struct cl_engine *
+av_acquire(void)
+{
+	struct cl_engine *e;
+
+	g_mutex_lock(&av_lock);
+	if ((e = av_current) != NULL && cl_engine_addref(e) != CL_SUCCESS)
+		e = NULL;
+	g_mutex_unlock(&av_lock);
+	return e;
+}
+
+void
+av_release(struct cl_engine *engine)
+{
+	if (engine != NULL)
+		cl_engine_free(engine);
+}
+
+void
+av_unload(void)
+{
+	struct cl_engine *old;
+
+	g_mutex_lock(&av_lock);
+	old = av_current;
+	av_current = NULL;
+	av_nsigs = 0;
+	g_mutex_unlock(&av_lock);
+	av_release(old);
+}
+
+guint
+av_signatures(void)
+{
+	guint n;
+
+	g_mutex_lock(&av_lock);
+	n = av_current != NULL ? av_nsigs : 0;
+	g_mutex_unlock(&av_lock);
+	return n;
+}
+
+/* av_internal - whether RC is the scanner's own failure rather than bad input */
+static gboolean
+av_internal(cl_error_t rc)
+{
+	switch (rc) {
+	case CL_EMEM: case CL_ETMPFILE: case CL_ETMPDIR: case CL_EWRITE: case CL_ECREAT:
+	case CL_EMAP: case CL_EOPEN: case CL_EDUP: case CL_ESTAT: case CL_EUNLINK:
+	case CL_ENULLARG: case CL_EARG: case CL_EMALFDB:
+		return TRUE;
+	default:
+		return FALSE;
+	}
+}
+
+int
+av_scan(struct cl_engine *engine, const void *data, gsize len, const char *name,
+    const struct av_hooks *hooks, void *ctx, char **err)
+{
+	struct av_call call = { hooks, ctx };
+	struct cl_scan_options opt = {
+		.general = CL_SCAN_GENERAL_ALLMATCHES | CL_SCAN_GENERAL_HEURISTICS,
+		.parse = CL_SCAN_PARSE_ARCHIVE | CL_SCAN_PARSE_ELF | CL_SCAN_PARSE_PDF |
+		    CL_SCAN_PARSE_SWF | CL_SCAN_PARSE_HWP3 | CL_SCAN_PARSE_XMLDOCS |
+		    CL_SCAN_PARSE_MAIL | CL_SCAN_PARSE_OLE2 | CL_SCAN_PARSE_HTML |
+		    CL_SCAN_PARSE_PE | CL_SCAN_PARSE_ONENOTE | CL_SCAN_PARSE_IMAGE,
+		.heuristic = CL_SCAN_HEURISTIC_EXCEEDS_MAX,
+	};
+	static const char empty[1];
+	const char *virname = NULL;
+	unsigned long scanned = 0;
+	cl_fmap_t *map;
+	cl_error_t rc;
+
+	/* libclamav refuses an empty map; an empty file has nothing to find. */
+	if (len == 0)
+		return 0;
+	if ((map = cl_fmap_open_memory(data != NULL ? data : empty, len)) == NULL) {
+		*err = g_strdup("libclamav: cannot map the buffer");
+		return MOAT_EIO;
+	}
+	rc = cl_scanmap_callback(map, name, &virname, &scanned, engine, &opt, &call);
+	cl_fmap_close(map);
+	if (rc == CL_CLEAN || rc == CL_VIRUS || rc == CL_BREAK)
+		return 0;
+	*err = g_strdup_printf("libclamav: %s", cl_strerror(rc));
+	return av_internal(rc) ? MOAT_EIO : MOAT_EINVAL;
+}

@@ -1,0 +1,604 @@
+/*
+ * walk.c - the container walk (walk.h)
+ *
+ * In: a report whose MIME leaves carry their decoded bytes. Out: the same
+ * report with one part per member found inside them and the av.* and
+ * container.* findings. One struct walk per message; one struct walk_scan
+ * per buffer handed to libclamav (a MIME leaf, or a member libarchive took
+ * out of a RAR). libclamav reports members depth first with their level and
+ * the names of their ancestors; the walk keeps the latest file seen at each
+ * level and hangs a member under the nearest one its ancestors name.
+ * Layers without a name of their own (the tar inside a .tar.gz, streams of
+ * a PDF) are passed through: their members hang under the nearest named
+ * file, unless the layer is itself something a user should see (a program,
+ * a shortcut, a script, a disk image).
+ */
+#include <string.h>
+
+#include "moat/archive.h"
+#include "moat/av.h"
+#include "moat/moat.h"
+#include "moat/sniff.h"
+#include "moat/walk.h"
+#include "moat/zipdir.h"
+
+#define BOMB_MIN_BYTES (16u << 20)	/* below this no ratio is a bomb */
+
+struct walk {
+	struct moat_report *rep;
+	const struct moat_conf *conf;
+	struct cl_engine *engine;
+	guint64 kept;			/* decoded bytes kept in parts, MIME ones included */
+	guint members;			/* members recorded in this message */
+	gboolean too_many;		/* container.too_many_members recorded */
+	int rc;				/* first internal error */
+	char *err;
+};
+
+/* One level of the chain libclamav is in: the file it last reported there. */
+struct walk_level {
+	char *raw;			/* the name as libclamav gave it, or NULL */
+	struct moat_part *part;		/* recorded member, or NULL for a pass-through layer */
+};
+
+/* What a container's own directory says about one entry. */
+struct walk_entry {
+	char *name;
+	guint64 size;
+	gboolean size_known, encrypted, hidden, is_dir, seen;
+};
+
+struct walk_scan {
+	struct walk *w;
+	struct moat_part *root;		/* the part whose bytes are being scanned */
+	GPtrArray *levels;		/* struct walk_level *, index = libclamav level */
+	GHashTable *seen;		/* "sha256/name" of members recorded */
+	GHashTable *keys;		/* libclamav file key -> struct moat_part * */
+	GHashTable *dirs;		/* struct moat_part * -> GPtrArray of struct walk_entry * */
+	GPtrArray *rars;		/* struct walk_rar *: opened with libarchive after the scan */
+	GHashTable *matched;		/* "signature/part id" already recorded */
+	guint64 expanded;		/* bytes libclamav took out of ROOT */
+	gboolean deep, bomb;		/* container.too_deep / .bomb recorded for ROOT */
+};
+
+struct walk_rar {
+	struct moat_part *part;
+	GBytes *bytes;
+};
+
+static void walk_buffer(struct walk *w, struct moat_part *root, const guint8 *data, gsize len);
+
+static void
+walk_level_free(struct walk_level *l)
+{
+	if (l == NULL)
+		return;		/* a level libclamav skipped */
+	g_free(l->raw);
+	g_free(l);
+}
+
+static void
+walk_entry_free(struct walk_entry *e)
+{
+	g_free(e->name);
+	g_free(e);
+}
+
+static void
+walk_rar_free(struct walk_rar *r)
+{
+	g_bytes_unref(r->bytes);
+	g_free(r);
+}
+
+/* walk_synthetic - whether libclamav made NAME up (OLE2 stream hashes, temp files) */
+static gboolean
+walk_synthetic(const char *name)
+{
+	gsize n, i;
+
+	if (name == NULL || *name == '\0')
+		return TRUE;
+	if (g_str_has_prefix(name, "clamav-") && g_str_has_suffix(name, ".tmp"))
+		return TRUE;
+	/* "c94e3926fdf7b9e624cba640b87b17a8_1": an OLE2 stream libclamav renamed */
+	n = strlen(name);
+	if (n < 34 || name[32] != '_')
+		return FALSE;
+	for (i = 0; i < 32; i++)
+		if (!g_ascii_isxdigit(name[i]))
+			return FALSE;
+	for (i = 33; i < n; i++)
+		if (!g_ascii_isdigit(name[i]))
+			return FALSE;
+	return TRUE;
+}
+
+static gboolean
+walk_same_name(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* walk_parent - the recorded part the file at level F->level hangs under */
+static struct moat_part *
+walk_parent(struct walk_scan *s, const struct av_file *f)
+{
+	for (guint k = MIN(f->level, s->levels->len); k-- > 0;) {
+		struct walk_level *l = s->levels->pdata[k];
+
+		if (l == NULL || !walk_same_name(l->raw, f->ancestors[k]))
+			continue;	/* a layer libclamav did not report, or a stale one */
+		if (l->part != NULL)
+			return l->part;
+	}
+	return s->root;
+}
+
+/* walk_set_level - remember F as the latest file at its level; deeper ones are gone */
+static void
+walk_set_level(struct walk_scan *s, const struct av_file *f, struct moat_part *part)
+{
+	struct walk_level *l = g_new0(struct walk_level, 1);
+
+	l->raw = g_strdup(f->name);
+	l->part = part;
+	if (s->levels->len > f->level)
+		g_ptr_array_set_size(s->levels, f->level);
+	while (s->levels->len < f->level)
+		g_ptr_array_add(s->levels, NULL);
+	g_ptr_array_add(s->levels, l);
+}
+
+/* walk_interesting - whether an unnamed layer of type TYPE is worth listing */
+static gboolean
+walk_interesting(const char *sniffed)
+{
+	switch (sniff_class_of(sniffed)) {
+	case SNIFF_EXECUTABLE: case SNIFF_SHORTCUT: case SNIFF_SCRIPT: case SNIFF_DISK_IMAGE:
+		return TRUE;
+	default:
+		return FALSE;
+	}
+}
+
+/* walk_fill - size, hash, type and (within [limits] max_decoded_bytes) bytes of member M */
+static void
+walk_fill(struct walk *w, struct moat_part *m, const guint8 *data, gsize len, const char *sha256)
+{
+	m->decoded_size = len;
+	g_strlcpy(m->sha256, sha256, sizeof(m->sha256));
+	m->sniffed = sniff_type(data, MIN(len, SNIFF_HEAD_BYTES), NULL);
+	if (w->kept + len <= w->conf->max_decoded_bytes) {
+		m->content = g_bytes_new(data, len);
+		w->kept += len;
+	}
+}
+
+/* walk_member - a new member of PARENT named NAME, or NULL past a limit (finding recorded) */
+static struct moat_part *
+walk_member(struct walk *w, struct moat_part *parent, const char *name, gboolean *deep)
+{
+	g_autofree char *valid = name != NULL ? g_utf8_make_valid(name, -1) : NULL;
+	struct moat_part *m;
+
+	if (parent->container_depth + 1 > w->conf->container_max_depth) {
+		if (!*deep)
+			report_add_finding(w->rep, "container.too_deep", parent->path,
+			    "members below %u levels of containers were not opened",
+			    w->conf->container_max_depth);
+		*deep = TRUE;
+		return NULL;
+	}
+	if (w->members >= w->conf->container_max_members) {
+		if (!w->too_many)
+			report_add_finding(w->rep, "container.too_many_members", parent->path,
+			    "more than %u members; the rest were not inventoried",
+			    w->conf->container_max_members);
+		w->too_many = TRUE;
+		return NULL;
+	}
+	w->members++;
+	m = report_member_new(w->rep, parent, valid);
+	return m;
+}
+
+/* Container directories ----------------------------------------------------- */
+
+static gboolean
+walk_zip_entry(void *ctx, const struct zipdir_entry *ze)
+{
+	GPtrArray *list = ctx;
+	struct walk_entry *e = g_new0(struct walk_entry, 1);
+
+	e->name = g_strdup(ze->name);
+	e->size = ze->size;
+	e->size_known = TRUE;
+	e->encrypted = ze->encrypted;
+	e->hidden = ze->hidden || ze->system;
+	e->is_dir = ze->is_dir;
+	g_ptr_array_add(list, e);
+	return TRUE;
+}
+
+static gboolean
+walk_arch_list(void *ctx, const struct arch_entry *ae)
+{
+	GPtrArray *list = ctx;
+	struct walk_entry *e = g_new0(struct walk_entry, 1);
+
+	e->name = g_strdup(ae->name);
+	e->size = ae->size >= 0 ? (guint64)ae->size : 0;
+	e->size_known = ae->size >= 0;
+	e->encrypted = ae->encrypted;
+	e->hidden = ae->hidden;
+	e->is_dir = ae->is_dir;
+	g_ptr_array_add(list, e);
+	return FALSE;		/* names and flags only: libclamav reads the bytes */
+}
+
+static void
+walk_arch_nodata(void *ctx, const struct arch_entry *e, const guint8 *buf, gsize len,
+    gboolean truncated)
+{
+	(void)ctx; (void)e; (void)buf; (void)len; (void)truncated;
+}
+
+/* walk_directory - read the directory of container PART (zip, 7z) for the member flags */
+static void
+walk_directory(struct walk_scan *s, struct moat_part *part, const guint8 *data, gsize len)
+{
+	static const struct arch_hooks list_only = { walk_arch_list, walk_arch_nodata };
+	GPtrArray *list;
+	g_autofree char *why = NULL;
+
+	if (part->sniffed == NULL || g_hash_table_contains(s->dirs, part))
+		return;
+	if (strcmp(part->sniffed, "zip") != 0 && strcmp(part->sniffed, "7z") != 0)
+		return;
+	list = g_ptr_array_new_with_free_func((GDestroyNotify)walk_entry_free);
+	g_hash_table_insert(s->dirs, part, list);
+	if (strcmp(part->sniffed, "zip") == 0) {
+		if (zipdir_read(data, len, s->w->conf->container_max_members, walk_zip_entry, list) < 0)
+			report_add_finding(s->w->rep, "container.unreadable", part->path,
+			    "no readable ZIP central directory");
+		return;
+	}
+	if (arch_walk(data, len, s->w->conf->container_max_members, 0, &list_only, list, &why) < 0) {
+		if (why != NULL && strstr(why, "ncrypt") != NULL) {
+			part->encrypted = TRUE;
+			report_add_finding(s->w->rep, "container.encrypted", part->path,
+			    "the archive's own headers are encrypted: %s", why);
+		} else {
+			report_add_finding(s->w->rep, "container.unreadable", part->path, "%s",
+			    why ? why : "unreadable");
+		}
+	}
+}
+
+/* walk_flags - what PARENT's directory says about member M (named RAW there) */
+static void
+walk_flags(struct walk_scan *s, struct moat_part *parent, struct moat_part *m, const char *raw)
+{
+	GPtrArray *list = g_hash_table_lookup(s->dirs, parent);
+
+	for (guint i = 0; list != NULL && raw != NULL && i < list->len; i++) {
+		struct walk_entry *e = list->pdata[i];
+
+		if (!e->seen && strcmp(e->name, raw) == 0) {
+			e->seen = TRUE;
+			m->hidden = e->hidden;
+			m->encrypted = e->encrypted;
+			return;
+		}
+	}
+}
+
+/* walk_unseen - list the directory entries libclamav did not open (encrypted, skipped) */
+static void
+walk_unseen(struct walk_scan *s)
+{
+	GHashTableIter it;
+	gpointer key, value;
+
+	g_hash_table_iter_init(&it, s->dirs);
+	while (g_hash_table_iter_next(&it, &key, &value)) {
+		struct moat_part *parent = key;
+		GPtrArray *list = value;
+
+		for (guint i = 0; i < list->len; i++) {
+			struct walk_entry *e = list->pdata[i];
+			struct moat_part *m;
+
+			if (e->seen || e->is_dir)
+				continue;
+			if ((m = walk_member(s->w, parent, e->name, &s->deep)) == NULL)
+				return;
+			m->decoded_size = e->size;
+			m->hidden = e->hidden;
+			m->encrypted = e->encrypted;
+			if (e->encrypted)
+				report_add_finding(s->w->rep, "container.encrypted", m->path,
+				    "encrypted member: its content was not scanned");
+		}
+	}
+}
+
+/* walk_queue_rar - Debian's libclamav has no RAR: libarchive opens PART after this scan */
+static void
+walk_queue_rar(struct walk_scan *s, struct moat_part *part, const guint8 *data, gsize len)
+{
+	struct walk_rar *r;
+
+	if (part->sniffed == NULL || strcmp(part->sniffed, "rar") != 0)
+		return;
+	r = g_new0(struct walk_rar, 1);
+	r->part = part;
+	r->bytes = g_bytes_new(data, len);
+	g_ptr_array_add(s->rars, r);
+}
+
+/* libclamav hooks ------------------------------------------------------------ */
+
+/* walk_limits - a libclamav limit alert as moat's own finding; FALSE for a real signature */
+static gboolean
+walk_limit_alert(struct walk_scan *s, struct moat_part *at, const char *sig)
+{
+	const char *limit;
+
+	if (!g_str_has_prefix(sig, "Heuristics.Limits.Exceeded."))
+		return FALSE;
+	limit = sig + strlen("Heuristics.Limits.Exceeded.");
+	if (g_str_has_prefix(limit, "MaxRecursion")) {
+		if (!s->deep)
+			report_add_finding(s->w->rep, "container.too_deep", at->path,
+			    "libclamav stopped at its recursion limit");
+		s->deep = TRUE;
+	} else if (g_str_has_prefix(limit, "MaxFiles")) {
+		if (!s->w->too_many)
+			report_add_finding(s->w->rep, "container.too_many_members", at->path,
+			    "libclamav stopped at %u files", s->w->conf->container_max_members);
+		s->w->too_many = TRUE;
+	} else if (g_str_has_prefix(limit, "MaxScanTime")) {
+		if (!report_over_budget(s->w->rep))
+			report_add_finding(s->w->rep, "container.bomb", at->path,
+			    "libclamav ran out of its scan time here");
+	} else {
+		if (!s->bomb)
+			report_add_finding(s->w->rep, "container.bomb", at->path,
+			    "libclamav stopped at a size limit (%s)", limit);
+		s->bomb = TRUE;
+	}
+	return TRUE;
+}
+
+static void
+walk_on_match(void *ctx, int key, const char *sig)
+{
+	struct walk_scan *s = ctx;
+	struct moat_part *at = g_hash_table_lookup(s->keys, GINT_TO_POINTER(key));
+	g_autofree char *id = NULL, *once = NULL;
+
+	if (at == NULL)
+		at = s->root;
+	if (walk_limit_alert(s, at, sig))
+		return;
+	/* Signatures from a third-party database end in ".UNOFFICIAL": the name is enough. */
+	id = g_strdup_printf("av.%.*s", (int)(g_str_has_suffix(sig, ".UNOFFICIAL") ?
+	    strlen(sig) - strlen(".UNOFFICIAL") : strlen(sig)), sig);
+	once = g_strdup_printf("%s/%s", id, at->id);
+	if (!g_hash_table_add(s->matched, g_steal_pointer(&once)))
+		return;
+	report_add_finding(s->w->rep, id, at->path, "ClamAV signature %s", sig);
+}
+
+static enum av_verdict
+walk_on_file(void *ctx, const struct av_file *f)
+{
+	struct walk_scan *s = ctx;
+	struct walk *w = s->w;
+	struct moat_part *parent, *m;
+	const char *sniffed, *name;
+	g_autofree char *sha = NULL, *seen = NULL, *folded = NULL, *label = NULL;
+
+	if (report_over_budget(w->rep))
+		return AV_SKIP;
+	if (f->level == 0) {
+		if (s->root->av_type == NULL)
+			s->root->av_type = f->type;
+		walk_set_level(s, f, s->root);
+		g_hash_table_insert(s->keys, GINT_TO_POINTER(f->key), s->root);
+		walk_directory(s, s->root, f->data, f->size);
+		walk_queue_rar(s, s->root, f->data, f->size);
+		return AV_SCAN;
+	}
+	if (f->normalized) {
+		walk_set_level(s, f, NULL);
+		return AV_SCAN;
+	}
+	s->expanded += f->size;
+	if (!s->bomb && s->expanded > BOMB_MIN_BYTES &&
+	    s->expanded / MAX(s->root->decoded_size, 1) > w->conf->container_max_ratio) {
+		report_add_finding(w->rep, "container.bomb", s->root->path,
+		    "%" G_GUINT64_FORMAT " bytes came out of %" G_GUINT64_FORMAT,
+		    s->expanded, s->root->decoded_size);
+		s->bomb = TRUE;
+	}
+	if (s->bomb)
+		return AV_SKIP;
+
+	parent = walk_parent(s, f);
+	name = walk_synthetic(f->name) ? NULL : f->name;
+	sniffed = sniff_type(f->data, MIN(f->size, SNIFF_HEAD_BYTES), NULL);
+	if (name == NULL && !walk_interesting(sniffed)) {
+		walk_set_level(s, f, NULL);	/* pass through: its members hang under PARENT */
+		g_hash_table_insert(s->keys, GINT_TO_POINTER(f->key), parent);
+		return AV_SCAN;
+	}
+	/* The same bytes under the same name again (OLE2 passes, ISO 9660 beside Joliet): once. */
+	sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, f->data, f->size);
+	folded = name != NULL ? g_utf8_casefold(name, -1) : g_strdup("");
+	seen = g_strdup_printf("%s/%s", sha, folded);
+	if (!g_hash_table_add(s->seen, g_steal_pointer(&seen)) ||
+	    (name == NULL && g_hash_table_contains(s->seen, sha)))
+		return AV_SKIP;
+	g_hash_table_add(s->seen, g_strdup(sha));
+
+	label = name != NULL ? NULL : g_strdup_printf("(embedded %s)", sniffed);
+	if ((m = walk_member(w, parent, name != NULL ? name : label, &s->deep)) == NULL)
+		return AV_SKIP;
+	walk_fill(w, m, f->data, f->size, sha);
+	m->av_type = f->type;
+	walk_flags(s, parent, m, f->name);
+	walk_set_level(s, f, m);
+	g_hash_table_insert(s->keys, GINT_TO_POINTER(f->key), m);
+	walk_directory(s, m, f->data, f->size);
+	walk_queue_rar(s, m, f->data, f->size);
+	return AV_SCAN;
+}
+
+static const struct av_hooks walk_hooks = { walk_on_file, walk_on_match };
+
+/* RAR through libarchive ----------------------------------------------------- */
+
+struct walk_rar_ctx {
+	struct walk_scan *s;
+	struct moat_part *rar;
+	struct moat_part *current;	/* member the data hook fills */
+};
+
+static gboolean
+walk_rar_entry(void *ctx, const struct arch_entry *e)
+{
+	struct walk_rar_ctx *r = ctx;
+	struct moat_part *m;
+
+	r->current = NULL;
+	if (e->is_dir || report_over_budget(r->s->w->rep))
+		return FALSE;
+	if ((m = walk_member(r->s->w, r->rar, e->name, &r->s->deep)) == NULL)
+		return FALSE;
+	m->hidden = e->hidden;
+	m->encrypted = e->encrypted;
+	m->decoded_size = e->size >= 0 ? (guint64)e->size : 0;
+	if (e->encrypted)
+		report_add_finding(r->s->w->rep, "container.encrypted", m->path,
+		    "encrypted member: its content was not scanned");
+	r->current = m;
+	return TRUE;
+}
+
+static void
+walk_rar_data(void *ctx, const struct arch_entry *e, const guint8 *buf, gsize len,
+    gboolean truncated)
+{
+	struct walk_rar_ctx *r = ctx;
+	struct moat_part *m = r->current;
+	g_autofree char *sha = NULL;
+
+	(void)e;
+	if (m == NULL)
+		return;
+	if (truncated) {
+		if (!r->s->bomb)
+			report_add_finding(r->s->w->rep, "container.bomb", m->path,
+			    "member larger than %" G_GUINT64_FORMAT " bytes, or unreadable",
+			    r->s->w->conf->container_max_member_bytes);
+		r->s->bomb = TRUE;
+		return;
+	}
+	sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, buf, len);
+	walk_fill(r->s->w, m, buf, len, sha);
+	walk_buffer(r->s->w, m, buf, len);	/* through libclamav, and deeper */
+}
+
+static void
+walk_rars(struct walk_scan *s)
+{
+	static const struct arch_hooks hooks = { walk_rar_entry, walk_rar_data };
+
+	for (guint i = 0; i < s->rars->len; i++) {
+		struct walk_rar *rar = s->rars->pdata[i];
+		struct walk_rar_ctx ctx = { s, rar->part, NULL };
+		g_autofree char *why = NULL;
+		gsize len;
+		const guint8 *data = g_bytes_get_data(rar->bytes, &len);
+
+		if (arch_walk(data, len, s->w->conf->container_max_members,
+		    s->w->conf->container_max_member_bytes, &hooks, &ctx, &why) < 0)
+			report_add_finding(s->w->rep,
+			    why != NULL && strstr(why, "ncrypt") ? "container.encrypted" :
+			    "container.unreadable", rar->part->path, "%s", why ? why : "unreadable");
+	}
+}
+
+/* walk_buffer - LEN bytes of ROOT through libclamav, then what it could not open */
+static void
+walk_buffer(struct walk *w, struct moat_part *root, const guint8 *data, gsize len)
+{
+	struct walk_scan s = {
+		.w = w,
+		.root = root,
+		.levels = g_ptr_array_new_with_free_func((GDestroyNotify)walk_level_free),
+		.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
+		.keys = g_hash_table_new(NULL, NULL),
+		.dirs = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)g_ptr_array_unref),
+		.rars = g_ptr_array_new_with_free_func((GDestroyNotify)walk_rar_free),
+		.matched = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
+	};
+	const char *name = root->filename != NULL ? root->filename : "part";
+	char *why = NULL;
+	int rc;
+
+	if (w->rc == 0 && (rc = av_scan(w->engine, data, len, name, &walk_hooks, &s, &why)) < 0) {
+		if (rc == MOAT_EIO) {
+			w->rc = rc;
+			w->err = why;
+			why = NULL;
+		} else {
+			report_add_finding(w->rep, "container.unreadable", root->path, "%s", why);
+		}
+	}
+	g_free(why);
+	if (w->rc == 0) {
+		walk_unseen(&s);
+		walk_rars(&s);
+	}
+	g_ptr_array_unref(s.levels);
+	g_hash_table_destroy(s.seen);
+	g_hash_table_destroy(s.keys);
+	g_hash_table_destroy(s.dirs);
+	g_ptr_array_unref(s.rars);
+	g_hash_table_destroy(s.matched);
+}
+
+int
+walk_message(struct moat_report *rep, const struct moat_conf *conf, struct cl_engine *engine,
+    char **err)
+{
+	struct walk w = { .rep = rep, .conf = conf, .engine = engine };
+	guint nparts = rep->parts->len;
+
+	for (guint i = 0; i < nparts; i++) {
+		const struct moat_part *p = rep->parts->pdata[i];
+
+		if (p->content != NULL)
+			w.kept += g_bytes_get_size(p->content);
+	}
+	/* Members are appended to rep->parts as they are found: walk the MIME leaves only. */
+	for (guint i = 0; i < nparts && w.rc == 0 && !report_over_budget(rep); i++) {
+		struct moat_part *p = rep->parts->pdata[i];
+		gsize len;
+		const guint8 *data;
+
+		if (p->content == NULL)
+			continue;
+		data = g_bytes_get_data(p->content, &len);
+		walk_buffer(&w, p, data, len);
+	}
+	if (w.rc < 0) {
+		*err = w.err;
+		return w.rc;
+	}
+	return 0;
+}

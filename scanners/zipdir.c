@@ -1,0 +1,162 @@
+/*
+ * zipdir.c - the ZIP central directory, read from memory (zipdir.h)
+ *
+ * In: the bytes of a whole ZIP file. Out: one zipdir_entry per central
+ * directory record. Every offset is checked against the buffer before it
+ * is read; nothing is decompressed. Layout: APPNOTE.TXT 6.3, sections
+ * 4.3.12 (central file header), 4.3.14-16 (ZIP64 and end of directory).
+ */
+#include <string.h>
+
+#include "moat/zipdir.h"
+
+#define SIG_CENTRAL	0x02014b50u
+#define SIG_EOCD	0x06054b50u
+#define SIG_EOCD64	0x06064b50u
+#define SIG_LOCATOR64	0x07064b50u
+#define EOCD_SIZE	22
+#define CENTRAL_SIZE	46
+#define COMMENT_MAX	65535
+
+/* Host systems ("version made by" high byte) whose attributes are DOS attributes. */
+#define HOST_MSDOS	0
+#define HOST_HPFS	6
+#define HOST_NTFS	10
+#define HOST_VFAT	14
+
+#define DOS_HIDDEN	0x02
+#define DOS_SYSTEM	0x04
+#define DOS_DIR		0x10
+
+static guint16
+get16(const guint8 *p)
+{
+	return (guint16)(p[0] | p[1] << 8);
+}
+
+static guint32
+get32(const guint8 *p)
+{
+	return (guint32)p[0] | (guint32)p[1] << 8 | (guint32)p[2] << 16 | (guint32)p[3] << 24;
+}
+
+static guint64
+get64(const guint8 *p)
+{
+	return (guint64)get32(p) | (guint64)get32(p + 4) << 32;
+}
+
+/* zipdir_find_eocd - offset of the end-of-directory record, searched from the end, or -1 */
+static gint64
+zipdir_find_eocd(const guint8 *data, gsize len)
+{
+	gsize lowest;
+
+	if (len < EOCD_SIZE)
+		return -1;
+	lowest = len - EOCD_SIZE > COMMENT_MAX ? len - EOCD_SIZE - COMMENT_MAX : 0;
+	for (gsize off = len - EOCD_SIZE + 1; off-- > lowest;)
+		if (get32(data + off) == SIG_EOCD)
+			return (gint64)off;
+	return -1;
+}
+
+/* zipdir_zip64 - entries, size and offset of the directory from the ZIP64 records */
+static gboolean
+zipdir_zip64(const guint8 *data, gsize len, gsize eocd, guint64 *count, guint64 *size,
+    guint64 *offset, guint64 *at)
+{
+	guint64 rec;
+
+	if (eocd < 20 || get32(data + eocd - 20) != SIG_LOCATOR64)
+		return FALSE;
+	rec = get64(data + eocd - 20 + 8);
+	if (rec > len || len - rec < 56 || get32(data + rec) != SIG_EOCD64)
+		return FALSE;
+	*count = get64(data + rec + 32);
+	*size = get64(data + rec + 40);
+	*offset = get64(data + rec + 48);
+	*at = rec;
+	return TRUE;
+}
+
+/* zipdir_extra64 - sizes from a ZIP64 extra field (id 1) where the record says 0xFFFFFFFF */
+static void
+zipdir_extra64(const guint8 *extra, gsize n, struct zipdir_entry *e)
+{
+	while (n >= 4) {
+		guint16 id = get16(extra), sz = get16(extra + 2);
+		const guint8 *p = extra + 4, *end;
+
+		if ((gsize)sz > n - 4)
+			return;
+		end = p + sz;
+		if (id == 0x0001) {
+			if (e->size == 0xFFFFFFFFu && end - p >= 8) {
+				e->size = get64(p);
+				p += 8;
+			}
+			if (e->csize == 0xFFFFFFFFu && end - p >= 8)
+				e->csize = get64(p);
+			return;
+		}
+		extra += 4 + sz;
+		n -= 4 + (gsize)sz;
+	}
+}
+
+gint64
+zipdir_read(const guint8 *data, gsize len, guint max, zipdir_fn fn, void *ctx)
+{
+	gint64 eocd = zipdir_find_eocd(data, len);
+	guint64 count, size, offset, shift = 0, pos, end, dir_end;
+	gint64 n = 0;
+
+	if (eocd < 0)
+		return -1;
+	dir_end = (guint64)eocd;	/* where the directory should end: the EOCD, or the ZIP64 record */
+	count = get16(data + eocd + 10);
+	size = get32(data + eocd + 12);
+	offset = get32(data + eocd + 16);
+	if ((count == 0xFFFF || size == 0xFFFFFFFFu || offset == 0xFFFFFFFFu) &&
+	    !zipdir_zip64(data, len, (gsize)eocd, &count, &size, &offset, &dir_end))
+		return -1;
+	if (size > dir_end || offset > dir_end - size)
+		return -1;
+	/* Data before the archive (a self-extractor stub) moves every offset. */
+	if (offset + size < dir_end)
+		shift = dir_end - (offset + size);
+	pos = offset + shift;
+	end = pos + size;
+	while (pos + CENTRAL_SIZE <= end && (guint64)n < count && (guint64)n < max) {
+		const guint8 *h = data + pos;
+		guint16 nlen = get16(h + 28), xlen = get16(h + 30), clen = get16(h + 32);
+		guint8 host = h[5];
+		guint32 attr = get32(h + 38);
+		struct zipdir_entry e = { 0 };
+		g_autofree char *name = NULL;
+
+		if (get32(h) != SIG_CENTRAL || pos + CENTRAL_SIZE + nlen + xlen + clen > end)
+			break;
+		name = g_strndup((const char *)h + CENTRAL_SIZE, nlen);
+		e.name = name;
+		e.utf8 = (get16(h + 8) & 0x0800) != 0;
+		e.method = get16(h + 10);
+		e.encrypted = (get16(h + 8) & 0x0001) != 0 || e.method == 99;
+		e.csize = get32(h + 20);
+		e.size = get32(h + 24);
+		zipdir_extra64(h + CENTRAL_SIZE + nlen, xlen, &e);
+		if (host == HOST_MSDOS || host == HOST_HPFS || host == HOST_NTFS || host == HOST_VFAT) {
+			e.hidden = (attr & DOS_HIDDEN) != 0;
+			e.system = (attr & DOS_SYSTEM) != 0;
+			e.is_dir = (attr & DOS_DIR) != 0;
+		}
+		if (nlen > 0 && name[nlen - 1] == '/')
+			e.is_dir = TRUE;
+		n++;
+		if (!fn(ctx, &e))
+			break;
+		pos += CENTRAL_SIZE + (guint64)nlen + xlen + clen;
+	}
+	return n;
+}
