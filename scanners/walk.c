@@ -114,6 +114,21 @@ walk_synthetic(const char *name)
 	return TRUE;
 }
 
+/*
+ * walk_mail_label - whether NAME is a label libclamav's mail parser gives
+ * the unnamed parts it finds in text ("attachment", "mixedtextportion"):
+ * inside an archive or a disk image the same name is a real file name.
+ */
+static gboolean
+walk_mail_label(const struct moat_part *parent, const char *name)
+{
+	enum sniff_class c = sniff_class_of(parent->sniffed);
+
+	if (strcmp(name, "attachment") != 0 && strcmp(name, "mixedtextportion") != 0)
+		return FALSE;
+	return c != SNIFF_ARCHIVE && c != SNIFF_DISK_IMAGE;
+}
+
 static gboolean
 walk_same_name(const char *a, const char *b)
 {
@@ -428,7 +443,7 @@ walk_on_file(void *ctx, const struct av_file *f)
 		return AV_SKIP;
 
 	parent = walk_parent(s, f);
-	name = walk_synthetic(f->name) ? NULL : f->name;
+	name = walk_synthetic(f->name) || walk_mail_label(parent, f->name) ? NULL : f->name;
 	sniffed = sniff_type(f->data, MIN(f->size, SNIFF_HEAD_BYTES), NULL);
 	if (name == NULL && !walk_interesting(sniffed)) {
 		walk_set_level(s, f, NULL);	/* pass through: its members hang under PARENT */

@@ -19,5 +19,6 @@ Suite *mime_suite(void);
 Suite *scan_suite(void);
 Suite *corpus_suite(void);
 Suite *moatd_suite(void);
+Suite *walk_suite(void);
 
 #endif
