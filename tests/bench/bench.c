@@ -1,8 +1,10 @@
 /*
  * bench.c - `make bench`: scan_message() over whole corpora in one process
  *
- *   bench NAME DIR...   scans every file under each DIR (recursively), prints
- *                       messages, bytes, messages/s, MB/s and peak RSS.
+ *   bench [-c CONF] NAME DIR...
+ *       scans every file under each DIR (recursively) with CONF (default:
+ *       built-in defaults, libclamav loaded from its signature_dirs), prints
+ *       messages, bytes, messages/s, MB/s and peak RSS.
  *
  * Files are read through scan_file() as `moat scan` reads them (mmap). The
  * corpus is scanned once to warm the page cache, then timed over ROUNDS runs
@@ -11,10 +13,12 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 
 #include <glib/gstdio.h>
 
+#include "moat/av.h"
 #include "moat/conf.h"
 #include "moat/report.h"
 #include "moat/scan.h"
@@ -75,21 +79,37 @@ int
 main(int argc, char **argv)
 {
 	GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
-	struct moat_conf *conf;
+	struct moat_conf *conf = NULL;
 	struct rusage ru;
 	guint64 bytes = 0;
 	double best = 1e9;
 	guint flagged = 0;
+	g_autofree char *err = NULL, *warn = NULL;
+	const char *path = NULL;
 
+	if (argc > 2 && strcmp(argv[1], "-c") == 0) {
+		path = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: bench NAME DIR...\n");
+		fprintf(stderr, "usage: bench [-c CONF] NAME DIR...\n");
 		return 2;
 	}
 	for (int i = 2; i < argc; i++)
 		bench_collect(files, argv[i], &bytes);
 	g_ptr_array_sort(files, (GCompareFunc)g_strcmp0);
 	scan_init();
-	conf = conf_new_defaults();
+	if (path == NULL)
+		conf = conf_new_defaults();
+	else if (conf_load(&conf, &err, path, FALSE) < 0) {
+		fprintf(stderr, "bench: %s\n", err);
+		return 2;
+	}
+	if (av_load(conf, &err, &warn) < 0) {
+		fprintf(stderr, "bench: %s\n", err);
+		return 2;
+	}
 	bench_pass(files, conf, &flagged);	/* warm the page cache */
 	for (int r = 0; r < ROUNDS; r++) {
 		double s = bench_pass(files, conf, &flagged);
@@ -101,6 +121,7 @@ main(int argc, char **argv)
 	printf("%-10s %6u msgs %8.1f MB  %8.0f msgs/s  %7.1f MB/s  peak RSS %ld MB  (%u flagged)\n",
 	    argv[1], files->len, (double)bytes / 1e6, files->len / best, (double)bytes / 1e6 / best,
 	    ru.ru_maxrss / 1024, flagged);
+	av_unload();
 	conf_free(conf);
 	g_ptr_array_unref(files);
 	return 0;
