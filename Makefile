@@ -51,6 +51,7 @@ SEEDS_scan   = samples $(TESTDATA)/mime-mimekit $(TESTDATA)/mime-cpython-email $
 SEEDS_mime   = samples $(TESTDATA)/mime-mimekit $(TESTDATA)/mime-cpython-email $(TESTDATA)/mime-gmime
 SEEDS_conf   = conf
 SEEDS_milter = samples/demo samples/mime
+SEEDS_walk   = /usr/share/clamav-testfiles build/fixtures
 
 PREFIX	?= /usr/local
 SYSCONFDIR ?= /etc
@@ -149,7 +150,7 @@ cli-test: $(MOAT)
 	sh tests/cli/run.sh $(MOAT)
 
 asan:
-	CK_FORK=no ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	CK_FORK=no ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    $(MAKE) test BUILD=build-asan CFLAGS="$(SAN)" LDFLAGS="$(SAN)"
 
 valgrind: $(CHECKS)

@@ -15,6 +15,8 @@ REG="$(dirname "$0")/regressions/$NAME"
 mkdir -p "$BUILD/corpus/$NAME" "$BUILD/artifacts/$NAME"
 
 seeds=""
+LSAN_OPTIONS="suppressions=$(cd "$(dirname "$0")" && pwd)/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS
 for d in "$@"; do [ -d "$d" ] && seeds="$seeds $d"; done
 
 # -rss_limit_mb: memory per process; -timeout: seconds per input.
