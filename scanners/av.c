@@ -32,6 +32,7 @@
 static GMutex av_lock;
 static struct cl_engine *av_current;	/* one reference held here */
 static guint av_nsigs;
+static char *av_print;			/* av_fingerprint() of the loaded directories */
 
 /* What the libclamav callbacks get as their context: the caller's hooks. */
 struct av_call {
@@ -177,9 +178,59 @@ av_load_dirs(struct cl_engine *e, const struct moat_conf *conf, guint *nsigs, GS
 	return NULL;
 }
 
+/*
+ * av_fingerprint - name, size and mtime of every file in the signature
+ * directories of CONF: freshclam replaces files whole, so a changed
+ * fingerprint means new signatures. Caller g_free()s.
+ */
+static char *
+av_fingerprint(const struct moat_conf *conf)
+{
+	g_auto(GStrv) dirs = g_strsplit(conf->av_signature_dirs, ";", -1);
+	GString *fp = g_string_new(NULL);
+
+	for (gsize i = 0; dirs[i] != NULL; i++) {
+		const char *dir = g_strstrip(dirs[i]), *name;
+		g_autoptr(GDir) d = *dir != '\0' ? g_dir_open(dir, 0, NULL) : NULL;
+		g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+
+		g_string_append_printf(fp, "%s:", dir);
+		while (d != NULL && (name = g_dir_read_name(d)) != NULL)
+			g_ptr_array_add(names, g_strdup(name));
+		g_ptr_array_sort(names, (GCompareFunc)g_strcmp0);	/* readdir order is not stable */
+		for (guint k = 0; k < names->len; k++) {
+			g_autofree char *path = g_build_filename(dir, names->pdata[k], NULL);
+			struct stat st;
+
+			if (stat(path, &st) == 0)
+				g_string_append_printf(fp, "%s/%lld/%lld.%09ld;", (char *)names->pdata[k],
+				    (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+				    st.st_mtim.tv_nsec);
+		}
+		g_string_append_c(fp, '\n');
+	}
+	return g_string_free(fp, FALSE);
+}
+
+gboolean
+av_stale(const struct moat_conf *conf)
+{
+	g_autofree char *now = NULL;
+	gboolean stale;
+
+	if (!conf->av_enabled)
+		return FALSE;
+	now = av_fingerprint(conf);
+	g_mutex_lock(&av_lock);
+	stale = av_print == NULL || strcmp(now, av_print) != 0;
+	g_mutex_unlock(&av_lock);
+	return stale;
+}
+
 int
 av_load(const struct moat_conf *conf, char **err, char **warn)
 {
+	char *print;
 	g_autoptr(GString) skipped = g_string_new(NULL);
 	struct cl_engine *e, *old;
 	guint nsigs = 0;
@@ -191,7 +242,9 @@ av_load(const struct moat_conf *conf, char **err, char **warn)
 		return 0;
 	}
 	av_init();
+	print = av_fingerprint(conf);	/* before loading: a change during the load shows next time */
 	if ((e = cl_engine_new()) == NULL) {
+		g_free(print);
 		*err = g_strdup("libclamav: cannot create an engine");
 		return MOAT_EIO;
 	}
@@ -208,6 +261,8 @@ av_load(const struct moat_conf *conf, char **err, char **warn)
 	old = av_current;
 	av_current = e;
 	av_nsigs = nsigs;
+	g_free(av_print);
+	av_print = print;
 	g_mutex_unlock(&av_lock);
 	if (old != NULL)
 		cl_engine_free(old);	/* freed for real when its last scan releases it */
@@ -216,6 +271,7 @@ av_load(const struct moat_conf *conf, char **err, char **warn)
 	return 0;
 fail:
 	cl_engine_free(e);
+	g_free(print);
 	*err = why;
 	return MOAT_EIO;
 }
@@ -248,6 +304,7 @@ av_unload(void)
 	old = av_current;
 	av_current = NULL;
 	av_nsigs = 0;
+	g_clear_pointer(&av_print, g_free);
 	g_mutex_unlock(&av_lock);
 	av_release(old);
 }

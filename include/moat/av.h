@@ -55,6 +55,13 @@ void av_init(void);
  */
 int av_load(const struct moat_conf *conf, char **err, char **warn);
 
+/*
+ * av_stale - whether the signature directories of CONF changed (a file
+ * added, removed, resized or rewritten) since the current engine was
+ * loaded: then av_load() again. FALSE with [av] enabled = no.
+ */
+gboolean av_stale(const struct moat_conf *conf);
+
 /* av_acquire - the current engine with a reference, or NULL when none is loaded */
 struct cl_engine *av_acquire(void);
 /* av_release - drop a reference av_acquire() gave; NULL is a no-op */

@@ -384,6 +384,26 @@ START_TEST(test_reload_under_load)
 }
 END_TEST
 
+START_TEST(test_stale_after_freshclam)
+{
+	/* freshclam drops a new database in: the engine is stale until reloaded */
+	g_autofree char *extra = g_build_filename(sigdir, "extra.ndb", NULL);
+	g_autofree char *err = NULL, *warn = NULL;
+
+	ck_assert(!av_stale(conf));
+	ck_assert(g_file_set_contents(extra, "Moat.Test.Extra:0:*:6d6f61742d746573742d6578747261\n",
+	    -1, NULL));
+	ck_assert(av_stale(conf));
+	ck_assert_int_eq(av_load(conf, &err, &warn), 0);
+	ck_assert(!av_stale(conf));
+	ck_assert_uint_eq(av_signatures(), 3);
+	unlink(extra);
+	ck_assert(av_stale(conf));
+	ck_assert_int_eq(av_load(conf, &err, &warn), 0);
+	ck_assert_uint_eq(av_signatures(), 2);
+}
+END_TEST
+
 /* ZIP central directory ---------------------------------------------------- */
 
 static gboolean
@@ -433,6 +453,7 @@ walk_suite(void)
 	tcase_add_test(tc, test_reload_keeps_running_engine);
 	tcase_add_test(tc, test_reload_under_load);
 	tcase_add_test(tc, test_zipdir_testfile);
+	tcase_add_test(tc, test_stale_after_freshclam);
 	suite_add_tcase(s, tc);
 	return s;
 }
