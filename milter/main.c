@@ -8,14 +8,18 @@
  * overrides [milter] socket), -f stay in the foreground and log to stderr.
  * Opens the socket (as root when it must), sets its mode and group, drops
  * to [milter] user, then hands over to libmilter, which runs one thread per
- * connection and stops on SIGTERM or SIGINT.
+ * connection and stops on SIGTERM or SIGINT. On TCP, the listening socket
+ * gets TCP_NODELAY, which Linux passes on to every accepted connection.
  */
 #include <errno.h>
 #include <grp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -89,6 +93,44 @@ moatd_socket_perms(const struct moat_conf *conf, const char *spec)
 	return 0;
 }
 
+/*
+ * moatd_tcp_nodelay - TCP_NODELAY on libmilter's listening TCP socket
+ *
+ * A verdict that takes several packets (header changes, then the accept)
+ * must not be held back by Nagle until the MTA's delayed ACK: 40 ms more
+ * per tagged message, measured on Linux loopback. libmilter sets no TCP
+ * option but SO_KEEPALIVE and does not give out its socket, so set it on
+ * the listening TCP sockets this process has right after smfi_opensocket()
+ * (libmilter's); Linux copies TCP_NODELAY to each accepted socket.
+ * Returns how many got it; a failure is only logged.
+ */
+static int
+moatd_tcp_nodelay(void)
+{
+	int fd, n = 0, one = 1;
+
+	for (fd = 0; fd < 1024; fd++) {
+		int listening = 0, domain = 0;
+		socklen_t len = sizeof(listening);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || !listening)
+			continue;
+		len = sizeof(domain);
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
+		    (domain != AF_INET && domain != AF_INET6))
+			continue;
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) {
+			int e = errno;
+
+			moatd_log(NULL, LOG_WARNING, "TCP_NODELAY on the milter socket: %s",
+			    g_strerror(e));
+			continue;
+		}
+		n++;
+	}
+	return n;
+}
+
 /* moatd_drop_privileges - become [milter] user (and its groups) when started as root */
 static int
 moatd_drop_privileges(const struct moat_conf *conf)
@@ -154,6 +196,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "moatd: cannot open the milter socket %s\n", sock);
 		return 1;
 	}
+	if ((g_str_has_prefix(sock, "inet:") || g_str_has_prefix(sock, "inet6:")) &&
+	    moatd_tcp_nodelay() == 0)
+		moatd_log(NULL, LOG_WARNING, "no TCP socket found to set TCP_NODELAY on: "
+		    "replies may wait 40 ms for the MTA's delayed ACK");
 	if (moatd_socket_perms(conf, sock) < 0 || moatd_drop_privileges(conf) < 0)
 		return 1;
 	if (!foreground && daemon(0, 0) < 0) {
