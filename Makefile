@@ -56,7 +56,7 @@ SEEDS_walk   = /usr/share/clamav-testfiles build/fixtures
 PREFIX	?= /usr/local
 SYSCONFDIR ?= /etc
 
-.PHONY: integration install bench all deps testdata check test unit cli-test asan valgrind demo clean fuzz fuzz-build fuzz-check
+.PHONY: integration miltertest install bench all deps testdata check test unit cli-test asan valgrind demo clean fuzz fuzz-build fuzz-check
 
 all: $(MOAT) $(MOATD)
 
@@ -136,11 +136,15 @@ check: deps testdata
 	$(MAKE) asan
 	$(MAKE) fuzz-check
 
-test: unit cli-test integration
+test: unit cli-test integration miltertest
 
 # integration: moatd behind a private Postfix (needs root; see tests/integration/run.sh)
 integration: $(MOATD)
 	sh tests/integration/run.sh $(MOATD)
+
+# miltertest: moatd against the Sendmail flavour of the milter protocol (see tests/miltertest/run.sh)
+miltertest: $(MOATD)
+	sh tests/miltertest/run.sh $(MOATD)
 
 unit: $(CHECKS) $(MOAT)
 	sh samples/build-binary.sh $(BUILD)/samples >/dev/null
