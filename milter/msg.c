@@ -39,6 +39,7 @@ moatd_msg_new(void)
 	msg->env.rcpt_to = g_ptr_array_new_with_free_func(g_free);
 	msg->mem = g_byte_array_new();
 	msg->fd = -1;
+	msg->body_sum = g_checksum_new(G_CHECKSUM_SHA256);
 	msg->started = g_get_monotonic_time();
 	return msg;
 }
@@ -59,6 +60,7 @@ moatd_msg_free(struct moatd_msg *msg)
 		close(msg->fd);
 	g_free(msg->subject);
 	g_free(msg->message_id);
+	g_checksum_free(msg->body_sum);
 	g_free(msg);
 }
 
@@ -169,6 +171,8 @@ void
 moatd_msg_body(struct moatd_msg *msg, const struct moat_conf *conf, const unsigned char *data,
     size_t len)
 {
+	/* Hashed as it arrives, spooled or not: a failing spool must still count as this message. */
+	g_checksum_update(msg->body_sum, data, (gssize)len);
 	moatd_spool(msg, conf, data, len);
 }
 
@@ -197,30 +201,19 @@ moatd_msg_stream(struct moatd_msg *msg)
 /*
  * moatd_msg_digest - what identifies a message across retries, for the
  * poison table: its Message-ID and its body. Not the whole header: the MTA
- * hands over a Received: line of its own, new on every attempt.
+ * hands over a Received: line of its own, new on every attempt. Built from
+ * the bytes as they arrived, so it does not need the spool (which may be
+ * what failed).
  */
 static char *
 moatd_msg_digest(struct moatd_msg *msg)
 {
-	GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
-	guchar buf[65536];
-	ssize_t n;
-	char *hex;
+	GChecksum *body = g_checksum_copy(msg->body_sum);	/* get_string closes a checksum */
+	g_autofree char *key = g_strconcat(msg->message_id != NULL ? msg->message_id : "", "\n",
+	    g_checksum_get_string(body), NULL);
 
-	if (msg->message_id != NULL)
-		g_checksum_update(sum, (const guchar *)msg->message_id, (gssize)strlen(msg->message_id));
-	if (msg->mem != NULL) {
-		if (msg->header_bytes < msg->mem->len)
-			g_checksum_update(sum, msg->mem->data + msg->header_bytes,
-			    msg->mem->len - msg->header_bytes);
-	} else {
-		for (off_t off = (off_t)msg->header_bytes; (n = pread(msg->fd, buf, sizeof(buf), off)) > 0;
-		    off += n)
-			g_checksum_update(sum, buf, (gsize)n);
-	}
-	hex = g_strdup(g_checksum_get_string(sum));
-	g_checksum_free(sum);
-	return hex;
+	g_checksum_free(body);
+	return g_compute_checksum_for_string(G_CHECKSUM_SHA256, key, -1);
 }
 
 guint
@@ -301,8 +294,7 @@ moatd_msg_decide(struct moatd_decision *d, struct moatd_msg *msg, const struct m
 
 	memset(d, 0, sizeof(*d));
 	if (msg->spool_failed) {
-		d->action = MOAT_TEMPFAIL;
-		d->reason = g_strdup("moat: temporary failure (spool), try again later");
+		moatd_fail(d, msg, conf, "spool");
 		return;
 	}
 	if ((stream = moatd_msg_stream(msg)) == NULL) {

@@ -29,6 +29,7 @@ struct moatd_msg {
 	char *message_id;		/* first Message-ID value, or NULL */
 	guint64 header_bytes;		/* where the body starts in the spool */
 	guint moat_headers[3];		/* X-Moat-Verdict, -Score, -Findings seen */
+	GChecksum *body_sum;		/* SHA-256 of the body as received (poison key) */
 	gint64 started;			/* monotonic µs at MAIL FROM */
 };
 

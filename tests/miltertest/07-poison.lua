@@ -4,13 +4,9 @@ local T = dofile(MTLIB)
 -- POISON is a fresh moatd with the same broken spool as BROKEN, used by no
 -- other script, so its poison table starts empty.
 --
--- KNOWN BUG (moatd, milter/msg.c, reported, not fixed here): this test fails.
--- README says any internal error on a message, "spool write" included, is
--- counted per message and the poison_attempts-th one is quarantined. But
--- moatd_msg_decide() returns the tempfail for msg->spool_failed before it
--- calls moatd_fail(), so a spool failure is never counted and the 3rd
--- attempt gets 451 again: the message loops in the sender's queue until it
--- bounces. Leave this test as it is until that is fixed.
+-- This found a real bug: a spool failure used to be tempfailed before it was
+-- counted, so such a message looped in the sender's queue until it bounced.
+-- moatd now hashes the body as it arrives, spool or no spool.
 --
 -- Each attempt comes as Sendmail retries it: a new connection, a new queue
 -- id and a new Received: line of Sendmail's own on top (moatd must
