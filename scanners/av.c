@@ -147,6 +147,25 @@ av_limits(struct cl_engine *e, const struct moat_conf *conf)
 	return NULL;
 }
 
+/* av_has_databases - whether DIR holds a file libclamav loads (it complains about an empty one) */
+static gboolean
+av_has_databases(const char *dir)
+{
+	static const char *const ext[] = {
+		".cvd", ".cld", ".cud", ".ndb", ".ndu", ".ldb", ".ldu", ".hdb", ".hdu", ".hsb",
+		".hsu", ".mdb", ".mdu", ".msb", ".msu", ".cdb", ".cbc", ".idb", ".ign", ".ign2",
+		".fp", ".sfp", ".pdb", ".gdb", ".wdb", ".ftm", ".yar", ".yara", ".crb", ".cat",
+	};
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	while (d != NULL && (name = g_dir_read_name(d)) != NULL)
+		for (gsize i = 0; i < G_N_ELEMENTS(ext); i++)
+			if (g_str_has_suffix(name, ext[i]))
+				return TRUE;
+	return FALSE;
+}
+
 /* av_load_dirs - every signature directory of CONF into E; skipped ones go to WARN */
 static char *
 av_load_dirs(struct cl_engine *e, const struct moat_conf *conf, guint *nsigs, GString *warn)
@@ -166,12 +185,12 @@ av_load_dirs(struct cl_engine *e, const struct moat_conf *conf, guint *nsigs, GS
 			    warn->len ? "; " : "", dir);
 			continue;
 		}
-		if ((rc = cl_load(dir, e, &n, CL_DB_BYTECODE)) == CL_EOPEN && n == 0) {
+		if (!av_has_databases(dir)) {
 			g_string_append_printf(warn, "%s%s: no signature databases, skipped",
 			    warn->len ? "; " : "", dir);
 			continue;
 		}
-		if (rc != CL_SUCCESS)
+		if ((rc = cl_load(dir, e, &n, CL_DB_BYTECODE)) != CL_SUCCESS)
 			return g_strdup_printf("libclamav: loading %s: %s", dir, cl_strerror(rc));
 		*nsigs += n;
 	}
