@@ -73,7 +73,7 @@ cmd_load_av(const struct moat_conf *conf)
 		fprintf(stderr, "moat scan: %s\n", err);
 		return -1;
 	}
-	if (warn != NULL && getenv("MOAT_QUIET_AV") == NULL)
+	if (warn != NULL)
 		fprintf(stderr, "moat scan: [av] signature_dirs: %s\n", warn);
 	return 0;
 }

@@ -15,6 +15,9 @@
 #   statement.zip    zip (Info-ZIP) holding statement.txt
 #   vertraege.docx   minimal Word document (zip of three XML parts)
 #   contract.iso     ISO 9660 image (xorriso) holding readme.txt
+#   eicar.zip        zip holding eicar.txt, the 68-byte EICAR anti-virus
+#                    test file (written here from two halves, so this
+#                    script is not itself a test file)
 #
 # Needs only: a POSIX sh (dash), python3, zip, xorriso.  Output is
 # deterministic (fixed timestamps, fixed modes), so re-running it is
@@ -61,7 +64,7 @@ def write(path, data, mode=0o644):
 
 # Start from a clean slate so re-runs never append to old archives.
 shutil.rmtree(work, ignore_errors=True)
-for name in ("statement.zip", "vertraege.docx", "contract.iso"):
+for name in ("statement.zip", "vertraege.docx", "contract.iso", "eicar.zip"):
     try:
         os.remove(os.path.join(out, name))
     except FileNotFoundError:
@@ -189,7 +192,9 @@ write(os.path.join(work, "docx", "word", "document.xml"),
 
 write(os.path.join(work, "iso", "readme.txt"),
       b"Contract draft 2026-11. Please review and sign.\n")
-for d in ("zip", "docx", "docx/_rels", "docx/word", "iso"):
+write(os.path.join(work, "eicar", "eicar.txt"),
+      b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*")
+for d in ("zip", "docx", "docx/_rels", "docx/word", "iso", "eicar"):
     os.utime(os.path.join(work, d), (epoch, epoch))
 PY
 
@@ -198,6 +203,7 @@ PY
 (cd "$work/zip" && TZ=UTC zip -X -D -q "$out/statement.zip" statement.txt)
 (cd "$work/docx" && TZ=UTC zip -X -D -q "$out/vertraege.docx" \
     '[Content_Types].xml' _rels/.rels word/document.xml)
+(cd "$work/eicar" && TZ=UTC zip -X -D -q "$out/eicar.zip" eicar.txt)
 
 # --- ISO 9660 (plain, no Rock Ridge/Joliet); -no-pad drops the 300 KiB tail
 # padding so the image stays at its minimum (~68 KiB).
@@ -214,7 +220,7 @@ out, work = sys.argv[1], sys.argv[2]
 shutil.rmtree(work)
 for name in ("pe-stub.exe", "shortcut.lnk", "invoice.pdf", "tiny.pdf",
              "photo.jpg", "winmail.dat", "statement.zip", "vertraege.docx",
-             "contract.iso"):
+             "contract.iso", "eicar.zip"):
     with open(os.path.join(out, name), "rb") as f:
         data = f.read()
     print("%-16s %7d  sha256 %s" % (name, len(data), hashlib.sha256(data).hexdigest()))

@@ -248,6 +248,29 @@ START_TEST(test_eicar_bundled_signature)
 }
 END_TEST
 
+START_TEST(test_demo_eicar_in_zip)
+{
+	/* what `make demo` shows: the bundled signature finds EICAR inside the zip */
+	g_autofree char *path = g_build_filename(SAMPLES_DIR, "demo", "virus-eicar-in-zip.eml", NULL);
+	g_autofree char *err = NULL;
+	struct moat_report *rep = NULL;
+	const struct moat_finding *f;
+	const struct moat_part *m;
+
+	ck_assert_int_eq(scan_file(&rep, &err, path, conf), 0);
+	f = report_has_finding(rep, EICAR_SIG);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(f->path_display, "remittance.zip › eicar.txt");
+	m = member(rep, "remittance.zip › eicar.txt");
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->decoded_size, 68);
+	ck_assert_str_eq(m->parent->filename, "remittance.zip");
+	ck_assert_str_eq(m->id, "2/1");
+	ck_assert_int_eq(rep->verdict.action, MOAT_REJECT);
+	report_free(rep);
+}
+END_TEST
+
 START_TEST(test_av_disabled)
 {
 	gsize len;
@@ -447,6 +470,7 @@ walk_suite(void)
 	tcase_add_test(tc, test_nested_depth_and_path);
 	tcase_add_test(tc, test_nested_too_deep);
 	tcase_add_test(tc, test_eicar_bundled_signature);
+	tcase_add_test(tc, test_demo_eicar_in_zip);
 	tcase_add_test(tc, test_av_disabled);
 	tcase_add_test(tc, test_av_scores_override);
 	tcase_add_test(tc, test_missing_sigdir_warns);
