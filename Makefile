@@ -104,17 +104,21 @@ $(BUILD)/moat-bench: tests/bench/bench.c $(LIB)
 bench: deps testdata $(MOAT) $(BUILD)/moat-bench
 	sh tests/bench/run.sh $(BUILD) $(TESTDATA)
 
-# install: binaries, /etc/moat/moat.conf (kept if present), the systemd unit,
-# the moat user, and postfix in group moat so it can reach the socket.
+# install: binaries, /etc/moat/moat.conf (kept if present), moat's ClamAV
+# signatures, the systemd unit, the moat user, and postfix in group moat so
+# it can reach the socket.
 install: $(MOAT) $(MOATD)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR)/moat \
-	    $(DESTDIR)$(PREFIX)/share/doc/moat $(DESTDIR)$(SYSCONFDIR)/systemd/system
+	    $(DESTDIR)$(PREFIX)/share/doc/moat $(DESTDIR)$(SYSCONFDIR)/systemd/system \
+	    $(DESTDIR)$(PREFIX)/share/moat/signatures
 	install -m 0755 $(MOAT) $(DESTDIR)$(PREFIX)/bin/moat
 	install -m 0755 $(MOATD) $(DESTDIR)$(PREFIX)/sbin/moatd
 	test -e $(DESTDIR)$(SYSCONFDIR)/moat/moat.conf || \
 	    install -m 0644 conf/moat.conf $(DESTDIR)$(SYSCONFDIR)/moat/moat.conf
 	install -m 0644 conf/moatd.service $(DESTDIR)$(SYSCONFDIR)/systemd/system/moatd.service
-	install -m 0644 README.md conf/postfix-main.cf.snippet $(DESTDIR)$(PREFIX)/share/doc/moat/
+	install -m 0644 conf/signatures/*.ndb $(DESTDIR)$(PREFIX)/share/moat/signatures/
+	install -m 0644 README.md conf/postfix-main.cf.snippet conf/sendmail.mc.snippet \
+	    $(DESTDIR)$(PREFIX)/share/doc/moat/
 	if [ -z "$(DESTDIR)" ]; then \
 	    getent group moat >/dev/null || groupadd --system moat; \
 	    getent passwd moat >/dev/null || useradd --system --gid moat --home-dir /nonexistent \
