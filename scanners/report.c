@@ -67,6 +67,14 @@ static const struct moat_finding_kind report_catalogue[] = {
 	    "a container expands past [containers] max_expanded_bytes or max_ratio" },
 	{ "container.unreadable", 1, MOAT_SEV_LOW, "",
 	    "an archive could not be read to the end (truncated or corrupt)" },
+	/* Scored at the reject threshold of the message's direction, not 20 (policy.c). */
+	{ "policy.blocked_sender", 20, MOAT_SEV_HIGH, "",
+	    "the envelope sender or its domain is in [lists] block_senders or block_domains "
+	    "(scores the reject threshold)" },
+	{ "policy.blocked_network", 20, MOAT_SEV_HIGH, "",
+	    "the SMTP client is in [lists] block_networks (scores the reject threshold)" },
+	{ "policy.blocked_hash", 20, MOAT_SEV_HIGH, "",
+	    "a part's SHA-256 is in [lists] block_sha256 (scores the reject threshold)" },
 };
 
 #define EVIDENCE_MAX 400	/* bytes of evidence kept: one line, not a dump */
@@ -113,6 +121,12 @@ report_severity_name(enum moat_severity s)
 	static const char *const names[] = { "info", "low", "medium", "high", "critical" };
 
 	return (unsigned)s < G_N_ELEMENTS(names) ? names[s] : "unknown";
+}
+
+const char *
+report_direction_name(enum moat_direction d)
+{
+	return d == MOAT_OUTBOUND ? "outbound" : "inbound";
 }
 
 int
@@ -231,6 +245,7 @@ report_free(struct moat_report *rep)
 	g_free(rep->env.helo);
 	g_free(rep->env.mail_from);
 	g_ptr_array_unref(rep->env.rcpt_to);
+	g_free(rep->env.auth);
 	g_free(rep->hdr.from);
 	g_free(rep->hdr.from_name);
 	g_free(rep->hdr.from_addr);
@@ -244,6 +259,7 @@ report_free(struct moat_report *rep)
 	g_ptr_array_foreach(rep->findings, (GFunc)(void (*)(void))report_finding_free, NULL);
 	g_ptr_array_unref(rep->findings);
 	g_ptr_array_unref(rep->verdict.reasons);
+	g_free(rep->verdict.allowed);
 	g_free(rep);
 }
 
@@ -416,6 +432,8 @@ json_finding(JsonBuilder *b, const struct moat_finding *f)
 	json_int(b, "score", f->score);
 	json_builder_set_member_name(b, "off");
 	json_builder_add_boolean_value(b, f->off);
+	json_builder_set_member_name(b, "allowed");
+	json_builder_add_boolean_value(b, f->allowed);
 	json_str(b, "severity", report_severity_name(f->kind->severity));
 	json_str(b, "attack", f->kind->attack[0] ? f->kind->attack : NULL);
 	json_strv(b, "path", f->path);
@@ -443,6 +461,7 @@ report_to_json(const struct moat_report *rep, gboolean pretty)
 	json_str(b, "helo", rep->env.helo);
 	json_str(b, "mail_from", rep->env.mail_from);
 	json_strv(b, "rcpt_to", rep->env.rcpt_to);
+	json_str(b, "auth", rep->env.auth);
 	json_builder_end_object(b);
 
 	json_builder_set_member_name(b, "headers");
@@ -490,6 +509,8 @@ report_to_json(const struct moat_report *rep, gboolean pretty)
 	json_str(b, "action", report_action_name(rep->verdict.action));
 	json_int(b, "score", rep->verdict.score);
 	json_strv(b, "reasons", rep->verdict.reasons);
+	json_str(b, "direction", report_direction_name(rep->verdict.direction));
+	json_str(b, "allowed", rep->verdict.allowed);
 	json_builder_end_object(b);
 
 	json_builder_end_object(b);

@@ -26,6 +26,12 @@ enum moat_action {
 	MOAT_TEMPFAIL,
 };
 
+/* Which way a message goes ([outbound] in conf.h): its thresholds depend on it. */
+enum moat_direction {
+	MOAT_INBOUND = 0,
+	MOAT_OUTBOUND,		/* authenticated submission or an [outbound] internal_networks client */
+};
+
 enum moat_severity {
 	MOAT_SEV_INFO = 0,
 	MOAT_SEV_LOW,
@@ -48,6 +54,7 @@ struct moat_envelope {
 	char *helo;
 	char *mail_from;
 	GPtrArray *rcpt_to;		/* char *, owned */
+	char *auth;			/* {auth_authen}: the SMTP AUTH user, or NULL */
 };
 
 struct moat_headers {
@@ -96,6 +103,7 @@ struct moat_finding {
 	const struct moat_finding_kind *kind;	/* static catalogue entry */
 	gint score;			/* effective score after the policy applied [scores] */
 	gboolean off;			/* switched off in [scores]: kept, scores 0 */
+	gboolean allowed;		/* switched off by an allow list ([lists]): kept, scores 0 */
 	GPtrArray *path;		/* char *: where it was found; empty for the message */
 	char *path_display;
 	char *evidence;			/* one line, UTF-8 */
@@ -105,6 +113,8 @@ struct moat_verdict {
 	enum moat_action action;
 	gint score;
 	GPtrArray *reasons;		/* char *: "name.double_extension (8): invoice.pdf.exe" */
+	enum moat_direction direction;
+	char *allowed;			/* the allow entry that matched the message ("sender a@b"), or NULL */
 };
 
 struct moat_report {
@@ -162,6 +172,7 @@ const struct moat_finding_kind *report_kinds(gsize *n);
 
 const char *report_action_name(enum moat_action a);	/* "accept", ... */
 const char *report_severity_name(enum moat_severity s);	/* "info", ... */
+const char *report_direction_name(enum moat_direction d);	/* "inbound", "outbound" */
 
 /*
  * report_path_display - join PATH with REPORT_PATH_SEP. Caller g_free()s.
