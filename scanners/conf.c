@@ -12,10 +12,13 @@
 #include <string.h>
 
 #include "moat/conf.h"
+#include "moat/lists.h"
 #include "moat/moat.h"
 #include "moat/report.h"
 
-enum conf_type { CONF_BYTES, CONF_UINT, CONF_INT, CONF_MODE, CONF_STRING, CONF_SOCKET, CONF_BOOL };
+/* CONF_LIST_*: ';'-separated lists whose entries lists_normalise() checks. */
+enum conf_type { CONF_BYTES, CONF_UINT, CONF_INT, CONF_MODE, CONF_STRING, CONF_SOCKET, CONF_BOOL,
+	CONF_LIST_ADDRESS, CONF_LIST_DOMAIN, CONF_LIST_NETWORK, CONF_LIST_SHA256 };
 
 struct conf_key {
 	const char *group;
@@ -23,11 +26,12 @@ struct conf_key {
 	enum conf_type type;
 	size_t offset;
 	const char *def;	/* default, as it would be written in the file */
-	gint64 min, max;
+	gint64 min, max;	/* a list: how many entries */
 	const char *doc;
 };
 
 #define OFF(f) offsetof(struct moat_conf, f)
+#define LIST_MAX 100000		/* entries in one list */
 
 static const struct conf_key conf_keys[] = {
 	{ "limits", "max_message_bytes", CONF_BYTES, OFF(max_message_bytes), "12M",
@@ -80,6 +84,40 @@ static const struct conf_key conf_keys[] = {
 	    "Total score at or above which a message is rejected." },
 	{ "policy", "subject_tag", CONF_STRING, OFF(subject_tag), "[SUSPICIOUS]", 0, 64,
 	    "Put before the Subject of a tagged message (once); empty: leave the Subject alone." },
+	{ "lists", "allow_senders", CONF_LIST_ADDRESS, OFF(allow_senders), "", 0, LIST_MAX,
+	    "Envelope senders (MAIL FROM, any case) whose mail is accepted whatever it scores, "
+	    "but for av.* and policy.blocked_* findings. Forgeable: prefer allow_networks." },
+	{ "lists", "block_senders", CONF_LIST_ADDRESS, OFF(block_senders), "", 0, LIST_MAX,
+	    "Envelope senders whose mail gets policy.blocked_sender (the reject threshold)." },
+	{ "lists", "allow_domains", CONF_LIST_DOMAIN, OFF(allow_domains), "", 0, LIST_MAX,
+	    "Envelope sender domains allowed as allow_senders: example.com exactly, "
+	    ".example.com for it and its subdomains." },
+	{ "lists", "block_domains", CONF_LIST_DOMAIN, OFF(block_domains), "", 0, LIST_MAX,
+	    "Envelope sender domains blocked as block_senders (example.com, .example.com)." },
+	{ "lists", "allow_networks", CONF_LIST_NETWORK, OFF(allow_networks), "", 0, LIST_MAX,
+	    "SMTP client networks (192.0.2.0/24, 2001:db8::/32, or one address) allowed as "
+	    "allow_senders; the client address cannot be forged." },
+	{ "lists", "block_networks", CONF_LIST_NETWORK, OFF(block_networks), "", 0, LIST_MAX,
+	    "SMTP client networks whose mail gets policy.blocked_network (the reject threshold)." },
+	{ "lists", "allow_sha256", CONF_LIST_SHA256, OFF(allow_sha256), "", 0, LIST_MAX,
+	    "SHA-256 of attachments (or container members) whose findings, and those of what "
+	    "is inside them, are switched off (kept in the report, scored 0); not av.*." },
+	{ "lists", "block_sha256", CONF_LIST_SHA256, OFF(block_sha256), "", 0, LIST_MAX,
+	    "SHA-256 of attachments or container members that give policy.blocked_hash "
+	    "(the reject threshold)." },
+	{ "lists", "allow_recipients", CONF_LIST_ADDRESS, OFF(allow_recipients), "", 0, LIST_MAX,
+	    "Recipients who get mail unfiltered (abuse@ must see the phishing), as allow_senders; "
+	    "only when every recipient of the message is listed." },
+	{ "outbound", "internal_networks", CONF_LIST_NETWORK, OFF(internal_networks), "", 0, LIST_MAX,
+	    "Client networks whose mail is outbound, as is mail after SMTP AUTH ({auth_authen})." },
+	{ "outbound", "tag_score", CONF_INT, OFF(out_tag_score), "5", 1, 100000,
+	    "[policy] tag_score for outbound mail." },
+	{ "outbound", "quarantine_score", CONF_INT, OFF(out_quarantine_score), "10", 1, 100000,
+	    "[policy] quarantine_score for outbound mail." },
+	{ "outbound", "reject_score", CONF_INT, OFF(out_reject_score), "20", 1, 100000,
+	    "[policy] reject_score for outbound mail. The defaults equal the inbound ones: an "
+	    "executable sent from an authenticated account more likely means a stolen password "
+	    "than a habit." },
 	{ "milter", "socket", CONF_SOCKET, OFF(socket), "unix:/run/moat/moatd.sock", 1, 200,
 	    "Where moatd listens: unix:/path or inet:PORT@127.0.0.1 (moatd -p overrides)." },
 	{ "milter", "socket_mode", CONF_MODE, OFF(socket_mode), "0660", 0, 0777,
@@ -145,6 +183,67 @@ conf_set_string(struct moat_conf *conf, const struct conf_key *k, const char *va
 	return NULL;
 }
 
+static gboolean
+conf_is_list(enum conf_type t)
+{
+	return t == CONF_LIST_ADDRESS || t == CONF_LIST_DOMAIN || t == CONF_LIST_NETWORK ||
+	    t == CONF_LIST_SHA256;
+}
+
+static enum lists_kind
+conf_list_kind(enum conf_type t)
+{
+	switch (t) {
+	case CONF_LIST_ADDRESS:	return LISTS_ADDRESS;
+	case CONF_LIST_DOMAIN:	return LISTS_DOMAIN;
+	case CONF_LIST_NETWORK:	return LISTS_NETWORK;
+	default:		return LISTS_SHA256;
+	}
+}
+
+static int
+conf_strcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * conf_set_list - "a; b; c" (GKeyFile's list separator; blanks and empty
+ * entries ignored) for K: each entry normalised (lists.h), sorted, once.
+ */
+static char *
+conf_set_list(struct moat_conf *conf, const struct conf_key *k, const char *value)
+{
+	char ***field = (char ***)(void *)((char *)conf + k->offset);
+	g_auto(GStrv) raw = g_strsplit(value, ";", -1);
+	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
+	guint n = 0;
+
+	for (gsize i = 0; raw[i] != NULL; i++) {
+		char *why = NULL, *entry = g_strstrip(raw[i]), *norm;
+
+		if (*entry == '\0')
+			continue;
+		if ((norm = lists_normalise(&why, conf_list_kind(k->type), entry)) == NULL)
+			return why;
+		g_ptr_array_add(out, norm);
+	}
+	if ((gint64)out->len > k->max)
+		return g_strdup_printf("%u entries, at most %" G_GINT64_FORMAT, out->len, k->max);
+	g_ptr_array_sort(out, conf_strcmp);
+	for (guint i = 0; i < out->len; i++)	/* once each: the lookups are binary searches */
+		if (n == 0 || strcmp(out->pdata[i], out->pdata[n - 1]) != 0)
+			out->pdata[n++] = g_steal_pointer(&out->pdata[i]);
+		else
+			g_clear_pointer(&out->pdata[i], g_free);
+	g_ptr_array_set_size(out, n);
+	g_ptr_array_add(out, NULL);
+	g_strfreev(*field);
+	g_ptr_array_set_free_func(out, NULL);
+	*field = (char **)g_ptr_array_free(g_steal_pointer(&out), FALSE);
+	return NULL;
+}
+
 /* conf_set - store VALUE for K in CONF, or return a reason it is bad */
 static char *
 conf_set(struct moat_conf *conf, const struct conf_key *k, const char *value)
@@ -155,6 +254,8 @@ conf_set(struct moat_conf *conf, const struct conf_key *k, const char *value)
 
 	if (k->type == CONF_STRING || k->type == CONF_SOCKET)
 		return conf_set_string(conf, k, value);
+	if (conf_is_list(k->type))
+		return conf_set_list(conf, k, value);
 	if (k->type == CONF_BOOL) {
 		static const char *const yes[] = { "yes", "true", "on", "1" };
 		static const char *const no[] = { "no", "false", "off", "0" };
@@ -212,6 +313,8 @@ conf_free(struct moat_conf *conf)
 	for (gsize i = 0; i < G_N_ELEMENTS(conf_keys); i++)
 		if (conf_keys[i].type == CONF_STRING || conf_keys[i].type == CONF_SOCKET)
 			g_free(*(char **)(void *)((char *)conf + conf_keys[i].offset));
+		else if (conf_is_list(conf_keys[i].type))
+			g_strfreev(*(char ***)(void *)((char *)conf + conf_keys[i].offset));
 	g_hash_table_destroy(conf->scores);
 	g_free(conf->path);
 	g_free(conf);
@@ -326,6 +429,10 @@ conf_apply(struct moat_conf *conf, GKeyFile *kf)
 		return g_strdup("[policy] tag_score: must not exceed quarantine_score");
 	if (conf->quarantine_score > conf->reject_score)
 		return g_strdup("[policy] quarantine_score: must not exceed reject_score");
+	if (conf->out_tag_score > conf->out_quarantine_score)
+		return g_strdup("[outbound] tag_score: must not exceed quarantine_score");
+	if (conf->out_quarantine_score > conf->out_reject_score)
+		return g_strdup("[outbound] quarantine_score: must not exceed reject_score");
 	return NULL;
 }
 
@@ -382,6 +489,16 @@ conf_load(struct moat_conf **out, char **err, const char *path, gboolean missing
 gint
 conf_finding_score(const struct moat_conf *conf, const char *id, gint default_score)
 {
+	if (conf == NULL)
+		return default_score;
+	return conf_finding_score_at(conf, id, default_score, conf->tag_score,
+	    conf->quarantine_score, conf->reject_score);
+}
+
+gint
+conf_finding_score_at(const struct moat_conf *conf, const char *id, gint default_score,
+    gint tag, gint quarantine, gint reject)
+{
 	gpointer v = NULL;
 	gboolean found = FALSE;
 	const char *dot;
@@ -398,9 +515,9 @@ conf_finding_score(const struct moat_conf *conf, const char *id, gint default_sc
 	if (!found)
 		return default_score;
 	switch (GPOINTER_TO_INT(v)) {
-	case CONF_SCORE_TAG:		return conf->tag_score;
-	case CONF_SCORE_QUARANTINE:	return conf->quarantine_score;
-	case CONF_SCORE_REJECT:		return conf->reject_score;
+	case CONF_SCORE_TAG:		return tag;
+	case CONF_SCORE_QUARANTINE:	return quarantine;
+	case CONF_SCORE_REJECT:		return reject;
 	default:			return GPOINTER_TO_INT(v);
 	}
 }
@@ -429,6 +546,13 @@ conf_print_value(const struct moat_conf *conf, const struct conf_key *k, FILE *f
 	case CONF_STRING:
 	case CONF_SOCKET:
 		fputs(*(char *const *)(const void *)field, fp);
+		break;
+	case CONF_LIST_ADDRESS:
+	case CONF_LIST_DOMAIN:
+	case CONF_LIST_NETWORK:
+	case CONF_LIST_SHA256:
+		for (char *const *e = *(char **const *)(const void *)field; *e != NULL; e++)
+			fprintf(fp, "%s%s", e == *(char **const *)(const void *)field ? "" : ";", *e);
 		break;
 	}
 }

@@ -1,13 +1,18 @@
 /*
  * policy.c - findings to score to action
  *
- * In: a report with findings and the config. Out: each finding's effective
- * score ([scores] override or catalogue default; "off" scores 0 and is
- * marked), the total, the action from the [policy] thresholds, and the
- * reasons: every scoring finding, highest score first. Pure, thread-safe.
+ * In: a report with findings and the config. Out: the direction (inbound,
+ * or outbound with the [outbound] thresholds), policy.blocked_* findings
+ * from the block lists, each finding's effective score ([scores] override
+ * or catalogue default; "off" scores 0 and is marked; an allow list sets
+ * it to 0 and marks it allowed, but never for av.* or policy.blocked_*),
+ * the total, the action from the thresholds, and the reasons: every scoring
+ * finding, highest score first, then what allowed the message or its parts.
+ * Pure, thread-safe.
  */
 #include <string.h>
 
+#include "moat/lists.h"
 #include "moat/policy.h"
 
 static gint
@@ -21,20 +26,54 @@ policy_by_score(gconstpointer a, gconstpointer b)
 	return strcmp(fa->id, fb->id);
 }
 
+/* The thresholds of one direction. */
+struct policy_thresholds {
+	gint tag, quarantine, reject;
+};
+
+/* policy_score - F's effective score; a block scores the reject threshold unless [scores] says else */
+static gint
+policy_score(const struct moat_conf *conf, const struct moat_finding *f,
+    const struct policy_thresholds *t)
+{
+	gint def = g_str_has_prefix(f->id, "policy.blocked_") ? t->reject : f->kind->score;
+
+	return conf_finding_score_at(conf, f->id, def, t->tag, t->quarantine, t->reject);
+}
+
 void
 policy_decide(struct moat_report *rep, const struct moat_conf *conf)
 {
 	g_autoptr(GPtrArray) sorted = g_ptr_array_new();
+	g_autoptr(GPtrArray) allowed_parts = g_ptr_array_new();
 	struct moat_verdict *v = &rep->verdict;
+	struct policy_thresholds t = { conf->tag_score, conf->quarantine_score, conf->reject_score };
 	gint total = 0;
 
+	v->direction = lists_direction(&rep->env, conf);
+	if (v->direction == MOAT_OUTBOUND)
+		t = (struct policy_thresholds){ conf->out_tag_score, conf->out_quarantine_score,
+		    conf->out_reject_score };
+	lists_block(rep, conf);
+	g_free(v->allowed);
+	v->allowed = lists_allowed(rep, conf);
 	g_ptr_array_set_size(v->reasons, 0);
 	for (guint i = 0; i < rep->findings->len; i++) {
 		struct moat_finding *f = rep->findings->pdata[i];
-		gint s = conf_finding_score(conf, f->id, f->kind->score);
+		gint s = policy_score(conf, f, &t);
+		const struct moat_part *by_hash = NULL;
 
 		f->off = s == CONF_SCORE_OFF;
-		f->score = f->off ? 0 : s;
+		f->allowed = FALSE;
+		if (!lists_binding(f) && (v->allowed != NULL ||
+		    (by_hash = lists_hash_allowed(rep, conf, f)) != NULL)) {
+			f->allowed = TRUE;
+			/* One reason per part that kept a finding from counting. */
+			if (by_hash != NULL && !f->off && s != 0 &&
+			    !g_ptr_array_find(allowed_parts, by_hash, NULL))
+				g_ptr_array_add(allowed_parts, (gpointer)by_hash);
+		}
+		f->score = f->off || f->allowed ? 0 : s;
 		total += f->score;
 		if (f->score != 0)
 			g_ptr_array_add(sorted, f);
@@ -46,12 +85,20 @@ policy_decide(struct moat_report *rep, const struct moat_conf *conf)
 		g_ptr_array_add(v->reasons, g_strdup_printf("%s (%d)%s%s", f->id, f->score,
 		    f->path_display[0] ? ": " : "", f->path_display));
 	}
+	if (v->allowed != NULL)
+		g_ptr_array_add(v->reasons, g_strdup_printf("allowed: %s", v->allowed));
+	for (guint i = 0; i < allowed_parts->len; i++) {
+		const struct moat_part *p = allowed_parts->pdata[i];
+
+		g_ptr_array_add(v->reasons, g_strdup_printf("allowed: sha256 %s: %s", p->sha256,
+		    p->path_display));
+	}
 	v->score = total;
-	if (total >= conf->reject_score)
+	if (total >= t.reject)
 		v->action = MOAT_REJECT;
-	else if (total >= conf->quarantine_score)
+	else if (total >= t.quarantine)
 		v->action = MOAT_QUARANTINE;
-	else if (total >= conf->tag_score)
+	else if (total >= t.tag)
 		v->action = MOAT_TAG;
 	else
 		v->action = MOAT_ACCEPT;

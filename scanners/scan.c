@@ -51,6 +51,7 @@ scan_copy_envelope(struct moat_envelope *dst, const struct moat_envelope *src)
 	dst->client_addr = g_strdup(src->client_addr);
 	dst->helo = g_strdup(src->helo);
 	dst->mail_from = g_strdup(src->mail_from);
+	dst->auth = g_strdup(src->auth);
 	for (guint i = 0; src->rcpt_to != NULL && i < src->rcpt_to->len; i++)
 		g_ptr_array_add(dst->rcpt_to, g_strdup(src->rcpt_to->pdata[i]));
 }
@@ -154,6 +155,13 @@ fail:
 int
 scan_file(struct moat_report **out, char **err, const char *path, const struct moat_conf *conf)
 {
+	return scan_file_env(out, err, path, NULL, conf);
+}
+
+int
+scan_file_env(struct moat_report **out, char **err, const char *path,
+    const struct moat_envelope *env, const struct moat_conf *conf)
+{
 	GMimeStream *stream;
 	int rc;
 
@@ -163,7 +171,7 @@ scan_file(struct moat_report **out, char **err, const char *path, const struct m
 		stream = scan_open_file(err, path);
 	if (stream == NULL)
 		return MOAT_EIO;
-	rc = scan_message(out, stream, NULL, conf);
+	rc = scan_message(out, stream, env, conf);
 	g_object_unref(stream);
 	if (rc == 0)
 		(*out)->source = g_strdup(path);

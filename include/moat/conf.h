@@ -46,6 +46,22 @@ struct moat_conf {
 
 	char *subject_tag;		/* before the Subject of tagged mail; "" for none */
 
+	/*
+	 * [lists] allow and block lists (lists.h). Each is a NULL-terminated
+	 * vector, owned, of normalised entries sorted with strcmp(); empty, never NULL.
+	 */
+	char **allow_senders, **block_senders;		/* envelope sender addresses */
+	char **allow_domains, **block_domains;		/* sender domains, ".d" for subdomains */
+	char **allow_networks, **block_networks;	/* client networks ADDR/PREFIX */
+	char **allow_sha256, **block_sha256;		/* part hashes, lower-case hex */
+	char **allow_recipients;			/* all recipients listed: unfiltered */
+
+	/* [outbound] authenticated or internal clients: their own thresholds */
+	char **internal_networks;
+	gint out_tag_score;
+	gint out_quarantine_score;
+	gint out_reject_score;
+
 	/* [milter] moatd only */
 	char *socket;			/* "unix:/path" or "inet:PORT@HOST" */
 	guint socket_mode;		/* of a unix socket */
@@ -97,6 +113,13 @@ void conf_free(struct moat_conf *conf);
  * Returns CONF_SCORE_OFF when the finding is switched off.
  */
 gint conf_finding_score(const struct moat_conf *conf, const char *id, gint default_score);
+
+/*
+ * conf_finding_score_at - conf_finding_score() with the thresholds TAG,
+ * QUARANTINE and REJECT giving the words their scores (outbound mail has its own).
+ */
+gint conf_finding_score_at(const struct moat_conf *conf, const char *id, gint default_score,
+    gint tag, gint quarantine, gint reject);
 
 /* conf_print - write the effective config, every key, as a valid config file */
 void conf_print(const struct moat_conf *conf, FILE *fp);

@@ -35,4 +35,8 @@ int scan_bytes(struct moat_report **out, const void *data, gsize len,
 int scan_file(struct moat_report **out, char **err, const char *path,
     const struct moat_conf *conf);
 
+/* scan_file_env - scan_file() with an envelope as moatd would pass it (ENV may be NULL) */
+int scan_file_env(struct moat_report **out, char **err, const char *path,
+    const struct moat_envelope *env, const struct moat_conf *conf);
+
 #endif

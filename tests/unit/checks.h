@@ -20,5 +20,6 @@ Suite *scan_suite(void);
 Suite *corpus_suite(void);
 Suite *moatd_suite(void);
 Suite *walk_suite(void);
+Suite *lists_suite(void);
 
 #endif
