@@ -100,9 +100,11 @@ fuzz-check: fuzz-build
 $(BUILD)/moat-bench: tests/bench/bench.c $(LIB)
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
 
-# bench: scan rates on the ham corpus and a generated one, and the ratio to clamscan
-bench: deps testdata $(MOAT) $(BUILD)/moat-bench
+# bench: scan rates on the ham corpus and a generated one, and the ratio to clamscan;
+# then mail through a private Postfix with and without moatd (as root; see tests/bench/postfix.sh)
+bench: deps testdata $(MOAT) $(MOATD) $(BUILD)/moat-bench
 	sh tests/bench/run.sh $(BUILD) $(TESTDATA)
+	sh tests/bench/postfix.sh $(BUILD)
 
 # install: binaries, /etc/moat/moat.conf (kept if present), moat's ClamAV
 # signatures, the systemd unit, the moat user, and postfix in group moat so

@@ -1,0 +1,182 @@
+#!/bin/sh
+# tests/bench/postfix.sh BUILD - `make bench`, part 2: mail through a real
+# Postfix without a milter, with moatd on a unix socket and with moatd on TCP
+#
+# In a temp dir T this starts, all on loopback:
+#   - smtp-sink (Postfix's test server): takes every message, counts it
+#     (its -c counter, in T/sink.count) and throws it away;
+#   - two moatds (BUILD/moatd -f, built-in defaults but for the spool and
+#     the user): unix:T/moatd.sock and inet:PORT@127.0.0.1, logs in
+#     T/moatd-unix.log and T/moatd-tcp.log;
+#   - a private Postfix (tests/integration/postfix.sh) with three smtpd
+#     services that all relay to the sink: one with no milter, one with
+#     smtpd_milters=unix:T/moatd.sock, one with smtpd_milters=inet:...;
+# then pfbench.py sends the load with smtp-source (Postfix's test client,
+# SESSIONS parallel sessions, one message per connection): SMALL_N copies
+# of a 2 KB message, then LARGE_N copies of a 150 KB one with a PDF
+# attachment (pfmsg.py), ROUNDS rounds per load, and prints the table
+# (median time from the first connection to the last delivery, msgs/s,
+# ratio to no milter, moatd's p50/p99 ms per message, peak RSS, and CPU
+# per message: the machine's and moatd's own). About 2.5 minutes.
+#
+# Environment: ROUNDS (5), SESSIONS (20), SMALL_N (2000), LARGE_N (500),
+# LIFETIME (600: seconds any process started here may live), KEEP=1 keeps T.
+# Needs root, Postfix (package postfix: postfix, smtp-source, smtp-sink) and
+# python3; without them it says why and exits 0 (the rest of `make bench`
+# stands on its own). Everything started here stops on exit, Ctrl-C included.
+set -u
+
+PATH=$PATH:/usr/sbin:/sbin
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+ROUNDS=${ROUNDS:-5}
+SESSIONS=${SESSIONS:-20}
+SMALL_N=${SMALL_N:-2000}
+LARGE_N=${LARGE_N:-500}
+LIFETIME=${LIFETIME:-600}
+
+if [ $# -ne 1 ]; then
+	echo "usage: $0 BUILD_DIR" >&2
+	exit 2
+fi
+BUILD=$(cd "$1" && pwd) || exit 2
+MOATD=$BUILD/moatd
+
+echo "== mail through Postfix: no milter, moatd on a unix socket, moatd on TCP"
+skip() {
+	echo "skipped: $1"
+	exit 0
+}
+[ "$(id -u)" = 0 ] || skip "must run as root (Postfix's master starts as root)"
+for p in postfix smtp-source smtp-sink python3; do
+	command -v $p >/dev/null 2>&1 || skip "no $p (apt-get install postfix python3)"
+done
+[ -x "$MOATD" ] || { echo "$0: no $MOATD (build it first)" >&2; exit 1; }
+
+T=
+SINK_PID=
+UNIX_PID=
+TCP_PID=
+PF_STARTED=
+
+# stop_pid PID: SIGTERM, wait up to 5 s, then SIGKILL; reap it
+stop_pid() {
+	[ -n "$1" ] || return 0
+	kill "$1" 2>/dev/null || { wait "$1" 2>/dev/null; return 0; }
+	i=0
+	while kill -0 "$1" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -ge 50 ]; then
+			kill -9 "$1" 2>/dev/null
+			break
+		fi
+		sleep 0.1
+	done
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+cleanup() {
+	rc=$?
+	trap - EXIT INT TERM HUP
+	[ -n "$PF_STARTED" ] && sh "$ROOT/tests/integration/postfix.sh" stop "$T"
+	stop_pid "$UNIX_PID"
+	stop_pid "$TCP_PID"
+	stop_pid "$SINK_PID"
+	if [ -n "$T" ]; then
+		if [ "${KEEP:-0}" = 1 ]; then echo "kept $T"; else rm -rf "$T"; fi
+	fi
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+fail() {
+	echo "$0: $1" >&2
+	for f in postfix.log moatd-unix.log moatd-tcp.log; do
+		[ -s "$T/$f" ] && { echo "--- $f (last lines)" >&2; tail -n 5 "$T/$f" >&2; }
+	done
+	exit 1
+}
+
+# free_port: a TCP port on 127.0.0.1 nobody listens on right now
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_for WHAT TEST...: retry TEST for up to 10 s
+wait_for() {
+	what=$1
+	shift
+	i=0
+	until "$@"; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && fail "no $what after 10 s"
+		sleep 0.1
+	done
+}
+
+listening() {
+	python3 - "$1" <<'EOF'
+import sys
+want = "0100007F:%04X" % int(sys.argv[1])
+with open("/proc/net/tcp") as f:
+    sys.exit(0 if any(l.split()[1] == want and l.split()[3] == "0A"
+                      for l in f.readlines()[1:]) else 1)
+EOF
+}
+
+T=$(mktemp -d /tmp/moat-pfbench.XXXXXX) || exit 1
+chmod 0755 "$T"		# the Postfix daemons (user postfix) walk into it
+mkdir -m 0700 "$T/spool"
+chown nobody "$T/spool"
+python3 "$HERE/pfmsg.py" "$T/msg" || fail "pfmsg.py"
+
+cat >"$T/moat.conf" <<EOF
+[milter]
+spool_dir = $T/spool
+socket_group = postfix
+user = nobody
+EOF
+
+SINK_PORT=$(free_port)
+timeout "$LIFETIME" smtp-sink -u nobody -c "127.0.0.1:$SINK_PORT" 256 >"$T/sink.count" 2>"$T/sink.log" &
+SINK_PID=$!
+
+MILTER_PORT=$(free_port)
+timeout "$LIFETIME" "$MOATD" -c "$T/moat.conf" -p "unix:$T/moatd.sock" -f 2>"$T/moatd-unix.log" &
+UNIX_PID=$!
+timeout "$LIFETIME" "$MOATD" -c "$T/moat.conf" -p "inet:$MILTER_PORT@127.0.0.1" -f 2>"$T/moatd-tcp.log" &
+TCP_PID=$!
+wait_for "moatd socket $T/moatd.sock" test -S "$T/moatd.sock"
+wait_for "moatd on 127.0.0.1:$MILTER_PORT" listening "$MILTER_PORT"
+wait_for "smtp-sink on 127.0.0.1:$SINK_PORT" listening "$SINK_PORT"
+sleep 0.2	# let moatd finish setting the socket's mode and group
+
+NONE_PORT=$(free_port)
+PF_STARTED=1
+POSTFIX_LIFETIME=$LIFETIME sh "$ROOT/tests/integration/postfix.sh" start "$T" "$NONE_PORT" \
+	"$SINK_PORT" "" || fail "postfix.sh start"
+# Two more smtpd services, the same but for their milter.
+UNIX_PORT=$(free_port)
+TCP_PORT=$(free_port)
+cat >>"$T/etc/master.cf" <<EOF
+127.0.0.1:$UNIX_PORT inet n - n - - smtpd -o smtpd_milters=unix:$T/moatd.sock
+127.0.0.1:$TCP_PORT inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:$MILTER_PORT
+EOF
+postfix -c "$T/etc" reload >>"$T/postfix-start.log" 2>&1 || fail "postfix reload"
+wait_for "smtpd on 127.0.0.1:$UNIX_PORT" listening "$UNIX_PORT"
+wait_for "smtpd on 127.0.0.1:$TCP_PORT" listening "$TCP_PORT"
+
+# timeout(1) runs each moatd as its child: VmHWM is the child's.
+pid_unix=$(pgrep -P "$UNIX_PID" | head -n 1)
+pid_tcp=$(pgrep -P "$TCP_PID" | head -n 1)
+if [ -z "$pid_unix" ] || [ -z "$pid_tcp" ]; then fail "moatd is not running"; fi
+
+python3 "$HERE/pfbench.py" --sink "$T/sink.count" --rounds "$ROUNDS" --sessions "$SESSIONS" \
+	--load "small:$SMALL_N:$T/msg/small.eml" --load "large:$LARGE_N:$T/msg/large.eml" \
+	--mode "no milter:$NONE_PORT" \
+	--mode "unix:$UNIX_PORT:$T/moatd-unix.log:$pid_unix" \
+	--mode "tcp:$TCP_PORT:$T/moatd-tcp.log:$pid_tcp" || fail "pfbench.py failed"
