@@ -1,7 +1,9 @@
 /*
  * moat.c - the moat admin command
  *
- *   moat [-c FILE] scan [--json] FILE.eml...	offline verdict ("-" reads stdin)
+ *   moat [-c FILE] scan [--json] [ENVELOPE] FILE.eml...	offline verdict ("-" reads stdin)
+ *	ENVELOPE: --from ADDR, --rcpt ADDR (repeatable), --client IP, --auth USER,
+ *	as moatd would get them from the MTA, to try [lists] and [outbound]
  *   moat [-c FILE] config check		validate and print the effective config
  *   moat config reference			the key reference as a Markdown table
  *   moat config findings			the finding catalogue as a Markdown table
@@ -10,6 +12,7 @@
  * 2 on any error (unreadable file, bad option, bad config); 2 wins over 1.
  * It calls the library, never the milter.
  */
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +30,8 @@ static void
 cmd_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: moat [-c FILE] scan [--json] FILE.eml...  (- reads standard input)\n"
+	    "usage: moat [-c FILE] scan [--json] [--from ADDR] [--rcpt ADDR]... [--client IP]\n"
+	    "           [--auth USER] FILE.eml...  (- reads standard input)\n"
 	    "       moat [-c FILE] config check\n"
 	    "       moat config reference | findings\n"
 	    "  -c FILE   config file (default " CONF_DEFAULT_PATH "; built-in defaults when absent)\n");
@@ -37,8 +41,12 @@ cmd_usage(FILE *fp)
 static void
 cmd_print_human(const struct moat_report *rep, FILE *fp)
 {
-	fprintf(fp, "%s: %s (score %d)\n", rep->source ? rep->source : "-",
-	    report_action_name(rep->verdict.action), rep->verdict.score);
+	fprintf(fp, "%s: %s (score %d%s)\n", rep->source ? rep->source : "-",
+	    report_action_name(rep->verdict.action), rep->verdict.score,
+	    rep->verdict.direction == MOAT_OUTBOUND ? ", outbound" : "");
+	for (guint i = 0; i < rep->verdict.reasons->len; i++)
+		if (g_str_has_prefix(rep->verdict.reasons->pdata[i], "allowed: "))
+			fprintf(fp, "  %s\n", (const char *)rep->verdict.reasons->pdata[i]);
 	if (rep->hdr.from || rep->hdr.subject)
 		fprintf(fp, "  from %s, subject \"%s\"\n", rep->hdr.from ? rep->hdr.from : "(none)",
 		    rep->hdr.subject ? rep->hdr.subject : "");
@@ -56,10 +64,11 @@ cmd_print_human(const struct moat_report *rep, FILE *fp)
 	for (guint i = 0; i < rep->findings->len; i++) {
 		const struct moat_finding *f = rep->findings->pdata[i];
 
-		fprintf(fp, "  %+4d %-22s %-6s %-9s %s%s%s\n", f->score, f->id,
+		fprintf(fp, "  %+4d %-22s %-6s %-9s %s%s%s%s\n", f->score, f->id,
 		    report_severity_name(f->kind->severity),
 		    f->kind->attack[0] ? f->kind->attack : "-",
-		    f->path_display, f->path_display[0] ? ": " : "", f->evidence);
+		    f->path_display, f->path_display[0] ? ": " : "", f->evidence,
+		    f->allowed ? " [allowed]" : f->off ? " [off]" : "");
 	}
 }
 
@@ -78,16 +87,34 @@ cmd_load_av(const struct moat_conf *conf)
 	return 0;
 }
 
+/* cmd_address - ADDR as moatd keeps an envelope address: without the MTA's <> */
+static char *
+cmd_address(const char *addr)
+{
+	gsize n = strlen(addr);
+
+	if (n >= 2 && addr[0] == '<' && addr[n - 1] == '>')
+		return g_strndup(addr + 1, n - 2);
+	return g_strdup(addr);
+}
+
 static int
 cmd_scan(const struct moat_conf *conf, int argc, char **argv)
 {
+	enum { OPT_FROM = 256, OPT_RCPT, OPT_CLIENT, OPT_AUTH };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "from", required_argument, NULL, OPT_FROM },
+		{ "rcpt", required_argument, NULL, OPT_RCPT },
+		{ "client", required_argument, NULL, OPT_CLIENT },
+		{ "auth", required_argument, NULL, OPT_AUTH },
 		{ NULL, 0, NULL, 0 },
 	};
-	gboolean json = FALSE;
+	gboolean json = FALSE, have_env = FALSE;
 	int status = EXIT_CLEAN, ch;
+	struct moat_envelope env = { 0 };
+	guint8 ip[16];
 
 	optind = 0;	/* 0, not 1: glibc then forgets main()'s "+" (stop at the first file) */
 	while ((ch = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
@@ -96,26 +123,56 @@ cmd_scan(const struct moat_conf *conf, int argc, char **argv)
 			json = TRUE;
 			break;
 		case 'h':
+			status = EXIT_CLEAN;
 			cmd_usage(stdout);
-			return EXIT_CLEAN;
+			goto out;
+		case OPT_FROM:
+			g_free(env.mail_from);
+			env.mail_from = cmd_address(optarg);
+			break;
+		case OPT_RCPT:
+			if (env.rcpt_to == NULL)
+				env.rcpt_to = g_ptr_array_new_with_free_func(g_free);
+			g_ptr_array_add(env.rcpt_to, cmd_address(optarg));
+			break;
+		case OPT_CLIENT:
+			/* What moatd gets from the MTA: an address, never a name. */
+			if (inet_pton(AF_INET, optarg, ip) != 1 && inet_pton(AF_INET6, optarg, ip) != 1) {
+				fprintf(stderr, "moat scan: --client '%s': not an IPv4 or IPv6 address\n",
+				    optarg);
+				status = EXIT_ERROR;
+				goto out;
+			}
+			g_free(env.client_addr);
+			env.client_addr = g_strdup(optarg);
+			break;
+		case OPT_AUTH:
+			g_free(env.auth);
+			env.auth = g_strdup(optarg);
+			break;
 		default:
 			cmd_usage(stderr);
-			return EXIT_ERROR;
+			status = EXIT_ERROR;
+			goto out;
 		}
+		have_env |= ch >= OPT_FROM;
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "moat scan: no message given\n");
 		cmd_usage(stderr);
-		return EXIT_ERROR;
+		status = EXIT_ERROR;
+		goto out;
 	}
 	scan_init();
-	if (cmd_load_av(conf) < 0)
-		return EXIT_ERROR;
+	if (cmd_load_av(conf) < 0) {
+		status = EXIT_ERROR;
+		goto out;
+	}
 	for (int i = optind; i < argc; i++) {
 		struct moat_report *rep = NULL;
 		char *err = NULL;
 
-		if (scan_file(&rep, &err, argv[i], conf) < 0) {
+		if (scan_file_env(&rep, &err, argv[i], have_env ? &env : NULL, conf) < 0) {
 			fprintf(stderr, "moat scan: %s\n", err);
 			g_free(err);
 			status = EXIT_ERROR;
@@ -132,6 +189,12 @@ cmd_scan(const struct moat_conf *conf, int argc, char **argv)
 			status = EXIT_FLAGGED;
 		report_free(rep);
 	}
+out:
+	g_free(env.mail_from);
+	g_free(env.client_addr);
+	g_free(env.auth);
+	if (env.rcpt_to != NULL)
+		g_ptr_array_unref(env.rcpt_to);
 	return status;
 }
 

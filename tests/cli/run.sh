@@ -74,6 +74,49 @@ expect_status "printed config loads again" 0 "$MOAT" -c "$TMP/effective.conf" co
 expect_status "switched-off finding no longer flags" 0 "$MOAT" -c "$TMP/off.conf" scan "$DEMO/lure-lnk-in-mail.eml"
 expect_status "shipped moat.conf is valid" 0 "$MOAT" -c "$TOP/conf/moat.conf" config check
 
+# [lists] and [outbound], tried with the envelope moatd would get from the MTA.
+cat >"$TMP/lists.conf" <<'EOF'
+[lists]
+allow_senders = Partner@Example.com
+block_networks = 192.0.2.0/24; 2001:db8::/32
+allow_recipients = abuse@example.org
+[outbound]
+internal_networks = 10.0.0.0/8
+EOF
+printf '[lists]\nblock_networks = 10.1.2.3/8\n' >"$TMP/badnet.conf"
+LURE=$DEMO/lure-double-extension.eml
+expect_status "--client in block_networks exits 1" 1 "$MOAT" -c "$TMP/lists.conf" scan \
+    --client 192.0.2.7 "$DEMO/clean-text.eml"
+expect_grep "--client names policy.blocked_network" "$TMP/out" "policy.blocked_network.*192.0.2.0/24"
+expect_grep "blocked network rejects" "$TMP/out" "reject (score 20)"
+expect_status "--client outside the block exits 0" 0 "$MOAT" -c "$TMP/lists.conf" scan \
+    --client 2001:db9::1 "$DEMO/clean-text.eml"
+expect_status "--from an allowed sender accepts a lure" 0 "$MOAT" -c "$TMP/lists.conf" scan \
+    --from '<partner@EXAMPLE.com>' "$LURE"
+expect_grep "allowed sender says why" "$TMP/out" "allowed: sender partner@EXAMPLE.com"
+expect_grep "allowed findings stay, marked" "$TMP/out" "attach.executable.*\[allowed\]"
+expect_status "allowed sender from a blocked network exits 1" 1 "$MOAT" -c "$TMP/lists.conf" scan \
+    --from partner@example.com --client 192.0.2.7 "$LURE"
+expect_grep "the block wins over the allow" "$TMP/out" "reject (score 20)"
+expect_status "allow_recipients with every recipient listed exits 0" 0 "$MOAT" -c "$TMP/lists.conf" \
+    scan --rcpt abuse@example.org "$LURE"
+expect_status "allow_recipients with one recipient not listed exits 1" 1 "$MOAT" \
+    -c "$TMP/lists.conf" scan --rcpt abuse@example.org --rcpt ceo@example.org "$LURE"
+expect_status "--auth makes it outbound" 1 "$MOAT" -c "$TMP/lists.conf" scan --json --auth alice "$LURE"
+if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["verdict"]["direction"]=="outbound"; assert d["envelope"]["auth"]=="alice"; assert d["verdict"]["allowed"] is None' "$TMP/out" 2>"$TMP/err"; then
+	ok "json carries direction outbound and auth"
+else
+	bad "json direction and auth"
+fi
+expect_status "--client in internal_networks is outbound" 1 "$MOAT" -c "$TMP/lists.conf" scan \
+    --client 10.9.8.7 "$LURE"
+expect_grep "outbound is shown" "$TMP/out" "(score 22, outbound)"
+expect_status "--client that is not an address exits 2" 2 "$MOAT" scan --client mx.example.com "$LURE"
+expect_grep "--client error names it" "$TMP/err" "mx.example.com"
+expect_status "bad network entry is a config error" 2 "$MOAT" -c "$TMP/badnet.conf" config check
+expect_grep "bad network entry is named" "$TMP/err" \
+    "\[lists\] block_networks: '10.1.2.3/8': bits are set past the /8 prefix"
+
 # Every key in the reference is documented in README.md.
 "$MOAT" config reference >"$TMP/ref" 2>"$TMP/err"
 missing=0
