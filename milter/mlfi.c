@@ -15,13 +15,14 @@
 
 #include <libmilter/mfapi.h>
 
+#include "moat/lists.h"
 #include "moat/mlfi.h"
 #include "moat/moatd.h"
 
 struct moatd_conn {
 	char *client_addr;
 	char *helo;
-	char *auth;			/* {auth_authen}, for later direction rules */
+	char *auth;			/* {auth_authen} of the last MAIL FROM, or NULL */
 	gboolean leadspc;		/* header values keep their leading blank */
 	struct moatd_msg *msg;		/* the message in flight, or NULL */
 };
@@ -144,6 +145,8 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	conn->msg->env.mail_from = mlfi_address(argv[0]);
 	g_free(conn->auth);
 	conn->auth = (auth = smfi_getsymval(ctx, "{auth_authen}")) ? g_strdup(auth) : NULL;
+	/* Authenticated submission makes the message outbound ([outbound], lists.h). */
+	conn->msg->env.auth = conn->auth ? report_clean_text(conn->auth, -1, 256) : NULL;
 	mlfi_queue_id(ctx, conn->msg);
 	return SMFIS_CONTINUE;
 }
@@ -295,6 +298,8 @@ mlfi_eom(SMFICTX *ctx)
 	struct moatd_decision d;
 	g_autofree char *ids = NULL;
 	g_autofree char *from = NULL;
+	enum moat_direction dir;
+	const char *allowed;
 	sfsistat ret;
 
 	if (conn == NULL || conn->msg == NULL)
@@ -305,12 +310,16 @@ mlfi_eom(SMFICTX *ctx)
 	if (ret == SMFIS_TEMPFAIL && d.action != MOAT_TEMPFAIL)
 		moatd_log(conn->msg, LOG_ERR, "the MTA refused a change; tempfail");
 	ids = d.report ? moatd_findings_line(d.report) : g_strdup("");
+	dir = d.report ? d.report->verdict.direction : lists_direction(&conn->msg->env, mlfi_conf);
+	/* "allowed=sender": the first word of "sender a@b", so the line stays key=value. */
+	allowed = d.report && d.report->verdict.allowed ? d.report->verdict.allowed : NULL;
 	moatd_log(conn->msg, d.action == MOAT_ACCEPT ? LOG_INFO : LOG_NOTICE,
-	    "from=<%s> rcpts=%u size=%" G_GUINT64_FORMAT " action=%s score=%d findings=%s ms=%"
-	    G_GINT64_FORMAT, conn->msg->env.mail_from ? conn->msg->env.mail_from : "",
-	    conn->msg->env.rcpt_to->len, conn->msg->size,
+	    "from=<%s> rcpts=%u dir=%s size=%" G_GUINT64_FORMAT " action=%s score=%d findings=%s"
+	    "%s%.*s ms=%" G_GINT64_FORMAT, conn->msg->env.mail_from ? conn->msg->env.mail_from : "",
+	    conn->msg->env.rcpt_to->len, report_direction_name(dir), conn->msg->size,
 	    ret == SMFIS_TEMPFAIL ? "tempfail" : report_action_name(d.action),
-	    d.report ? d.report->verdict.score : 0, *ids ? ids : "-",
+	    d.report ? d.report->verdict.score : 0, *ids ? ids : "-", allowed ? " allowed=" : "",
+	    allowed ? (int)strcspn(allowed, " ") : 0, allowed ? allowed : "",
 	    (g_get_monotonic_time() - conn->msg->started) / 1000);
 	moatd_decision_clear(&d);
 	moatd_msg_free(conn->msg);

@@ -54,6 +54,7 @@ moatd_msg_free(struct moatd_msg *msg)
 	g_free(msg->env.helo);
 	g_free(msg->env.mail_from);
 	g_ptr_array_unref(msg->env.rcpt_to);
+	g_free(msg->env.auth);
 	if (msg->mem != NULL)
 		g_byte_array_unref(msg->mem);
 	if (msg->fd >= 0)

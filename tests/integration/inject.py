@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """tests/integration/inject.py - send message files over SMTP, print the replies
 
-    inject.py [--port 25] [--from ADDR] [--to ADDR]... [--retry-4xx N] FILE...
+    inject.py [--port 25] [--source IP] [--from ADDR] [--to ADDR]... [--retry-4xx N] FILE...
 
 Sends each FILE (an RFC 5322 message; line ends are normalised to CRLF) to
 127.0.0.1:PORT with smtplib: EHLO, MAIL FROM, RCPT TO, DATA. Several FILEs go
@@ -15,6 +15,9 @@ The final reply is the first non-2xx reply (greeting, EHLO, MAIL, RCPT, DATA),
 or the reply to the end of DATA. A connection error prints "000 <error>".
 Always exits 0 whatever the replies (exit 2 on bad usage or an unreadable
 file): the caller asserts on the printed code.
+
+--source IP: connect from this local address (e.g. 127.0.0.2: all of
+127.0.0.0/8 is local on Linux), so the milter sees another client.
 
 --retry-4xx N: after a 4xx reply or a connection error, wait 1 s, reconnect
 and send the same FILE again, up to N more times.
@@ -39,8 +42,9 @@ def fmt(code, text):
 
 
 class Client:
-    def __init__(self, host, port, timeout):
+    def __init__(self, host, port, timeout, source=None):
         self.host, self.port, self.timeout = host, port, timeout
+        self.source = (source, 0) if source else None
         self.smtp = None
 
     def close(self):
@@ -58,7 +62,7 @@ class Client:
         """One transaction. Returns (code, text) of the final reply."""
         try:
             if self.smtp is None:
-                smtp = smtplib.SMTP(timeout=self.timeout)
+                smtp = smtplib.SMTP(timeout=self.timeout, source_address=self.source)
                 code, text = smtp.connect(self.host, self.port)
                 if code != 220:
                     smtp.close()
@@ -111,6 +115,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=25)
+    ap.add_argument("--source", default=None, metavar="IP",
+                    help="local address to connect from (default: any)")
     ap.add_argument("--from", dest="sender", default="sender@example.com")
     ap.add_argument("--to", dest="rcpts", action="append",
                     help="envelope recipient (repeatable; default rcpt@example.org)")
@@ -130,7 +136,7 @@ def main():
             print("inject.py: %s" % e, file=sys.stderr)
             return 2
 
-    client = Client(args.host, args.port, args.timeout)
+    client = Client(args.host, args.port, args.timeout, args.source)
     try:
         for data in messages:
             tries = 0

@@ -255,6 +255,10 @@ cat >"$T/moat.conf" <<EOF
 [policy]
 subject_tag = [SUSPICIOUS]
 
+[lists]
+block_networks = 127.0.0.2
+allow_networks = 127.0.0.3/32
+
 [milter]
 spool_dir = $T/spool
 spool_memory_bytes = 65536
@@ -420,9 +424,35 @@ t_two() {
 }
 check "two messages on one connection: first untagged, second tagged" t_two
 
+# 8b. [lists]: the milter sees the SMTP client's address; Linux answers on
+# all of 127.0.0.0/8, so a sender bound to 127.0.0.2 is another client.
+t_blocked_network() {
+	reply=$(python3 "$HERE/inject.py" --port "$SMTP_PORT" --source 127.0.0.2 \
+	    --to blocked@example.org "$CLEAN" 2>&1)
+	expect_code 550 || return 1
+	case $reply in
+	*5.7.1*policy.blocked_network*) ;;
+	*) why="550 without 5.7.1 and policy.blocked_network: $reply"; return 1 ;;
+	esac
+	grep -q "from=<sender@example.com> rcpts=1 dir=inbound .*action=reject score=20 findings=policy.blocked_network" \
+	    "$T/moatd.log" || { why="no summary line with dir=inbound and the block in moatd.log"; return 1; }
+}
+check "client 127.0.0.2 in [lists] block_networks: 550 5.7.1 policy.blocked_network" t_blocked_network
+
+t_allowed_network() {
+	reply=$(python3 "$HERE/inject.py" --port "$SMTP_PORT" --source 127.0.0.3 \
+	    --to allowed@example.org "$DOUBLE" 2>&1)
+	expect_code 250 || return 1
+	arrived allowed@example.org || { why="not delivered to the sink within $WAIT s"; return 1; }
+	body_same "$DOUBLE" && not_tagged "$DOUBLE" || return 1
+	grep -q "action=accept score=0 findings=- allowed=network" "$T/moatd.log" ||
+		{ why="no summary line with allowed=network in moatd.log"; return 1; }
+}
+check "client 127.0.0.3 in [lists] allow_networks: a lure scoring 22 delivered untouched" t_allowed_network
+
 # 9. what must not have arrived (checked last, after the other deliveries)
 t_not_delivered() {
-	for r in reject@example.org quarantine@example.org; do
+	for r in reject@example.org quarantine@example.org blocked@example.org; do
 		f=$(python3 "$HERE/mailtool.py" find "$T/out" "$r")
 		if [ -n "$f" ]; then
 			why="a message to $r reached the sink: $f"
