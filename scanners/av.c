@@ -197,6 +197,13 @@ av_load_dirs(struct cl_engine *e, const struct moat_conf *conf, guint *nsigs, GS
 	return NULL;
 }
 
+/* av_by_name - g_ptr_array_sort() hands over pointers to the elements */
+static gint
+av_by_name(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /*
  * av_fingerprint - name, size and mtime of every file in the signature
  * directories of CONF: freshclam replaces files whole, so a changed
@@ -216,7 +223,7 @@ av_fingerprint(const struct moat_conf *conf)
 		g_string_append_printf(fp, "%s:", dir);
 		while (d != NULL && (name = g_dir_read_name(d)) != NULL)
 			g_ptr_array_add(names, g_strdup(name));
-		g_ptr_array_sort(names, (GCompareFunc)g_strcmp0);	/* readdir order is not stable */
+		g_ptr_array_sort(names, av_by_name);	/* readdir order is not stable */
 		for (guint k = 0; k < names->len; k++) {
 			g_autofree char *path = g_build_filename(dir, names->pdata[k], NULL);
 			struct stat st;

@@ -7,7 +7,9 @@
  * or catalogue default; "off" scores 0 and is marked; an allow list sets
  * it to 0 and marks it allowed, but never for av.* or policy.blocked_*),
  * the total, the action from the thresholds, and the reasons: every scoring
- * finding, highest score first, then what allowed the message or its parts.
+ * finding id, highest score first, then what allowed the message or its parts.
+ * An id counts once per message, with its highest score: five programs in
+ * one zip are one attach.executable, not five (each is still reported).
  * Pure, thread-safe.
  */
 #include <string.h>
@@ -46,6 +48,7 @@ policy_decide(struct moat_report *rep, const struct moat_conf *conf)
 {
 	g_autoptr(GPtrArray) sorted = g_ptr_array_new();
 	g_autoptr(GPtrArray) allowed_parts = g_ptr_array_new();
+	g_autoptr(GHashTable) counted = g_hash_table_new(g_str_hash, g_str_equal);
 	struct moat_verdict *v = &rep->verdict;
 	struct policy_thresholds t = { conf->tag_score, conf->quarantine_score, conf->reject_score };
 	gint total = 0;
@@ -74,7 +77,6 @@ policy_decide(struct moat_report *rep, const struct moat_conf *conf)
 				g_ptr_array_add(allowed_parts, (gpointer)by_hash);
 		}
 		f->score = f->off || f->allowed ? 0 : s;
-		total += f->score;
 		if (f->score != 0)
 			g_ptr_array_add(sorted, f);
 	}
@@ -82,6 +84,9 @@ policy_decide(struct moat_report *rep, const struct moat_conf *conf)
 	for (guint i = 0; i < sorted->len; i++) {
 		const struct moat_finding *f = sorted->pdata[i];
 
+		if (!g_hash_table_add(counted, f->id))
+			continue;	/* the same id again, with a score no higher: counted once */
+		total += f->score;
 		g_ptr_array_add(v->reasons, g_strdup_printf("%s (%d)%s%s", f->id, f->score,
 		    f->path_display[0] ? ": " : "", f->path_display));
 	}

@@ -54,6 +54,13 @@ bench_collect(GPtrArray *files, const char *dir, guint64 *bytes)
 	}
 }
 
+/* bench_by_name - g_ptr_array_sort() hands over pointers to the elements */
+static gint
+bench_by_name(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* bench_pass - scan every file once; returns seconds */
 static double
 bench_pass(GPtrArray *files, const struct moat_conf *conf, guint *flagged)
@@ -98,7 +105,7 @@ main(int argc, char **argv)
 	}
 	for (int i = 2; i < argc; i++)
 		bench_collect(files, argv[i], &bytes);
-	g_ptr_array_sort(files, (GCompareFunc)g_strcmp0);
+	g_ptr_array_sort(files, bench_by_name);
 	scan_init();
 	if (path == NULL)
 		conf = conf_new_defaults();

@@ -495,7 +495,8 @@ START_TEST(test_hashes)
 	ck_assert_int_eq(f->score, 20);
 	ck_assert_msg(strstr(f->evidence, HASH_B) != NULL, "%s", f->evidence);
 	ck_assert_str_eq(((struct moat_finding *)rep->findings->pdata[5])->path_display, "bad.exe");
-	ck_assert_int_eq(rep->verdict.score, 20 + 10 + 20 + 20);
+	/* av 20 + attach.executable 10 + policy.blocked_hash 20: an id counts once */
+	ck_assert_int_eq(rep->verdict.score, 20 + 10 + 20);
 	ck_assert_int_eq(rep->verdict.action, MOAT_REJECT);
 	ck_assert_ptr_null(rep->verdict.allowed);	/* the message is not allowed, one part is */
 	ck_assert_str_eq(last_reason(rep), "allowed: sha256 " HASH_A ": tool.zip");
@@ -519,7 +520,8 @@ START_TEST(test_hash_namesake)
 	policy_decide(rep, conf);
 	ck_assert(!((struct moat_finding *)rep->findings->pdata[0])->allowed);
 	ck_assert(!((struct moat_finding *)rep->findings->pdata[1])->allowed);
-	ck_assert_int_eq(rep->verdict.score, 20);
+	ck_assert_int_eq(((struct moat_finding *)rep->findings->pdata[1])->score, 10);
+	ck_assert_int_eq(rep->verdict.score, 10);	/* one id, counted once */
 	report_free(rep);
 	conf_free(conf);
 }
@@ -537,7 +539,7 @@ static const struct { const char *auth, *client; enum moat_direction dir; enum m
 	{ NULL, "11.0.0.1", MOAT_INBOUND, MOAT_ACCEPT, 20 },
 };
 
-/* out_report - out_cases[ROW]: three mime.malformed (score 3), one attachment with SHA256, decided */
+/* out_report - out_cases[ROW]: mime.malformed (1) and mime.long_header (2), score 3; one attachment with SHA256, decided */
 static struct moat_report *
 out_report(const struct moat_conf *conf, int row, const char *sha256)
 {
@@ -545,8 +547,8 @@ out_report(const struct moat_conf *conf, int row, const char *sha256)
 
 	rep->env.auth = g_strdup(out_cases[row].auth);
 	rep_part(rep, "x.bin", sha256);
-	for (int i = 0; i < 3; i++)
-		report_add_finding(rep, "mime.malformed", NULL, "warning %d", i);
+	report_add_finding(rep, "mime.malformed", NULL, "warning");
+	report_add_finding(rep, "mime.long_header", NULL, "Subject: 70000 bytes");
 	policy_decide(rep, conf);
 	return rep;
 }

@@ -24,25 +24,30 @@ load_conf(const char *text)
 	return conf;
 }
 
-/* One finding scoring 1 (through [scores]) per point: totals land exactly on the thresholds. */
+/* Totals at and around the thresholds; test_thresholds_one_finding reaches each with one finding. */
 static const struct { int score; enum moat_action action; } threshold_cases[] = {
 	{ 0, MOAT_ACCEPT }, { 4, MOAT_ACCEPT }, { 5, MOAT_TAG }, { 9, MOAT_TAG },
 	{ 10, MOAT_QUARANTINE }, { 19, MOAT_QUARANTINE }, { 20, MOAT_REJECT }, { 45, MOAT_REJECT },
 };
 
-START_TEST(test_thresholds)
+/* An id counts once per message, with its highest score; every instance stays in the report. */
+START_TEST(test_same_id_counts_once)
 {
 	struct moat_conf *conf = load_conf("[scores]\nmime.malformed = 1\n");
 	struct moat_report *rep = report_new();
+	int n = threshold_cases[_i].score;
 
-	for (int i = 0; i < threshold_cases[_i].score; i++)
+	for (int i = 0; i < n; i++)
 		report_add_finding(rep, "mime.malformed", NULL, "warning %d", i);
+	report_add_finding(rep, "attach.executable", NULL, "first");
+	report_add_finding(rep, "attach.executable", NULL, "second");
 	policy_decide(rep, conf);
-	ck_assert_int_eq(rep->verdict.score, threshold_cases[_i].score);
-	ck_assert_msg(rep->verdict.action == threshold_cases[_i].action, "score %d: %s, want %s",
-	    threshold_cases[_i].score, report_action_name(rep->verdict.action),
-	    report_action_name(threshold_cases[_i].action));
-	ck_assert_uint_eq(rep->verdict.reasons->len, (guint)threshold_cases[_i].score);
+	ck_assert_uint_eq(rep->findings->len, (guint)n + 2);
+	ck_assert_int_eq(rep->verdict.score, 10 + (n > 0 ? 1 : 0));
+	ck_assert_uint_eq(rep->verdict.reasons->len, n > 0 ? 2 : 1);
+	ck_assert_int_eq(rep->verdict.action, MOAT_QUARANTINE);
+	for (guint i = 0; i < rep->findings->len; i++)
+		ck_assert_int_gt(((struct moat_finding *)rep->findings->pdata[i])->score, 0);
 	report_free(rep);
 	conf_free(conf);
 }
@@ -283,7 +288,7 @@ policy_suite(void)
 	Suite *s = suite_create("policy");
 	TCase *tc = tcase_create("policy");
 
-	tcase_add_loop_test(tc, test_thresholds, 0, G_N_ELEMENTS(threshold_cases));
+	tcase_add_loop_test(tc, test_same_id_counts_once, 0, G_N_ELEMENTS(threshold_cases));
 	tcase_add_loop_test(tc, test_thresholds_one_finding, 0, G_N_ELEMENTS(threshold_cases));
 	tcase_add_loop_test(tc, test_custom_thresholds, 0, G_N_ELEMENTS(custom_cases));
 	tcase_add_test(tc, test_default_scores);
