@@ -15,6 +15,7 @@
 #include "moat/lists.h"
 #include "moat/moat.h"
 #include "moat/report.h"
+#include "moat/sockspec.h"
 
 /* CONF_LIST_*: ';'-separated lists whose entries lists_normalise() checks. */
 enum conf_type { CONF_BYTES, CONF_UINT, CONF_INT, CONF_MODE, CONF_STRING, CONF_SOCKET, CONF_BOOL,
@@ -135,6 +136,14 @@ static const struct conf_key conf_keys[] = {
 	    "Messages up to this size are kept in memory while they arrive." },
 	{ "milter", "poison_attempts", CONF_UINT, OFF(poison_attempts), "3", 1, 100,
 	    "A message that fails internally this many times is quarantined, not tempfailed again." },
+	{ "milter", "status_socket", CONF_STRING, OFF(status_socket), "unix:/run/moat/status.sock",
+	    0, 200,
+	    "Where moatd serves its counters to Prometheus or moat stats (GET /metrics): "
+	    "unix:/path or inet:PORT@127.0.0.1, loopback only; empty: off. Owner, group and "
+	    "mode as for socket. Changes need a restart." },
+	{ "milter", "drain_seconds", CONF_UINT, OFF(drain_seconds), "30", 0, 3600,
+	    "On SIGTERM, how long moatd lets messages in flight finish before it exits; "
+	    "meanwhile new messages get 451 4.3.2 and the MTA retries them." },
 };
 
 #define SCORE_MIN (-1000)
@@ -388,6 +397,26 @@ conf_read_score(struct moat_conf *conf, const char *id, const char *value)
 	return NULL;
 }
 
+/*
+ * conf_check_status_socket - a reason SPEC is no good for [milter]
+ * status_socket, or NULL. The endpoint has no authentication: loopback only.
+ */
+static char *
+conf_check_status_socket(const char *spec)
+{
+	struct sockspec ss;
+	char *why = NULL, *msg;
+
+	if (*spec == '\0')
+		return NULL;
+	if (sockspec_parse(&ss, &why, spec) == 0 && ss.loopback)
+		return NULL;
+	msg = g_strdup_printf("[milter] status_socket: %s", why ? why :
+	    "not a loopback address (the endpoint has no authentication): use 127.0.0.1 or ::1");
+	g_free(why);
+	return msg;
+}
+
 /* conf_apply - every key of KF into CONF; a message naming the first bad one, or NULL */
 static char *
 conf_apply(struct moat_conf *conf, GKeyFile *kf)
@@ -429,6 +458,8 @@ conf_apply(struct moat_conf *conf, GKeyFile *kf)
 		return g_strdup("[policy] tag_score: must not exceed quarantine_score");
 	if (conf->quarantine_score > conf->reject_score)
 		return g_strdup("[policy] quarantine_score: must not exceed reject_score");
+	if ((why = conf_check_status_socket(conf->status_socket)) != NULL)
+		return why;
 	if (conf->out_tag_score > conf->out_quarantine_score)
 		return g_strdup("[outbound] tag_score: must not exceed quarantine_score");
 	if (conf->out_quarantine_score > conf->out_reject_score)

@@ -71,6 +71,8 @@ struct moat_conf {
 	char *spool_dir;		/* temp files for large messages */
 	guint64 spool_memory_bytes;	/* larger messages go to a temp file */
 	guint poison_attempts;		/* internal failures before quarantine */
+	char *status_socket;		/* counters served here (unix:/path, inet:PORT@127.0.0.1); "" off */
+	guint drain_seconds;		/* SIGTERM: how long messages in flight may take */
 
 	/* [scores] finding id -> score override; "off" is CONF_SCORE_OFF */
 	GHashTable *scores;		/* owned: char * -> GINT_TO_POINTER */

@@ -199,6 +199,21 @@ static const struct {
 	{ "[scores]\nattach.script = 5000\n", "config: [scores] attach.script: ", "out of range" },
 	{ "[scores]\nattach.script = -5000\n", "config: [scores] attach.script: ", "out of range" },
 	{ "not a key file\n", "config: ", "" },
+	{ "[milter]\nstatus_socket = inet:9100@0.0.0.0\n", "config: [milter] status_socket: ",
+	    "not a loopback address" },
+	{ "[milter]\nstatus_socket = inet:9100\n", "config: [milter] status_socket: ",
+	    "not a loopback address" },
+	{ "[milter]\nstatus_socket = inet6:9100@2001:db8::1\n", "config: [milter] status_socket: ",
+	    "not a loopback address" },
+	{ "[milter]\nstatus_socket = inet:99999@127.0.0.1\n", "config: [milter] status_socket: ",
+	    "port 1..65535" },
+	{ "[milter]\nstatus_socket = inet:9100@mail.example.com\n",
+	    "config: [milter] status_socket: ", "not a numeric IPv4 address or localhost" },
+	{ "[milter]\nstatus_socket = tcp:9100\n", "config: [milter] status_socket: ",
+	    "not unix:/path or inet:PORT@HOST" },
+	{ "[milter]\nstatus_socket = unix:run/status.sock\n", "config: [milter] status_socket: ",
+	    "not an absolute path" },
+	{ "[milter]\ndrain_seconds = 4000\n", "config: [milter] drain_seconds: ", "out of range" },
 };
 
 START_TEST(test_error)
@@ -216,6 +231,30 @@ START_TEST(test_error)
 	    bad_cases[_i].why);
 	ck_assert_ptr_null(strchr(err, '\n'));	/* one line for the log */
 	g_free(err);
+}
+END_TEST
+
+/* [milter] status_socket: off, unix, or loopback TCP only; drain_seconds */
+START_TEST(test_status_socket)
+{
+	static const char *const ok[] = {
+		"", "unix:/run/moat/status.sock", "local:/tmp/s", "inet:9100@127.0.0.1",
+		"inet:9100@127.1.2.3", "inet:9100@localhost", "inet6:9100@::1", "inet6:9100@localhost",
+	};
+	struct moat_conf *c = conf_new_defaults();
+
+	ck_assert_str_eq(c->status_socket, "unix:/run/moat/status.sock");
+	ck_assert_uint_eq(c->drain_seconds, 30);
+	conf_free(c);
+	for (gsize i = 0; i < G_N_ELEMENTS(ok); i++) {
+		g_autofree char *text = g_strdup_printf("[milter]\nstatus_socket = %s\n"
+		    "drain_seconds = 0\n", ok[i]);
+
+		c = load_ok(text);
+		ck_assert_str_eq(c->status_socket, ok[i]);
+		ck_assert_uint_eq(c->drain_seconds, 0);
+		conf_free(c);
+	}
 }
 END_TEST
 
@@ -407,6 +446,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_several_values);
 	tcase_add_loop_test(tc, test_error, 0, G_N_ELEMENTS(bad_cases));
 	tcase_add_test(tc, test_scores);
+	tcase_add_test(tc, test_status_socket);
 	suite_add_tcase(s, tc);
 
 	/* unchecked: the directory is removed even when a test fails */
