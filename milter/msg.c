@@ -20,7 +20,9 @@
 
 #include "moat/moat.h"
 #include "moat/moatd.h"
+#include "moat/reload.h"
 #include "moat/scan.h"
+#include "moat/stats.h"
 
 #define POISON_TABLE_MAX 10000	/* digests remembered; the table is cleared past it */
 
@@ -62,6 +64,7 @@ moatd_msg_free(struct moatd_msg *msg)
 	g_free(msg->subject);
 	g_free(msg->message_id);
 	g_checksum_free(msg->body_sum);
+	moatd_release(msg->conf_ref);	/* a reload may have been waiting for this one */
 	g_free(msg);
 }
 
@@ -275,11 +278,14 @@ moatd_fail(struct moatd_decision *d, struct moatd_msg *msg, const struct moat_co
 	g_autofree char *digest = moatd_msg_digest(msg);
 	guint n = moatd_poison_count(digest, FALSE);
 
+	stats_internal_error();
 	if (n >= conf->poison_attempts) {
+		stats_poison();
 		moatd_poison_count(digest, TRUE);
 		d->action = MOAT_QUARANTINE;
 		d->reason = g_strdup_printf("moat: failed %u times on this message (%s), held", n, why);
 	} else {
+		stats_tempfail(STATS_TEMPFAIL_ERROR);
 		d->action = MOAT_TEMPFAIL;
 		d->reason = g_strdup_printf("moat: temporary failure (%s), try again later", why);
 	}

@@ -17,6 +17,8 @@
 #include "moat/conf.h"
 #include "moat/report.h"
 
+struct moatd_conf_ref;
+
 /* One message as the MTA hands it over, rebuilt as it will be delivered. */
 struct moatd_msg {
 	char *queue_id;			/* {i}, NULL until the MTA sends it */
@@ -31,6 +33,7 @@ struct moatd_msg {
 	guint moat_headers[3];		/* X-Moat-Verdict, -Score, -Findings seen */
 	GChecksum *body_sum;		/* SHA-256 of the body as received (poison key) */
 	gint64 started;			/* monotonic µs at MAIL FROM */
+	struct moatd_conf_ref *conf_ref;	/* the config it was admitted with (reload.h), or NULL */
 };
 
 /* Indexes into moat_headers[], and the names moatd writes. */
@@ -46,7 +49,7 @@ struct moatd_decision {
 
 /* moatd_msg_new - an empty message context; free with moatd_msg_free() */
 struct moatd_msg *moatd_msg_new(void);
-/* moatd_msg_free - release MSG and its spool; NULL is a no-op */
+/* moatd_msg_free - release MSG, its spool and its config (moatd_release()); NULL is a no-op */
 void moatd_msg_free(struct moatd_msg *msg);
 
 /*
@@ -66,7 +69,7 @@ void moatd_msg_body(struct moatd_msg *msg, const struct moat_conf *conf,
  * moatd_msg_decide - scan the spooled message and fill *D (release with
  * moatd_decision_clear()). Never fails: an internal error gives
  * MOAT_TEMPFAIL, or MOAT_QUARANTINE once the same message has failed
- * conf->poison_attempts times.
+ * conf->poison_attempts times (both counted in stats.h).
  */
 void moatd_msg_decide(struct moatd_decision *d, struct moatd_msg *msg,
     const struct moat_conf *conf);

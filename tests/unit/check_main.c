@@ -21,6 +21,8 @@ main(void)
 	srunner_add_suite(sr, scan_suite());
 	srunner_add_suite(sr, corpus_suite());
 	srunner_add_suite(sr, moatd_suite());
+	srunner_add_suite(sr, stats_suite());
+	srunner_add_suite(sr, reload_suite());
 	srunner_add_suite(sr, walk_suite());
 	srunner_add_suite(sr, lists_suite());
 	srunner_run_all(sr, CK_NORMAL);

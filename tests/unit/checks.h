@@ -19,6 +19,8 @@ Suite *mime_suite(void);
 Suite *scan_suite(void);
 Suite *corpus_suite(void);
 Suite *moatd_suite(void);
+Suite *stats_suite(void);
+Suite *reload_suite(void);
 Suite *walk_suite(void);
 Suite *lists_suite(void);
 

@@ -1,0 +1,445 @@
+/*
+ * check_stats.c - moatd's counters and their Prometheus text: counting by
+ * action and finding id, the id cap and "other", label escaping, histogram
+ * buckets (inclusive bounds, cumulative, +Inf, sum, count), the exposition
+ * format line by line, and the HTTP answers of the status endpoint, on a
+ * real socket too (a silent client does not block the next one).
+ */
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "checks.h"
+#include "moat/moat.h"
+#include "moat/stats.h"
+#include "moat/status.h"
+
+/* has_line - TEXT holds LINE as a whole line */
+static gboolean
+has_line(const char *text, const char *line)
+{
+	g_autofree char *needle = g_strdup_printf("\n%s\n", line);
+	g_autofree char *hay = g_strdup_printf("\n%s", text);
+
+	return strstr(hay, needle) != NULL;
+}
+
+#define ck_assert_line(text, ...) do {						\
+	g_autofree char *want_ = g_strdup_printf(__VA_ARGS__);			\
+	ck_assert_msg(has_line((text), want_), "no line '%s' in:\n%s", want_, (text)); \
+} while (0)
+
+/* count_prefix - lines of TEXT starting with PREFIX */
+static guint
+count_prefix(const char *text, const char *prefix)
+{
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	guint n = 0;
+
+	for (gsize i = 0; lines[i] != NULL; i++)
+		n += g_str_has_prefix(lines[i], prefix);
+	return n;
+}
+
+static void
+reset(void)
+{
+	stats_reset();
+}
+
+START_TEST(test_messages_by_action)
+{
+	g_autofree char *text = NULL;
+
+	stats_message(MOAT_ACCEPT, NULL, 0, 10);
+	stats_message(MOAT_ACCEPT, NULL, 0, 10);
+	stats_message(MOAT_TAG, NULL, 0, 10);
+	stats_message(MOAT_REJECT, NULL, 0, 10);
+	stats_message(MOAT_TEMPFAIL, NULL, 0, 10);
+	text = stats_render();
+	ck_assert_line(text, "moat_messages_total{action=\"accept\"} 2");
+	ck_assert_line(text, "moat_messages_total{action=\"tag\"} 1");
+	ck_assert_line(text, "moat_messages_total{action=\"quarantine\"} 0");
+	ck_assert_line(text, "moat_messages_total{action=\"reject\"} 1");
+	ck_assert_line(text, "moat_messages_total{action=\"tempfail\"} 1");
+	/* no report: nothing counts as scanned */
+	ck_assert_line(text, "moat_scanned_bytes_total 0");
+}
+END_TEST
+
+START_TEST(test_findings_and_bytes)
+{
+	struct moat_report *rep = report_new(), *empty = report_new();
+	g_autofree char *text = NULL;
+
+	report_add_finding(rep, "attach.executable", NULL, "a.exe");
+	report_add_finding(rep, "attach.executable", NULL, "b.exe");
+	report_add_finding(rep, "scan.budget_exceeded", NULL, "60000 ms");
+	report_add_finding(rep, "av.Win.Test.EICAR_HDB-1", NULL, "eicar.com");
+	stats_message(MOAT_QUARANTINE, rep, 2048, 1000);
+	stats_message(MOAT_ACCEPT, empty, 100, 1000);
+	text = stats_render();
+	ck_assert_line(text, "moat_findings_total{id=\"attach.executable\"} 2");
+	ck_assert_line(text, "moat_findings_total{id=\"scan.budget_exceeded\"} 1");
+	ck_assert_line(text, "moat_findings_total{id=\"av.Win.Test.EICAR_HDB-1\"} 1");
+	ck_assert_uint_eq(count_prefix(text, "moat_findings_total{id=\"other\"}"), 0);
+	ck_assert_line(text, "moat_budget_exceeded_total 1");
+	ck_assert_line(text, "moat_scanned_bytes_total 2148");
+	report_free(rep);
+	report_free(empty);
+}
+END_TEST
+
+/* More distinct ids than the cap: the first STATS_MAX_FINDING_IDS by name, the rest "other". */
+START_TEST(test_finding_id_cap)
+{
+	struct moat_report *rep = report_new();
+	g_autofree char *text = NULL;
+	g_autofree char *longid = g_strnfill(300, 'x');
+	g_autofree char *longsig = g_strconcat("av.", longid, NULL);
+
+	report_add_finding(rep, "av.Quote\"Back\\slash", NULL, "-");
+	report_add_finding(rep, longsig, NULL, "-");
+	for (int i = 0; i < STATS_MAX_FINDING_IDS + 3; i++) {
+		g_autofree char *id = g_strdup_printf("av.Sig-%04d", i);
+
+		report_add_finding(rep, id, NULL, "-");
+	}
+	stats_message(MOAT_REJECT, rep, 1, 1);
+	stats_message(MOAT_REJECT, rep, 1, 1);
+	text = stats_render();
+	ck_assert_uint_eq(count_prefix(text, "moat_findings_total{id=\"av."), STATS_MAX_FINDING_IDS);
+	/* 2 + 1003 ids, 1000 kept: 5 ids twice each go to other */
+	ck_assert_line(text, "moat_findings_total{id=\"other\"} 10");
+	ck_assert_line(text, "moat_findings_total{id=\"av.Quote\\\"Back\\\\slash\"} 2");
+	/* cut to STATS_FINDING_ID_MAX bytes */
+	ck_assert_line(text, "moat_findings_total{id=\"av.%.*s\"} 2", STATS_FINDING_ID_MAX - 3, longid);
+	report_free(rep);
+}
+END_TEST
+
+START_TEST(test_histogram)
+{
+	g_autofree char *text = NULL;
+
+	stats_message(MOAT_ACCEPT, NULL, 0, 500);		/* 0.5 ms */
+	stats_message(MOAT_ACCEPT, NULL, 0, 1000);		/* 1 ms: le="0.001" is inclusive */
+	stats_message(MOAT_ACCEPT, NULL, 0, 1001);		/* just past: 0.002 */
+	stats_message(MOAT_ACCEPT, NULL, 0, 300 * 1000);	/* 0.5 */
+	stats_message(MOAT_ACCEPT, NULL, 0, 70 * G_USEC_PER_SEC);	/* past 60 s: +Inf only */
+	text = stats_render();
+	ck_assert_line(text, "moat_scan_duration_seconds_bucket{le=\"0.001\"} 2");
+	ck_assert_line(text, "moat_scan_duration_seconds_bucket{le=\"0.002\"} 3");
+	ck_assert_line(text, "moat_scan_duration_seconds_bucket{le=\"0.25\"} 3");
+	ck_assert_line(text, "moat_scan_duration_seconds_bucket{le=\"0.5\"} 4");
+	ck_assert_line(text, "moat_scan_duration_seconds_bucket{le=\"60\"} 4");
+	ck_assert_line(text, "moat_scan_duration_seconds_bucket{le=\"+Inf\"} 5");
+	ck_assert_line(text, "moat_scan_duration_seconds_count 5");
+	ck_assert_line(text, "moat_scan_duration_seconds_sum 70.302501");
+	ck_assert_uint_eq(count_prefix(text, "moat_scan_duration_seconds_bucket"), STATS_NBUCKETS + 1);
+}
+END_TEST
+
+START_TEST(test_gauges_and_counters)
+{
+	g_autofree char *text = NULL;
+
+	stats_connection(1);
+	stats_connection(1);
+	stats_connection(-1);
+	stats_in_flight(1);
+	stats_in_flight(1);
+	stats_in_flight(-1);
+	stats_tempfail(STATS_TEMPFAIL_SHUTDOWN);
+	stats_tempfail(STATS_TEMPFAIL_ERROR);
+	stats_tempfail(STATS_TEMPFAIL_ERROR);
+	stats_internal_error();
+	stats_poison();
+	stats_reload(TRUE);
+	stats_reload(FALSE);
+	stats_reload(TRUE);
+	text = stats_render();
+	ck_assert_line(text, "moat_connections_total 2");
+	ck_assert_line(text, "moat_connections_open 1");
+	ck_assert_line(text, "moat_messages_in_flight 1");
+	ck_assert_line(text, "moat_tempfails_total{reason=\"error\"} 2");
+	ck_assert_line(text, "moat_tempfails_total{reason=\"mta\"} 0");
+	ck_assert_line(text, "moat_tempfails_total{reason=\"shutdown\"} 1");
+	ck_assert_line(text, "moat_internal_errors_total 1");
+	ck_assert_line(text, "moat_poison_quarantines_total 1");
+	ck_assert_line(text, "moat_config_reloads_total{result=\"ok\"} 2");
+	ck_assert_line(text, "moat_config_reloads_total{result=\"failed\"} 1");
+}
+END_TEST
+
+/*
+ * The text format 0.0.4, line by line: "# HELP name text", "# TYPE name
+ * type" once per family and before its samples, samples "name{l="v",...}
+ * value" of a declared family (histograms: _bucket, _sum, _count), counters
+ * ending in _total, every name moat_, values numbers, a final newline.
+ */
+START_TEST(test_exposition_format)
+{
+	g_autoptr(GRegex) help = g_regex_new("^# HELP (moat_[a-z_]+) \\S.*$", 0, 0, NULL);
+	g_autoptr(GRegex) type = g_regex_new("^# TYPE (moat_[a-z_]+) (counter|gauge|histogram)$", 0,
+	    0, NULL);
+	g_autoptr(GRegex) sample = g_regex_new("^(moat_[a-z_]+)(\\{[a-z_]+=\"([^\"\\\\]|\\\\.)*\""
+	    "(,[a-z_]+=\"([^\"\\\\]|\\\\.)*\")*\\})? (-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?|\\+Inf)$",
+	    0, 0, NULL);
+	g_autoptr(GHashTable) types = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	struct moat_report *rep = report_new();
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+	g_autofree char *helped = NULL;
+	guint samples = 0;
+
+	report_add_finding(rep, "attach.shortcut", NULL, "x.lnk");
+	stats_message(MOAT_TAG, rep, 10, 1234);
+	stats_connection(1);
+	text = stats_render();
+	ck_assert(g_str_has_suffix(text, "\n"));
+	lines = g_strsplit(text, "\n", -1);
+	for (gsize i = 0; lines[i] != NULL && lines[i + 1] != NULL; i++) {
+		g_autoptr(GMatchInfo) m = NULL;
+		const char *l = lines[i];
+
+		if (g_regex_match(help, l, 0, &m)) {
+			g_free(helped);
+			helped = g_match_info_fetch(m, 1);
+		} else if (g_regex_match(type, l, 0, &m)) {
+			char *name = g_match_info_fetch(m, 1), *kind = g_match_info_fetch(m, 2);
+
+			ck_assert_msg(helped != NULL && strcmp(helped, name) == 0, "TYPE without HELP: %s", l);
+			ck_assert_msg(!g_hash_table_contains(types, name), "family twice: %s", l);
+			if (strcmp(kind, "counter") == 0)
+				ck_assert_msg(g_str_has_suffix(name, "_total"), "counter %s", name);
+			g_hash_table_insert(types, name, kind);
+		} else if (g_regex_match(sample, l, 0, &m)) {
+			g_autofree char *name = g_match_info_fetch(m, 1);
+			const char *t = g_hash_table_lookup(types, name);
+
+			if (t == NULL) {	/* a histogram's series */
+				for (const char *const *sfx = (const char *const[]){ "_bucket", "_sum",
+				    "_count", NULL }; *sfx != NULL && t == NULL; sfx++)
+					if (g_str_has_suffix(name, *sfx)) {
+						g_autofree char *base = g_strndup(name, strlen(name) - strlen(*sfx));
+
+						t = g_hash_table_lookup(types, base);
+						ck_assert_msg(t != NULL && strcmp(t, "histogram") == 0, "%s", l);
+					}
+			}
+			ck_assert_msg(t != NULL, "sample of an undeclared family: %s", l);
+			samples++;
+		} else {
+			ck_abort_msg("not a line of the text format: '%s'", l);
+		}
+	}
+	ck_assert_uint_eq(g_hash_table_size(types), 13);
+	ck_assert_uint_eq(samples, 37);	/* 18 of them the histogram's */
+	report_free(rep);
+}
+END_TEST
+
+/* --- the HTTP side -------------------------------------------------------- */
+
+static char *
+answer(const char *req, gsize *len)
+{
+	return status_response(req, strlen(req), len);
+}
+
+START_TEST(test_http_metrics)
+{
+	gsize len;
+	g_autofree char *out = answer("GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n", &len);
+	const char *body = strstr(out, "\r\n\r\n");
+	const char *cl;
+
+	ck_assert_uint_eq(len, strlen(out));
+	ck_assert(g_str_has_prefix(out, "HTTP/1.0 200 OK\r\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\r\nContent-Type: text/plain; version=0.0.4"));
+	ck_assert_ptr_nonnull(strstr(out, "\r\nConnection: close\r\n"));
+	ck_assert_ptr_nonnull(body);
+	body += 4;
+	ck_assert(g_str_has_prefix(body, "# HELP moat_messages_total "));
+	ck_assert_ptr_nonnull(cl = strstr(out, "Content-Length: "));
+	ck_assert_uint_eq(g_ascii_strtoull(cl + 16, NULL, 10), strlen(body));
+}
+END_TEST
+
+static const struct {
+	const char *req;
+	const char *status;		/* the answer starts with it */
+	gboolean body;			/* and has a body */
+} http_cases[] = {
+	{ "GET /metrics HTTP/1.0\r\n\r\n", "HTTP/1.0 200 OK\r\n", TRUE },
+	{ "GET /metrics?name[]=x HTTP/1.1\n\n", "HTTP/1.0 200 OK\r\n", TRUE },
+	{ "HEAD /metrics HTTP/1.1\r\n\r\n", "HTTP/1.0 200 OK\r\n", FALSE },
+	{ "GET /metrics HTTP/1.0\r\n", "HTTP/1.0 200 OK\r\n", TRUE },	/* EOF before the blank line */
+	{ "GET / HTTP/1.1\r\n\r\n", "HTTP/1.0 404 Not Found\r\n", TRUE },
+	{ "GET /metricsx HTTP/1.1\r\n\r\n", "HTTP/1.0 404 Not Found\r\n", TRUE },
+	{ "HEAD /nope HTTP/1.1\r\n\r\n", "HTTP/1.0 404 Not Found\r\n", FALSE },
+	{ "POST /metrics HTTP/1.1\r\n\r\n", "HTTP/1.0 405 Method Not Allowed\r\n", TRUE },
+	{ "GET /metrics\r\n\r\n", "HTTP/1.0 400 Bad Request\r\n", TRUE },
+	{ "GET /metrics SMTP/1.0\r\n\r\n", "HTTP/1.0 400 Bad Request\r\n", TRUE },
+	{ "GET  /metrics HTTP/1.1\r\n\r\n", "HTTP/1.0 400 Bad Request\r\n", TRUE },
+	{ "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", "HTTP/1.0 400 Bad Request\r\n", TRUE },
+	{ "EHLO x\r\n", "HTTP/1.0 400 Bad Request\r\n", TRUE },
+};
+
+START_TEST(test_http_answers)
+{
+	gsize len;
+	g_autofree char *out = answer(http_cases[_i].req, &len);
+	const char *end = strstr(out, "\r\n\r\n");
+
+	ck_assert_msg(g_str_has_prefix(out, http_cases[_i].status), "%s -> %s", http_cases[_i].req, out);
+	ck_assert_ptr_nonnull(end);
+	ck_assert_int_eq(end[4] != '\0', http_cases[_i].body);
+}
+END_TEST
+
+/* A request header that fills the cap without ending is refused, not waited for. */
+START_TEST(test_http_too_long)
+{
+	GString *req = g_string_new("GET /metrics HTTP/1.1\r\n");
+	g_autofree char *out = NULL;
+	gsize len;
+
+	while (req->len < STATUS_REQUEST_MAX)
+		g_string_append(req, "X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n");
+	out = status_response(req->str, STATUS_REQUEST_MAX, &len);
+	ck_assert(g_str_has_prefix(out, "HTTP/1.0 400 "));
+	g_string_free(req, TRUE);
+}
+END_TEST
+
+static char *sock_dir;
+
+static void
+sock_setup(void)
+{
+	stats_reset();
+	sock_dir = g_dir_make_tmp("moat-status-XXXXXX", NULL);
+}
+
+static void
+sock_teardown(void)
+{
+	status_stop();
+	g_rmdir(sock_dir);
+	g_clear_pointer(&sock_dir, g_free);
+}
+
+static int
+sock_connect(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	g_strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	return fd;
+}
+
+/* sock_get - send REQ on a new connection to PATH, read to EOF */
+static char *
+sock_get(const char *path, const char *req)
+{
+	GString *out = g_string_new(NULL);
+	int fd = sock_connect(path);
+	char buf[4096];
+	ssize_t n;
+
+	ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		g_string_append_len(out, buf, n);
+	close(fd);
+	return g_string_free(out, FALSE);
+}
+
+START_TEST(test_socket_serves)
+{
+	g_autofree char *path = g_build_filename(sock_dir, "status.sock", NULL);
+	g_autofree char *spec = g_strconcat("unix:", path, NULL);
+	g_autofree char *out = NULL, *out2 = NULL, *err = NULL;
+	struct stat sb;
+	gint64 t0;
+	int fd, silent;
+
+	ck_assert_int_eq(status_listen(&fd, &err, spec), 0);
+	ck_assert_int_eq(status_start(fd, spec, &err), 0);
+	stats_message(MOAT_REJECT, NULL, 0, 5);
+	out = sock_get(path, "GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n");
+	ck_assert(g_str_has_prefix(out, "HTTP/1.0 200 OK\r\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\nmoat_messages_total{action=\"reject\"} 1\n"));
+	/* A client that says nothing holds the thread for at most STATUS_CLIENT_MS. */
+	silent = sock_connect(path);
+	t0 = g_get_monotonic_time();
+	out2 = sock_get(path, "GET /nothing HTTP/1.0\r\n\r\n");
+	ck_assert(g_str_has_prefix(out2, "HTTP/1.0 404 "));
+	ck_assert_int_le(g_get_monotonic_time() - t0, (STATUS_CLIENT_MS + 1000) * 1000);
+	close(silent);
+	status_stop();
+	ck_assert_int_lt(stat(path, &sb), 0);	/* removed */
+}
+END_TEST
+
+/* A socket file nobody answers on is replaced; one a live process listens on is not. */
+START_TEST(test_socket_stale_and_busy)
+{
+	g_autofree char *path = g_build_filename(sock_dir, "status.sock", NULL);
+	g_autofree char *spec = g_strconcat("unix:", path, NULL);
+	g_autofree char *file = g_build_filename(sock_dir, "plain", NULL);
+	g_autofree char *fspec = g_strconcat("unix:", file, NULL);
+	char *err = NULL;
+	int fd, fd2;
+
+	ck_assert_int_eq(status_listen(&fd, &err, spec), 0);
+	ck_assert_int_ne(status_listen(&fd2, &err, spec), 0);	/* busy */
+	ck_assert_ptr_nonnull(strstr(err, "another process listens on it"));
+	g_clear_pointer(&err, g_free);
+	close(fd);						/* now stale */
+	ck_assert_int_eq(status_listen(&fd2, &err, spec), 0);
+	close(fd2);
+	g_unlink(path);
+	ck_assert(g_file_set_contents(file, "x", 1, NULL));
+	ck_assert_int_ne(status_listen(&fd, &err, fspec), 0);
+	ck_assert_ptr_nonnull(strstr(err, "not a socket"));
+	g_free(err);
+	g_unlink(file);
+}
+END_TEST
+
+Suite *
+stats_suite(void)
+{
+	Suite *s = suite_create("stats");
+	TCase *tc = tcase_create("counters");
+	TCase *th = tcase_create("http");
+	TCase *ts = tcase_create("socket");
+
+	tcase_add_checked_fixture(tc, reset, NULL);
+	tcase_add_test(tc, test_messages_by_action);
+	tcase_add_test(tc, test_findings_and_bytes);
+	tcase_add_test(tc, test_finding_id_cap);
+	tcase_add_test(tc, test_histogram);
+	tcase_add_test(tc, test_gauges_and_counters);
+	tcase_add_test(tc, test_exposition_format);
+	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(th, reset, NULL);
+	tcase_add_test(th, test_http_metrics);
+	tcase_add_loop_test(th, test_http_answers, 0, G_N_ELEMENTS(http_cases));
+	tcase_add_test(th, test_http_too_long);
+	suite_add_tcase(s, th);
+	tcase_add_checked_fixture(ts, sock_setup, sock_teardown);
+	tcase_set_timeout(ts, 20);
+	tcase_add_test(ts, test_socket_serves);
+	tcase_add_test(ts, test_socket_stale_and_busy);
+	suite_add_tcase(s, ts);
+	return s;
+}
