@@ -7,6 +7,7 @@
  *   moat [-c FILE] config check		validate and print the effective config
  *   moat config reference			the key reference as a Markdown table
  *   moat config findings			the finding catalogue as a Markdown table
+ *   moat [-c FILE] stats [--socket SPEC] [--raw]	moatd's counters (cli/stats.c)
  *
  * Exit status of scan: 0 every message accepted, 1 any tagged or worse,
  * 2 on any error (unreadable file, bad option, bad config); 2 wins over 1.
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "moat/av.h"
+#include "moat/cmd.h"
 #include "moat/conf.h"
 #include "moat/moat.h"
 #include "moat/report.h"
@@ -34,6 +36,7 @@ cmd_usage(FILE *fp)
 	    "           [--auth USER] FILE.eml...  (- reads standard input)\n"
 	    "       moat [-c FILE] config check\n"
 	    "       moat config reference | findings\n"
+	    "       moat [-c FILE] stats [--socket SPEC] [--raw]\n"
 	    "  -c FILE   config file (default " CONF_DEFAULT_PATH "; built-in defaults when absent)\n");
 }
 
@@ -262,6 +265,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[0], "scan") == 0) {
 		status = cmd_scan(conf, argc, argv);
+	} else if (strcmp(argv[0], "stats") == 0) {
+		status = cmd_stats(conf, argc, argv);
 	} else if (strcmp(argv[0], "config") == 0) {
 		status = cmd_config(conf, argc, argv);
 	} else {

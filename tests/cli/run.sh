@@ -74,6 +74,17 @@ expect_status "printed config loads again" 0 "$MOAT" -c "$TMP/effective.conf" co
 expect_status "switched-off finding no longer flags" 0 "$MOAT" -c "$TMP/off.conf" scan "$DEMO/lure-lnk-in-mail.eml"
 expect_status "shipped moat.conf is valid" 0 "$MOAT" -c "$TOP/conf/moat.conf" config check
 
+# moat stats and [milter] status_socket (the daemon side is in tests/integration)
+printf '[milter]\nstatus_socket = inet:9100@0.0.0.0\n' >"$TMP/public.conf"
+printf '[milter]\nstatus_socket =\n' >"$TMP/nostatus.conf"
+expect_status "non-loopback status_socket is an error" 2 "$MOAT" -c "$TMP/public.conf" config check
+expect_grep "non-loopback status_socket is named" "$TMP/err" "\[milter\] status_socket: not a loopback address"
+expect_status "stats without moatd exits 2" 2 "$MOAT" stats --socket "unix:$TMP/none.sock"
+expect_grep "stats says which socket it tried" "$TMP/err" "cannot reach moatd at unix:$TMP/none.sock"
+expect_status "stats with status_socket empty exits 2" 2 "$MOAT" -c "$TMP/nostatus.conf" stats
+expect_grep "stats says the endpoint is off" "$TMP/err" "status_socket is empty"
+expect_status "stats with a bad option exits 2" 2 "$MOAT" stats --bogus
+
 # [lists] and [outbound], tried with the envelope moatd would get from the MTA.
 cat >"$TMP/lists.conf" <<'EOF'
 [lists]

@@ -1,0 +1,16 @@
+/*
+ * cmd.h - subcommands of the moat command that live in their own file in cli/
+ */
+#ifndef MOAT_CMD_H
+#define MOAT_CMD_H
+
+#include "moat/conf.h"
+
+/*
+ * cmd_stats - `moat stats [--socket SPEC] [--raw]` (ARGV[0] is "stats"):
+ * moatd's counters from [milter] status_socket of CONF, or SPEC. Returns
+ * the exit status: 0, or 2 when moatd cannot be reached or answers oddly.
+ */
+int cmd_stats(const struct moat_conf *conf, int argc, char **argv);
+
+#endif
