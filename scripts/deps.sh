@@ -15,7 +15,7 @@ libmilter-dev libspf2-dev libopendkim-dev libopendmarc-dev
 libclamav-dev clamav clamav-testfiles libarchive-dev libsqlite3-dev sqlite3
 libxml2-dev libytnef0-dev
 postfix miltertest
-zip unzip p7zip-full xorriso libarchive-tools
+zip unzip p7zip-full xorriso libarchive-tools unar
 python3 valgrind
 "
 
