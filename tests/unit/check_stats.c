@@ -204,22 +204,25 @@ START_TEST(test_exposition_format)
 	ck_assert(g_str_has_suffix(text, "\n"));
 	lines = g_strsplit(text, "\n", -1);
 	for (gsize i = 0; lines[i] != NULL && lines[i + 1] != NULL; i++) {
-		g_autoptr(GMatchInfo) m = NULL;
+		/* g_regex_match() always gives a GMatchInfo to free: one per pattern */
+		g_autoptr(GMatchInfo) mh = NULL;
+		g_autoptr(GMatchInfo) mt = NULL;
+		g_autoptr(GMatchInfo) ms = NULL;
 		const char *l = lines[i];
 
-		if (g_regex_match(help, l, 0, &m)) {
+		if (g_regex_match(help, l, 0, &mh)) {
 			g_free(helped);
-			helped = g_match_info_fetch(m, 1);
-		} else if (g_regex_match(type, l, 0, &m)) {
-			char *name = g_match_info_fetch(m, 1), *kind = g_match_info_fetch(m, 2);
+			helped = g_match_info_fetch(mh, 1);
+		} else if (g_regex_match(type, l, 0, &mt)) {
+			char *name = g_match_info_fetch(mt, 1), *kind = g_match_info_fetch(mt, 2);
 
 			ck_assert_msg(helped != NULL && strcmp(helped, name) == 0, "TYPE without HELP: %s", l);
 			ck_assert_msg(!g_hash_table_contains(types, name), "family twice: %s", l);
 			if (strcmp(kind, "counter") == 0)
 				ck_assert_msg(g_str_has_suffix(name, "_total"), "counter %s", name);
 			g_hash_table_insert(types, name, kind);
-		} else if (g_regex_match(sample, l, 0, &m)) {
-			g_autofree char *name = g_match_info_fetch(m, 1);
+		} else if (g_regex_match(sample, l, 0, &ms)) {
+			g_autofree char *name = g_match_info_fetch(ms, 1);
 			const char *t = g_hash_table_lookup(types, name);
 
 			if (t == NULL) {	/* a histogram's series */
