@@ -154,6 +154,7 @@ miltertest: $(MOATD)
 
 unit: $(CHECKS) $(MOAT)
 	sh samples/build-binary.sh $(BUILD)/samples >/dev/null
+	sh tests/fixtures/build.sh $(BUILD)/fixtures >/dev/null
 	$(CHECKS)
 
 cli-test: $(MOAT)

@@ -52,7 +52,7 @@ struct walk_scan {
 	struct walk *w;
 	struct moat_part *root;		/* the part whose bytes are being scanned */
 	GPtrArray *levels;		/* struct walk_level *, index = libclamav level */
-	GHashTable *seen;		/* "sha256/name" of members recorded */
+	GHashTable *seen;		/* "sha256/name", "sha256", "sha256@parent" -> member (walk_again) */
 	GHashTable *keys;		/* libclamav file key -> struct moat_part * */
 	GHashTable *dirs;		/* struct moat_part * -> GPtrArray of struct walk_entry * */
 	GPtrArray *rars;		/* struct walk_rar *: opened with libarchive after the scan */
@@ -259,27 +259,32 @@ walk_arch_nodata(void *ctx, const struct arch_entry *e, const guint8 *buf, gsize
 	(void)ctx; (void)e; (void)buf; (void)len; (void)truncated;
 }
 
-/* walk_directory - read the directory of container PART (zip, 7z) for the member flags */
-static void
+/*
+ * walk_directory - read the directory of container PART (zip, 7z) for the
+ * member flags. FALSE when it lists more members than the message may
+ * still have: then PART is not opened at all (libclamav takes minutes
+ * over a zip of 20,000 files) and container.too_many_members says why.
+ */
+static gboolean
 walk_directory(struct walk_scan *s, struct moat_part *part, const guint8 *data, gsize len)
 {
 	static const struct arch_hooks list_only = { walk_arch_list, walk_arch_nodata };
+	struct walk *w = s->w;
+	guint room = w->conf->container_max_members - MIN(w->members, w->conf->container_max_members);
 	GPtrArray *list;
 	g_autofree char *why = NULL;
 
 	if (part->sniffed == NULL || g_hash_table_contains(s->dirs, part))
-		return;
+		return TRUE;
 	if (strcmp(part->sniffed, "zip") != 0 && strcmp(part->sniffed, "7z") != 0)
-		return;
+		return TRUE;
 	list = g_ptr_array_new_with_free_func((GDestroyNotify)walk_entry_free);
 	g_hash_table_insert(s->dirs, part, list);
 	if (strcmp(part->sniffed, "zip") == 0) {
-		if (zipdir_read(data, len, s->w->conf->container_max_members, walk_zip_entry, list) < 0)
-			report_add_finding(s->w->rep, "container.unreadable", part->path,
+		if (zipdir_read(data, len, room + 1, walk_zip_entry, list) < 0)
+			report_add_finding(w->rep, "container.unreadable", part->path,
 			    "no readable ZIP central directory");
-		return;
-	}
-	if (arch_walk(data, len, s->w->conf->container_max_members, 0, &list_only, list, &why) < 0) {
+	} else if (arch_walk(data, len, room + 1, 0, &list_only, list, &why) < 0) {
 		if (why != NULL && strstr(why, "ncrypt") != NULL) {
 			part->encrypted = TRUE;
 			report_add_finding(s->w->rep, "container.encrypted", part->path,
@@ -289,24 +294,118 @@ walk_directory(struct walk_scan *s, struct moat_part *part, const guint8 *data, 
 			    why ? why : "unreadable");
 		}
 	}
+	if (list->len <= room)
+		return TRUE;
+	if (!w->too_many)
+		report_add_finding(w->rep, "container.too_many_members", part->path,
+		    "more than %u members: not opened", room);
+	w->too_many = TRUE;
+	g_ptr_array_set_size(list, 0);	/* nothing of it will be listed */
+	return FALSE;
 }
 
-/* walk_flags - what PARENT's directory says about member M (named RAW there) */
-static void
-walk_flags(struct walk_scan *s, struct moat_part *parent, struct moat_part *m, const char *raw)
+/*
+ * walk_entry_for - PARENT's directory entry for the member libclamav calls
+ * RAW: the same name, or a path ending in it (libclamav gives a ZIP member's
+ * base name only). Marked seen; NULL when PARENT has no directory or no
+ * such entry.
+ */
+static struct walk_entry *
+walk_entry_for(struct walk_scan *s, struct moat_part *parent, const char *raw)
 {
 	GPtrArray *list = g_hash_table_lookup(s->dirs, parent);
+	gsize n = raw != NULL ? strlen(raw) : 0;
 
-	for (guint i = 0; list != NULL && raw != NULL && i < list->len; i++) {
-		struct walk_entry *e = list->pdata[i];
+	for (int pass = 0; pass < 2; pass++) {
+		for (guint i = 0; list != NULL && n > 0 && i < list->len; i++) {
+			struct walk_entry *e = list->pdata[i];
+			gsize len = strlen(e->name);
 
-		if (!e->seen && strcmp(e->name, raw) == 0) {
+			if (e->seen || (pass == 0 ? strcmp(e->name, raw) != 0 :
+			    !(len > n && e->name[len - n - 1] == '/' && strcmp(e->name + len - n, raw) == 0)))
+				continue;
 			e->seen = TRUE;
-			m->hidden = e->hidden;
-			m->encrypted = e->encrypted;
-			return;
+			return e;
 		}
 	}
+	return NULL;
+}
+
+/* walk_upper - whether NAME has no lower-case letter (an ISO 9660 level-1 name, "README.TXT") */
+static gboolean
+walk_upper(const char *name)
+{
+	for (const char *c = name; *c != '\0'; c++)
+		if (g_ascii_islower(*c))
+			return FALSE;
+	return TRUE;
+}
+
+/*
+ * walk_rename - call member M NAME, in its path and its members' paths:
+ * an ISO's Joliet name ("Document.pdf.exe") over its 8.3 alias ("DOCUMENT.EXE").
+ */
+static void
+walk_rename(struct moat_report *rep, struct moat_part *m, const char *name)
+{
+	guint at = m->path->len - 1;
+
+	for (guint i = 0; i < rep->parts->len; i++) {
+		struct moat_part *p = rep->parts->pdata[i];
+		const struct moat_part *up = p;
+
+		while (up != NULL && up != m)
+			up = up->parent;
+		if (up == NULL)
+			continue;
+		g_free(p->path->pdata[at]);
+		p->path->pdata[at] = g_utf8_make_valid(name, -1);
+		g_free(p->path_display);
+		p->path_display = report_path_display(p->path);
+	}
+	g_free(m->filename);
+	m->filename = g_utf8_make_valid(name, -1);
+	g_free(m->disp_filename);
+	m->disp_filename = g_strdup(m->filename);
+}
+
+/*
+ * walk_again - whether the file with SHA under PARENT named NAME was listed
+ * already: the same bytes under the same name (OLE2 passes, an ISO's 8.3
+ * and Joliet names differing in case only), or, inside a disk image, under
+ * another name (8.3 alias). The listed one takes the better name.
+ */
+static gboolean
+walk_again(struct walk_scan *s, struct moat_part *parent, const char *sha, const char *name)
+{
+	g_autofree char *folded = name != NULL ? g_utf8_casefold(name, -1) : g_strdup("");
+	g_autofree char *by_name = g_strdup_printf("%s/%s", sha, folded);
+	g_autofree char *by_parent = g_strdup_printf("%s@%p", sha, (void *)parent);
+	struct moat_part *m = g_hash_table_lookup(s->seen, by_name);
+	gboolean image = sniff_class_of(parent->sniffed) == SNIFF_DISK_IMAGE;
+
+	if (m == NULL && name == NULL)
+		m = g_hash_table_lookup(s->seen, sha);	/* unnamed: any name will do */
+	if (m == NULL && image)
+		m = g_hash_table_lookup(s->seen, by_parent);
+	if (m != NULL) {
+		if (name != NULL && m->filename != NULL && walk_upper(m->filename) && !walk_upper(name))
+			walk_rename(s->w->rep, m, name);
+		return TRUE;
+	}
+	return FALSE;
+}
+
+/* walk_remember - M, with SHA and NAME, for walk_again() */
+static void
+walk_remember(struct walk_scan *s, struct moat_part *parent, const char *sha, const char *name,
+    struct moat_part *m)
+{
+	g_autofree char *folded = name != NULL ? g_utf8_casefold(name, -1) : g_strdup("");
+
+	g_hash_table_insert(s->seen, g_strdup_printf("%s/%s", sha, folded), m);
+	g_hash_table_insert(s->seen, g_strdup(sha), m);
+	g_hash_table_insert(s->seen, g_strdup_printf("%s@%p", sha, (void *)parent), m);
 }
 
 /* walk_unseen - list the directory entries libclamav did not open (encrypted, skipped) */
@@ -414,7 +513,8 @@ walk_on_file(void *ctx, const struct av_file *f)
 	struct walk *w = s->w;
 	struct moat_part *parent, *m;
 	const char *sniffed, *name;
-	g_autofree char *sha = NULL, *seen = NULL, *folded = NULL, *label = NULL;
+	struct walk_entry *e;
+	g_autofree char *sha = NULL, *label = NULL;
 
 	if (report_over_budget(w->rep))
 		return AV_SKIP;
@@ -423,7 +523,8 @@ walk_on_file(void *ctx, const struct av_file *f)
 			s->root->av_type = f->type;
 		walk_set_level(s, f, s->root);
 		g_hash_table_insert(s->keys, GINT_TO_POINTER(f->key), s->root);
-		walk_directory(s, s->root, f->data, f->size);
+		if (!walk_directory(s, s->root, f->data, f->size))
+			return AV_SKIP;
 		walk_queue_rar(s, s->root, f->data, f->size);
 		return AV_SCAN;
 	}
@@ -443,6 +544,15 @@ walk_on_file(void *ctx, const struct av_file *f)
 		return AV_SKIP;
 
 	parent = walk_parent(s, f);
+	if (parent->sniffed != NULL && strcmp(parent->sniffed, "rar") == 0) {
+		/*
+		 * libclamav cannot open RAR but finds files embedded in its stored
+		 * bytes; libarchive lists the real members after this scan.
+		 */
+		walk_set_level(s, f, NULL);
+		g_hash_table_insert(s->keys, GINT_TO_POINTER(f->key), parent);
+		return AV_SCAN;
+	}
 	name = walk_synthetic(f->name) || walk_mail_label(parent, f->name) ? NULL : f->name;
 	sniffed = sniff_type(f->data, MIN(f->size, SNIFF_HEAD_BYTES), NULL);
 	if (name == NULL && !walk_interesting(sniffed)) {
@@ -450,24 +560,25 @@ walk_on_file(void *ctx, const struct av_file *f)
 		g_hash_table_insert(s->keys, GINT_TO_POINTER(f->key), parent);
 		return AV_SCAN;
 	}
-	/* The same bytes under the same name again (OLE2 passes, ISO 9660 beside Joliet): once. */
 	sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, f->data, f->size);
-	folded = name != NULL ? g_utf8_casefold(name, -1) : g_strdup("");
-	seen = g_strdup_printf("%s/%s", sha, folded);
-	if (!g_hash_table_add(s->seen, g_steal_pointer(&seen)) ||
-	    (name == NULL && g_hash_table_contains(s->seen, sha)))
+	if (walk_again(s, parent, sha, name))
 		return AV_SKIP;
-	g_hash_table_add(s->seen, g_strdup(sha));
-
+	e = walk_entry_for(s, parent, f->name);
 	label = name != NULL ? NULL : g_strdup_printf("(embedded %s)", sniffed);
-	if ((m = walk_member(w, parent, name != NULL ? name : label, &s->deep)) == NULL)
+	if ((m = walk_member(w, parent, e != NULL ? e->name : name != NULL ? name : label,
+	    &s->deep)) == NULL)
 		return AV_SKIP;
+	walk_remember(s, parent, sha, name, m);
 	walk_fill(w, m, f->data, f->size, sha);
 	m->av_type = f->type;
-	walk_flags(s, parent, m, f->name);
+	if (e != NULL) {
+		m->hidden = e->hidden;
+		m->encrypted = e->encrypted;
+	}
 	walk_set_level(s, f, m);
 	g_hash_table_insert(s->keys, GINT_TO_POINTER(f->key), m);
-	walk_directory(s, m, f->data, f->size);
+	if (!walk_directory(s, m, f->data, f->size))
+		return AV_SKIP;
 	walk_queue_rar(s, m, f->data, f->size);
 	return AV_SCAN;
 }

@@ -16,6 +16,7 @@
 #include "moat/zipdir.h"
 
 #define TESTFILES "/usr/share/clamav-testfiles"
+#define FIXTURES BUILD_DIR "/fixtures"	/* tests/fixtures/build.sh, run by make unit */
 #define CLAM_SIG "av.Moat.Test.ClamExe"
 #define EICAR_SIG "av.Moat.Test.EICAR"
 
@@ -71,7 +72,7 @@ mail_with(const char *name, const void *data, gsize len)
 	    "--b\nContent-Type: application/octet-stream\n"
 	    "Content-Disposition: attachment; filename=\"%s\"\n"
 	    "Content-Transfer-Encoding: base64\n\n", name, name);
-	for (gsize i = 0; b64[i] != '\0'; i += 76)
+	for (gsize i = 0, n = strlen(b64); i < n; i += 76)
 		g_string_append_printf(m, "%.76s\n", b64 + i);
 	g_string_append(m, "--b--\n");
 	return g_string_free(m, FALSE);
@@ -318,7 +319,7 @@ START_TEST(test_missing_sigdir_warns)
 	ck_assert_int_eq(av_load(c, &err, &warn), 0);
 	ck_assert_ptr_nonnull(warn);
 	ck_assert_ptr_nonnull(strstr(warn, "/nonexistent/moat-sigs"));
-	ck_assert_uint_eq(av_signatures(), 0);
+	ck_assert_uint_eq(av_signatures(), 1);	/* the built-in EICAR signature instead */
 	conf_free(c);
 	/* back to the suite's engine */
 	g_clear_pointer(&warn, g_free);
@@ -346,12 +347,13 @@ START_TEST(test_reload_keeps_running_engine)
 	g_autofree char *e = eicar(&len);
 	struct moat_report *rep;
 	struct moat_conf *c = NULL;
-	const char *text = "[av]\nsignature_dirs = /nonexistent\n";
+	g_autofree char *text = g_strdup_printf("[av]\nsignature_dirs = %s\n", sigdir);
 	guint hits = 0;
 
 	ck_assert_ptr_nonnull(old);
 	ck_assert_int_eq(conf_load_data(&c, &err, text, strlen(text)), 0);
-	ck_assert_int_eq(av_load(c, &err, &warn), 0);	/* the new engine has no signatures */
+	ck_assert_int_eq(av_load(c, &err, &warn), 0);	/* the new engine knows clam.exe only */
+	ck_assert_uint_eq(av_signatures(), 1);
 	rep = scan_attachment("readme.txt", e, len, conf);
 	ck_assert_ptr_null(report_has_finding(rep, EICAR_SIG));
 	report_free(rep);
@@ -456,6 +458,236 @@ START_TEST(test_zipdir_testfile)
 }
 END_TEST
 
+/* Fixtures: tests/fixtures/build.sh ---------------------------------------- */
+
+static struct moat_report *
+scan_fixture(const char *name, const struct moat_conf *c)
+{
+	g_autofree char *path = g_build_filename(FIXTURES, name, NULL);
+	g_autofree char *data = NULL;
+	gsize len;
+
+	ck_assert_msg(g_file_get_contents(path, &data, &len, NULL),
+	    "%s missing: run tests/fixtures/build.sh %s", path, FIXTURES);
+	return scan_attachment(name, data, len, c);
+}
+
+/* add_members - "path\tflags" of every member under P, into SET */
+static void
+add_members(GHashTable *set, const struct moat_report *rep, const struct moat_part *p)
+{
+	for (guint i = 0; i < rep->parts->len; i++) {
+		const struct moat_part *m = rep->parts->pdata[i];
+		g_autofree char *flags = NULL;
+
+		if (m->parent != p)
+			continue;
+		flags = g_strdup_printf("%s%s%s", m->hidden ? "hidden" : "",
+		    m->hidden && m->encrypted ? "," : "", m->encrypted ? "encrypted" : "");
+		g_hash_table_add(set, g_strdup_printf("%s\t%s", m->path_display,
+		    *flags ? flags : "-"));
+		add_members(set, rep, m);
+	}
+}
+
+/*
+ * manifest_line - a MANIFEST.tsv line as moat should show it: libclamav
+ * gives an ISO member its file name without the directories above it.
+ */
+static char *
+manifest_line(const char *path, const char *flags)
+{
+	g_auto(GStrv) el = g_strsplit(path, " \xe2\x80\xba ", -1);
+	gboolean in_image = FALSE;
+
+	for (gsize i = 0; el[i] != NULL; i++) {
+		const char *slash = strrchr(el[i], '/');
+
+		if (in_image && slash != NULL) {
+			char *base = g_strdup(slash + 1);
+
+			g_free(el[i]);
+			el[i] = base;
+		}
+		in_image = g_str_has_suffix(el[i], ".iso");
+	}
+	g_autofree char *joined = g_strjoinv(" \xe2\x80\xba ", el);
+
+	return g_strdup_printf("%s\t%s", joined, flags);
+}
+
+static const char *const manifest_cases[] = {
+	"plain.zip", "encrypted.zip", "hidden.zip", "lure.7z", "encrypted.7z", "image.iso",
+	"sideload.tar.gz", "nested.zip", "deep.zip", "stored.rar", "nested.rar", "eicar.zip",
+};
+
+START_TEST(test_fixture_inventory)
+{
+	const char *name = manifest_cases[_i];
+	g_autofree char *path = g_build_filename(FIXTURES, "MANIFEST.tsv", NULL);
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+	g_autoptr(GHashTable) want = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GHashTable) got = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	struct moat_report *rep = scan_fixture(name, conf);
+	GHashTableIter it;
+	gpointer key;
+
+	ck_assert(g_file_get_contents(path, &text, NULL, NULL));
+	lines = g_strsplit(text, "\n", -1);
+	for (gsize i = 0; lines[i] != NULL; i++) {
+		g_auto(GStrv) f = g_strsplit(lines[i], "\t", 3);
+
+		if (g_strv_length(f) != 3 || strcmp(f[0], name) != 0 || strcmp(f[1], name) == 0 ||
+		    strcmp(f[2], "dir") == 0)
+			continue;	/* directories are not members: their files are */
+		g_hash_table_add(want, manifest_line(f[1], f[2]));
+	}
+	ck_assert_uint_gt(g_hash_table_size(want), 0);
+	add_members(got, rep, rep->parts->pdata[1]);
+	g_hash_table_iter_init(&it, want);
+	while (g_hash_table_iter_next(&it, &key, NULL))
+		ck_assert_msg(g_hash_table_contains(got, key), "%s: missing member '%s'", name,
+		    (char *)key);
+	g_hash_table_iter_init(&it, got);
+	while (g_hash_table_iter_next(&it, &key, NULL))
+		ck_assert_msg(g_hash_table_contains(want, key), "%s: unexpected member '%s'", name,
+		    (char *)key);
+	report_free(rep);
+}
+END_TEST
+
+/* What a user should see about each fixture: the findings that make the verdict. */
+static const struct { const char *file, *finding, *at; enum moat_action at_least; } verdict_cases[] = {
+	{ "encrypted.zip", "container.encrypted", "encrypted.zip › payload.exe", MOAT_QUARANTINE },
+	{ "encrypted-headers.7z", "container.encrypted", "encrypted-headers.7z", MOAT_ACCEPT },
+	{ "lure.7z", "name.double_extension", "lure.7z › Invoice.pdf.lnk", MOAT_QUARANTINE },
+	{ "stored.rar", "name.double_extension", "stored.rar › report.doc.exe", MOAT_QUARANTINE },
+	{ "nested.zip", "name.double_extension",
+	    "nested.zip › outer/inner.7z › image.iso › Document.pdf.exe", MOAT_REJECT },
+	{ "nested.rar", "type.mismatch", NULL, MOAT_ACCEPT },
+	{ "eicar.zip", EICAR_SIG, "eicar.zip › eicar.com", MOAT_REJECT },
+	{ "bomb.zip", "container.bomb", NULL, MOAT_QUARANTINE },
+	{ "many.zip", "container.too_many_members", "many.zip", MOAT_QUARANTINE },
+};
+
+START_TEST(test_fixture_verdict)
+{
+	struct moat_report *rep = scan_fixture(verdict_cases[_i].file, conf);
+	const struct moat_finding *f = report_has_finding(rep, verdict_cases[_i].finding);
+
+	if (strcmp(verdict_cases[_i].finding, "type.mismatch") == 0) {
+		/* nested.rar: plain.zip inside a RAR is found and opened, nothing is wrong */
+		ck_assert_ptr_null(f);
+		ck_assert_ptr_nonnull(member(rep, "nested.rar › plain.zip › invoice.pdf"));
+		ck_assert_msg(rep->verdict.action == MOAT_ACCEPT, "nested.rar: %s",
+		    rep->verdict.reasons->len ? (char *)rep->verdict.reasons->pdata[0] : "");
+	} else {
+		ck_assert_msg(f != NULL, "%s: no %s", verdict_cases[_i].file, verdict_cases[_i].finding);
+		if (verdict_cases[_i].at != NULL)
+			ck_assert_str_eq(f->path_display, verdict_cases[_i].at);
+		ck_assert_int_ge(rep->verdict.action, verdict_cases[_i].at_least);
+	}
+	report_free(rep);
+}
+END_TEST
+
+START_TEST(test_fixture_flags)
+{
+	struct moat_report *rep = scan_fixture("hidden.zip", conf);
+	const struct moat_part *m = member(rep, "hidden.zip › update.exe");
+
+	ck_assert_ptr_nonnull(m);
+	ck_assert(m->hidden);
+	ck_assert(member(rep, "hidden.zip › desktop.ini")->hidden);
+	ck_assert(!member(rep, "hidden.zip › readme.txt")->hidden);
+	report_free(rep);
+	rep = scan_fixture("stored.rar", conf);
+	m = member(rep, "stored.rar › report.doc.exe");
+	ck_assert_ptr_nonnull(m);
+	ck_assert(m->hidden);					/* RAR5 attribute, via libarchive */
+	ck_assert_str_eq(m->sniffed, "pe");
+	ck_assert_uint_eq(strlen(m->sha256), 64);		/* extracted, hashed, scanned */
+	ck_assert_ptr_nonnull(member(rep, "stored.rar › docs/readme.txt"));
+	report_free(rep);
+	rep = scan_fixture("encrypted.7z", conf);
+	m = member(rep, "encrypted.7z › payload.exe");
+	ck_assert_ptr_nonnull(m);
+	ck_assert(m->encrypted);
+	ck_assert_str_eq(m->sha256, "");			/* not readable, not hashed */
+	report_free(rep);
+}
+END_TEST
+
+START_TEST(test_fixture_depth)
+{
+	/* nested.zip › outer/inner.7z › image.iso › Document.pdf.exe: three containers deep */
+	struct moat_report *rep = scan_fixture("nested.zip", conf);
+	const struct moat_part *m = member(rep,
+	    "nested.zip › outer/inner.7z › image.iso › Document.pdf.exe");
+	struct moat_conf *c = NULL;
+	g_autofree char *err = NULL;
+	const char *text = "[containers]\nmax_depth = 5\n";
+
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->container_depth, 3);
+	ck_assert_str_eq(m->parent->parent->filename, "outer/inner.7z");
+	report_free(rep);
+	/* deep.zip: twelve zips in each other; past max_depth the rest is not opened */
+	ck_assert_int_eq(conf_load_data(&c, &err, text, strlen(text)), 0);
+	rep = scan_fixture("deep.zip", c);
+	ck_assert_ptr_nonnull(report_has_finding(rep, "container.too_deep"));
+	ck_assert_int_ge(rep->verdict.action, MOAT_QUARANTINE);
+	for (guint i = 0; i < rep->parts->len; i++)
+		ck_assert_uint_le(((struct moat_part *)rep->parts->pdata[i])->container_depth, 5);
+	report_free(rep);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_fixture_many_limit)
+{
+	/* a small member limit: the rest are counted in the finding, never listed */
+	struct moat_conf *c = NULL;
+	g_autofree char *err = NULL;
+	g_autofree char *text = g_strdup_printf("[containers]\nmax_members = 2\n"
+	    "[av]\nsignature_dirs = %s\n", sigdir);
+	struct moat_report *rep;
+	guint members = 0;
+
+	ck_assert_int_eq(conf_load_data(&c, &err, text, strlen(text)), 0);
+	rep = scan_fixture("sideload.tar.gz", c);
+	for (guint i = 0; i < rep->parts->len; i++)
+		members += ((struct moat_part *)rep->parts->pdata[i])->parent != NULL;
+	ck_assert_uint_eq(members, 2);
+	ck_assert_ptr_nonnull(report_has_finding(rep, "container.too_many_members"));
+	report_free(rep);
+	conf_free(c);
+}
+END_TEST
+
+/* Every truncated or corrupted archive ends in a report, never a crash or an error. */
+START_TEST(test_fixture_damaged)
+{
+	g_autoptr(GDir) d = g_dir_open(FIXTURES, 0, NULL);
+	const char *name;
+	guint n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((name = g_dir_read_name(d)) != NULL) {
+		struct moat_report *rep;
+
+		if (!g_str_has_suffix(name, ".trunc") && !g_str_has_suffix(name, ".corrupt"))
+			continue;
+		rep = scan_fixture(name, conf);
+		ck_assert_msg(rep->verdict.action != MOAT_TEMPFAIL, "%s", name);
+		report_free(rep);
+		n++;
+	}
+	ck_assert_uint_ge(n, 26);
+}
+END_TEST
+
 Suite *
 walk_suite(void)
 {
@@ -478,6 +710,12 @@ walk_suite(void)
 	tcase_add_test(tc, test_reload_under_load);
 	tcase_add_test(tc, test_zipdir_testfile);
 	tcase_add_test(tc, test_stale_after_freshclam);
+	tcase_add_loop_test(tc, test_fixture_inventory, 0, G_N_ELEMENTS(manifest_cases));
+	tcase_add_loop_test(tc, test_fixture_verdict, 0, G_N_ELEMENTS(verdict_cases));
+	tcase_add_test(tc, test_fixture_flags);
+	tcase_add_test(tc, test_fixture_depth);
+	tcase_add_test(tc, test_fixture_many_limit);
+	tcase_add_test(tc, test_fixture_damaged);
 	suite_add_tcase(s, tc);
 	return s;
 }
