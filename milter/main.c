@@ -6,13 +6,19 @@
  * -c the config (default /etc/moat/moat.conf; built-in defaults when that
  * file is absent), -p the socket ("unix:/path" or "inet:PORT@127.0.0.1",
  * overrides [milter] socket), -f stay in the foreground and log to stderr.
- * Opens the socket (as root when it must), sets its mode and group, drops
- * to [milter] user, then hands over to libmilter, which runs one thread per
- * connection and stops on SIGTERM or SIGINT. On TCP, the listening socket
- * gets TCP_NODELAY, which Linux passes on to every accepted connection.
+ * Opens the socket (as root when it must), sets its mode and group, opens
+ * the status endpoint ([milter] status_socket) the same way, drops to
+ * [milter] user, then hands over to libmilter, which runs one thread per
+ * connection. On TCP, the listening socket gets TCP_NODELAY, which Linux
+ * passes on to every accepted connection.
+ *
+ * Signals: SIGHUP reloads the config (reload.c), SIGTERM drains (new
+ * messages tempfailed, those in flight finish, then exit 0), SIGINT stops
+ * at once. See sigwait() below for how SIGHUP is kept from libmilter.
  */
 #include <errno.h>
 #include <grp.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pwd.h>
@@ -22,6 +28,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libmilter/mfapi.h>
@@ -29,7 +36,10 @@
 #include "moat/conf.h"
 #include "moat/mlfi.h"
 #include "moat/moatd.h"
+#include "moat/reload.h"
 #include "moat/scan.h"
+#include "moat/stats.h"
+#include "moat/status.h"
 
 static void
 moatd_usage(FILE *fp)
@@ -131,6 +141,149 @@ moatd_tcp_nodelay(void)
 	return n;
 }
 
+/*
+ * moatd_status_open - the status endpoint's socket, before the privilege
+ * drop, with the milter socket's owner, group and mode; -1 when it is off
+ * or cannot be had: that is logged, and mail still flows.
+ */
+static int
+moatd_status_open(const struct moat_conf *conf)
+{
+	g_autofree char *err = NULL;
+	int fd;
+
+	if (*conf->status_socket == '\0')
+		return -1;
+	if (status_listen(&fd, &err, conf->status_socket) < 0) {
+		moatd_log(NULL, LOG_ERR, "[milter] status_socket: %s; the counters are not served", err);
+		return -1;
+	}
+	if (moatd_socket_perms(conf, conf->status_socket) < 0) {
+		const char *file = moatd_socket_path(conf->status_socket);
+
+		if (file != NULL)
+			(void)unlink(file);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * sigwait - libmilter's signal thread, without SIGHUP and SIGTERM
+ *
+ * smfi_main() starts a thread that blocks SIGHUP, SIGTERM and SIGINT and
+ * sigwait()s for them (mi_signal_thread in libmilter/signal.c, sendmail
+ * 8.14 to 8.17): SIGINT aborts every connection, SIGHUP and SIGTERM both
+ * stop the milter (MILTER_STOP) - measured: SIGHUP made moatd exit. And
+ * Debian builds libmilter with its pool of workers (_FFR_WORKERS_POOL,
+ * worker.c), whose controller and workers quit dispatching at
+ * MILTER_STOP: a message in flight then never gets its end-of-message
+ * answer (measured: none within 30 s). So libmilter must see neither
+ * signal: moatd reloads on SIGHUP, and on SIGTERM drains before it calls
+ * smfi_stop() itself. Two threads waiting for one process-directed
+ * signal race for it (the kernel wakes either), so moatd defines
+ * sigwait(): the dynamic linker binds libmilter's call to this definition
+ * (the executable comes first in symbol lookup), which takes SIGHUP and
+ * SIGTERM out of libmilter's set; SIGINT stays libmilter's (stop at once).
+ * moatd's signal thread waits with sigwaitinfo(), which does not come
+ * here. main() blocks the three before any thread exists, so every thread
+ * inherits the mask and none is ever delivered but through these waits.
+ */
+static gint moatd_sigwait_seen;	/* libmilter's thread came through here (atomic) */
+
+int
+sigwait(const sigset_t *set, int *sig)
+{
+	sigset_t mine = *set;
+	int n;
+
+	if (sigismember(set, SIGHUP) && sigismember(set, SIGTERM) && sigismember(set, SIGINT)) {
+		sigdelset(&mine, SIGHUP);
+		sigdelset(&mine, SIGTERM);
+		g_atomic_int_set(&moatd_sigwait_seen, 1);
+	}
+	while ((n = sigwaitinfo(&mine, NULL)) < 0 && errno == EINTR)
+		;
+	if (n < 0)
+		return errno;
+	*sig = n;
+	return 0;
+}
+
+/* How moatd came to stop: main() tells a drained stop from an abrupt one. */
+enum { MOATD_RUNNING, MOATD_DRAINED, MOATD_CUT_OFF };
+static gint moatd_stopped = MOATD_RUNNING;	/* atomic */
+
+/*
+ * moatd_drain - SIGTERM: tempfail new messages (451 4.3.2 at MAIL FROM, the
+ * MTA retries), let those in flight finish for up to [milter] drain_seconds,
+ * then give connections up to a second to take their last answers, which
+ * libmilter writes after our callback returns. A second SIGTERM ends the
+ * wait. Returns the messages left in flight.
+ */
+static guint
+moatd_drain(void)
+{
+	struct moatd_conf_ref *ref = moatd_conf_get();
+	guint secs = ref != NULL ? ref->conf->drain_seconds : 0;
+	gint64 end = g_get_monotonic_time() + (gint64)secs * G_USEC_PER_SEC;
+	struct timespec now = { 0, 0 };
+	sigset_t term;
+	guint left;
+
+	moatd_conf_unref(ref);
+	moatd_drain_begin();
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	left = moatd_drain_wait(0);
+	moatd_log(NULL, LOG_INFO, "SIGTERM: no new messages; %u in flight, waiting up to %u s",
+	    left, secs);
+	while (left > 0 && g_get_monotonic_time() < end) {
+		if (sigtimedwait(&term, NULL, &now) > 0) {
+			moatd_log(NULL, LOG_WARNING, "second SIGTERM: not waiting any longer");
+			break;
+		}
+		left = moatd_drain_wait(MIN(end, g_get_monotonic_time() + 200 * 1000));
+	}
+	if (left == 0)
+		moatd_conns_wait(MIN(end, g_get_monotonic_time() + G_USEC_PER_SEC));
+	return left;
+}
+
+/* moatd_signals - the thread for SIGHUP (moatd_reload()) and SIGTERM (drain, then smfi_stop()) */
+static gpointer
+moatd_signals(gpointer data)
+{
+	sigset_t set;
+	guint left;
+	int sig;
+
+	(void)data;
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	for (;;) {
+		if ((sig = sigwaitinfo(&set, NULL)) < 0)
+			continue;	/* EINTR */
+		if (!g_atomic_int_get(&moatd_sigwait_seen))
+			moatd_log(NULL, LOG_WARNING, "libmilter did not wait for signals through "
+			    "moatd's sigwait(): it may stop moatd at once on SIGHUP or SIGTERM");
+		if (sig == SIGTERM)
+			break;
+		moatd_log(NULL, LOG_INFO, "SIGHUP: reloading the config");
+		(void)moatd_reload();	/* logs and counts either way */
+	}
+	left = moatd_drain();
+	if (left > 0)
+		moatd_log(NULL, LOG_WARNING, "%u message%s still in flight: the MTA tempfails %s",
+		    left, left == 1 ? "" : "s", left == 1 ? "it" : "them");
+	g_atomic_int_set(&moatd_stopped, left == 0 ? MOATD_DRAINED : MOATD_CUT_OFF);
+	/* libmilter's listener notices within its poll interval (5 s) and smfi_main() returns. */
+	smfi_stop();
+	return NULL;
+}
+
 /* moatd_drop_privileges - become [milter] user (and its groups) when started as root */
 static int
 moatd_drop_privileges(const struct moat_conf *conf)
@@ -164,8 +317,18 @@ main(int argc, char **argv)
 	const char *path = CONF_DEFAULT_PATH, *sock = NULL;
 	gboolean explicit = FALSE, foreground = FALSE;
 	struct moat_conf *conf = NULL;
+	g_autofree char *status_spec = NULL, *conf_name = NULL;
+	g_autoptr(GThread) signals = NULL;
 	char *err = NULL;
-	int ch, rc;
+	int ch, rc, status_fd;
+	sigset_t sigs;
+
+	/* Before any thread exists, so that all inherit it (see sigwait() above). */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
 	while ((ch = getopt(argc, argv, "c:p:fh")) != -1) {
 		switch (ch) {
@@ -187,8 +350,8 @@ main(int argc, char **argv)
 	if (sock == NULL)
 		sock = conf->socket;
 	moatd_log_init(foreground);
+	stats_reset();
 	scan_init();
-	mlfi_set_conf(conf);
 
 	if (smfi_register(mlfi_desc) == MI_FAILURE || smfi_setconn((char *)sock) == MI_FAILURE ||
 	    smfi_opensocket(true) == MI_FAILURE) {
@@ -200,7 +363,10 @@ main(int argc, char **argv)
 	    moatd_tcp_nodelay() == 0)
 		moatd_log(NULL, LOG_WARNING, "no TCP socket found to set TCP_NODELAY on: "
 		    "replies may wait 40 ms for the MTA's delayed ACK");
-	if (moatd_socket_perms(conf, sock) < 0 || moatd_drop_privileges(conf) < 0)
+	if (moatd_socket_perms(conf, sock) < 0)
+		return 1;
+	status_fd = moatd_status_open(conf);
+	if (moatd_drop_privileges(conf) < 0)
 		return 1;
 	if (!foreground && daemon(0, 0) < 0) {
 		int e = errno;
@@ -208,10 +374,37 @@ main(int argc, char **argv)
 		moatd_log(NULL, LOG_ERR, "daemon: %s", g_strerror(e));
 		return 1;
 	}
-	moatd_log(NULL, LOG_INFO, "listening on %s (config %s)", sock,
-	    conf->path ? conf->path : "built-in defaults");
+	/* Threads only now: daemon() forks, and a fork keeps only the calling thread. */
+	status_spec = g_strdup(conf->status_socket);
+	conf_name = g_strdup(conf->path ? conf->path : "built-in defaults");
+	moatd_conf_init(g_steal_pointer(&conf), path, !explicit);	/* a reload may free it */
+	if ((signals = g_thread_try_new("moatd-signals", moatd_signals, NULL, NULL)) == NULL) {
+		/* Without it SIGHUP and SIGTERM would stay blocked for good. */
+		moatd_log(NULL, LOG_ERR, "cannot start the signal thread");
+		return 1;
+	}
+	if (status_fd >= 0 && status_start(status_fd, status_spec, &err) < 0) {
+		moatd_log(NULL, LOG_ERR, "%s; the counters are not served", err);
+		g_clear_pointer(&err, g_free);
+	}
+	moatd_log(NULL, LOG_INFO, "listening on %s (config %s)%s%s", sock, conf_name,
+	    status_fd >= 0 ? ", counters on " : "", status_fd >= 0 ? status_spec : "");
 	rc = smfi_main();
+	if (g_atomic_int_get(&moatd_stopped) != MOATD_DRAINED) {
+		/*
+		 * SIGINT, a listener failure or a drain cut short: libmilter has
+		 * dropped its connections, and threads may still be inside a
+		 * callback using their config and the scanners. Leave at once.
+		 */
+		moatd_drain_begin();
+		if (moatd_drain_wait(0) > 0 || g_atomic_int_get(&moatd_stopped) == MOATD_CUT_OFF) {
+			status_stop();
+			moatd_log(NULL, LOG_INFO, "stopped, messages cut off (the MTA tempfails them)");
+			_exit(rc == MI_SUCCESS ? 0 : 1);
+		}
+	}
+	status_stop();
+	moatd_conf_shutdown();
 	moatd_log(NULL, LOG_INFO, "stopped");
-	conf_free(conf);
 	return rc == MI_SUCCESS ? 0 : 1;
 }

@@ -18,6 +18,8 @@
 #include "moat/lists.h"
 #include "moat/mlfi.h"
 #include "moat/moatd.h"
+#include "moat/reload.h"
+#include "moat/stats.h"
 
 struct moatd_conn {
 	char *client_addr;
@@ -27,18 +29,31 @@ struct moatd_conn {
 	struct moatd_msg *msg;		/* the message in flight, or NULL */
 };
 
-static const struct moat_conf *mlfi_conf;	/* read-only while smfi_main() runs */
-
-void
-mlfi_set_conf(const struct moat_conf *conf)
-{
-	mlfi_conf = conf;
-}
-
 static struct moatd_conn *
 mlfi_conn(SMFICTX *ctx)
 {
 	return smfi_getpriv(ctx);
+}
+
+/* mlfi_conn_new - the connection context, counted until mlfi_close frees it */
+static struct moatd_conn *
+mlfi_conn_new(SMFICTX *ctx)
+{
+	struct moatd_conn *conn = g_new0(struct moatd_conn, 1);
+
+	smfi_setpriv(ctx, conn);
+	moatd_conn_opened();
+	return conn;
+}
+
+/*
+ * mlfi_msg_conf - the config of the message in flight: the one that was
+ * current at its MAIL FROM, kept to its end whatever SIGHUP does meanwhile
+ */
+static const struct moat_conf *
+mlfi_msg_conf(const struct moatd_conn *conn)
+{
+	return conn->msg->conf_ref->conf;
 }
 
 /* mlfi_queue_id - take {i} once the MTA has it (Postfix: from MAIL FROM or DATA on) */
@@ -72,10 +87,8 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f
 	(void)f2;
 	(void)f3;
 	/* Negotiation comes before connect: the connection context starts here. */
-	if (conn == NULL) {
-		conn = g_new0(struct moatd_conn, 1);
-		smfi_setpriv(ctx, conn);
-	}
+	if (conn == NULL)
+		conn = mlfi_conn_new(ctx);
 	/* Only the actions moatd uses: headers, quarantine, and the macro list. */
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST);
 	/* No callbacks for unknown commands or DATA; header values as they are. */
@@ -105,10 +118,8 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 	char addr[INET6_ADDRSTRLEN] = "";
 
 	(void)hostname;
-	if (conn == NULL) {	/* an MTA that does not negotiate */
-		conn = g_new0(struct moatd_conn, 1);
-		smfi_setpriv(ctx, conn);
-	}
+	if (conn == NULL)	/* an MTA that does not negotiate */
+		conn = mlfi_conn_new(ctx);
 	if (sa != NULL && sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)sa)->sin_addr, addr, sizeof(addr));
 	else if (sa != NULL && sa->sa_family == AF_INET6)
@@ -134,12 +145,21 @@ static sfsistat
 mlfi_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct moatd_conn *conn = mlfi_conn(ctx);
+	struct moatd_conf_ref *ref;
 	const char *auth;
 
 	if (conn == NULL)
 		return SMFIS_TEMPFAIL;
 	moatd_msg_free(conn->msg);	/* RSET without abort: start clean */
+	conn->msg = NULL;
+	if ((ref = moatd_admit()) == NULL) {
+		/* SIGTERM: moatd finishes the messages it has and takes no new one. */
+		stats_tempfail(STATS_TEMPFAIL_SHUTDOWN);
+		smfi_setreply(ctx, "451", "4.3.2", "moat: shutting down, try again later");
+		return SMFIS_TEMPFAIL;
+	}
 	conn->msg = moatd_msg_new();
+	conn->msg->conf_ref = ref;	/* released by moatd_msg_free() */
 	conn->msg->env.client_addr = g_strdup(conn->client_addr);
 	conn->msg->env.helo = g_strdup(conn->helo);
 	conn->msg->env.mail_from = mlfi_address(argv[0]);
@@ -171,7 +191,7 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 
 	if (conn == NULL || conn->msg == NULL)
 		return SMFIS_TEMPFAIL;
-	moatd_msg_header(conn->msg, mlfi_conf, name, value, conn->leadspc);
+	moatd_msg_header(conn->msg, mlfi_msg_conf(conn), name, value, conn->leadspc);
 	return SMFIS_CONTINUE;
 }
 
@@ -183,7 +203,7 @@ mlfi_eoh(SMFICTX *ctx)
 	if (conn == NULL || conn->msg == NULL)
 		return SMFIS_TEMPFAIL;
 	mlfi_queue_id(ctx, conn->msg);
-	moatd_msg_eoh(conn->msg, mlfi_conf);
+	moatd_msg_eoh(conn->msg, mlfi_msg_conf(conn));
 	return SMFIS_CONTINUE;
 }
 
@@ -194,7 +214,7 @@ mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 
 	if (conn == NULL || conn->msg == NULL)
 		return SMFIS_TEMPFAIL;
-	moatd_msg_body(conn->msg, mlfi_conf, chunk, len);
+	moatd_msg_body(conn->msg, mlfi_msg_conf(conn), chunk, len);
 	return SMFIS_CONTINUE;
 }
 
@@ -227,7 +247,8 @@ mlfi_verdict_headers(SMFICTX *ctx, struct moatd_conn *conn, const struct moatd_d
 {
 	struct moatd_msg *msg = conn->msg;
 	g_autofree char *ids = moatd_findings_line(d->report);
-	g_autofree char *subject = moatd_tagged_subject(msg->subject, mlfi_conf->subject_tag);
+	g_autofree char *subject = moatd_tagged_subject(msg->subject,
+	    mlfi_msg_conf(conn)->subject_tag);
 	char *v[MOATD_NHDR];
 	int rc = mlfi_drop_forged(ctx, msg);
 
@@ -300,17 +321,25 @@ mlfi_eom(SMFICTX *ctx)
 	g_autofree char *from = NULL;
 	enum moat_direction dir;
 	const char *allowed;
+	gint64 scan_us;
 	sfsistat ret;
 
 	if (conn == NULL || conn->msg == NULL)
 		return SMFIS_TEMPFAIL;	/* never accept what we did not scan */
 	mlfi_queue_id(ctx, conn->msg);
-	moatd_msg_decide(&d, conn->msg, mlfi_conf);
+	scan_us = g_get_monotonic_time();
+	moatd_msg_decide(&d, conn->msg, mlfi_msg_conf(conn));
+	scan_us = g_get_monotonic_time() - scan_us;
 	ret = mlfi_apply(ctx, conn, &d);
-	if (ret == SMFIS_TEMPFAIL && d.action != MOAT_TEMPFAIL)
+	if (ret == SMFIS_TEMPFAIL && d.action != MOAT_TEMPFAIL) {
 		moatd_log(conn->msg, LOG_ERR, "the MTA refused a change; tempfail");
+		stats_tempfail(STATS_TEMPFAIL_MTA);
+	}
+	stats_message(ret == SMFIS_TEMPFAIL ? MOAT_TEMPFAIL : d.action, d.report, conn->msg->size,
+	    scan_us);
 	ids = d.report ? moatd_findings_line(d.report) : g_strdup("");
-	dir = d.report ? d.report->verdict.direction : lists_direction(&conn->msg->env, mlfi_conf);
+	dir = d.report ? d.report->verdict.direction : lists_direction(&conn->msg->env,
+	    mlfi_msg_conf(conn));
 	/* "allowed=sender": the first word of "sender a@b", so the line stays key=value. */
 	allowed = d.report && d.report->verdict.allowed ? d.report->verdict.allowed : NULL;
 	moatd_log(conn->msg, d.action == MOAT_ACCEPT ? LOG_INFO : LOG_NOTICE,
@@ -347,6 +376,7 @@ mlfi_close(SMFICTX *ctx)
 	if (conn == NULL)
 		return SMFIS_CONTINUE;
 	moatd_msg_free(conn->msg);
+	moatd_conn_closed();
 	g_free(conn->client_addr);
 	g_free(conn->helo);
 	g_free(conn->auth);

@@ -6,12 +6,10 @@
 
 #include <libmilter/mfapi.h>
 
-#include "moat/conf.h"
-
-/* The filter description handed to smfi_register(). */
+/*
+ * The filter description handed to smfi_register(). The callbacks take
+ * their config from reload.h: each message the one current at its MAIL FROM.
+ */
 extern struct smfiDesc mlfi_desc;
-
-/* mlfi_set_conf - the config the callbacks use; borrowed, read-only, set before smfi_main() */
-void mlfi_set_conf(const struct moat_conf *conf);
 
 #endif
