@@ -16,7 +16,7 @@ libclamav-dev clamav clamav-testfiles libarchive-dev libsqlite3-dev sqlite3
 libxml2-dev libytnef0-dev
 postfix miltertest
 zip unzip p7zip-full xorriso libarchive-tools unar
-python3 valgrind
+python3 python3-prometheus-client valgrind
 "
 
 missing=""

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """tests/integration/inject.py - send message files over SMTP, print the replies
 
-    inject.py [--port 25] [--source IP] [--from ADDR] [--to ADDR]... [--retry-4xx N] FILE...
+    inject.py [--port 25] [--source IP] [--from ADDR] [--to ADDR]... [--retry-4xx N]
+              [--pause-data S] FILE...
 
 Sends each FILE (an RFC 5322 message; line ends are normalised to CRLF) to
 127.0.0.1:PORT with smtplib: EHLO, MAIL FROM, RCPT TO, DATA. Several FILEs go
@@ -21,9 +22,14 @@ file): the caller asserts on the printed code.
 
 --retry-4xx N: after a 4xx reply or a connection error, wait 1 s, reconnect
 and send the same FILE again, up to N more times.
+
+--pause-data S: send the first half of the message content, wait S seconds,
+then the rest: the message stays in flight at the milter (which has seen its
+MAIL FROM) all that time.
 """
 
 import argparse
+import re
 import smtplib
 import socket
 import sys
@@ -46,6 +52,7 @@ class Client:
         self.host, self.port, self.timeout = host, port, timeout
         self.source = (source, 0) if source else None
         self.smtp = None
+        self.pause = 0.0
 
     def close(self):
         if self.smtp is not None:
@@ -91,6 +98,8 @@ class Client:
                     last = (code, text)
             if accepted == 0:
                 return self._fail(*last)
+            if self.pause > 0:
+                return self._data_paused(s, data)
             code, text = s.data(data)
             return code, text
         except smtplib.SMTPServerDisconnected as e:
@@ -103,6 +112,20 @@ class Client:
         except (OSError, smtplib.SMTPException) as e:
             self.smtp = None
             return 0, "connection error: %s: %s" % (type(e).__name__, e)
+
+    def _data_paused(self, s, data):
+        """DATA with a pause half way through the content."""
+        code, text = s.docmd("DATA")
+        if code != 354:
+            raise smtplib.SMTPDataError(code, text)
+        q = re.sub(rb"(?m)^\.", b"..", data)
+        if not q.endswith(b"\r\n"):
+            q += b"\r\n"
+        half = len(q) // 2
+        s.send(q[:half])
+        time.sleep(self.pause)
+        s.send(q[half:] + b".\r\n")
+        return s.getreply()
 
     def _fail(self, code, text):
         # a 421 closes the connection; otherwise reuse it after RSET
@@ -121,6 +144,8 @@ def main():
     ap.add_argument("--to", dest="rcpts", action="append",
                     help="envelope recipient (repeatable; default rcpt@example.org)")
     ap.add_argument("--retry-4xx", type=int, default=0, metavar="N")
+    ap.add_argument("--pause-data", type=float, default=0.0, metavar="S",
+                    help="wait S seconds half way through the message content")
     ap.add_argument("--timeout", type=float, default=120.0,
                     help="socket timeout in seconds (default 120)")
     ap.add_argument("files", nargs="+", metavar="FILE")
@@ -137,6 +162,7 @@ def main():
             return 2
 
     client = Client(args.host, args.port, args.timeout, args.source)
+    client.pause = args.pause_data
     try:
         for data in messages:
             tries = 0

@@ -32,6 +32,7 @@ if [ $# -ne 1 ]; then
 fi
 MOATD=$1
 case $MOATD in /*) ;; *) MOATD=$PWD/$MOATD ;; esac
+MOAT=${MOAT:-$(dirname "$MOATD")/moat}	# the moat command of the same build
 
 PASSED=0
 FAILED=0
@@ -249,6 +250,76 @@ spool_empty() {
 	return 0
 }
 
+# metrics FILE: moatd's counters as served on the status socket, into FILE
+metrics() {
+	python3 "$HERE/metrics.py" get "$STATUS" >"$1" 2>"$1.err" && return 0
+	why="GET /metrics on $STATUS failed: $(cat "$1.err")"
+	return 1
+}
+
+# mval FILE NAME [LABEL=VALUE]: the sum of those samples in FILE
+mval() { python3 "$HERE/metrics.py" value "$@"; }
+
+# mdelta FILE0 FILE1 NAME [LABEL=VALUE]: how much those samples grew
+mdelta() {
+	a=$1 b=$2
+	shift 2
+	echo $(($(mval "$b" "$@") - $(mval "$a" "$@")))
+}
+
+# moatd_pid: the moatd process (timeout(1) runs it as its child)
+moatd_pid() { pgrep -P "$MOATD_PID" | head -n 1; }
+
+# wait_in_flight N: until moatd counts N messages in flight (10 s)
+wait_in_flight() {
+	i=0
+	until metrics "$T/flight.txt" 2>/dev/null &&
+	    [ "$(mval "$T/flight.txt" moat_messages_in_flight)" -ge "$1" ]; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# wait_log COUNT TEXT: until moatd.log has COUNT lines holding TEXT (10 s)
+wait_log() {
+	i=0
+	while [ "$(grep -c -F -- "$2" "$T/moatd.log")" -lt "$1" ]; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# send_bg NAME FILE [INJECT-OPTIONS]: one sender retrying 4xx, in the
+# background, to NAME@example.org; its replies in $T/NAME.reply, its retries
+# in $T/NAME.err, its pid appended to $T/$PIDS (set by the caller)
+send_bg() {
+	echo "$2" >"$T/$1.file"
+	# shellcheck disable=SC2086
+	python3 "$HERE/inject.py" --port "$SMTP_PORT" --to "$1@example.org" --retry-4xx 60 \
+	    ${3:-} "$2" >"$T/$1.reply" 2>"$T/$1.err" &
+	echo $! >>"$T/$PIDS"
+}
+
+# settle NAME: the outcome of NAME's message, counted in $delivered,
+# $rejected or $lost (250 never arrived, 550 for a deliverable message, any
+# other reply); the delivered file in $got, empty when none
+settle() {
+	got=
+	case $(tail -n 1 "$T/$1.reply" | cut -c1-3) in
+	250)
+		if arrived "$1@example.org"; then delivered=$((delivered + 1));
+		else got=; lost="$lost $1(250, never arrived)"; fi ;;
+	550)
+		if [ "$(cat "$T/$1.file")" = "$DOUBLE" ]; then rejected=$((rejected + 1));
+		else lost="$lost $1(550 for a deliverable message)"; fi ;;
+	*)	lost="$lost $1($(tail -n 1 "$T/$1.reply"))" ;;
+	esac
+}
+
 # --- start everything ---------------------------------------------------------
 
 cat >"$T/moat.conf" <<EOF
@@ -266,8 +337,14 @@ spool_memory_bytes = 65536
 socket_group = postfix
 # Started as root to bind, moatd then runs as nobody (who owns the spool).
 user = nobody
+# The counters (moat stats, Prometheus); in a directory of nobody's, so that
+# moatd can remove the socket when it stops.
+status_socket = unix:$T/run/status.sock
+drain_seconds = 20
 EOF
 chown nobody "$T/spool"
+mkdir -m 0755 "$T/run" && chown nobody "$T/run"
+STATUS=unix:$T/run/status.sock
 
 python3 "$HERE/sink.py" --lifetime "$LIFETIME" --ready "$T/sink.port" 0 "$T/out" \
 	>"$T/sink.log" 2>&1 &
@@ -472,6 +549,170 @@ t_alive() {
 }
 check "moatd still running as [milter] user, spool_dir empty" t_alive
 
+# 10b. the status endpoint: valid Prometheus text (prometheus_client's parser
+# and metrics.py's strict rules) whose counters grow by what was sent; moat
+# stats reads the same
+t_status() {
+	metrics "$T/m0.txt" || return 1
+	inject status@example.org "$CLEAN" "$LNK" "$DOUBLE" "$CONFLICT"
+	codes=$(printf '%s\n' "$reply" | cut -c1-3 | tr '\n' ' ')
+	[ "$codes" = "250 250 550 250 " ] || { why="replies: $reply"; return 1; }
+	metrics "$T/m1.txt" || return 1
+	bad=$(python3 "$HERE/metrics.py" check "$T/m1.txt" 2>&1) ||
+		{ why="not valid exposition text: $bad"; return 1; }
+	for pair in accept:1 tag:1 quarantine:1 reject:1 tempfail:0; do
+		d=$(mdelta "$T/m0.txt" "$T/m1.txt" moat_messages_total "action=${pair%:*}")
+		[ "$d" = "${pair#*:}" ] ||
+			{ why="moat_messages_total{action=${pair%:*}} grew by $d, not ${pair#*:}"; return 1; }
+	done
+	for pair in moat_messages_total:4 moat_scan_duration_seconds_count:4 \
+	    moat_internal_errors_total:0; do
+		d=$(mdelta "$T/m0.txt" "$T/m1.txt" "${pair%:*}")
+		[ "$d" = "${pair#*:}" ] || { why="${pair%:*} grew by $d, not ${pair#*:}"; return 1; }
+	done
+	for id in name.double_extension attach.shortcut name.conflict; do
+		d=$(mdelta "$T/m0.txt" "$T/m1.txt" moat_findings_total "id=$id")
+		[ "$d" -ge 1 ] || { why="moat_findings_total{id=$id} did not grow"; return 1; }
+	done
+	d=$(mdelta "$T/m0.txt" "$T/m1.txt" moat_scanned_bytes_total)
+	sent=$(cat "$CLEAN" "$LNK" "$DOUBLE" "$CONFLICT" | wc -c)
+	[ "$d" -ge "$sent" ] || { why="moat_scanned_bytes_total grew by $d < $sent bytes sent"; return 1; }
+	[ "$(mval "$T/m1.txt" moat_messages_in_flight)" = 0 ] || { why="messages left in flight"; return 1; }
+	# moat stats: the summary, from the config's status_socket
+	"$MOAT" -c "$T/moat.conf" stats >"$T/stats.out" 2>&1 ||
+		{ why="moat stats failed: $(cat "$T/stats.out")"; return 1; }
+	total=$(mval "$T/m1.txt" moat_messages_total)
+	rej=$(mval "$T/m1.txt" moat_messages_total action=reject)
+	if ! grep -q "^messages *$total: .*reject $rej," "$T/stats.out" ||
+	    ! grep -q "name.double_extension" "$T/stats.out" || ! grep -q "^scan time *p50 " "$T/stats.out"; then
+		why="moat stats does not show $total messages, $rej rejected: $(cat "$T/stats.out")"
+		return 1
+	fi
+	echo "     moat stats: $(sed -n 2p "$T/stats.out")"
+	return 0
+}
+check "status endpoint: Prometheus text, counters grow by the 4 messages sent, moat stats shows them" t_status
+
+# 10c. bad clients on the status socket get an error or nothing and never
+# stop it: 404, 405, 400; one that says nothing delays others by at most 2 s
+t_status_bad_clients() {
+	for pair in "GET /nope HTTP/1.1\r\n\r\n=HTTP/1.0 404 Not Found" \
+	    "POST /metrics HTTP/1.1\r\n\r\n=HTTP/1.0 405 Method Not Allowed" \
+	    "EHLO moat\r\n\r\n=HTTP/1.0 400 Bad Request"; do
+		got=$(python3 "$HERE/metrics.py" raw "$STATUS" "${pair%%=*}" 2>/dev/null)
+		[ "$got" = "${pair#*=}" ] || { why="'${pair%%=*}' got '$got', not '${pair#*=}'"; return 1; }
+	done
+	python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); time.sleep(4)' "$T/run/status.sock" &
+	silent=$!
+	sleep 0.2
+	metrics "$T/m2.txt" || { kill "$silent"; return 1; }
+	wait "$silent"
+	"$MOAT" stats --socket "unix:$T/run/nothing.sock" >/dev/null 2>"$T/stats.err"
+	rc=$?
+	[ $rc = 2 ] && grep -q "cannot reach moatd" "$T/stats.err" ||
+		{ why="moat stats on a dead socket: exit $rc, $(cat "$T/stats.err")"; return 1; }
+	kill -0 "$MOATD_PID" 2>/dev/null || { why="moatd died"; return 1; }
+}
+check "status endpoint: 404, 405, 400, a silent client; moat stats exits 2 when unreachable" t_status_bad_clients
+
+# 10d. SIGHUP under load: 40 senders over ~5 s while moatd gets three
+# SIGHUPs: the same file, then a broken one written in place (the running
+# config stays, the log says why), then one with another subject_tag. Every
+# message gets its final answer at once (a reload never tempfails), those
+# sent after the good reload carry the new tag, and one held in flight
+# across it (paused in DATA) keeps the config it started with.
+t_sighup() {
+	PIDS=hup.pids
+	: >"$T/$PIDS"
+	: >"$T/hup.afterlist"
+	rm -f "$T/hup.after"
+	cp "$T/moat.conf" "$T/moat.conf.orig"
+	metrics "$T/h0.txt" || return 1
+	ok0=$(grep -c -F "moatd: reloaded " "$T/moatd.log")
+	victim=$(moatd_pid)
+	n=40
+	# hup0 first: once moatd counts it in flight it holds the config of
+	# before the reloads; paused in DATA, it ends after them.
+	send_bg hup0 "$LNK" "--pause-data 6"
+	wait_in_flight 1 || { why="hup0 never in flight"; return 1; }
+	(
+		k=1
+		while [ $k -le $n ]; do
+			case $((k % 3)) in
+			0) f=$CLEAN ;; 1) f=$LNK ;; 2) f=$DOUBLE ;;
+			esac
+			[ -f "$T/hup.after" ] && echo "hup$k" >>"$T/hup.afterlist"
+			send_bg "hup$k" "$f"
+			k=$((k + 1))
+			sleep 0.12
+		done
+		wait
+	) &
+	loader=$!
+	sleep 1
+	kill -HUP "$victim"
+	sleep 1
+	sed 's/^subject_tag = .*/tag_score = many/' "$T/moat.conf.orig" >"$T/moat.conf"
+	kill -HUP "$victim"
+	sleep 1
+	sed 's/^subject_tag = .*/subject_tag = [RELOADED]/' "$T/moat.conf.orig" >"$T/moat.conf"
+	kill -HUP "$victim"
+	wait_log $((ok0 + 2)) "moatd: reloaded " && touch "$T/hup.after"
+	wait "$loader"
+	for p in $(cat "$T/$PIDS"); do wait "$p" 2>/dev/null; done
+	[ -f "$T/hup.after" ] || { why="moatd did not log the good reload"; return 1; }
+	lost=""
+	delivered=0
+	rejected=0
+	old=0
+	new=0
+	k=0
+	while [ $k -le $n ]; do
+		settle "hup$k"
+		if [ -n "$got" ] && [ "$(cat "$T/hup$k.file")" = "$LNK" ]; then
+			s=$(hdr "$got" Subject)
+			case $s in
+			"[SUSPICIOUS] "*) old=$((old + 1)) ;;
+			"[RELOADED] "*) new=$((new + 1)) ;;
+			*) why="hup$k delivered with Subject '$s'"; return 1 ;;
+			esac
+			if grep -qx "hup$k" "$T/hup.afterlist" && [ "${s#\[RELOADED\] }" = "$s" ]; then
+				why="hup$k, sent after the good reload, has Subject '$s'"
+				return 1
+			fi
+			if [ $k = 0 ] && [ "${s#\[SUSPICIOUS\] }" = "$s" ]; then
+				why="hup0, in flight across the reload, has Subject '$s'"
+				return 1
+			fi
+		fi
+		k=$((k + 1))
+	done
+	retried=$(cat "$T"/hup*.err | grep -c "^retry after")
+	after=$(wc -l <"$T/hup.afterlist")
+	echo "     $delivered delivered, $rejected rejected of $((n + 1)); tagged $old [SUSPICIOUS]," \
+	    "$new [RELOADED]; $after sent after the good reload; $retried retries"
+	[ -z "$lost" ] || { why="lost:$lost"; return 1; }
+	[ "$retried" = 0 ] || { why="tempfails during the reloads: $(cat "$T"/hup*.err)"; return 1; }
+	[ "$after" -gt 0 ] && [ "$new" -gt 0 ] || { why="no message after the good reload"; return 1; }
+	kill -0 "$victim" 2>/dev/null || { why="moatd is gone"; return 1; }
+	grep -q -F "reload failed, the running config stays: $T/moat.conf: [policy] tag_score: not a number: 'many'" \
+	    "$T/moatd.log" || { why="no line on the failed reload in moatd.log"; return 1; }
+	metrics "$T/h1.txt" || return 1
+	for want in "moat_config_reloads_total result=ok 2" "moat_config_reloads_total result=failed 1" \
+	    "moat_messages_total - $((n + 1))" "moat_messages_total action=tempfail 0"; do
+		set -- $want
+		if [ "$2" = - ]; then d=$(mdelta "$T/h0.txt" "$T/h1.txt" "$1");
+		else d=$(mdelta "$T/h0.txt" "$T/h1.txt" "$1" "$2"); fi
+		[ "$d" = "$3" ] || { why="$1 $2 grew by $d, not $3"; return 1; }
+	done
+	# back to the config the other checks expect
+	cp "$T/moat.conf.orig" "$T/moat.conf"
+	kill -HUP "$victim"
+	wait_log $((ok0 + 3)) "moatd: reloaded " || { why="the config was not restored"; return 1; }
+}
+check "SIGHUP x3 under load (one broken config): none lost or tempfailed, new tag after, old kept in flight" t_sighup
+
 # 11. moatd SIGKILLed while mail flows: Postfix tempfails (milter_default_action
 # = tempfail), the senders retry (as real MTAs do; smtp-source would not), and
 # once moatd is back every message is delivered or rejected: none is lost.
@@ -530,6 +771,79 @@ t_killed() {
 	return 0
 }
 check "moatd SIGKILLed mid-flow: every message delivered or rejected, none lost" t_killed
+
+# 11b. SIGTERM under load: moatd drains. A message paused in DATA is in
+# flight when SIGTERM comes and must get its verdict from this moatd (250 at
+# once, no retry); senders that arrive during the drain get 451 4.3.2 at
+# MAIL FROM and retry; moatd exits 0 well within drain_seconds (20) and
+# removes its status socket; restarted, it takes the retried mail: none lost.
+t_drain() {
+	PIDS=term.pids
+	: >"$T/$PIDS"
+	# t_killed's moatd up (the status socket may be the killed one's), then
+	# term0 in flight before anything else
+	victim=$(moatd_pid)
+	i=0
+	until metrics "$T/ready.txt" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && { why="moatd did not come back after t_killed"; return 1; }
+		sleep 0.1
+	done
+	send_bg term0 "$LNK" "--pause-data 4"
+	wait_in_flight 1 || { why="term0 never in flight"; return 1; }
+	k=1
+	while [ $k -le 8 ]; do
+		case $((k % 3)) in 0) f=$CLEAN ;; 1) f=$LNK ;; 2) f=$DOUBLE ;; esac
+		send_bg "term$k" "$f"
+		k=$((k + 1))
+		sleep 0.1
+	done
+	sleep 0.5
+	t0=$(date +%s%N)
+	kill -TERM "$victim"
+	sleep 0.3
+	while [ $k -le 16 ]; do
+		case $((k % 3)) in 0) f=$CLEAN ;; 1) f=$LNK ;; 2) f=$DOUBLE ;; esac
+		send_bg "term$k" "$f"
+		k=$((k + 1))
+		sleep 0.1
+	done
+	wait "$MOATD_PID"
+	rc=$?
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	MOATD_PID=
+	gone=yes
+	[ -e "$T/run/status.sock" ] && gone=no
+	start_moatd
+	for p in $(cat "$T/$PIDS"); do wait "$p" 2>/dev/null; done
+	echo "     moatd exited $rc after $ms ms;" \
+	    "$(grep -F "SIGTERM: no new messages" "$T/moatd.log" | tail -n 1 | sed 's/.*moatd: //')"
+	[ "$rc" = 0 ] || { why="moatd exited $rc"; return 1; }
+	[ "$ms" -lt 20000 ] || { why="moatd took $ms ms to stop (drain_seconds = 20)"; return 1; }
+	[ "$gone" = yes ] || { why="the status socket is still there"; return 1; }
+	! grep -q -F "cut off" "$T/moatd.log" || { why="moatd cut messages off"; return 1; }
+	lost=""
+	delivered=0
+	rejected=0
+	k=0
+	while [ $k -le 16 ]; do
+		settle "term$k"
+		k=$((k + 1))
+	done
+	[ -z "$lost" ] || { why="lost:$lost"; return 1; }
+	if [ "$(grep -c "^retry after" "$T/term0.err")" != 0 ] || [ "$(cut -c1-3 "$T/term0.reply")" != 250 ]; then
+		why="the message in flight was not finished by the draining moatd:"
+		why="$why $(cat "$T/term0.reply" "$T/term0.err")"
+		return 1
+	fi
+	shut=$(cat "$T"/term*.err | grep -c "4.3.2 moat: shutting down")
+	retried=$(cat "$T"/term*.err | grep -c "^retry after")
+	echo "     $delivered delivered, $rejected rejected of 17; $shut told 451 4.3.2 while" \
+	    "draining, $retried retries in all"
+	[ "$shut" -gt 0 ] || { why="no sender was told 451 4.3.2 during the drain"; return 1; }
+	return 0
+}
+check "SIGTERM under load: the message in flight finished, new ones 451 4.3.2, exit 0, none lost" t_drain
 
 # 12. SIGTERM: moatd stops cleanly; in the ASan build nothing is reported
 t_stop() {
