@@ -141,7 +141,13 @@ av_limits(struct cl_engine *e, const struct moat_conf *conf)
 	    (long long)conf->container_max_member_bytes)) ||
 	    (why = av_set(e, CL_ENGINE_MAX_RECURSION, "MaxRecursion", recursion)) ||
 	    (why = av_set(e, CL_ENGINE_MAX_FILES, "MaxFiles", conf->container_max_members)) ||
-	    (why = av_set(e, CL_ENGINE_MAX_SCANTIME, "MaxScanTime", conf->scan_budget_ms)))
+	    (why = av_set(e, CL_ENGINE_MAX_SCANTIME, "MaxScanTime", conf->scan_budget_ms)) ||
+	    /*
+	     * libclamav's clean-file cache skips a file it has seen clean
+	     * before, members and all: the second mail with the same zip would
+	     * come out with an empty inventory. moat needs the walk every time.
+	     */
+	    (why = av_set(e, CL_ENGINE_DISABLE_CACHE, "DisableCache", 1)))
 		return why;
 	if (cl_engine_set_str(e, CL_ENGINE_TMPDIR, conf->spool_dir) != CL_SUCCESS)
 		return g_strdup_printf("libclamav: cannot set the temp directory %s", conf->spool_dir);

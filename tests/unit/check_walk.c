@@ -666,6 +666,23 @@ START_TEST(test_fixture_many_limit)
 }
 END_TEST
 
+START_TEST(test_same_attachment_twice)
+{
+	/* moatd's engine lives on: the second mail with the same archive is walked in full too */
+	guint n[2] = { 0, 0 };
+
+	for (int round = 0; round < 2; round++) {
+		struct moat_report *rep = scan_fixture("nested.zip", conf);
+
+		for (guint i = 0; i < rep->parts->len; i++)
+			n[round] += ((struct moat_part *)rep->parts->pdata[i])->parent != NULL;
+		report_free(rep);
+	}
+	ck_assert_uint_ge(n[0], 5);
+	ck_assert_uint_eq(n[1], n[0]);
+}
+END_TEST
+
 /* Every truncated or corrupted archive ends in a report, never a crash or an error. */
 START_TEST(test_fixture_damaged)
 {
@@ -716,6 +733,7 @@ walk_suite(void)
 	tcase_add_test(tc, test_fixture_depth);
 	tcase_add_test(tc, test_fixture_many_limit);
 	tcase_add_test(tc, test_fixture_damaged);
+	tcase_add_test(tc, test_same_attachment_twice);
 	suite_add_tcase(s, tc);
 	return s;
 }
