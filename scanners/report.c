@@ -298,6 +298,7 @@ report_member_new(struct moat_report *rep, struct moat_part *parent, const char 
 	p->container_depth = parent->container_depth + 1;
 	p->id = g_strdup_printf("%s/%u", parent->id, ++parent->nmembers);
 	p->filename = g_strdup(name);
+	p->disp_filename = g_strdup(name);	/* the name checks read it: a member has this one name */
 	p->is_attachment = TRUE;
 	return p;
 }
