@@ -352,6 +352,12 @@ main(int argc, char **argv)
 	moatd_log_init(foreground);
 	stats_reset();
 	scan_init();
+	/* The engine before the first message: without it mail would pass unscanned. */
+	if (moatd_load_engine(conf, &err) < 0) {
+		moatd_log(NULL, LOG_ERR, "%s", err);
+		fprintf(stderr, "moatd: %s\n", err);
+		return 1;
+	}
 
 	if (smfi_register(mlfi_desc) == MI_FAILURE || smfi_setconn((char *)sock) == MI_FAILURE ||
 	    smfi_opensocket(true) == MI_FAILURE) {
@@ -383,6 +389,7 @@ main(int argc, char **argv)
 		moatd_log(NULL, LOG_ERR, "cannot start the signal thread");
 		return 1;
 	}
+	moatd_av_watch_start();
 	if (status_fd >= 0 && status_start(status_fd, status_spec, &err) < 0) {
 		moatd_log(NULL, LOG_ERR, "%s; the counters are not served", err);
 		g_clear_pointer(&err, g_free);
@@ -404,6 +411,7 @@ main(int argc, char **argv)
 		}
 	}
 	status_stop();
+	moatd_av_watch_stop();
 	moatd_conf_shutdown();
 	moatd_log(NULL, LOG_INFO, "stopped");
 	return rc == MI_SUCCESS ? 0 : 1;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "moat/av.h"
 #include "moat/moat.h"
 #include "moat/moatd.h"
 #include "moat/reload.h"
@@ -128,6 +129,19 @@ moatd_keep_restart_keys(struct moat_conf *new, const struct moat_conf *old)
 }
 
 int
+moatd_load_engine(const struct moat_conf *conf, char **err)
+{
+	g_autofree char *warn = NULL;
+	int rc = av_load(conf, err, &warn);
+
+	if (rc == 0 && warn != NULL)
+		moatd_log(NULL, LOG_WARNING, "[av] signature_dirs: %s", warn);
+	if (rc == 0 && conf->av_enabled)
+		moatd_log(NULL, LOG_INFO, "libclamav engine loaded: %u signatures", av_signatures());
+	return rc;
+}
+
+int
 moatd_reload(void)
 {
 	struct moat_conf *conf = NULL;
@@ -145,10 +159,15 @@ moatd_reload(void)
 	}
 	moatd_keep_restart_keys(conf, old->conf);
 	/*
-	 * Whatever else is built from the config is rebuilt here, from CONF,
-	 * before the swap (libclamav's engine, av.h). On failure: log it,
-	 * stats_reload(FALSE), set rc and goto out; the running config stays.
+	 * libclamav's engine is rebuilt from CONF before the swap, beside the
+	 * running one (av.h): scans in flight keep theirs. When it fails, the
+	 * running config and engine both stay.
 	 */
+	if ((rc = moatd_load_engine(conf, &err)) < 0) {
+		moatd_log(NULL, LOG_ERR, "reload failed, the running config and engine stay: %s", err);
+		stats_reload(FALSE);
+		goto out;
+	}
 	moatd_conf_swap(moatd_conf_ref_new(conf, ++reload_generation));
 	conf = NULL;
 	stats_reload(TRUE);
@@ -161,6 +180,82 @@ out:
 	conf_free(conf);
 	g_free(err);
 	return rc;
+}
+
+int
+moatd_av_refresh(void)
+{
+	struct moatd_conf_ref *ref;
+	g_autofree char *err = NULL;
+	int rc = 0;
+
+	g_mutex_lock(&reload_lock);
+	if ((ref = moatd_conf_get()) != NULL && av_stale(ref->conf)) {
+		moatd_log(NULL, LOG_INFO, "the signature databases changed: reloading the engine");
+		if ((rc = moatd_load_engine(ref->conf, &err)) < 0)
+			moatd_log(NULL, LOG_ERR, "engine reload failed, the running engine stays: %s", err);
+		else
+			rc = 1;
+	}
+	g_mutex_unlock(&reload_lock);
+	moatd_conf_unref(ref);
+	return rc;
+}
+
+/* The thread that looks for new signatures every [av] check_seconds. */
+static GMutex watch_lock;
+static GCond watch_cond;
+static gboolean watch_stop;
+static GThread *watch_thread;
+
+static gpointer
+moatd_av_watch(gpointer data)
+{
+	gint64 next = 0;
+
+	(void)data;
+	g_mutex_lock(&watch_lock);
+	while (!watch_stop) {
+		struct moatd_conf_ref *ref = moatd_conf_get();
+		guint every = ref != NULL ? ref->conf->av_check_seconds : 0;
+		gint64 now = g_get_monotonic_time();
+
+		moatd_conf_unref(ref);
+		if (every > 0 && next == 0)
+			next = now + (gint64)every * G_USEC_PER_SEC;
+		if (every > 0 && now >= next) {
+			g_mutex_unlock(&watch_lock);
+			moatd_av_refresh();
+			g_mutex_lock(&watch_lock);
+			next = 0;
+			continue;
+		}
+		/* Wake at least every second: a reload may change check_seconds. */
+		g_cond_wait_until(&watch_cond, &watch_lock, MIN(every > 0 ? next : G_MAXINT64,
+		    now + G_USEC_PER_SEC));
+	}
+	g_mutex_unlock(&watch_lock);
+	return NULL;
+}
+
+void
+moatd_av_watch_start(void)
+{
+	watch_stop = FALSE;
+	watch_thread = g_thread_new("moatd-av-watch", moatd_av_watch, NULL);
+}
+
+void
+moatd_av_watch_stop(void)
+{
+	if (watch_thread == NULL)
+		return;
+	g_mutex_lock(&watch_lock);
+	watch_stop = TRUE;
+	g_cond_signal(&watch_cond);
+	g_mutex_unlock(&watch_lock);
+	g_thread_join(watch_thread);
+	watch_thread = NULL;
 }
 
 struct moatd_conf_ref *

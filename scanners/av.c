@@ -264,7 +264,8 @@ av_stale(const struct moat_conf *conf)
  * av_load_builtin - moat's EICAR signature, when no directory had any:
  * libclamav scans about twice as slowly with an engine no database was
  * ever loaded into, and an EICAR test should work on any gateway. cl_load()
- * takes files only, so the one line goes through a temp file in DIR.
+ * takes files only, so the one line goes through a temp file in DIR ($TMPDIR
+ * or /tmp: the spool directory may be the very thing that is broken).
  */
 static char *
 av_load_builtin(struct cl_engine *e, const char *dir, guint *nsigs)
@@ -320,7 +321,7 @@ av_load(const struct moat_conf *conf, char **err, char **warn)
 	}
 	if ((why = av_limits(e, conf)) != NULL ||
 	    (why = av_load_dirs(e, conf, &nsigs, skipped)) != NULL ||
-	    (nsigs == 0 && (why = av_load_builtin(e, conf->spool_dir, &nsigs)) != NULL))
+	    (nsigs == 0 && (why = av_load_builtin(e, g_get_tmp_dir(), &nsigs)) != NULL))
 		goto fail;
 	cl_engine_set_clcb_file_inspection(e, av_cb_file);
 	cl_engine_set_clcb_virus_found(e, av_cb_match);

@@ -77,6 +77,9 @@ static const struct conf_key conf_keys[] = {
 	    "ClamAV database directories, separated by ';' (.cvd .cld .ndb .ldb .hdb .hsb .yar ...). "
 	    "A missing directory is skipped with a warning. freshclam keeps /var/lib/clamav current; "
 	    "moat's own signatures are installed in the second." },
+	{ "av", "check_seconds", CONF_UINT, OFF(av_check_seconds), "60", 0, 86400,
+	    "moatd looks this often for changed files in signature_dirs (freshclam) and then "
+	    "reloads the engine; 0: only on SIGHUP." },
 	{ "policy", "tag_score", CONF_INT, OFF(tag_score), "5", 1, 100000,
 	    "Total score at or above which a message is tagged." },
 	{ "policy", "quarantine_score", CONF_INT, OFF(quarantine_score), "10", 1, 100000,

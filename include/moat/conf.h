@@ -38,6 +38,7 @@ struct moat_conf {
 	/* [av] libclamav (av.h) */
 	gboolean av_enabled;
 	char *av_signature_dirs;	/* "dir;dir" */
+	guint av_check_seconds;		/* moatd: how often it looks for new signatures; 0 never */
 
 	/* [policy] total score at or above which each action applies */
 	gint tag_score;

@@ -35,6 +35,13 @@ struct moatd_conf_ref *moatd_conf_get(void);
 void moatd_conf_unref(struct moatd_conf_ref *ref);
 
 /*
+ * moatd_load_engine - compile libclamav's engine for CONF and make it the
+ * current one (av_load), logging skipped directories and the signature
+ * count. Returns 0, or MOAT_EIO with *err set (caller g_free()s).
+ */
+int moatd_load_engine(const struct moat_conf *conf, char **err);
+
+/*
  * moatd_reload - read the config file again. When it is good it becomes the
  * running config (keys that need a restart keep their running values, each
  * logged); when it is bad the running config stays and the error is logged
@@ -62,6 +69,18 @@ void moatd_drain_begin(void);
 guint moatd_drain_wait(gint64 until);
 /* moatd_conns_wait - wait until no connection is open, or UNTIL; connections left */
 guint moatd_conns_wait(gint64 until);
+
+/*
+ * moatd_av_refresh - reload libclamav's engine when the files in the
+ * running config's signature directories changed (freshclam); scans in
+ * flight finish on the old engine. Returns 1 when it reloaded, 0 when
+ * nothing changed, or a MOAT_E* code when the new engine failed (the
+ * running one stays).
+ */
+int moatd_av_refresh(void);
+/* moatd_av_watch_start, _stop - a thread calling moatd_av_refresh() every [av] check_seconds */
+void moatd_av_watch_start(void);
+void moatd_av_watch_stop(void);
 
 /* moatd_conf_shutdown - drop the running config (messages still in flight keep theirs) */
 void moatd_conf_shutdown(void);

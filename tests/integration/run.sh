@@ -330,6 +330,12 @@ subject_tag = [SUSPICIOUS]
 block_networks = 127.0.0.2
 allow_networks = 127.0.0.3/32
 
+[av]
+# moat's EICAR signature, and a directory the test drops a new database into:
+# moatd looks for changes every second.
+signature_dirs = $T/sigs;$ROOT/conf/signatures
+check_seconds = 1
+
 [milter]
 spool_dir = $T/spool
 spool_memory_bytes = 65536
@@ -343,6 +349,7 @@ status_socket = unix:$T/run/status.sock
 drain_seconds = 20
 EOF
 chown nobody "$T/spool"
+mkdir -m 0755 "$T/sigs"
 mkdir -m 0755 "$T/run" && chown nobody "$T/run"
 STATUS=unix:$T/run/status.sock
 
@@ -526,6 +533,46 @@ t_allowed_network() {
 		{ why="no summary line with allowed=network in moatd.log"; return 1; }
 }
 check "client 127.0.0.3 in [lists] allow_networks: a lure scoring 22 delivered untouched" t_allowed_network
+
+# AV: libclamav finds EICAR inside the zip with moat's bundled signature
+t_virus() {
+	inject virus@example.org "$SAMPLES/demo/virus-eicar-in-zip.eml"
+	expect_code 550 || return 1
+	case $reply in
+	*5.7.1*av.Moat.Test.EICAR*) return 0 ;;
+	esac
+	why="550 reply without 5.7.1 and av.Moat.Test.EICAR: $reply"
+	return 1
+}
+check "virus-eicar-in-zip: 550 5.7.1 naming av.Moat.Test.EICAR (found inside the zip)" t_virus
+
+# A database dropped into signature_dirs (as freshclam does) is in use within
+# [av] check_seconds, without SIGHUP; the mail accepted before is rejected after.
+t_new_signature() {
+	marker=MOAT-RELOAD-MARKER-7f3a9c
+	printf 'From: a@example.net\nTo: b@example.org\nSubject: marker\nMessage-ID: <marker@example.net>\n\n%s\n' \
+	    "$marker" >"$T/msg/marker.eml"
+	inject marker0@example.org "$T/msg/marker.eml"
+	expect_code 250 || { why="before the new database: $why"; return 1; }
+	hex=$(printf '%s' "$marker" | od -An -tx1 | tr -d ' \n')
+	printf 'Moat.Test.Reload:0:*:%s\n' "$hex" >"$T/sigs/.reload.tmp"
+	mv "$T/sigs/.reload.tmp" "$T/sigs/reload.ndb"	# whole, as freshclam writes
+	n=0
+	while [ $n -lt 10 ]; do
+		n=$((n + 1))
+		sleep 1
+		inject "marker$n@example.org" "$T/msg/marker.eml"
+		case $reply in
+		*550*av.Moat.Test.Reload*)
+			grep -q "signature databases changed" "$T/moatd.log" && return 0
+			why="rejected, but moatd did not log the engine reload"
+			return 1 ;;
+		esac
+	done
+	why="still not rejected 10 s after the new database: $reply"
+	return 1
+}
+check "new database in signature_dirs: picked up without SIGHUP, the marker mail then 550" t_new_signature
 
 # 9. what must not have arrived (checked last, after the other deliveries)
 t_not_delivered() {
