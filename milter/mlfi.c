@@ -91,8 +91,14 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f
 		conn = mlfi_conn_new(ctx);
 	/* Only the actions moatd uses: headers, quarantine, and the macro list. */
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST);
-	/* No callbacks for unknown commands or DATA; header values as they are. */
-	*pf1 = f1 & (SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC);
+	/*
+	 * No callback for unknown commands; header values as they are. DATA
+	 * stays on (libmilter answers it, there is no callback): with
+	 * SMFIP_NODATA Postfix sends the DATA macros in a packet nobody
+	 * answers, and over TCP its first header then waits ~40 ms for
+	 * moatd's delayed ACK, on every message.
+	 */
+	*pf1 = f1 & (SMFIP_NOUNKNOWN | SMFIP_HDR_LEADSPC);
 	*pf2 = 0;
 	*pf3 = 0;
 	conn->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;

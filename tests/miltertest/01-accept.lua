@@ -5,7 +5,9 @@ T.run(function ()
 	-- Negotiation against a Sendmail 8.14+ offer: moatd takes what it needs.
 	local s = T.session(MAIN)
 	T.check(s.leadspc, "moatd did not ask for SMFIP_HDR_LEADSPC (Sendmail offers it)")
-	T.check(mt.test_option(s.conn, SMFIP_NODATA), "moatd did not skip the DATA step (SMFIP_NODATA)")
+	-- DATA is not skipped: with SMFIP_NODATA Postfix's DATA macros go unanswered and
+	-- over TCP the next packet waits for a delayed ACK (40 ms a message).
+	T.check(not mt.test_option(s.conn, SMFIP_NODATA), "moatd asked to skip DATA (SMFIP_NODATA)")
 	for _, a in ipairs({ { SMFIF_ADDHDRS, "SMFIF_ADDHDRS" }, { SMFIF_CHGHDRS, "SMFIF_CHGHDRS" },
 	    { SMFIF_QUARANTINE, "SMFIF_QUARANTINE" }, { SMFIF_SETSYMLIST, "SMFIF_SETSYMLIST" } }) do
 		T.check(mt.test_action(s.conn, a[1]), "moatd did not request %s", a[2])
