@@ -7,6 +7,7 @@
  * disk. Reentrant: one struct archive per call.
  */
 #include <string.h>
+#include <wchar.h>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -23,6 +24,26 @@ arch_hidden(struct archive_entry *ae)
 	const char *flags = archive_entry_fflags_text(ae);
 
 	return flags != NULL && (strstr(flags, "hidden") != NULL || strstr(flags, "system") != NULL);
+}
+
+/*
+ * arch_name - the entry's path as UTF-8. In the C locale libarchive cannot
+ * convert a 7z or RAR name it holds as UTF-16 (both its getters give NULL):
+ * then the wide-character name is converted here (*OWNED keeps it), and a
+ * name that still cannot be had is "?".
+ */
+static const char *
+arch_name(struct archive_entry *ae, char **owned)
+{
+	const char *name = archive_entry_pathname_utf8(ae);
+	const wchar_t *w;
+
+	if (name != NULL || (name = archive_entry_pathname(ae)) != NULL)
+		return name;
+	if ((w = archive_entry_pathname_w(ae)) != NULL &&
+	    (*owned = g_ucs4_to_utf8((const gunichar *)w, -1, NULL, NULL, NULL)) != NULL)
+		return *owned;
+	return "?";
 }
 
 /* arch_read_data - up to MAX bytes of the current entry into BUF; FALSE when cut short */
@@ -59,8 +80,9 @@ arch_walk(const guint8 *data, gsize len, guint max_entries, guint64 max_bytes,
 		archive_read_free(a);
 		return MOAT_EPARSE;
 	}
-	while (n < max_entries && (r = archive_read_next_header(a, &ae)) != ARCHIVE_EOF) {
+	while ((r = archive_read_next_header(a, &ae)) != ARCHIVE_EOF) {
 		struct arch_entry e = { 0 };
+		g_autofree char *wname = NULL;
 		const char *name;
 
 		if (r < ARCHIVE_WARN) {
@@ -70,13 +92,16 @@ arch_walk(const guint8 *data, gsize len, guint max_entries, guint64 max_bytes,
 			rc = MOAT_EPARSE;
 			break;
 		}
-		n++;
-		name = archive_entry_pathname_utf8(ae);
-		e.name = name != NULL ? name : archive_entry_pathname(ae);
+		e.is_dir = archive_entry_filetype(ae) == AE_IFDIR;
+		if (!e.is_dir && ++n > max_entries) {
+			rc = ARCH_TOO_MANY;	/* directories do not count: they are not members */
+			break;
+		}
+		name = arch_name(ae, &wname);
+		e.name = name;
 		e.size = archive_entry_size_is_set(ae) ? archive_entry_size(ae) : -1;
 		e.encrypted = archive_entry_is_encrypted(ae) != 0;
 		e.hidden = arch_hidden(ae);
-		e.is_dir = archive_entry_filetype(ae) == AE_IFDIR;
 		if (hooks->entry(ctx, &e) && !e.is_dir && !e.encrypted) {
 			GByteArray *buf = g_byte_array_new();
 			gboolean whole = arch_read_data(a, buf, max_bytes);

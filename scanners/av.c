@@ -34,11 +34,13 @@ static GMutex av_lock;
 static struct cl_engine *av_current;	/* one reference held here */
 static guint av_nsigs;
 static char *av_print;			/* av_fingerprint() of the loaded directories */
+static char *av_failed;			/* av_fingerprint() of the last load that failed */
 
 /* What the libclamav callbacks get as their context: the caller's hooks. */
 struct av_call {
 	const struct av_hooks *hooks;
 	void *ctx;
+	gboolean scanned;	/* libclamav reported the buffer itself (level 0) */
 };
 
 /* av_type_name - "CL_TYPE_MSEXE" as "msexe", interned (lives as long as the process) */
@@ -76,6 +78,8 @@ av_cb_file(int fd, const char *type, const char **ancestors, size_t parent_size,
 	};
 
 	(void)parent_size;
+	if (call != NULL && level == 0)
+		call->scanned = TRUE;
 	if (call == NULL || call->hooks->file == NULL || (buffer == NULL && size > 0))
 		return CL_CLEAN;
 	return call->hooks->file(call->ctx, &f) == AV_SKIP ? CL_BREAK : CL_CLEAN;
@@ -135,10 +139,13 @@ av_limits(struct cl_engine *e, const struct moat_conf *conf)
 	 */
 	long long recursion = 2LL * conf->container_max_depth + 2;
 
+	/* libclamav applies MaxFileSize to the attachment too: never below what a message may hold */
+	long long filesize = (long long)MIN(MAX(conf->container_max_member_bytes,
+	    conf->max_message_bytes), G_GUINT64_CONSTANT(2047) << 20);
+
 	if ((why = av_set(e, CL_ENGINE_MAX_SCANSIZE, "MaxScanSize",
 	    (long long)conf->container_max_expanded_bytes)) ||
-	    (why = av_set(e, CL_ENGINE_MAX_FILESIZE, "MaxFileSize",
-	    (long long)conf->container_max_member_bytes)) ||
+	    (why = av_set(e, CL_ENGINE_MAX_FILESIZE, "MaxFileSize", filesize)) ||
 	    (why = av_set(e, CL_ENGINE_MAX_RECURSION, "MaxRecursion", recursion)) ||
 	    (why = av_set(e, CL_ENGINE_MAX_FILES, "MaxFiles", conf->container_max_members)) ||
 	    (why = av_set(e, CL_ENGINE_MAX_SCANTIME, "MaxScanTime", conf->scan_budget_ms)) ||
@@ -154,22 +161,33 @@ av_limits(struct cl_engine *e, const struct moat_conf *conf)
 	return NULL;
 }
 
-/* av_has_databases - whether DIR holds a file libclamav loads (it complains about an empty one) */
+/* av_is_database - whether NAME is a file libclamav loads from a signature directory */
 static gboolean
-av_has_databases(const char *dir)
+av_is_database(const char *name)
 {
 	static const char *const ext[] = {
 		".cvd", ".cld", ".cud", ".ndb", ".ndu", ".ldb", ".ldu", ".hdb", ".hdu", ".hsb",
 		".hsu", ".mdb", ".mdu", ".msb", ".msu", ".cdb", ".cbc", ".idb", ".ign", ".ign2",
 		".fp", ".sfp", ".pdb", ".gdb", ".wdb", ".ftm", ".yar", ".yara", ".crb", ".cat",
+		".pwdb", ".imp",
 	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(ext); i++)
+		if (g_str_has_suffix(name, ext[i]))
+			return TRUE;
+	return FALSE;
+}
+
+/* av_has_databases - whether DIR holds a database (libclamav complains about a dir without) */
+static gboolean
+av_has_databases(const char *dir)
+{
 	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
 	const char *name;
 
 	while (d != NULL && (name = g_dir_read_name(d)) != NULL)
-		for (gsize i = 0; i < G_N_ELEMENTS(ext); i++)
-			if (g_str_has_suffix(name, ext[i]))
-				return TRUE;
+		if (av_is_database(name))
+			return TRUE;
 	return FALSE;
 }
 
@@ -229,7 +247,8 @@ av_fingerprint(const struct moat_conf *conf)
 
 		g_string_append_printf(fp, "%s:", dir);
 		while (d != NULL && (name = g_dir_read_name(d)) != NULL)
-			g_ptr_array_add(names, g_strdup(name));
+			if (av_is_database(name))	/* freshclam's temp files and state are not */
+				g_ptr_array_add(names, g_strdup(name));
 		g_ptr_array_sort(names, av_by_name);	/* readdir order is not stable */
 		for (guint k = 0; k < names->len; k++) {
 			g_autofree char *path = g_build_filename(dir, names->pdata[k], NULL);
@@ -255,7 +274,9 @@ av_stale(const struct moat_conf *conf)
 		return FALSE;
 	now = av_fingerprint(conf);
 	g_mutex_lock(&av_lock);
-	stale = av_print == NULL || strcmp(now, av_print) != 0;
+	/* A load that failed is not tried again until the files change once more. */
+	stale = (av_print == NULL || strcmp(now, av_print) != 0) &&
+	    (av_failed == NULL || strcmp(now, av_failed) != 0);
 	g_mutex_unlock(&av_lock);
 	return stale;
 }
@@ -343,7 +364,10 @@ av_load(const struct moat_conf *conf, char **err, char **warn)
 	return 0;
 fail:
 	cl_engine_free(e);
-	g_free(print);
+	g_mutex_lock(&av_lock);
+	g_free(av_failed);
+	av_failed = print;
+	g_mutex_unlock(&av_lock);
 	*err = why;
 	return MOAT_EIO;
 }
@@ -399,7 +423,7 @@ av_internal(cl_error_t rc)
 	switch (rc) {
 	case CL_EMEM: case CL_ETMPFILE: case CL_ETMPDIR: case CL_EWRITE: case CL_ECREAT:
 	case CL_EMAP: case CL_EOPEN: case CL_EDUP: case CL_ESTAT: case CL_EUNLINK:
-	case CL_ENULLARG: case CL_EARG: case CL_EMALFDB:
+	case CL_ENULLARG: case CL_EARG: case CL_EMALFDB: case CL_EACCES: case CL_ESEEK:
 		return TRUE;
 	default:
 		return FALSE;
@@ -410,7 +434,7 @@ int
 av_scan(struct cl_engine *engine, const void *data, gsize len, const char *name,
     const struct av_hooks *hooks, void *ctx, char **err)
 {
-	struct av_call call = { hooks, ctx };
+	struct av_call call = { hooks, ctx, FALSE };
 	struct cl_scan_options opt = {
 		.general = CL_SCAN_GENERAL_ALLMATCHES | CL_SCAN_GENERAL_HEURISTICS,
 		.parse = CL_SCAN_PARSE_ARCHIVE | CL_SCAN_PARSE_ELF | CL_SCAN_PARSE_PDF |
@@ -434,6 +458,15 @@ av_scan(struct cl_engine *engine, const void *data, gsize len, const char *name,
 	}
 	rc = cl_scanmap_callback(map, name, &virname, &scanned, engine, &opt, &call);
 	cl_fmap_close(map);
+	/*
+	 * libclamav answers CL_CLEAN without having looked at anything when it
+	 * cannot create its temp directory (full disk, missing spool_dir):
+	 * that must not pass as clean.
+	 */
+	if ((rc == CL_CLEAN || rc == CL_BREAK) && !call.scanned) {
+		*err = g_strdup("libclamav did not scan the data (is the temp directory writable?)");
+		return MOAT_EIO;
+	}
 	if (rc == CL_CLEAN || rc == CL_VIRUS || rc == CL_BREAK)
 		return 0;
 	*err = g_strdup_printf("libclamav: %s", cl_strerror(rc));

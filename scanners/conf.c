@@ -60,9 +60,10 @@ static const struct conf_key conf_keys[] = {
 	    "Members inventoried per message, and files libclamav opens per attachment "
 	    "(MaxFiles); past it container.too_many_members." },
 	{ "containers", "max_member_bytes", CONF_BYTES, OFF(container_max_member_bytes), "100M",
-	    1024, G_GINT64_CONSTANT(4) << 30,
+	    1024, G_GINT64_CONSTANT(2047) << 20,
 	    "A member larger than this is listed but not extracted or scanned (MaxFileSize); "
-	    "it gives container.bomb." },
+	    "it gives container.bomb. libclamav applies it to attachments too: it is raised to "
+	    "[limits] max_message_bytes (at most 2047M) when that is larger." },
 	{ "containers", "max_expanded_bytes", CONF_BYTES, OFF(container_max_expanded_bytes), "400M",
 	    1024, G_GINT64_CONSTANT(16) << 30,
 	    "Bytes libclamav may extract from one attachment (MaxScanSize); past it container.bomb." },

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -24,6 +25,13 @@
 void
 scan_init(void)
 {
+	/*
+	 * Names inside archives are converted to UTF-8 by libarchive through
+	 * the C library's locale: in the "C" locale a 7z or RAR name outside
+	 * ASCII cannot be converted at all. Every moat program starts here.
+	 */
+	if (setlocale(LC_CTYPE, "C.UTF-8") == NULL)
+		setlocale(LC_CTYPE, "");
 	mime_init();
 	av_init();
 }

@@ -57,7 +57,9 @@ struct walk_scan {
 	GHashTable *dirs;		/* struct moat_part * -> GPtrArray of struct walk_entry * */
 	GPtrArray *rars;		/* struct walk_rar *: opened with libarchive after the scan */
 	GHashTable *matched;		/* "signature/part id" already recorded */
-	guint64 expanded;		/* bytes libclamav took out of ROOT */
+	struct walk_scan *outer;	/* the scan of the RAR this member came out of, or NULL */
+	guint64 expanded;		/* outermost scan: bytes taken out of the attachment so far */
+	guint64 root_size;		/* outermost scan: the attachment's size, for the ratio */
 	gboolean deep, bomb;		/* container.too_deep / .bomb recorded for ROOT */
 };
 
@@ -66,7 +68,8 @@ struct walk_rar {
 	GBytes *bytes;
 };
 
-static void walk_buffer(struct walk *w, struct moat_part *root, const guint8 *data, gsize len);
+static void walk_buffer(struct walk *w, struct moat_part *root, const guint8 *data, gsize len,
+    struct walk_scan *outer);
 
 static void
 walk_level_free(struct walk_level *l)
@@ -273,6 +276,8 @@ walk_directory(struct walk_scan *s, struct moat_part *part, const guint8 *data, 
 	guint room = w->conf->container_max_members - MIN(w->members, w->conf->container_max_members);
 	GPtrArray *list;
 	g_autofree char *why = NULL;
+	gboolean many = FALSE;
+	int rc;
 
 	if (part->sniffed == NULL || g_hash_table_contains(s->dirs, part))
 		return TRUE;
@@ -281,10 +286,15 @@ walk_directory(struct walk_scan *s, struct moat_part *part, const guint8 *data, 
 	list = g_ptr_array_new_with_free_func((GDestroyNotify)walk_entry_free);
 	g_hash_table_insert(s->dirs, part, list);
 	if (strcmp(part->sniffed, "zip") == 0) {
-		if (zipdir_read(data, len, room + 1, walk_zip_entry, list) < 0)
+		gint64 n = zipdir_read(data, len, room + 1, walk_zip_entry, list);
+
+		if (n < 0)
 			report_add_finding(w->rep, "container.unreadable", part->path,
 			    "no readable ZIP central directory");
-	} else if (arch_walk(data, len, room + 1, 0, &list_only, list, &why) < 0) {
+		many = n > (gint64)room;
+	} else if ((rc = arch_walk(data, len, room, 0, &list_only, list, &why)) == ARCH_TOO_MANY) {
+		many = TRUE;
+	} else if (rc < 0) {
 		if (why != NULL && strstr(why, "ncrypt") != NULL) {
 			part->encrypted = TRUE;
 			report_add_finding(s->w->rep, "container.encrypted", part->path,
@@ -294,7 +304,7 @@ walk_directory(struct walk_scan *s, struct moat_part *part, const guint8 *data, 
 			    why ? why : "unreadable");
 		}
 	}
-	if (list->len <= room)
+	if (!many)
 		return TRUE;
 	if (!w->too_many)
 		report_add_finding(w->rep, "container.too_many_members", part->path,
@@ -305,27 +315,56 @@ walk_directory(struct walk_scan *s, struct moat_part *part, const guint8 *data, 
 }
 
 /*
- * walk_entry_for - PARENT's directory entry for the member libclamav calls
- * RAW: the same name, or a path ending in it (libclamav gives a ZIP member's
- * base name only). Marked seen; NULL when PARENT has no directory or no
- * such entry.
+ * walk_entry_matches - whether directory entry E is the file libclamav
+ * calls RAW, of SIZE bytes: PASS 0 the same name and size, 1 a path ending
+ * in the name (libclamav gives a ZIP member's base name only) and the same
+ * size, 2 the same name or path whatever the size, 3 the only unseen entry
+ * of that size (libclamav mangles non-ASCII 7z names).
+ */
+static gboolean
+walk_entry_matches(const struct walk_entry *e, const char *raw, gsize size, int pass)
+{
+	gsize n = raw != NULL ? strlen(raw) : 0, len = e->name != NULL ? strlen(e->name) : 0;
+	gboolean same = n > 0 && len == n && strcmp(e->name, raw) == 0;
+	gboolean tail = n > 0 && len > n && e->name[len - n - 1] == '/' &&
+	    strcmp(e->name + len - n, raw) == 0;
+	gboolean sized = e->size_known && e->size == size;
+
+	switch (pass) {
+	case 0:	return same && sized;
+	case 1:	return tail && sized;
+	case 2:	return same || tail;
+	default: return sized;
+	}
+}
+
+/*
+ * walk_entry_for - PARENT's directory entry for the file libclamav calls
+ * RAW, of SIZE bytes; marked seen. NULL when PARENT has no directory or no
+ * entry fits. An encrypted entry is never matched to bytes libclamav read:
+ * a decoy of the same name must not take its place (walk_unseen() lists it).
  */
 static struct walk_entry *
-walk_entry_for(struct walk_scan *s, struct moat_part *parent, const char *raw)
+walk_entry_for(struct walk_scan *s, struct moat_part *parent, const char *raw, gsize size)
 {
 	GPtrArray *list = g_hash_table_lookup(s->dirs, parent);
-	gsize n = raw != NULL ? strlen(raw) : 0;
 
-	for (int pass = 0; pass < 2; pass++) {
-		for (guint i = 0; list != NULL && n > 0 && i < list->len; i++) {
+	for (int pass = 0; list != NULL && pass < 4; pass++) {
+		struct walk_entry *found = NULL;
+		guint hits = 0;
+
+		for (guint i = 0; i < list->len; i++) {
 			struct walk_entry *e = list->pdata[i];
-			gsize len = strlen(e->name);
 
-			if (e->seen || (pass == 0 ? strcmp(e->name, raw) != 0 :
-			    !(len > n && e->name[len - n - 1] == '/' && strcmp(e->name + len - n, raw) == 0)))
+			if (e->seen || e->encrypted || e->is_dir || !walk_entry_matches(e, raw, size, pass))
 				continue;
-			e->seen = TRUE;
-			return e;
+			if (found == NULL)
+				found = e;
+			hits++;
+		}
+		if (found != NULL && (pass < 3 || hits == 1)) {
+			found->seen = TRUE;
+			return found;
 		}
 	}
 	return NULL;
@@ -339,6 +378,28 @@ walk_upper(const char *name)
 		if (g_ascii_islower(*c))
 			return FALSE;
 	return TRUE;
+}
+
+/* walk_extension - the part of NAME after its last dot, or "" */
+static const char *
+walk_extension(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+
+	return dot != NULL ? dot + 1 : "";
+}
+
+/*
+ * walk_alias_pair - whether A and B name one file of a disk image twice:
+ * its ISO 9660 name (upper case, "DOCUMENT.EXE") and its Joliet or Rock
+ * Ridge name ("Document.pdf.exe"), with the same extension.
+ */
+static gboolean
+walk_alias_pair(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL || walk_upper(a) == walk_upper(b))
+		return FALSE;
+	return g_ascii_strcasecmp(walk_extension(a), walk_extension(b)) == 0;
 }
 
 /*
@@ -386,8 +447,9 @@ walk_again(struct walk_scan *s, struct moat_part *parent, const char *sha, const
 
 	if (m == NULL && name == NULL)
 		m = g_hash_table_lookup(s->seen, sha);	/* unnamed: any name will do */
-	if (m == NULL && image)
-		m = g_hash_table_lookup(s->seen, by_parent);
+	if (m == NULL && image && (m = g_hash_table_lookup(s->seen, by_parent)) != NULL &&
+	    !walk_alias_pair(m->filename, name))
+		m = NULL;	/* the same bytes under two real names: both are listed */
 	if (m != NULL) {
 		if (name != NULL && m->filename != NULL && walk_upper(m->filename) && !walk_upper(name))
 			walk_rename(s->w->rep, m, name);
@@ -450,6 +512,30 @@ walk_queue_rar(struct walk_scan *s, struct moat_part *part, const guint8 *data, 
 	r->part = part;
 	r->bytes = g_bytes_new(data, len);
 	g_ptr_array_add(s->rars, r);
+}
+
+/*
+ * walk_expand - count LEN more bytes out of the attachment; TRUE (and
+ * container.bomb, once) when that makes it a bomb: past 16 MiB out and
+ * more than [containers] max_ratio bytes out per byte in
+ */
+static gboolean
+walk_expand(struct walk_scan *s, guint64 len)
+{
+	struct walk_scan *top = s;
+
+	while (top->outer != NULL)
+		top = top->outer;	/* a RAR member counts against its attachment */
+	top->expanded += len;
+	if (!top->bomb && top->expanded > BOMB_MIN_BYTES &&
+	    top->expanded / MAX(top->root_size, 1) > s->w->conf->container_max_ratio) {
+		report_add_finding(s->w->rep, "container.bomb", top->root->path,
+		    "%" G_GUINT64_FORMAT " bytes came out of %" G_GUINT64_FORMAT,
+		    top->expanded, top->root_size);
+		top->bomb = TRUE;
+	}
+	s->bomb |= top->bomb;
+	return s->bomb;
 }
 
 /* libclamav hooks ------------------------------------------------------------ */
@@ -532,14 +618,6 @@ walk_on_file(void *ctx, const struct av_file *f)
 		walk_set_level(s, f, NULL);
 		return AV_SCAN;
 	}
-	s->expanded += f->size;
-	if (!s->bomb && s->expanded > BOMB_MIN_BYTES &&
-	    s->expanded / MAX(s->root->decoded_size, 1) > w->conf->container_max_ratio) {
-		report_add_finding(w->rep, "container.bomb", s->root->path,
-		    "%" G_GUINT64_FORMAT " bytes came out of %" G_GUINT64_FORMAT,
-		    s->expanded, s->root->decoded_size);
-		s->bomb = TRUE;
-	}
 	if (s->bomb)
 		return AV_SKIP;
 
@@ -550,22 +628,29 @@ walk_on_file(void *ctx, const struct av_file *f)
 		 * bytes; libarchive lists the real members after this scan.
 		 */
 		walk_set_level(s, f, NULL);
-		g_hash_table_insert(s->keys, GINT_TO_POINTER(f->key), parent);
+		if (f->key >= 0)
+			g_hash_table_insert(s->keys, GINT_TO_POINTER(f->key), parent);
 		return AV_SCAN;
 	}
 	name = walk_synthetic(f->name) || walk_mail_label(parent, f->name) ? NULL : f->name;
 	sniffed = sniff_type(f->data, MIN(f->size, SNIFF_HEAD_BYTES), NULL);
 	if (name == NULL && !walk_interesting(sniffed)) {
 		walk_set_level(s, f, NULL);	/* pass through: its members hang under PARENT */
-		g_hash_table_insert(s->keys, GINT_TO_POINTER(f->key), parent);
+		if (f->key >= 0)
+			g_hash_table_insert(s->keys, GINT_TO_POINTER(f->key), parent);
 		return AV_SCAN;
 	}
 	sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, f->data, f->size);
+	e = walk_entry_for(s, parent, f->name, f->size);	/* seen, even when skipped below */
+	if (e != NULL)
+		name = e->name;		/* the directory's full path: a/r.txt and b/r.txt are two files */
 	if (walk_again(s, parent, sha, name))
 		return AV_SKIP;
-	e = walk_entry_for(s, parent, f->name);
+	/* Bytes out of the attachment: files listed, not the layers they came through. */
+	if (walk_expand(s, f->size))
+		return AV_SKIP;
 	label = name != NULL ? NULL : g_strdup_printf("(embedded %s)", sniffed);
-	if ((m = walk_member(w, parent, e != NULL ? e->name : name != NULL ? name : label,
+	if ((m = walk_member(w, parent, name != NULL ? name : label,
 	    &s->deep)) == NULL)
 		return AV_SKIP;
 	walk_remember(s, parent, sha, name, m);
@@ -576,7 +661,9 @@ walk_on_file(void *ctx, const struct av_file *f)
 		m->encrypted = e->encrypted;
 	}
 	walk_set_level(s, f, m);
-	g_hash_table_insert(s->keys, GINT_TO_POINTER(f->key), m);
+	/* libclamav gives -1 for the mapped buffer and for members it maps out of it: those stay the buffer's */
+	if (f->key >= 0)
+		g_hash_table_insert(s->keys, GINT_TO_POINTER(f->key), m);
 	if (!walk_directory(s, m, f->data, f->size))
 		return AV_SKIP;
 	walk_queue_rar(s, m, f->data, f->size);
@@ -625,17 +712,24 @@ walk_rar_data(void *ctx, const struct arch_entry *e, const guint8 *buf, gsize le
 	(void)e;
 	if (m == NULL)
 		return;
+	if (truncated && len < r->s->w->conf->container_max_member_bytes) {
+		report_add_finding(r->s->w->rep, "container.unreadable", m->path,
+		    "the member's data could not be read (corrupt or unsupported)");
+		return;
+	}
 	if (truncated) {
 		if (!r->s->bomb)
 			report_add_finding(r->s->w->rep, "container.bomb", m->path,
-			    "member larger than %" G_GUINT64_FORMAT " bytes, or unreadable",
+			    "member larger than %" G_GUINT64_FORMAT " bytes",
 			    r->s->w->conf->container_max_member_bytes);
 		r->s->bomb = TRUE;
 		return;
 	}
+	if (walk_expand(r->s, len))
+		return;
 	sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, buf, len);
 	walk_fill(r->s->w, m, buf, len, sha);
-	walk_buffer(r->s->w, m, buf, len);	/* through libclamav, and deeper */
+	walk_buffer(r->s->w, m, buf, len, r->s);	/* through libclamav, and deeper */
 }
 
 static void
@@ -650,21 +744,32 @@ walk_rars(struct walk_scan *s)
 		gsize len;
 		const guint8 *data = g_bytes_get_data(rar->bytes, &len);
 
-		if (arch_walk(data, len, s->w->conf->container_max_members,
-		    s->w->conf->container_max_member_bytes, &hooks, &ctx, &why) < 0)
+		int rc = arch_walk(data, len, s->w->conf->container_max_members,
+		    s->w->conf->container_max_member_bytes, &hooks, &ctx, &why);
+
+		if (rc == ARCH_TOO_MANY && !s->w->too_many) {
+			report_add_finding(s->w->rep, "container.too_many_members", rar->part->path,
+			    "more than %u files: the rest were not opened",
+			    s->w->conf->container_max_members);
+			s->w->too_many = TRUE;
+		} else if (rc < 0) {
 			report_add_finding(s->w->rep,
 			    why != NULL && strstr(why, "ncrypt") ? "container.encrypted" :
 			    "container.unreadable", rar->part->path, "%s", why ? why : "unreadable");
+		}
 	}
 }
 
 /* walk_buffer - LEN bytes of ROOT through libclamav, then what it could not open */
 static void
-walk_buffer(struct walk *w, struct moat_part *root, const guint8 *data, gsize len)
+walk_buffer(struct walk *w, struct moat_part *root, const guint8 *data, gsize len,
+    struct walk_scan *outer)
 {
 	struct walk_scan s = {
 		.w = w,
 		.root = root,
+		.outer = outer,
+		.root_size = len,
 		.levels = g_ptr_array_new_with_free_func((GDestroyNotify)walk_level_free),
 		.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
 		.keys = g_hash_table_new(NULL, NULL),
@@ -720,7 +825,7 @@ walk_message(struct moat_report *rep, const struct moat_conf *conf, struct cl_en
 		if (p->content == NULL)
 			continue;
 		data = g_bytes_get_data(p->content, &len);
-		walk_buffer(&w, p, data, len);
+		walk_buffer(&w, p, data, len, NULL);
 	}
 	if (w.rc < 0) {
 		*err = w.err;

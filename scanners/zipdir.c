@@ -46,16 +46,19 @@ get64(const guint8 *p)
 	return (guint64)get32(p) | (guint64)get32(p + 4) << 32;
 }
 
-/* zipdir_find_eocd - offset of the end-of-directory record, searched from the end, or -1 */
+/*
+ * zipdir_find_eocd - offset of the last end-of-directory record before
+ * BELOW (searched backwards from the end), or -1
+ */
 static gint64
-zipdir_find_eocd(const guint8 *data, gsize len)
+zipdir_find_eocd(const guint8 *data, gsize len, gsize below)
 {
 	gsize lowest;
 
 	if (len < EOCD_SIZE)
 		return -1;
 	lowest = len - EOCD_SIZE > COMMENT_MAX ? len - EOCD_SIZE - COMMENT_MAX : 0;
-	for (gsize off = len - EOCD_SIZE + 1; off-- > lowest;)
+	for (gsize off = MIN(len - EOCD_SIZE + 1, below); off-- > lowest;)
 		if (get32(data + off) == SIG_EOCD)
 			return (gint64)off;
 	return -1;
@@ -105,30 +108,53 @@ zipdir_extra64(const guint8 *extra, gsize n, struct zipdir_entry *e)
 	}
 }
 
+/*
+ * zipdir_start - where the central directory of the EOCD at EOCD starts
+ * (*POS) and where it must end (*END: the EOCD or the ZIP64 record); FALSE
+ * when this EOCD points to no directory (a decoy in the comment, a
+ * truncated file). The declared entry count and size are not trusted:
+ * libclamav reads central headers until they run out, and so does moat.
+ */
+static gboolean
+zipdir_start(const guint8 *data, gsize len, gsize eocd, guint64 *pos, guint64 *end)
+{
+	guint64 count = get16(data + eocd + 10), size = get32(data + eocd + 12);
+	guint64 offset = get32(data + eocd + 16), dir_end = eocd, shift = 0;
+
+	if ((count == 0xFFFF || size == 0xFFFFFFFFu || offset == 0xFFFFFFFFu) &&
+	    !zipdir_zip64(data, len, eocd, &count, &size, &offset, &dir_end))
+		return FALSE;
+	if (size > dir_end || offset > dir_end - size)
+		size = 0;	/* a lying size: the offset alone must do */
+	/* Data before the archive (a self-extractor stub) moves every offset. */
+	if (size > 0 && offset + size < dir_end)
+		shift = dir_end - (offset + size);
+	if (count == 0 && size == 0 && offset + shift == dir_end) {
+		*pos = *end = dir_end;		/* an empty archive */
+		return TRUE;
+	}
+	if (offset + shift + CENTRAL_SIZE > dir_end || get32(data + offset + shift) != SIG_CENTRAL) {
+		if (offset + CENTRAL_SIZE > dir_end || get32(data + offset) != SIG_CENTRAL)
+			return FALSE;
+		shift = 0;
+	}
+	*pos = offset + shift;
+	*end = dir_end;
+	return TRUE;
+}
+
 gint64
 zipdir_read(const guint8 *data, gsize len, guint max, zipdir_fn fn, void *ctx)
 {
-	gint64 eocd = zipdir_find_eocd(data, len);
-	guint64 count, size, offset, shift = 0, pos, end, dir_end;
-	gint64 n = 0;
+	guint64 pos = 0, end = 0;
+	gint64 eocd = (gint64)len + 1, n = 0;
 
+	do
+		eocd = zipdir_find_eocd(data, len, (gsize)eocd);
+	while (eocd >= 0 && !zipdir_start(data, len, (gsize)eocd, &pos, &end));
 	if (eocd < 0)
 		return -1;
-	dir_end = (guint64)eocd;	/* where the directory should end: the EOCD, or the ZIP64 record */
-	count = get16(data + eocd + 10);
-	size = get32(data + eocd + 12);
-	offset = get32(data + eocd + 16);
-	if ((count == 0xFFFF || size == 0xFFFFFFFFu || offset == 0xFFFFFFFFu) &&
-	    !zipdir_zip64(data, len, (gsize)eocd, &count, &size, &offset, &dir_end))
-		return -1;
-	if (size > dir_end || offset > dir_end - size)
-		return -1;
-	/* Data before the archive (a self-extractor stub) moves every offset. */
-	if (offset + size < dir_end)
-		shift = dir_end - (offset + size);
-	pos = offset + shift;
-	end = pos + size;
-	while (pos + CENTRAL_SIZE <= end && (guint64)n < count && (guint64)n < max) {
+	while (pos + CENTRAL_SIZE <= end && (guint64)n < max) {
 		const guint8 *h = data + pos;
 		guint16 nlen = get16(h + 28), xlen = get16(h + 30), clen = get16(h + 32);
 		guint8 host = h[5];

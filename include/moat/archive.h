@@ -29,11 +29,15 @@ struct arch_hooks {
 	    gboolean truncated);
 };
 
+#define ARCH_TOO_MANY 1	/* arch_walk() stopped at MAX_ENTRIES */
+
 /*
  * arch_walk - list the 7z or RAR archive in the LEN bytes at DATA, at most
- * MAX_ENTRIES entries, handing over at most MAX_BYTES of each entry asked
- * for. Returns 0 when the whole archive was read; MOAT_EPARSE with *err
- * set (caller g_free()s) when libarchive stopped early: truncated, corrupt,
+ * MAX_ENTRIES files (directories are reported but not counted), handing
+ * over at most MAX_BYTES of each entry asked for. Returns 0 when the whole
+ * archive was read; ARCH_TOO_MANY when it stopped at MAX_ENTRIES (the
+ * entry past the limit is not reported); MOAT_EPARSE with *err set
+ * (caller g_free()s) when libarchive stopped early: truncated, corrupt,
  * headers encrypted, or not such an archive. Entries before that were
  * reported.
  */
