@@ -41,7 +41,15 @@ struct av_call {
 	const struct av_hooks *hooks;
 	void *ctx;
 	gboolean scanned;	/* libclamav reported the buffer itself (level 0) */
+	GPtrArray *open;	/* tokens of the files being scanned, innermost last */
 };
+
+/* av_innermost - the token of the innermost file being scanned, or NULL */
+static void *
+av_innermost(const struct av_call *call)
+{
+	return call->open->len > 0 ? call->open->pdata[call->open->len - 1] : NULL;
+}
 
 /* av_type_name - "CL_TYPE_MSEXE" as "msexe", interned (lives as long as the process) */
 static const char *
@@ -74,15 +82,34 @@ av_cb_file(int fd, const char *type, const char **ancestors, size_t parent_size,
 		.data = (const guint8 *)buffer,
 		.size = size,
 		.normalized = (attributes & LAYER_ATTRIBUTES_NORMALIZED) != 0,
-		.key = fd,	/* -1 for the mapped buffer itself; a temp file's fd for members */
 	};
+	enum av_verdict v = AV_SCAN;
+	void *token = NULL;
 
+	(void)fd;
 	(void)parent_size;
-	if (call != NULL && level == 0)
-		call->scanned = TRUE;
-	if (call == NULL || call->hooks->file == NULL || (buffer == NULL && size > 0))
+	if (call == NULL)
 		return CL_CLEAN;
-	return call->hooks->file(call->ctx, &f) == AV_SKIP ? CL_BREAK : CL_CLEAN;
+	if (level == 0)
+		call->scanned = TRUE;
+	if (call->hooks->file != NULL && (buffer != NULL || size == 0))
+		v = call->hooks->file(call->ctx, &f, &token);
+	/* libclamav calls av_cb_post for this file, scanned or skipped: it is open until then */
+	g_ptr_array_add(call->open, token != NULL ? token : av_innermost(call));
+	return v == AV_SKIP ? CL_BREAK : CL_CLEAN;
+}
+
+static cl_error_t
+av_cb_post(int fd, int result, const char *virname, void *context)
+{
+	struct av_call *call = context;
+
+	(void)fd;
+	(void)result;
+	(void)virname;
+	if (call != NULL && call->open->len > 0)
+		g_ptr_array_set_size(call->open, call->open->len - 1);
+	return CL_CLEAN;	/* the result stands */
 }
 
 static void
@@ -90,8 +117,9 @@ av_cb_match(int fd, const char *signature, void *context)
 {
 	struct av_call *call = context;
 
+	(void)fd;
 	if (call != NULL && call->hooks->match != NULL && signature != NULL)
-		call->hooks->match(call->ctx, fd, signature);
+		call->hooks->match(call->ctx, av_innermost(call), signature);
 }
 
 /* av_cb_msg - libclamav's own messages: errors to stderr, the rest dropped (they are per-file noise) */
@@ -345,6 +373,7 @@ av_load(const struct moat_conf *conf, char **err, char **warn)
 	    (nsigs == 0 && (why = av_load_builtin(e, g_get_tmp_dir(), &nsigs)) != NULL))
 		goto fail;
 	cl_engine_set_clcb_file_inspection(e, av_cb_file);
+	cl_engine_set_clcb_post_scan(e, av_cb_post);
 	cl_engine_set_clcb_virus_found(e, av_cb_match);
 	if (cl_engine_compile(e) != CL_SUCCESS) {
 		why = g_strdup("libclamav: the signatures do not compile");
@@ -434,7 +463,7 @@ int
 av_scan(struct cl_engine *engine, const void *data, gsize len, const char *name,
     const struct av_hooks *hooks, void *ctx, char **err)
 {
-	struct av_call call = { hooks, ctx, FALSE };
+	struct av_call call = { hooks, ctx, FALSE, NULL };
 	struct cl_scan_options opt = {
 		.general = CL_SCAN_GENERAL_ALLMATCHES | CL_SCAN_GENERAL_HEURISTICS,
 		.parse = CL_SCAN_PARSE_ARCHIVE | CL_SCAN_PARSE_ELF | CL_SCAN_PARSE_PDF |
@@ -456,7 +485,9 @@ av_scan(struct cl_engine *engine, const void *data, gsize len, const char *name,
 		*err = g_strdup("libclamav: cannot map the buffer");
 		return MOAT_EIO;
 	}
+	call.open = g_ptr_array_new();
 	rc = cl_scanmap_callback(map, name, &virname, &scanned, engine, &opt, &call);
+	g_ptr_array_unref(call.open);
 	cl_fmap_close(map);
 	/*
 	 * libclamav answers CL_CLEAN without having looked at anything when it

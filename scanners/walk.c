@@ -53,7 +53,6 @@ struct walk_scan {
 	struct moat_part *root;		/* the part whose bytes are being scanned */
 	GPtrArray *levels;		/* struct walk_level *, index = libclamav level */
 	GHashTable *seen;		/* "sha256/name", "sha256", "sha256@parent" -> member (walk_again) */
-	GHashTable *keys;		/* libclamav file key -> struct moat_part * */
 	GHashTable *dirs;		/* struct moat_part * -> GPtrArray of struct walk_entry * */
 	GPtrArray *rars;		/* struct walk_rar *: opened with libarchive after the scan */
 	GHashTable *matched;		/* "signature/part id" already recorded */
@@ -573,10 +572,10 @@ walk_limit_alert(struct walk_scan *s, struct moat_part *at, const char *sig)
 }
 
 static void
-walk_on_match(void *ctx, int key, const char *sig)
+walk_on_match(void *ctx, void *token, const char *sig)
 {
 	struct walk_scan *s = ctx;
-	struct moat_part *at = g_hash_table_lookup(s->keys, GINT_TO_POINTER(key));
+	struct moat_part *at = token;	/* the innermost listed file libclamav was in */
 	g_autofree char *id = NULL, *once = NULL;
 
 	if (at == NULL)
@@ -592,8 +591,13 @@ walk_on_match(void *ctx, int key, const char *sig)
 	report_add_finding(s->w->rep, id, at->path, "ClamAV signature %s", sig);
 }
 
+/*
+ * walk_on_file - one file libclamav opened: list it, pass it through, or
+ * skip it. *TOKEN gets the member a signature found in it belongs to (left
+ * NULL for a layer passed through: its matches go to the file it is in).
+ */
 static enum av_verdict
-walk_on_file(void *ctx, const struct av_file *f)
+walk_on_file(void *ctx, const struct av_file *f, void **token)
 {
 	struct walk_scan *s = ctx;
 	struct walk *w = s->w;
@@ -608,7 +612,7 @@ walk_on_file(void *ctx, const struct av_file *f)
 		if (s->root->av_type == NULL)
 			s->root->av_type = f->type;
 		walk_set_level(s, f, s->root);
-		g_hash_table_insert(s->keys, GINT_TO_POINTER(f->key), s->root);
+		*token = s->root;
 		if (!walk_directory(s, s->root, f->data, f->size))
 			return AV_SKIP;
 		walk_queue_rar(s, s->root, f->data, f->size);
@@ -628,16 +632,12 @@ walk_on_file(void *ctx, const struct av_file *f)
 		 * bytes; libarchive lists the real members after this scan.
 		 */
 		walk_set_level(s, f, NULL);
-		if (f->key >= 0)
-			g_hash_table_insert(s->keys, GINT_TO_POINTER(f->key), parent);
 		return AV_SCAN;
 	}
 	name = walk_synthetic(f->name) || walk_mail_label(parent, f->name) ? NULL : f->name;
 	sniffed = sniff_type(f->data, MIN(f->size, SNIFF_HEAD_BYTES), NULL);
 	if (name == NULL && !walk_interesting(sniffed)) {
 		walk_set_level(s, f, NULL);	/* pass through: its members hang under PARENT */
-		if (f->key >= 0)
-			g_hash_table_insert(s->keys, GINT_TO_POINTER(f->key), parent);
 		return AV_SCAN;
 	}
 	sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, f->data, f->size);
@@ -661,9 +661,7 @@ walk_on_file(void *ctx, const struct av_file *f)
 		m->encrypted = e->encrypted;
 	}
 	walk_set_level(s, f, m);
-	/* libclamav gives -1 for the mapped buffer and for members it maps out of it: those stay the buffer's */
-	if (f->key >= 0)
-		g_hash_table_insert(s->keys, GINT_TO_POINTER(f->key), m);
+	*token = m;
 	if (!walk_directory(s, m, f->data, f->size))
 		return AV_SKIP;
 	walk_queue_rar(s, m, f->data, f->size);
@@ -772,7 +770,6 @@ walk_buffer(struct walk *w, struct moat_part *root, const guint8 *data, gsize le
 		.root_size = len,
 		.levels = g_ptr_array_new_with_free_func((GDestroyNotify)walk_level_free),
 		.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
-		.keys = g_hash_table_new(NULL, NULL),
 		.dirs = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)g_ptr_array_unref),
 		.rars = g_ptr_array_new_with_free_func((GDestroyNotify)walk_rar_free),
 		.matched = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
@@ -797,7 +794,6 @@ walk_buffer(struct walk *w, struct moat_part *root, const guint8 *data, gsize le
 	}
 	g_ptr_array_unref(s.levels);
 	g_hash_table_destroy(s.seen);
-	g_hash_table_destroy(s.keys);
 	g_hash_table_destroy(s.dirs);
 	g_ptr_array_unref(s.rars);
 	g_hash_table_destroy(s.matched);

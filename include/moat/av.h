@@ -32,15 +32,21 @@ struct av_file {
 	const guint8 *data;		/* the whole file, valid during the hook */
 	gsize size;
 	gboolean normalized;		/* a normalised copy (HTML, script), not a real file */
-	int key;			/* tells apart the files open at once; match() gets it too */
 };
 
 enum av_verdict { AV_SCAN = 0, AV_SKIP };	/* what a file hook wants done with the file */
 
+/*
+ * The hooks. file() may set *TOKEN to what identifies the file for the
+ * caller (a member, say); left NULL, the file takes the token of the file
+ * it is inside. match() gets the token of the innermost file being scanned
+ * when the signature matched (NULL before any): libclamav reports a file's
+ * end (its post-scan callback) even when file() skipped it, so the files in
+ * progress are a stack.
+ */
 struct av_hooks {
-	enum av_verdict (*file)(void *ctx, const struct av_file *f);
-	/* once per signature matched, in the file with KEY (av_file.key) */
-	void (*match)(void *ctx, int key, const char *signature);
+	enum av_verdict (*file)(void *ctx, const struct av_file *f, void **token);
+	void (*match)(void *ctx, void *token, const char *signature);
 };
 
 /* av_init - initialise libclamav; once per process, before anything else here */

@@ -158,13 +158,7 @@ START_TEST(test_testfiles_detected_inside_containers)
 		const struct moat_part *m = member(rep, clam_cases[_i].path);
 
 		ck_assert_msg(m != NULL, "%s: no member %s", clam_cases[_i].file, clam_cases[_i].path);
-		/*
-		 * The finding is on the member, or on its container when libclamav
-		 * scanned the member from the container's memory (cpio: no file of
-		 * its own, so nothing tells the two apart).
-		 */
-		ck_assert_msg(g_str_has_prefix(clam_cases[_i].path, f->path_display), "%s: found at %s",
-		    clam_cases[_i].file, f->path_display);
+		ck_assert_str_eq(f->path_display, clam_cases[_i].path);	/* on the member itself */
 		ck_assert_uint_eq(m->decoded_size, 544);
 		ck_assert_str_eq(m->sniffed, "pe");
 		ck_assert_uint_ge(m->container_depth, 1);
@@ -335,9 +329,9 @@ START_TEST(test_missing_sigdir_warns)
 END_TEST
 
 static void
-count_match(void *ctx, int key, const char *sig)
+count_match(void *ctx, void *token, const char *sig)
 {
-	(void)key;
+	(void)token;
 	if (strstr(sig, "EICAR") != NULL)
 		(*(guint *)ctx)++;
 }
