@@ -557,6 +557,28 @@ conf_finding_score_at(const struct moat_conf *conf, const char *id, gint default
 	}
 }
 
+/*
+ * conf_print_string - S as GKeyFile reads it back: a backslash, line
+ * break, tab or carriage return escaped, a leading blank as \s (strings
+ * are read with g_key_file_get_string(), which undoes these)
+ */
+static void
+conf_print_string(const char *s, FILE *fp)
+{
+	for (const char *c = s; *c != '\0'; c++) {
+		switch (*c) {
+		case '\\': fputs("\\\\", fp); break;
+		case '\n': fputs("\\n", fp); break;
+		case '\t': fputs("\\t", fp); break;
+		case '\r': fputs("\\r", fp); break;
+		case ' ':
+			fputs(c == s ? "\\s" : " ", fp);
+			break;
+		default: fputc(*c, fp); break;
+		}
+	}
+}
+
 static void
 conf_print_value(const struct moat_conf *conf, const struct conf_key *k, FILE *fp)
 {
@@ -580,7 +602,7 @@ conf_print_value(const struct moat_conf *conf, const struct conf_key *k, FILE *f
 		break;
 	case CONF_STRING:
 	case CONF_SOCKET:
-		fputs(*(char *const *)(const void *)field, fp);
+		conf_print_string(*(char *const *)(const void *)field, fp);
 		break;
 	case CONF_LIST_ADDRESS:
 	case CONF_LIST_DOMAIN:

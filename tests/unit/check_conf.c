@@ -380,6 +380,9 @@ static const char *const print_cases[] = {
 	    "attach.executable = 0\n",
 	"[limits]\nmax_header_bytes = 998\n[policy]\nreject_score = 100000\n"
 	    "[scores]\nmime.tnef = OFF\ntype.mismatch = 1000\n",
+	/* escapes in strings (found by fuzz_conf): printed escaped, read back the same */
+	"[milter]\nstatus_socket = unix:/run/x\\nwhile\\t \\\\ y\n"
+	    "[policy]\nsubject_tag = [A\\rB]\n[av]\nsignature_dirs = /a b;\\\\c\n",
 };
 
 START_TEST(test_print_round_trip)
