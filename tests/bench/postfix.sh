@@ -59,22 +59,7 @@ UNIX_PID=
 TCP_PID=
 PF_STARTED=
 
-# stop_pid PID: SIGTERM, wait up to 5 s, then SIGKILL; reap it
-stop_pid() {
-	[ -n "$1" ] || return 0
-	kill "$1" 2>/dev/null || { wait "$1" 2>/dev/null; return 0; }
-	i=0
-	while kill -0 "$1" 2>/dev/null; do
-		i=$((i + 1))
-		if [ $i -ge 50 ]; then
-			kill -9 "$1" 2>/dev/null
-			break
-		fi
-		sleep 0.1
-	done
-	wait "$1" 2>/dev/null
-	return 0
-}
+. "$HERE/../lib.sh"	# stop_pid
 
 cleanup() {
 	rc=$?
