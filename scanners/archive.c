@@ -102,7 +102,7 @@ arch_walk(const guint8 *data, gsize len, guint max_entries, guint64 max_bytes,
 		e.size = archive_entry_size_is_set(ae) ? archive_entry_size(ae) : -1;
 		e.encrypted = archive_entry_is_encrypted(ae) != 0;
 		e.hidden = arch_hidden(ae);
-		if (hooks->entry(ctx, &e) && !e.is_dir && !e.encrypted) {
+		if (hooks->entry(ctx, &e) && hooks->data != NULL && !e.is_dir && !e.encrypted) {
 			GByteArray *buf = g_byte_array_new();
 			gboolean whole = arch_read_data(a, buf, max_bytes);
 

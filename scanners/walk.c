@@ -13,6 +13,7 @@
  * file, unless the layer is itself something a user should see (a program,
  * a shortcut, a script, a disk image).
  */
+#include <stdarg.h>
 #include <string.h>
 
 #include "moat/archive.h"
@@ -192,6 +193,23 @@ walk_fill(struct walk *w, struct moat_part *m, const guint8 *data, gsize len, co
 	}
 }
 
+/* walk_once - finding ID at PATH unless *DONE says it is recorded already: a limit is said once */
+static void G_GNUC_PRINTF(5, 6)
+walk_once(struct moat_report *rep, gboolean *done, const char *id, GPtrArray *path,
+    const char *fmt, ...)
+{
+	g_autofree char *why = NULL;
+	va_list ap;
+
+	if (*done)
+		return;
+	*done = TRUE;
+	va_start(ap, fmt);
+	why = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	report_add_finding(rep, id, path, "%s", why);
+}
+
 /* walk_member - a new member of PARENT named NAME, or NULL past a limit (finding recorded) */
 static struct moat_part *
 walk_member(struct walk *w, struct moat_part *parent, const char *name, gboolean *deep)
@@ -200,19 +218,15 @@ walk_member(struct walk *w, struct moat_part *parent, const char *name, gboolean
 	struct moat_part *m;
 
 	if (parent->container_depth + 1 > w->conf->container_max_depth) {
-		if (!*deep)
-			report_add_finding(w->rep, "container.too_deep", parent->path,
-			    "members below %u levels of containers were not opened",
-			    w->conf->container_max_depth);
-		*deep = TRUE;
+		walk_once(w->rep, deep, "container.too_deep", parent->path,
+		    "members below %u levels of containers were not opened",
+		    w->conf->container_max_depth);
 		return NULL;
 	}
 	if (w->members >= w->conf->container_max_members) {
-		if (!w->too_many)
-			report_add_finding(w->rep, "container.too_many_members", parent->path,
-			    "more than %u members; the rest were not inventoried",
-			    w->conf->container_max_members);
-		w->too_many = TRUE;
+		walk_once(w->rep, &w->too_many, "container.too_many_members", parent->path,
+		    "more than %u members; the rest were not inventoried",
+		    w->conf->container_max_members);
 		return NULL;
 	}
 	w->members++;
@@ -254,13 +268,6 @@ walk_arch_list(void *ctx, const struct arch_entry *ae)
 	return FALSE;		/* names and flags only: libclamav reads the bytes */
 }
 
-static void
-walk_arch_nodata(void *ctx, const struct arch_entry *e, const guint8 *buf, gsize len,
-    gboolean truncated)
-{
-	(void)ctx; (void)e; (void)buf; (void)len; (void)truncated;
-}
-
 /*
  * walk_directory - read the directory of container PART (zip, 7z) for the
  * member flags. FALSE when it lists more members than the message may
@@ -270,7 +277,7 @@ walk_arch_nodata(void *ctx, const struct arch_entry *e, const guint8 *buf, gsize
 static gboolean
 walk_directory(struct walk_scan *s, struct moat_part *part, const guint8 *data, gsize len)
 {
-	static const struct arch_hooks list_only = { walk_arch_list, walk_arch_nodata };
+	static const struct arch_hooks list_only = { walk_arch_list, NULL };
 	struct walk *w = s->w;
 	guint room = w->conf->container_max_members - MIN(w->members, w->conf->container_max_members);
 	GPtrArray *list;
@@ -305,10 +312,8 @@ walk_directory(struct walk_scan *s, struct moat_part *part, const guint8 *data, 
 	}
 	if (!many)
 		return TRUE;
-	if (!w->too_many)
-		report_add_finding(w->rep, "container.too_many_members", part->path,
-		    "more than %u members: not opened", room);
-	w->too_many = TRUE;
+	walk_once(w->rep, &w->too_many, "container.too_many_members", part->path,
+	    "more than %u members: not opened", room);
 	g_ptr_array_set_size(list, 0);	/* nothing of it will be listed */
 	return FALSE;
 }
@@ -509,7 +514,8 @@ walk_queue_rar(struct walk_scan *s, struct moat_part *part, const guint8 *data, 
 		return;
 	r = g_new0(struct walk_rar, 1);
 	r->part = part;
-	r->bytes = g_bytes_new(data, len);
+	/* the member's kept bytes when it has them; a copy otherwise (DATA lives only during the hook) */
+	r->bytes = part->content != NULL ? g_bytes_ref(part->content) : g_bytes_new(data, len);
 	g_ptr_array_add(s->rars, r);
 }
 
@@ -549,15 +555,11 @@ walk_limit_alert(struct walk_scan *s, struct moat_part *at, const char *sig)
 		return FALSE;
 	limit = sig + strlen("Heuristics.Limits.Exceeded.");
 	if (g_str_has_prefix(limit, "MaxRecursion")) {
-		if (!s->deep)
-			report_add_finding(s->w->rep, "container.too_deep", at->path,
-			    "libclamav stopped at its recursion limit");
-		s->deep = TRUE;
+		walk_once(s->w->rep, &s->deep, "container.too_deep", at->path,
+		    "libclamav stopped at its recursion limit");
 	} else if (g_str_has_prefix(limit, "MaxFiles")) {
-		if (!s->w->too_many)
-			report_add_finding(s->w->rep, "container.too_many_members", at->path,
-			    "libclamav stopped at %u files", s->w->conf->container_max_members);
-		s->w->too_many = TRUE;
+		walk_once(s->w->rep, &s->w->too_many, "container.too_many_members", at->path,
+		    "libclamav stopped at %u files", s->w->conf->container_max_members);
 	} else if (g_str_has_prefix(limit, "MaxScanTime")) {
 		if (!report_over_budget(s->w->rep))
 			report_add_finding(s->w->rep, "container.bomb", at->path,
@@ -745,11 +747,10 @@ walk_rars(struct walk_scan *s)
 		int rc = arch_walk(data, len, s->w->conf->container_max_members,
 		    s->w->conf->container_max_member_bytes, &hooks, &ctx, &why);
 
-		if (rc == ARCH_TOO_MANY && !s->w->too_many) {
-			report_add_finding(s->w->rep, "container.too_many_members", rar->part->path,
-			    "more than %u files: the rest were not opened",
+		if (rc == ARCH_TOO_MANY) {
+			walk_once(s->w->rep, &s->w->too_many, "container.too_many_members",
+			    rar->part->path, "more than %u files: the rest were not opened",
 			    s->w->conf->container_max_members);
-			s->w->too_many = TRUE;
 		} else if (rc < 0) {
 			report_add_finding(s->w->rep,
 			    why != NULL && strstr(why, "ncrypt") ? "container.encrypted" :

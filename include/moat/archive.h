@@ -24,7 +24,7 @@ struct arch_entry {
 struct arch_hooks {
 	/* per entry, in archive order; return TRUE to be given its bytes */
 	gboolean (*entry)(void *ctx, const struct arch_entry *e);
-	/* the entry's bytes; TRUNCATED when it was larger than the limit or unreadable */
+	/* the entry's bytes (NULL: names only); TRUNCATED when larger than the limit or unreadable */
 	void (*data)(void *ctx, const struct arch_entry *e, const guint8 *buf, gsize len,
 	    gboolean truncated);
 };
