@@ -22,7 +22,7 @@ CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
 TESTDATA ?= $(abspath ../shared/testdata)
 CPPFLAGS += -Iinclude $(PKG_CFLAGS) -D_GNU_SOURCE -DMOAT_DATADIR='"$(PREFIX)/share/moat"'
 
-LIB_SRCS = $(wildcard scanners/*.c)
+LIB_SRCS = $(wildcard scanners/*.c scanners/*/*.c)
 CLI_SRCS = $(wildcard cli/*.c)
 MILTER_SRCS = $(wildcard milter/*.c)
 TEST_SRCS = $(wildcard tests/unit/*.c)
@@ -66,7 +66,7 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) $(CHECK_CFLAGS) \
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -I. $(CHECK_CFLAGS) \
 	    -DSAMPLES_DIR='"$(CURDIR)/samples"' -DTESTDATA_DIR='"$(TESTDATA)"' \
 	    -DBUILD_DIR='"$(CURDIR)/$(BUILD)"' -MMD -MP -c -o $@ $<
 
@@ -84,7 +84,7 @@ $(CHECKS): $(TEST_OBJS) $(MILTER_CORE) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJS) $(MILTER_CORE) $(LIB) $(PKG_LIBS) $(CHECK_LIBS)
 
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(MILTER_CORE) $(LIB)
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -fsanitize=fuzzer -o $@ $< $(MILTER_CORE) $(LIB) $(PKG_LIBS)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -I. -fsanitize=fuzzer -o $@ $< $(MILTER_CORE) $(LIB) $(PKG_LIBS)
 
 fuzz-build:
 	$(MAKE) $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%) BUILD=$(FUZZ_BUILD) CC=clang \

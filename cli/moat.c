@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "moat/av.h"
-#include "moat/cmd.h"
+#include "cmd.h"
 #include "moat/conf.h"
 #include "moat/moat.h"
 #include "moat/report.h"

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "moat/cmd.h"
+#include "cmd.h"
 #include "moat/sockspec.h"
 
 #define CMD_STATS_TIMEOUT_MS 5000

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <syslog.h>
 
-#include "moat/moatd.h"
+#include "moatd.h"
 
 static gboolean log_stderr;
 

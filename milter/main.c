@@ -34,12 +34,12 @@
 #include <libmilter/mfapi.h>
 
 #include "moat/conf.h"
-#include "moat/mlfi.h"
-#include "moat/moatd.h"
-#include "moat/reload.h"
+#include "mlfi.h"
+#include "moatd.h"
+#include "reload.h"
 #include "moat/scan.h"
-#include "moat/stats.h"
-#include "moat/status.h"
+#include "stats.h"
+#include "status.h"
 
 static void
 moatd_usage(FILE *fp)

@@ -16,10 +16,10 @@
 #include <libmilter/mfapi.h>
 
 #include "moat/lists.h"
-#include "moat/mlfi.h"
-#include "moat/moatd.h"
-#include "moat/reload.h"
-#include "moat/stats.h"
+#include "mlfi.h"
+#include "moatd.h"
+#include "reload.h"
+#include "stats.h"
 
 struct moatd_conn {
 	char *client_addr;

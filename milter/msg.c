@@ -19,10 +19,10 @@
 #include <gmime/gmime.h>
 
 #include "moat/moat.h"
-#include "moat/moatd.h"
-#include "moat/reload.h"
+#include "moatd.h"
+#include "reload.h"
 #include "moat/scan.h"
-#include "moat/stats.h"
+#include "stats.h"
 
 #define POISON_TABLE_MAX 10000	/* digests remembered; the table is cleared past it */
 

@@ -15,9 +15,9 @@
 
 #include "moat/av.h"
 #include "moat/moat.h"
-#include "moat/moatd.h"
-#include "moat/reload.h"
-#include "moat/stats.h"
+#include "moatd.h"
+#include "reload.h"
+#include "stats.h"
 
 static GMutex reload_lock;
 static char *reload_path;		/* NULL before init and after shutdown */

@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "moat/stats.h"
+#include "stats.h"
 
 const guint stats_bucket_ms[STATS_NBUCKETS] = {
 	1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000,

@@ -20,10 +20,10 @@
 #include <unistd.h>
 
 #include "moat/moat.h"
-#include "moat/moatd.h"
+#include "moatd.h"
 #include "moat/sockspec.h"
-#include "moat/stats.h"
-#include "moat/status.h"
+#include "stats.h"
+#include "status.h"
 
 static GThread *status_thread;
 static int status_fd = -1;

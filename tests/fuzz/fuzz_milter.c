@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "moat/conf.h"
-#include "moat/moatd.h"
+#include "milter/moatd.h"
 #include "moat/scan.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

@@ -9,7 +9,7 @@
 
 #include "checks.h"
 #include "moat/conf.h"
-#include "moat/moatd.h"
+#include "milter/moatd.h"
 
 static struct moat_conf *
 moatd_conf(const char *spool_dir, const char *memory)

@@ -12,9 +12,9 @@
 
 #include "checks.h"
 #include "moat/moat.h"
-#include "moat/moatd.h"
-#include "moat/reload.h"
-#include "moat/stats.h"
+#include "milter/moatd.h"
+#include "milter/reload.h"
+#include "milter/stats.h"
 
 static char *dir;
 static char *path;

@@ -15,8 +15,8 @@
 
 #include "checks.h"
 #include "moat/moat.h"
-#include "moat/stats.h"
-#include "moat/status.h"
+#include "milter/stats.h"
+#include "milter/status.h"
 
 /* has_line - TEXT holds LINE as a whole line */
 static gboolean
