@@ -16,6 +16,8 @@
 #define SIG_LOCATOR64	0x07064b50u
 #define EOCD_SIZE	22
 #define CENTRAL_SIZE	46
+#define EOCD64_SIZE	56	/* without its extensible data */
+#define LOCATOR64_SIZE	20
 #define COMMENT_MAX	65535
 
 /* Host systems ("version made by" high byte) whose attributes are DOS attributes. */
@@ -64,17 +66,39 @@ zipdir_find_eocd(const guint8 *data, gsize len, gsize below)
 	return -1;
 }
 
-/* zipdir_zip64 - entries, size and offset of the directory from the ZIP64 records */
+/*
+ * zipdir_fits - whether N bytes at OFF lie within the first END bytes.
+ * Offsets and lengths come from the file, ZIP64 ones are any 64-bit value:
+ * they are compared with what remains, never added first (a sum can wrap).
+ */
 static gboolean
-zipdir_zip64(const guint8 *data, gsize len, gsize eocd, guint64 *count, guint64 *size,
+zipdir_fits(guint64 off, guint64 n, guint64 end)
+{
+	return off <= end && n <= end - off;
+}
+
+/* zipdir_is_central - a central file header starts at OFF and fits below END */
+static gboolean
+zipdir_is_central(const guint8 *data, guint64 off, guint64 end)
+{
+	return zipdir_fits(off, CENTRAL_SIZE, end) && get32(data + off) == SIG_CENTRAL;
+}
+
+/*
+ * zipdir_zip64 - entries, size and offset of the directory from the ZIP64
+ * records of the EOCD at EOCD; *AT gets where the ZIP64 record starts.
+ * The record lies before its locator, which lies just before the EOCD.
+ */
+static gboolean
+zipdir_zip64(const guint8 *data, gsize eocd, guint64 *count, guint64 *size,
     guint64 *offset, guint64 *at)
 {
 	guint64 rec;
 
-	if (eocd < 20 || get32(data + eocd - 20) != SIG_LOCATOR64)
+	if (eocd < LOCATOR64_SIZE || get32(data + eocd - LOCATOR64_SIZE) != SIG_LOCATOR64)
 		return FALSE;
-	rec = get64(data + eocd - 20 + 8);
-	if (rec > len || len - rec < 56 || get32(data + rec) != SIG_EOCD64)
+	rec = get64(data + eocd - LOCATOR64_SIZE + 8);
+	if (!zipdir_fits(rec, EOCD64_SIZE, eocd - LOCATOR64_SIZE) || get32(data + rec) != SIG_EOCD64)
 		return FALSE;
 	*count = get64(data + rec + 32);
 	*size = get64(data + rec + 40);
@@ -116,29 +140,32 @@ zipdir_extra64(const guint8 *extra, gsize n, struct zipdir_entry *e)
  * libclamav reads central headers until they run out, and so does moat.
  */
 static gboolean
-zipdir_start(const guint8 *data, gsize len, gsize eocd, guint64 *pos, guint64 *end)
+zipdir_start(const guint8 *data, gsize eocd, guint64 *pos, guint64 *end)
 {
 	guint64 count = get16(data + eocd + 10), size = get32(data + eocd + 12);
-	guint64 offset = get32(data + eocd + 16), dir_end = eocd, shift = 0;
+	guint64 offset = get32(data + eocd + 16), dir_end = eocd;
 
 	if ((count == 0xFFFF || size == 0xFFFFFFFFu || offset == 0xFFFFFFFFu) &&
-	    !zipdir_zip64(data, len, eocd, &count, &size, &offset, &dir_end))
+	    !zipdir_zip64(data, eocd, &count, &size, &offset, &dir_end))
 		return FALSE;
-	if (size > dir_end || offset > dir_end - size)
+	/* dir_end <= eocd < len from here on: whatever fits below it is in the buffer */
+	if (!zipdir_fits(offset, size, dir_end))
 		size = 0;	/* a lying size: the offset alone must do */
-	/* Data before the archive (a self-extractor stub) moves every offset. */
-	if (size > 0 && offset + size < dir_end)
-		shift = dir_end - (offset + size);
-	if (count == 0 && size == 0 && offset + shift == dir_end) {
+	if (count == 0 && size == 0 && offset == dir_end) {
 		*pos = *end = dir_end;		/* an empty archive */
 		return TRUE;
 	}
-	if (offset + shift + CENTRAL_SIZE > dir_end || get32(data + offset + shift) != SIG_CENTRAL) {
-		if (offset + CENTRAL_SIZE > dir_end || get32(data + offset) != SIG_CENTRAL)
-			return FALSE;
-		shift = 0;
-	}
-	*pos = offset + shift;
+	/*
+	 * Data before the archive (a self-extractor stub) moves every offset:
+	 * then the directory is the SIZE bytes that end where its end record
+	 * (or the ZIP64 one) begins.
+	 */
+	if (size > 0 && zipdir_is_central(data, dir_end - size, dir_end))
+		*pos = dir_end - size;
+	else if (zipdir_is_central(data, offset, dir_end))
+		*pos = offset;
+	else
+		return FALSE;
 	*end = dir_end;
 	return TRUE;
 }
@@ -151,18 +178,19 @@ zipdir_read(const guint8 *data, gsize len, guint max, zipdir_fn fn, void *ctx)
 
 	do
 		eocd = zipdir_find_eocd(data, len, (gsize)eocd);
-	while (eocd >= 0 && !zipdir_start(data, len, (gsize)eocd, &pos, &end));
+	while (eocd >= 0 && !zipdir_start(data, (gsize)eocd, &pos, &end));
 	if (eocd < 0)
 		return -1;
-	while (pos + CENTRAL_SIZE <= end && (guint64)n < max) {
+	while (zipdir_fits(pos, CENTRAL_SIZE, end) && (guint64)n < max) {
 		const guint8 *h = data + pos;
 		guint16 nlen = get16(h + 28), xlen = get16(h + 30), clen = get16(h + 32);
 		guint8 host = h[5];
 		guint32 attr = get32(h + 38);
+		guint64 rec = CENTRAL_SIZE + (guint64)nlen + xlen + clen;
 		struct zipdir_entry e = { 0 };
 		g_autofree char *name = NULL;
 
-		if (get32(h) != SIG_CENTRAL || pos + CENTRAL_SIZE + nlen + xlen + clen > end)
+		if (get32(h) != SIG_CENTRAL || !zipdir_fits(pos, rec, end))
 			break;
 		name = g_strndup((const char *)h + CENTRAL_SIZE, nlen);
 		e.name = name;
@@ -182,7 +210,7 @@ zipdir_read(const guint8 *data, gsize len, guint max, zipdir_fn fn, void *ctx)
 		n++;
 		if (!fn(ctx, &e))
 			break;
-		pos += CENTRAL_SIZE + (guint64)nlen + xlen + clen;
+		pos += rec;
 	}
 	return n;
 }

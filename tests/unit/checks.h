@@ -23,5 +23,6 @@ Suite *stats_suite(void);
 Suite *reload_suite(void);
 Suite *walk_suite(void);
 Suite *lists_suite(void);
+Suite *zipdir_suite(void);
 
 #endif
