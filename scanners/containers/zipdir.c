@@ -88,18 +88,25 @@ zipdir_is_central(const guint8 *data, guint64 off, guint64 end)
  * zipdir_zip64 - entries, size and offset of the directory from the ZIP64
  * records of the EOCD at EOCD; *AT gets where the ZIP64 record starts.
  * The record lies before its locator, which lies just before the EOCD.
+ * A stub put in front of the archive moves the record away from where
+ * the locator says: then it is looked for right before the locator, where
+ * it is when it has no extensible data (as Python's zipfile always reads it).
  */
 static gboolean
 zipdir_zip64(const guint8 *data, gsize eocd, guint64 *count, guint64 *size,
     guint64 *offset, guint64 *at)
 {
-	guint64 rec;
+	guint64 loc, rec;
 
 	if (eocd < LOCATOR64_SIZE || get32(data + eocd - LOCATOR64_SIZE) != SIG_LOCATOR64)
 		return FALSE;
-	rec = get64(data + eocd - LOCATOR64_SIZE + 8);
-	if (!zipdir_fits(rec, EOCD64_SIZE, eocd - LOCATOR64_SIZE) || get32(data + rec) != SIG_EOCD64)
-		return FALSE;
+	loc = eocd - LOCATOR64_SIZE;
+	rec = get64(data + loc + 8);
+	if (!zipdir_fits(rec, EOCD64_SIZE, loc) || get32(data + rec) != SIG_EOCD64) {
+		if (loc < EOCD64_SIZE || get32(data + loc - EOCD64_SIZE) != SIG_EOCD64)
+			return FALSE;
+		rec = loc - EOCD64_SIZE;
+	}
 	*count = get64(data + rec + 32);
 	*size = get64(data + rec + 40);
 	*offset = get64(data + rec + 48);

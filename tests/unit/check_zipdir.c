@@ -338,14 +338,22 @@ START_TEST(test_zipdir_plain)
 }
 END_TEST
 
-/* Self-extractor: 1000 bytes of stub in front, offsets not adjusted for it. */
+/*
+ * Self-extractor: 1000 bytes of stub in front, offsets not adjusted for
+ * it; with ZIP64, the locator's offset is off by the stub too.
+ */
 START_TEST(test_zipdir_stub)
 {
 	g_autoptr(GByteArray) b = zip_build(1000, ZIP_PLAIN, 0);
+	g_autoptr(GByteArray) z = zip_build(1000, ZIP_ZIP64_SIZES, 0);
 	struct seen s = { 0 };
 
 	ck_assert_int_eq(zipdir_exact(b->data, b->len, &s), G_N_ELEMENTS(members));
 	ck_assert_str_eq(s.names->str, MEMBERS_SEEN);
+	seen_clear(&s);
+	ck_assert_int_eq(zipdir_exact(z->data, z->len, &s), G_N_ELEMENTS(members));
+	ck_assert_str_eq(s.names->str, MEMBERS_SEEN);
+	ck_assert_uint_eq(s.size, 0x100000003u);
 	seen_clear(&s);
 }
 END_TEST
