@@ -51,7 +51,10 @@ SEEDS_scan   = samples $(TESTDATA)/mime-mimekit $(TESTDATA)/mime-cpython-email $
 SEEDS_mime   = samples $(TESTDATA)/mime-mimekit $(TESTDATA)/mime-cpython-email $(TESTDATA)/mime-gmime
 SEEDS_conf   = conf
 SEEDS_milter = samples/demo samples/mime
-SEEDS_walk   = /usr/share/clamav-testfiles build/fixtures
+SEEDS_walk   = /usr/share/clamav-testfiles build/fixtures $(FUZZ_BUILD)/seeds/zipdir
+SEEDS_zipdir = $(FUZZ_BUILD)/seeds/zipdir build/fixtures /usr/share/clamav-testfiles
+# generated seed directories: tests/fuzz/NAME_seeds.py DIR
+FUZZ_SEEDS   = $(patsubst tests/fuzz/%_seeds.py,$(FUZZ_BUILD)/seeds/%,$(wildcard tests/fuzz/*_seeds.py))
 
 PREFIX	?= /usr/local
 SYSCONFDIR ?= /etc
@@ -90,11 +93,15 @@ fuzz-build:
 	$(MAKE) $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%) BUILD=$(FUZZ_BUILD) CC=clang \
 	    CFLAGS="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" LDFLAGS="$(FUZZ_SAN)"
 
+$(FUZZ_BUILD)/seeds/%: tests/fuzz/%_seeds.py
+	rm -rf $@
+	python3 $< $@
+
 # fuzz: each harness for FUZZ_SECONDS; fuzz-check: the short pass make check runs.
-fuzz: fuzz-build
+fuzz: fuzz-build $(FUZZ_SEEDS)
 	@set -e; $(foreach n,$(FUZZ_NAMES),sh tests/fuzz/run.sh $(FUZZ_BUILD) $(n) $(FUZZ_SECONDS) $(SEEDS_$(n));)
 
-fuzz-check: fuzz-build
+fuzz-check: fuzz-build $(FUZZ_SEEDS)
 	@set -e; $(foreach n,$(FUZZ_NAMES),sh tests/fuzz/run.sh $(FUZZ_BUILD) $(n) $(FUZZ_CHECK_SECONDS) $(SEEDS_$(n));)
 
 $(BUILD)/moat-bench: tests/bench/bench.c $(LIB)
