@@ -46,9 +46,12 @@ static const struct moat_finding_kind report_catalogue[] = {
 	{ "mime.too_deep", 10, MOAT_SEV_MEDIUM, "T1027",
 	    "MIME nesting deeper than [limits] max_depth; deeper parts were not inventoried" },
 	{ "mime.too_large", 3, MOAT_SEV_LOW, "",
-	    "decoded parts exceed [limits] max_decoded_bytes; the rest are hashed, not kept" },
+	    "decoded parts exceed [limits] max_decoded_bytes; the rest are scanned, not kept" },
 	{ "mime.message_too_large", 10, MOAT_SEV_MEDIUM, "",
 	    "message larger than [limits] max_message_bytes; it was not parsed" },
+	{ "mime.unopened", 10, MOAT_SEV_MEDIUM, "T1027",
+	    "an encoded message/rfc822 was not opened: the encoded messages around it exceed "
+	    "[limits] max_decoded_bytes (libclamav scanned it whole)" },
 	{ "mime.long_header", 2, MOAT_SEV_LOW, "",
 	    "a header field longer than [limits] max_header_bytes" },
 	{ "scan.budget_exceeded", 10, MOAT_SEV_MEDIUM, "T1499",
@@ -65,6 +68,9 @@ static const struct moat_finding_kind report_catalogue[] = {
 	    "more members than [containers] max_members; the rest were not inventoried" },
 	{ "container.bomb", 10, MOAT_SEV_MEDIUM, "T1499",
 	    "a container expands past [containers] max_expanded_bytes or max_ratio" },
+	{ "container.unscanned", 10, MOAT_SEV_MEDIUM, "T1027",
+	    "an archive lists members whose data libclamav could not read (offsets that point "
+	    "nowhere, an unsupported method): they were not scanned" },
 	{ "container.unreadable", 1, MOAT_SEV_LOW, "",
 	    "an archive could not be read to the end (truncated or corrupt)" },
 	/* Scored at the reject threshold of the message's direction, not 20 (policy.c). */
@@ -181,19 +187,67 @@ report_clean_text(const char *s, gssize len, gsize max)
 	return g_string_free(out, FALSE);
 }
 
+/*
+ * report_shorten - NAME cut to at most MAX bytes (head, an ellipsis, tail; on
+ * UTF-8 character boundaries when NAME is UTF-8), or NULL when it fits
+ */
+char *
+report_shorten(const char *name, gsize max)
+{
+	static const char ell[] = "\xe2\x80\xa6";	/* … */
+	gsize len = name != NULL ? strlen(name) : 0, head, tail;
+	GString *out;
+
+	if (len <= max || max < 16)
+		return NULL;
+	/* A third of the room for the tail: the extension and a little before it. */
+	tail = (max - (sizeof(ell) - 1)) / 3;
+	head = max - (sizeof(ell) - 1) - tail;
+	while (head > 0 && ((guchar)name[head] & 0xc0) == 0x80)
+		head--;		/* never cut a character in two */
+	while (tail > 0 && ((guchar)name[len - tail] & 0xc0) == 0x80)
+		tail--;
+	out = g_string_sized_new(max + 1);
+	g_string_append_len(out, name, (gssize)head);
+	g_string_append(out, ell);
+	g_string_append(out, name + len - tail);
+	return g_string_free(out, FALSE);
+}
+
+char *
+report_shorten_dup(const char *name, gsize max)
+{
+	char *cut = report_shorten(name, max);
+
+	return cut != NULL ? cut : g_strdup(name);
+}
+
+/*
+ * report_display_join - HEAD (a display path, may be NULL or "") and NAME
+ * (cleaned) joined with REPORT_PATH_SEP, cut to REPORT_DISPLAY_MAX bytes.
+ * Caller g_free()s.
+ */
+static char *
+report_display_join(const char *head, const char *name)
+{
+	g_autofree char *full = head != NULL && *head != '\0' ?
+	    g_strconcat(head, REPORT_PATH_SEP, name, NULL) : g_strdup(name);
+
+	return report_shorten_dup(full, REPORT_DISPLAY_MAX);
+}
+
 char *
 report_path_display(GPtrArray *path)
 {
-	GString *out = g_string_new(NULL);
+	char *out = g_strdup("");
 
 	for (guint i = 0; path != NULL && i < path->len; i++) {
 		g_autofree char *clean = report_clean_text(path->pdata[i], -1, 0);
+		g_autofree char *head = out;
 
-		if (i > 0)
-			g_string_append(out, REPORT_PATH_SEP);
-		g_string_append(out, clean);
+		out = report_display_join(head, clean);
 	}
-	return g_string_free(out, FALSE);
+	return out;
 }
 
 struct moat_report *
@@ -205,6 +259,7 @@ report_new(void)
 	rep->parts = g_ptr_array_new();
 	rep->findings = g_ptr_array_new();
 	rep->verdict.reasons = g_ptr_array_new_with_free_func(g_free);
+	rep->id_counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	return rep;
 }
 
@@ -258,19 +313,35 @@ report_free(struct moat_report *rep)
 	g_ptr_array_unref(rep->parts);
 	g_ptr_array_foreach(rep->findings, (GFunc)(void (*)(void))report_finding_free, NULL);
 	g_ptr_array_unref(rep->findings);
+	g_hash_table_destroy(rep->id_counts);
 	g_ptr_array_unref(rep->verdict.reasons);
 	g_free(rep->verdict.allowed);
 	g_free(rep);
 }
 
-/* report_copy_path - a deep copy of PATH (NULL gives an empty path) */
+/*
+ * report_path_element - NAME as a path element: a GRefString (shared by
+ * every part below it, never copied per member) of at most
+ * REPORT_ELEMENT_MAX bytes. A longer name keeps its head and its tail, so
+ * the extension a user would see stays in the path ("very long…me.pdf.exe").
+ */
+static char *
+report_path_element(const char *name)
+{
+	g_autofree char *cut = report_shorten(name, REPORT_ELEMENT_MAX);
+
+	return g_ref_string_new(cut != NULL ? cut : name);
+}
+
+/* report_copy_path - PATH's names as new path elements (NULL gives an empty path) */
 static GPtrArray *
 report_copy_path(GPtrArray *path)
 {
-	GPtrArray *copy = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *copy = g_ptr_array_new_full(path != NULL ? path->len + 1 : 1,
+	    (GDestroyNotify)g_ref_string_release);
 
 	for (guint i = 0; path != NULL && i < path->len; i++)
-		g_ptr_array_add(copy, g_strdup(path->pdata[i]));
+		g_ptr_array_add(copy, report_path_element(path->pdata[i]));
 	return copy;
 }
 
@@ -288,32 +359,85 @@ report_part_new(struct moat_report *rep, GPtrArray *path)
 struct moat_part *
 report_member_new(struct moat_report *rep, struct moat_part *parent, const char *name)
 {
-	struct moat_part *p = report_part_new(rep, parent->path);
+	struct moat_part *p = g_new0(struct moat_part, 1);
+	g_autofree char *clean = NULL;
 
-	g_ptr_array_add(p->path, g_strdup(name != NULL ? name : "?"));
-	g_free(p->path_display);
-	p->path_display = report_path_display(p->path);
+	/* The parent's elements are shared, not copied: a member costs its own name only. */
+	p->path = g_ptr_array_new_full(parent->path->len + 1, (GDestroyNotify)g_ref_string_release);
+	for (guint i = 0; i < parent->path->len; i++)
+		g_ptr_array_add(p->path, g_ref_string_acquire(parent->path->pdata[i]));
+	g_ptr_array_add(p->path, report_path_element(name != NULL ? name : "?"));
+	clean = report_clean_text(p->path->pdata[p->path->len - 1], -1, 0);
+	p->path_display = report_display_join(parent->path_display, clean);
+	g_ptr_array_add(rep->parts, p);
 	p->parent = parent;
 	p->depth = parent->depth;
 	p->container_depth = parent->container_depth + 1;
 	p->id = g_strdup_printf("%s/%u", parent->id, ++parent->nmembers);
-	p->filename = g_strdup(name);
-	p->disp_filename = g_strdup(name);	/* the name checks read it: a member has this one name */
+	p->filename = report_shorten_dup(name, REPORT_NAME_MAX);
+	p->disp_filename = g_strdup(p->filename);	/* the name checks read it: a member has this one name */
 	p->is_attachment = TRUE;
 	return p;
+}
+
+/* How many findings of one id a report holds, and the first of them. */
+struct report_id_count {
+	guint n;
+	struct moat_finding *first;
+};
+
+void
+report_part_rename(struct moat_report *rep, struct moat_part *m, const char *name)
+{
+	guint at = m->path->len - 1;
+
+	for (guint i = 0; i < rep->parts->len; i++) {
+		struct moat_part *p = rep->parts->pdata[i];
+		const struct moat_part *up = p;
+
+		while (up != NULL && up != m)
+			up = up->parent;
+		if (up == NULL)
+			continue;
+		g_ref_string_release(p->path->pdata[at]);
+		p->path->pdata[at] = report_path_element(name);
+		g_free(p->path_display);
+		p->path_display = report_path_display(p->path);
+	}
+	g_free(m->filename);
+	m->filename = report_shorten_dup(name, REPORT_NAME_MAX);
+	g_free(m->disp_filename);
+	m->disp_filename = g_strdup(m->filename);
 }
 
 struct moat_finding *
 report_add_finding(struct moat_report *rep, const char *id, GPtrArray *path, const char *fmt, ...)
 {
 	const struct moat_finding_kind *kind = report_kind_lookup(id);
+	struct report_id_count *count;
 	struct moat_finding *f;
 	g_autofree char *raw = NULL;
+	char *clean_id;
 	va_list ap;
 
 	g_assert(kind != NULL);	/* every id must be in the catalogue */
+	clean_id = report_clean_text(id, -1, 200);
+	/*
+	 * The policy counts an id once per message: past REPORT_MAX_SAME_ID
+	 * findings of one id (10,000 encrypted members) the rest are counted,
+	 * not kept, so what a sender can make moat store stays bounded.
+	 */
+	if ((count = g_hash_table_lookup(rep->id_counts, clean_id)) == NULL) {
+		count = g_new0(struct report_id_count, 1);
+		g_hash_table_insert(rep->id_counts, g_strdup(clean_id), count);
+	}
+	if (count->n >= REPORT_MAX_SAME_ID) {
+		g_free(clean_id);
+		rep->findings_dropped++;
+		return count->first;
+	}
 	f = g_new0(struct moat_finding, 1);
-	f->id = report_clean_text(id, -1, 200);
+	f->id = clean_id;
 	f->kind = kind;
 	f->score = kind->score;
 	f->path = report_copy_path(path);
@@ -323,6 +447,8 @@ report_add_finding(struct moat_report *rep, const char *id, GPtrArray *path, con
 	va_end(ap);
 	f->evidence = report_clean_text(raw, -1, EVIDENCE_MAX);
 	g_ptr_array_add(rep->findings, f);
+	if (count->n++ == 0)
+		count->first = f;
 	return f;
 }
 
@@ -504,6 +630,7 @@ report_to_json(const struct moat_report *rep, gboolean pretty)
 	for (guint i = 0; i < rep->findings->len; i++)
 		json_finding(b, rep->findings->pdata[i]);
 	json_builder_end_array(b);
+	json_int(b, "findings_dropped", rep->findings_dropped);
 
 	json_builder_set_member_name(b, "verdict");
 	json_builder_begin_object(b);

@@ -18,6 +18,17 @@
 #define REPORT_SCHEMA_VERSION 1
 #define REPORT_PATH_SEP " \xe2\x80\xba "	/* " › " between path names */
 
+/*
+ * What one message can make the report hold (SECURITY.md, the memory
+ * bound): a path element, a member's name and a display path are cut to
+ * these many bytes (head, an ellipsis, tail); past REPORT_MAX_SAME_ID
+ * findings of one id, further ones are counted in findings_dropped.
+ */
+#define REPORT_ELEMENT_MAX	255
+#define REPORT_NAME_MAX		1024
+#define REPORT_DISPLAY_MAX	1024
+#define REPORT_MAX_SAME_ID	100
+
 enum moat_action {
 	MOAT_ACCEPT = 0,
 	MOAT_TAG,
@@ -81,7 +92,8 @@ struct moat_part {
 	gboolean hidden;		/* DOS/Windows hidden or system attribute */
 	gboolean encrypted;		/* stored encrypted: the bytes could not be read */
 	const char *av_type;		/* static: libclamav's type ("zip", "msexe"), or NULL */
-	GPtrArray *path;		/* char *: names from the message down to this part */
+	GPtrArray *path;		/* GRefString *: names from the message down to this part,
+					 * each at most REPORT_ELEMENT_MAX bytes, shared with the parent */
 	char *path_display;		/* the same joined with REPORT_PATH_SEP */
 	unsigned depth;			/* 0 for the top-level part, +1 per multipart or message level */
 	char *content_type;		/* "application/pdf" */
@@ -127,6 +139,19 @@ struct moat_report {
 	struct moat_verdict verdict;
 	gint64 deadline;		/* monotonic µs past which scanners stop; 0: none */
 	gboolean over_budget;		/* scan.budget_exceeded recorded */
+	guint64 kept;			/* decoded bytes kept in parts' content ([limits] max_decoded_bytes) */
+	guint findings_dropped;		/* past REPORT_MAX_SAME_ID of one id: counted, not kept */
+	GHashTable *id_counts;		/* finding id -> how many kept, and the first (report.c) */
+};
+
+/*
+ * Who gets each part's decoded bytes while they are at hand (the container
+ * walk): FN(CTX, P, DATA, LEN), DATA borrowed for the call. Every decoded
+ * part goes through it, whether or not its bytes are kept in P->content.
+ */
+struct moat_leaf_hook {
+	void (*fn)(void *ctx, struct moat_part *p, const guint8 *data, gsize len);
+	void *ctx;
 };
 
 /* report_new - an empty report; caller frees with report_free(). */
@@ -134,21 +159,29 @@ struct moat_report *report_new(void);
 /* report_free - release a report and everything in it; NULL is a no-op */
 void report_free(struct moat_report *rep);
 
-/* report_part_new - a part appended to REP (REP owns it); PATH (char *) is copied */
+/* report_part_new - a part appended to REP (REP owns it); PATH (char *) is copied, each
+ * name cut to REPORT_ELEMENT_MAX bytes */
 struct moat_part *report_part_new(struct moat_report *rep, GPtrArray *path);
 
 /*
  * report_member_new - a member of container PARENT named NAME (UTF-8, may
  * be NULL), appended to REP with id, path and depths derived from PARENT.
+ * The parent's path elements are shared; NAME is cut to REPORT_NAME_MAX
+ * bytes for the filename and REPORT_ELEMENT_MAX in the path.
  */
 struct moat_part *report_member_new(struct moat_report *rep, struct moat_part *parent,
     const char *name);
+
+/* report_part_rename - give member M the name NAME, in its path and its members' paths */
+void report_part_rename(struct moat_report *rep, struct moat_part *m, const char *name);
 
 /*
  * report_add_finding - append a finding of kind ID (must be in the catalogue,
  * or start with the group of a "group.*" entry such as "av.*": asserts) found at PATH (NULL or empty: the message itself; copied), with
  * one line of evidence built from FMT. Control characters in the evidence
  * are replaced by U+FFFD so it stays one printable line.
+ * Past REPORT_MAX_SAME_ID findings of one id the finding is only counted
+ * (findings_dropped) and the first of that id is returned.
  * Returns the finding, owned by REP.
  */
 struct moat_finding *report_add_finding(struct moat_report *rep, const char *id,
@@ -175,7 +208,17 @@ const char *report_severity_name(enum moat_severity s);	/* "info", ... */
 const char *report_direction_name(enum moat_direction d);	/* "inbound", "outbound" */
 
 /*
- * report_path_display - join PATH with REPORT_PATH_SEP. Caller g_free()s.
+ * report_shorten - NAME cut to at most MAX bytes (>= 16): its head, an
+ * ellipsis and its tail (the extension stays), on UTF-8 character
+ * boundaries. NULL when NAME fits. Caller g_free()s.
+ */
+char *report_shorten(const char *name, gsize max);
+/* report_shorten_dup - report_shorten(), or a copy of NAME when it fits (NULL stays NULL) */
+char *report_shorten_dup(const char *name, gsize max);
+
+/*
+ * report_path_display - join PATH with REPORT_PATH_SEP, control and bidi
+ * characters made visible, cut to REPORT_DISPLAY_MAX bytes. Caller g_free()s.
  */
 char *report_path_display(GPtrArray *path);
 

@@ -441,6 +441,85 @@ START_TEST(test_json_empty_report)
 }
 END_TEST
 
+/* A 1 MB attachment name costs at most REPORT_ELEMENT_MAX bytes per path element, tail kept. */
+START_TEST(test_long_name_capped)
+{
+	struct moat_report *rep = report_new();
+	GPtrArray *path = g_ptr_array_new_with_free_func(g_free);
+	GString *name = g_string_new(NULL);
+	struct moat_part *top, *m;
+	const char *el;
+
+	for (int i = 0; i < 200000; i++)
+		g_string_append(name, "\xc3\xa9" "abc");	/* é: a cut must not split it */
+	g_string_append(name, ".pdf.exe");
+	g_ptr_array_add(path, g_strdup(name->str));
+	top = report_part_new(rep, path);
+	top->id = g_strdup("2");
+	el = top->path->pdata[0];
+	ck_assert_uint_le(strlen(el), REPORT_ELEMENT_MAX);
+	ck_assert(g_str_has_suffix(el, ".pdf.exe"));
+	ck_assert(strstr(el, ELLIPSIS) != NULL);
+	ck_assert(g_utf8_validate(el, -1, NULL));
+	ck_assert_uint_le(strlen(top->path_display), REPORT_DISPLAY_MAX);
+	m = report_member_new(rep, top, name->str);
+	/* the parent's element is shared, not copied */
+	ck_assert_ptr_eq(m->path->pdata[0], top->path->pdata[0]);
+	ck_assert_uint_le(strlen(m->path->pdata[1]), REPORT_ELEMENT_MAX);
+	ck_assert_uint_le(strlen(m->filename), REPORT_NAME_MAX);
+	ck_assert(g_str_has_suffix(m->filename, ".pdf.exe"));
+	ck_assert_uint_le(strlen(m->path_display), REPORT_DISPLAY_MAX);
+	g_string_free(name, TRUE);
+	g_ptr_array_unref(path);
+	report_free(rep);
+}
+END_TEST
+
+/* A deep chain of members: each display path stays under its cap. */
+START_TEST(test_deep_display_capped)
+{
+	struct moat_report *rep = report_new();
+	GPtrArray *path = g_ptr_array_new_with_free_func(g_free);
+	struct moat_part *p;
+	g_autofree char *long_name = g_strnfill(5000, 'n');
+
+	g_ptr_array_add(path, g_strdup("top.zip"));
+	p = report_part_new(rep, path);
+	p->id = g_strdup("2");
+	for (int i = 0; i < 40; i++) {
+		p = report_member_new(rep, p, long_name);
+		ck_assert_uint_le(strlen(p->path_display), REPORT_DISPLAY_MAX);
+	}
+	ck_assert(g_str_has_prefix(p->path_display, "top.zip" SEP));
+	ck_assert_uint_eq(p->path->len, 41);
+	g_ptr_array_unref(path);
+	report_free(rep);
+}
+END_TEST
+
+/* Past REPORT_MAX_SAME_ID findings of one id, the rest are counted, not kept. */
+START_TEST(test_same_id_capped)
+{
+	struct moat_report *rep = report_new();
+	struct moat_finding *first = NULL, *f;
+	g_autofree char *json = NULL;
+
+	for (int i = 0; i < REPORT_MAX_SAME_ID + 50; i++) {
+		f = report_add_finding(rep, "container.encrypted", NULL, "member %d", i);
+		if (i == 0)
+			first = f;
+		if (i >= REPORT_MAX_SAME_ID)
+			ck_assert_ptr_eq(f, first);
+	}
+	report_add_finding(rep, "attach.executable", NULL, "another id is still kept");
+	ck_assert_uint_eq(rep->findings->len, REPORT_MAX_SAME_ID + 1);
+	ck_assert_uint_eq(rep->findings_dropped, 50);
+	json = report_to_json(rep, FALSE);
+	ck_assert(strstr(json, "\"findings_dropped\":50") != NULL);
+	report_free(rep);
+}
+END_TEST
+
 Suite *
 report_suite(void)
 {
@@ -454,6 +533,9 @@ report_suite(void)
 	tcase_add_test(tc, test_finding_path);
 	tcase_add_test(tc, test_finding_on_message);
 	tcase_add_test(tc, test_part_path);
+	tcase_add_test(tc, test_long_name_capped);
+	tcase_add_test(tc, test_deep_display_capped);
+	tcase_add_test(tc, test_same_id_capped);
 	suite_add_tcase(s, tc);
 
 	tcase_add_loop_test(tt, test_evidence, 0, G_N_ELEMENTS(evidence_cases));
