@@ -36,23 +36,6 @@ scan_init(void)
 	av_init();
 }
 
-/* scan_walk - the container walk and libclamav, when an engine is loaded */
-static int
-scan_walk(struct moat_report *rep, const struct moat_conf *conf)
-{
-	struct cl_engine *engine;
-	g_autofree char *err = NULL;
-	int rc;
-
-	if (!conf->av_enabled || (engine = av_acquire()) == NULL)
-		return 0;
-	rc = walk_message(rep, conf, engine, &err);
-	av_release(engine);
-	if (rc < 0)
-		g_printerr("moat: %s\n", err);
-	return rc;
-}
-
 static void
 scan_copy_envelope(struct moat_envelope *dst, const struct moat_envelope *src)
 {
@@ -69,12 +52,23 @@ scan_message(struct moat_report **out, GMimeStream *stream, const struct moat_en
     const struct moat_conf *conf)
 {
 	struct moat_report *rep = report_new();
+	struct cl_engine *engine = conf->av_enabled ? av_acquire() : NULL;
+	struct walk *walk = engine != NULL ? walk_new(rep, conf, engine) : NULL;
+	struct moat_leaf_hook hook = { walk_leaf, walk };
+	g_autofree char *err = NULL;
 	int rc;
 
 	rep->deadline = g_get_monotonic_time() + (gint64)conf->scan_budget_ms * 1000;
 	if (env != NULL)
 		scan_copy_envelope(&rep->env, env);
-	if ((rc = mime_inventory(rep, stream, conf)) < 0 || (rc = scan_walk(rep, conf)) < 0)
+	/* The walk scans each leaf as the inventory decodes it: no part goes unscanned. */
+	rc = mime_inventory(rep, stream, conf, walk != NULL ? &hook : NULL);
+	if (walk_finish(walk, &err) < 0) {
+		g_printerr("moat: %s\n", err);
+		rc = rc < 0 ? rc : MOAT_EIO;
+	}
+	av_release(engine);
+	if (rc < 0)
 		goto out;
 	for (guint i = 0; i < rep->parts->len; i++)
 		names_check_part(rep, rep->parts->pdata[i]);

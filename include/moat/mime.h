@@ -20,8 +20,12 @@ void mime_init(void);
 /*
  * mime_inventory - parse STREAM (borrowed; read from its current position)
  * into REP under CONF's limits. Never fails on bad input: what could not be
- * read becomes a finding. Returns 0, or MOAT_ENOMEM / MOAT_EIO / MOAT_EINTERNAL.
+ * read becomes a finding. HOOK (may be NULL; borrowed) gets every decoded
+ * leaf, the lenient reading's salvaged parts too, while its bytes are at
+ * hand; an encoded message/rfc822 that the inventory opens is not handed
+ * over whole, its leaves are. Returns 0, or MOAT_ENOMEM / MOAT_EIO / MOAT_EINTERNAL.
  */
-int mime_inventory(struct moat_report *rep, GMimeStream *stream, const struct moat_conf *conf);
+int mime_inventory(struct moat_report *rep, GMimeStream *stream, const struct moat_conf *conf,
+    const struct moat_leaf_hook *hook);
 
 #endif

@@ -20,11 +20,11 @@
 
 /*
  * salvage_scan - read RAW (LEN bytes, the whole message, borrowed) leniently
- * and add to REP what its inventory lacks. *KEPT counts decoded bytes kept
- * for the message (shared with the inventory, limited by max_decoded_bytes).
- * Returns the number of salvaged parts added.
+ * and add to REP what its inventory lacks. A salvaged part's bytes go to
+ * HOOK (may be NULL) and are kept while REP->kept stays under
+ * max_decoded_bytes. Returns the number of salvaged parts added.
  */
 guint salvage_scan(struct moat_report *rep, const guchar *raw, gsize len,
-    const struct moat_conf *conf, guint64 *kept);
+    const struct moat_conf *conf, const struct moat_leaf_hook *hook);
 
 #endif

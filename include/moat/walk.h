@@ -26,12 +26,35 @@
 #include "moat/report.h"
 
 struct cl_engine;
+struct walk;
 
 /*
- * walk_message - scan every decoded MIME leaf of REP with ENGINE and add
- * the members and findings. Returns 0, or MOAT_EIO with *err set (caller
- * g_free()s) when libclamav failed for a reason of its own (memory, temp
- * files): the message cannot be judged and should be tempfailed.
+ * walk_new - a walk of the message REP (borrowed, as are CONF and ENGINE,
+ * until walk_finish()). The MIME inventory hands it each decoded leaf
+ * through walk_leaf() while the leaf's bytes are at hand, so a part is
+ * scanned whether or not its bytes are kept ([limits] max_decoded_bytes).
+ */
+struct walk *walk_new(struct moat_report *rep, const struct moat_conf *conf,
+    struct cl_engine *engine);
+
+/*
+ * walk_leaf - scan part P's LEN decoded bytes at DATA (borrowed for the
+ * call) with libclamav and add its members and findings to the report.
+ * CTX is the struct walk (the signature of a struct moat_leaf_hook).
+ * After an internal error nothing more is scanned; walk_finish() says it.
+ */
+void walk_leaf(void *ctx, struct moat_part *p, const guint8 *data, gsize len);
+
+/*
+ * walk_finish - free W (NULL is a no-op). Returns 0, or MOAT_EIO with *err
+ * set (caller g_free()s) when libclamav failed for a reason of its own
+ * (memory, temp files): the message cannot be judged and should be tempfailed.
+ */
+int walk_finish(struct walk *w, char **err);
+
+/*
+ * walk_message - walk_leaf() for every MIME leaf of REP whose bytes were
+ * kept (a report built without a walk: the fuzzer's). Returns as walk_finish().
  */
 int walk_message(struct moat_report *rep, const struct moat_conf *conf,
     struct cl_engine *engine, char **err);

@@ -24,12 +24,13 @@
 #include "moat/zipdir.h"
 
 #define BOMB_MIN_BYTES (16u << 20)	/* below this no ratio is a bomb */
+#define WALK_TINY_BYTES 5		/* libclamav skips files this small without a callback */
 
 struct walk {
 	struct moat_report *rep;
 	const struct moat_conf *conf;
 	struct cl_engine *engine;
-	guint64 kept;			/* decoded bytes kept in parts, MIME ones included */
+	guint64 extracting;		/* bytes of RAR members being walked now (one buffer per level) */
 	guint members;			/* members recorded in this message */
 	gboolean too_many;		/* container.too_many_members recorded */
 	int rc;				/* first internal error */
@@ -64,8 +65,10 @@ struct walk_scan {
 };
 
 struct walk_rar {
+	struct walk *w;
 	struct moat_part *part;
 	GBytes *bytes;
+	gsize copied;			/* bytes copied for it, counted in w->extracting */
 };
 
 static void walk_buffer(struct walk *w, struct moat_part *root, const guint8 *data, gsize len,
@@ -90,6 +93,7 @@ walk_entry_free(struct walk_entry *e)
 static void
 walk_rar_free(struct walk_rar *r)
 {
+	r->w->extracting -= r->copied;
 	g_bytes_unref(r->bytes);
 	g_free(r);
 }
@@ -187,9 +191,9 @@ walk_fill(struct walk *w, struct moat_part *m, const guint8 *data, gsize len, co
 	m->decoded_size = len;
 	g_strlcpy(m->sha256, sha256, sizeof(m->sha256));
 	m->sniffed = sniff_type(data, MIN(len, SNIFF_HEAD_BYTES), NULL);
-	if (w->kept + len <= w->conf->max_decoded_bytes) {
+	if (w->rep->kept + len <= w->conf->max_decoded_bytes) {
 		m->content = g_bytes_new(data, len);
-		w->kept += len;
+		w->rep->kept += len;
 	}
 }
 
@@ -406,32 +410,13 @@ walk_alias_pair(const char *a, const char *b)
 	return g_ascii_strcasecmp(walk_extension(a), walk_extension(b)) == 0;
 }
 
-/*
- * walk_rename - call member M NAME, in its path and its members' paths:
- * an ISO's Joliet name ("Document.pdf.exe") over its 8.3 alias ("DOCUMENT.EXE").
- */
-static void
-walk_rename(struct moat_report *rep, struct moat_part *m, const char *name)
+/* walk_key_name - NAME folded for walk_again()'s keys, at most REPORT_NAME_MAX bytes of it */
+static char *
+walk_key_name(const char *name)
 {
-	guint at = m->path->len - 1;
+	g_autofree char *cut = name != NULL ? report_shorten_dup(name, REPORT_NAME_MAX) : NULL;
 
-	for (guint i = 0; i < rep->parts->len; i++) {
-		struct moat_part *p = rep->parts->pdata[i];
-		const struct moat_part *up = p;
-
-		while (up != NULL && up != m)
-			up = up->parent;
-		if (up == NULL)
-			continue;
-		g_free(p->path->pdata[at]);
-		p->path->pdata[at] = g_utf8_make_valid(name, -1);
-		g_free(p->path_display);
-		p->path_display = report_path_display(p->path);
-	}
-	g_free(m->filename);
-	m->filename = g_utf8_make_valid(name, -1);
-	g_free(m->disp_filename);
-	m->disp_filename = g_strdup(m->filename);
+	return cut != NULL ? g_utf8_casefold(cut, -1) : g_strdup("");
 }
 
 /*
@@ -443,7 +428,7 @@ walk_rename(struct moat_report *rep, struct moat_part *m, const char *name)
 static gboolean
 walk_again(struct walk_scan *s, struct moat_part *parent, const char *sha, const char *name)
 {
-	g_autofree char *folded = name != NULL ? g_utf8_casefold(name, -1) : g_strdup("");
+	g_autofree char *folded = walk_key_name(name);
 	g_autofree char *by_name = g_strdup_printf("%s/%s", sha, folded);
 	g_autofree char *by_parent = g_strdup_printf("%s@%p", sha, (void *)parent);
 	struct moat_part *m = g_hash_table_lookup(s->seen, by_name);
@@ -456,7 +441,7 @@ walk_again(struct walk_scan *s, struct moat_part *parent, const char *sha, const
 		m = NULL;	/* the same bytes under two real names: both are listed */
 	if (m != NULL) {
 		if (name != NULL && m->filename != NULL && walk_upper(m->filename) && !walk_upper(name))
-			walk_rename(s->w->rep, m, name);
+			report_part_rename(s->w->rep, m, name);
 		return TRUE;
 	}
 	return FALSE;
@@ -467,14 +452,22 @@ static void
 walk_remember(struct walk_scan *s, struct moat_part *parent, const char *sha, const char *name,
     struct moat_part *m)
 {
-	g_autofree char *folded = name != NULL ? g_utf8_casefold(name, -1) : g_strdup("");
+	g_autofree char *folded = walk_key_name(name);
 
 	g_hash_table_insert(s->seen, g_strdup_printf("%s/%s", sha, folded), m);
 	g_hash_table_insert(s->seen, g_strdup(sha), m);
 	g_hash_table_insert(s->seen, g_strdup_printf("%s@%p", sha, (void *)parent), m);
 }
 
-/* walk_unseen - list the directory entries libclamav did not open (encrypted, skipped) */
+/*
+ * walk_unseen - list the directory entries libclamav did not open. An
+ * encrypted one gets container.encrypted; any other with data (more than
+ * WALK_TINY_BYTES declared, or an unknown size) was not scanned although
+ * no limit stopped the walk: its local header points nowhere, or its
+ * method is one libclamav cannot read, while another unzip may well open
+ * it. One container.unscanned per container says so (a limit already
+ * recorded for this attachment says it instead).
+ */
 static void
 walk_unseen(struct walk_scan *s)
 {
@@ -483,8 +476,9 @@ walk_unseen(struct walk_scan *s)
 
 	g_hash_table_iter_init(&it, s->dirs);
 	while (g_hash_table_iter_next(&it, &key, &value)) {
-		struct moat_part *parent = key;
+		struct moat_part *parent = key, *first = NULL;
 		GPtrArray *list = value;
+		guint unread = 0;
 
 		for (guint i = 0; i < list->len; i++) {
 			struct walk_entry *e = list->pdata[i];
@@ -492,30 +486,68 @@ walk_unseen(struct walk_scan *s)
 
 			if (e->seen || e->is_dir)
 				continue;
-			if ((m = walk_member(s->w, parent, e->name, &s->deep)) == NULL)
+			if (report_over_budget(s->w->rep) ||
+			    (m = walk_member(s->w, parent, e->name, &s->deep)) == NULL)
 				return;
 			m->decoded_size = e->size;
 			m->hidden = e->hidden;
 			m->encrypted = e->encrypted;
-			if (e->encrypted)
+			if (e->encrypted) {
 				report_add_finding(s->w->rep, "container.encrypted", m->path,
 				    "encrypted member: its content was not scanned");
+			} else if (!e->size_known || e->size > WALK_TINY_BYTES) {
+				if (unread++ == 0)
+					first = m;
+			}
 		}
+		if (unread > 0 && !s->bomb && !s->deep && !s->w->too_many)
+			report_add_finding(s->w->rep, "container.unscanned", first->path,
+			    "%u member%s listed in the directory %s not read by libclamav "
+			    "(data not found or not readable): not scanned", unread,
+			    unread == 1 ? "" : "s", unread == 1 ? "was" : "were");
 	}
+}
+
+/*
+ * walk_extract_room - bytes a RAR member may still be taken out into
+ * memory: the buffers of the RARs and members being walked (one per
+ * nesting level, and the queued RARs' copies) share [containers]
+ * max_member_bytes, so nesting does not multiply it.
+ */
+static guint64
+walk_extract_room(const struct walk *w)
+{
+	guint64 max = w->conf->container_max_member_bytes;
+
+	return w->extracting < max ? max - w->extracting : 0;
 }
 
 /* walk_queue_rar - Debian's libclamav has no RAR: libarchive opens PART after this scan */
 static void
 walk_queue_rar(struct walk_scan *s, struct moat_part *part, const guint8 *data, gsize len)
 {
+	struct walk *w = s->w;
 	struct walk_rar *r;
 
 	if (part->sniffed == NULL || strcmp(part->sniffed, "rar") != 0)
 		return;
+	if (part->content == NULL && len > walk_extract_room(w)) {
+		report_add_finding(w->rep, "container.bomb", part->path,
+		    "RAR of %" G_GSIZE_FORMAT " bytes not opened: the RARs and members in memory "
+		    "already take [containers] max_member_bytes", len);
+		return;
+	}
 	r = g_new0(struct walk_rar, 1);
+	r->w = w;
 	r->part = part;
 	/* the member's kept bytes when it has them; a copy otherwise (DATA lives only during the hook) */
-	r->bytes = part->content != NULL ? g_bytes_ref(part->content) : g_bytes_new(data, len);
+	if (part->content != NULL) {
+		r->bytes = g_bytes_ref(part->content);
+	} else {
+		r->bytes = g_bytes_new(data, len);
+		r->copied = len;
+		w->extracting += len;
+	}
 	g_ptr_array_add(s->rars, r);
 }
 
@@ -678,6 +710,7 @@ struct walk_rar_ctx {
 	struct walk_scan *s;
 	struct moat_part *rar;
 	struct moat_part *current;	/* member the data hook fills */
+	guint64 max;			/* bytes one member may take out (walk_extract_room()) */
 };
 
 static gboolean
@@ -687,7 +720,8 @@ walk_rar_entry(void *ctx, const struct arch_entry *e)
 	struct moat_part *m;
 
 	r->current = NULL;
-	if (e->is_dir || report_over_budget(r->s->w->rep))
+	/* After a bomb nothing more is taken out of this attachment. */
+	if (e->is_dir || r->s->bomb || report_over_budget(r->s->w->rep))
 		return FALSE;
 	if ((m = walk_member(r->s->w, r->rar, e->name, &r->s->deep)) == NULL)
 		return FALSE;
@@ -712,7 +746,7 @@ walk_rar_data(void *ctx, const struct arch_entry *e, const guint8 *buf, gsize le
 	(void)e;
 	if (m == NULL)
 		return;
-	if (truncated && len < r->s->w->conf->container_max_member_bytes) {
+	if (truncated && len < r->max) {
 		report_add_finding(r->s->w->rep, "container.unreadable", m->path,
 		    "the member's data could not be read (corrupt or unsupported)");
 		return;
@@ -720,8 +754,8 @@ walk_rar_data(void *ctx, const struct arch_entry *e, const guint8 *buf, gsize le
 	if (truncated) {
 		if (!r->s->bomb)
 			report_add_finding(r->s->w->rep, "container.bomb", m->path,
-			    "member larger than %" G_GUINT64_FORMAT " bytes",
-			    r->s->w->conf->container_max_member_bytes);
+			    "member larger than %" G_GUINT64_FORMAT " bytes (what is left of "
+			    "[containers] max_member_bytes at this depth): not scanned", r->max);
 		r->s->bomb = TRUE;
 		return;
 	}
@@ -729,7 +763,9 @@ walk_rar_data(void *ctx, const struct arch_entry *e, const guint8 *buf, gsize le
 		return;
 	sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, buf, len);
 	walk_fill(r->s->w, m, buf, len, sha);
+	r->s->w->extracting += len;	/* BUF lives while its members are walked */
 	walk_buffer(r->s->w, m, buf, len, r->s);	/* through libclamav, and deeper */
+	r->s->w->extracting -= len;
 }
 
 static void
@@ -739,13 +775,16 @@ walk_rars(struct walk_scan *s)
 
 	for (guint i = 0; i < s->rars->len; i++) {
 		struct walk_rar *rar = s->rars->pdata[i];
-		struct walk_rar_ctx ctx = { s, rar->part, NULL };
+		struct walk_rar_ctx ctx = { s, rar->part, NULL, walk_extract_room(s->w) };
 		g_autofree char *why = NULL;
 		gsize len;
 		const guint8 *data = g_bytes_get_data(rar->bytes, &len);
+		int rc;
 
-		int rc = arch_walk(data, len, s->w->conf->container_max_members,
-		    s->w->conf->container_max_member_bytes, &hooks, &ctx, &why);
+		if (s->bomb || report_over_budget(s->w->rep))
+			break;
+		rc = arch_walk(data, len, s->w->conf->container_max_members, ctx.max, &hooks,
+		    &ctx, &why);
 
 		if (rc == ARCH_TOO_MANY) {
 			walk_once(s->w->rep, &s->w->too_many, "container.too_many_members",
@@ -800,21 +839,50 @@ walk_buffer(struct walk *w, struct moat_part *root, const guint8 *data, gsize le
 	g_hash_table_destroy(s.matched);
 }
 
+struct walk *
+walk_new(struct moat_report *rep, const struct moat_conf *conf, struct cl_engine *engine)
+{
+	struct walk *w = g_new0(struct walk, 1);
+
+	w->rep = rep;
+	w->conf = conf;
+	w->engine = engine;
+	return w;
+}
+
+void
+walk_leaf(void *ctx, struct moat_part *p, const guint8 *data, gsize len)
+{
+	struct walk *w = ctx;
+
+	if (w->rc == 0 && !report_over_budget(w->rep))
+		walk_buffer(w, p, data, len, NULL);
+}
+
+int
+walk_finish(struct walk *w, char **err)
+{
+	int rc;
+
+	if (w == NULL)
+		return 0;
+	rc = w->rc;
+	if (rc < 0)
+		*err = g_steal_pointer(&w->err);
+	g_free(w->err);
+	g_free(w);
+	return rc;
+}
+
 int
 walk_message(struct moat_report *rep, const struct moat_conf *conf, struct cl_engine *engine,
     char **err)
 {
-	struct walk w = { .rep = rep, .conf = conf, .engine = engine };
+	struct walk *w = walk_new(rep, conf, engine);
 	guint nparts = rep->parts->len;
 
-	for (guint i = 0; i < nparts; i++) {
-		const struct moat_part *p = rep->parts->pdata[i];
-
-		if (p->content != NULL)
-			w.kept += g_bytes_get_size(p->content);
-	}
 	/* Members are appended to rep->parts as they are found: walk the MIME leaves only. */
-	for (guint i = 0; i < nparts && w.rc == 0 && !report_over_budget(rep); i++) {
+	for (guint i = 0; i < nparts; i++) {
 		struct moat_part *p = rep->parts->pdata[i];
 		gsize len;
 		const guint8 *data;
@@ -822,11 +890,7 @@ walk_message(struct moat_report *rep, const struct moat_conf *conf, struct cl_en
 		if (p->content == NULL)
 			continue;
 		data = g_bytes_get_data(p->content, &len);
-		walk_buffer(&w, p, data, len, NULL);
+		walk_leaf(w, p, data, len);
 	}
-	if (w.rc < 0) {
-		*err = w.err;
-		return w.rc;
-	}
-	return 0;
+	return walk_finish(w, err);
 }

@@ -28,8 +28,9 @@
 struct mime_walk {
 	struct moat_report *rep;	/* borrowed */
 	const struct moat_conf *conf;	/* borrowed */
+	const struct moat_leaf_hook *hook;	/* borrowed, or NULL: who scans each leaf */
 	guint nparts;			/* leaves seen, inventoried or not */
-	guint64 kept;			/* decoded bytes kept in parts */
+	guint64 layers;			/* decoded bytes of the encoded messages open now */
 	gboolean kept_full;		/* max_decoded_bytes reached */
 	guint too_deep;			/* subtrees cut at max_depth */
 	gboolean long_header;		/* mime.long_header already recorded */
@@ -211,11 +212,17 @@ mime_b64_check(struct mime_b64 *b, const guchar *in, gsize n)
 /* Where one leaf's decoded bytes go. */
 struct mime_sink {
 	GChecksum *sha;
-	GByteArray *keep;	/* NULL once the message's budget is spent */
+	GByteArray *bytes;	/* the decoded bytes; NULL once nobody needs them */
 	gsize head_len;
 	guint64 size;
 };
 
+/*
+ * mime_sink_add - N more decoded bytes. They are collected for the walk
+ * (which scans every leaf, kept or not: a leaf is at most as large as the
+ * message or the encoded message it is in) or, without a walk, only while
+ * the message's kept bytes stay under max_decoded_bytes.
+ */
 static void
 mime_sink_add(struct mime_walk *w, struct mime_sink *s, const guchar *data, gsize n)
 {
@@ -229,15 +236,30 @@ mime_sink_add(struct mime_walk *w, struct mime_sink *s, const guchar *data, gsiz
 		s->head_len += take;
 	}
 	s->size += n;
-	if (s->keep == NULL)
+	if (s->bytes == NULL)
 		return;
-	if (w->kept + s->size > w->conf->max_decoded_bytes) {
-		g_byte_array_unref(s->keep);
-		s->keep = NULL;
+	if (w->hook == NULL && w->rep->kept + s->size > w->conf->max_decoded_bytes) {
+		g_byte_array_unref(s->bytes);
+		s->bytes = NULL;
 		w->kept_full = TRUE;
 		return;
 	}
-	g_byte_array_append(s->keep, data, n);
+	g_byte_array_append(s->bytes, data, n);
+}
+
+/* mime_keep - BYTES (taken, may be NULL) as P's content while the message's budget allows */
+static void
+mime_keep(struct mime_walk *w, struct moat_part *p, GByteArray *bytes)
+{
+	if (bytes == NULL)
+		return;
+	if (w->rep->kept + bytes->len > w->conf->max_decoded_bytes) {
+		w->kept_full = TRUE;
+		g_byte_array_unref(bytes);
+		return;
+	}
+	w->rep->kept += bytes->len;
+	p->content = g_byte_array_free_to_bytes(bytes);
 }
 
 /*
@@ -293,11 +315,12 @@ mime_raw_scan(struct mime_walk *w, GMimeContentEncoding enc, GMimeStream *raw,
 }
 
 /*
- * mime_decode_leaf - decode PART's content once into P: size, hash, type, bytes.
+ * mime_decode_leaf - decode PART's content once into P (size, hash, type)
+ * and *BYTES (caller owns; NULL when not collected, see mime_sink_add()).
  * GMime's basic filter does the decoding: it also finds uuencode's "begin" line.
  */
 static int
-mime_decode_leaf(struct mime_walk *w, struct moat_part *p, GMimePart *part)
+mime_decode_leaf(struct mime_walk *w, struct moat_part *p, GMimePart *part, GByteArray **bytes)
 {
 	GMimeDataWrapper *wrapper = g_mime_part_get_content(part);	/* transfer none */
 	GMimeStream *raw = wrapper ? g_mime_data_wrapper_get_stream(wrapper) : NULL;
@@ -310,7 +333,7 @@ mime_decode_leaf(struct mime_walk *w, struct moat_part *p, GMimePart *part)
 	gssize n;
 
 	sink.sha = g_checksum_new(G_CHECKSUM_SHA256);
-	sink.keep = w->kept_full ? NULL : g_byte_array_new();
+	sink.bytes = w->hook == NULL && w->kept_full ? NULL : g_byte_array_new();
 	if (raw != NULL && (enc == GMIME_CONTENT_ENCODING_BASE64 ||
 	    enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE))
 		mime_raw_scan(w, enc, raw, &b64, &qp);
@@ -333,10 +356,7 @@ mime_decode_leaf(struct mime_walk *w, struct moat_part *p, GMimePart *part)
 	p->decoded_size = sink.size;
 	g_strlcpy(p->sha256, g_checksum_get_string(sink.sha), sizeof(p->sha256));
 	p->sniffed = sniff_type(w->head, sink.head_len, NULL);
-	if (sink.keep != NULL) {
-		w->kept += sink.size;
-		p->content = g_byte_array_free_to_bytes(sink.keep);
-	}
+	*bytes = sink.bytes;
 	g_checksum_free(sink.sha);
 
 	if (b64.bad > 0)
@@ -401,34 +421,53 @@ static int mime_walk_object(struct mime_walk *w, GMimeObject *obj, GPtrArray *pa
  * mime_walk_encoded_message - a message/rfc822 part that GMime kept as a
  * leaf because it came base64- or quoted-printable-encoded (RFC 2046 5.2.1
  * forbids that; clients decode it and show the message anyway). Its decoded
- * bytes are parsed and walked one level down, like any attached message.
+ * BYTES (borrowed) are parsed in place and walked one level down, like any
+ * attached message. TRUE when it was opened: its leaves went to the walk
+ * one by one. The bytes of every encoded message open at once count
+ * against max_decoded_bytes, so nesting them does not multiply memory:
+ * past that the layer is not opened (mime.unopened) and goes to the walk
+ * whole, where libclamav reads it as mail.
  */
-static int
-mime_walk_encoded_message(struct mime_walk *w, const struct moat_part *p, guint depth)
+static gboolean
+mime_walk_encoded_message(struct mime_walk *w, const struct moat_part *p, GByteArray *bytes,
+    guint depth, int *rc)
 {
 	GMimeStream *stream;
 	GMimeParser *parser;
 	GMimeMessage *inner;
 	GMimeObject *body;
-	int rc = 0;
+	GPtrArray *path;
 
-	if (p->content == NULL || (strcmp(p->content_type, "message/rfc822") != 0 &&
+	if (bytes == NULL || (strcmp(p->content_type, "message/rfc822") != 0 &&
 	    strcmp(p->content_type, "message/global") != 0))
-		return 0;
+		return FALSE;
 	report_add_finding(w->rep, "mime.ambiguous", p->path,
 	    "%s sent with Content-Transfer-Encoding %s: GMime keeps it shut, clients open it",
 	    p->content_type, p->transfer_encoding ? p->transfer_encoding : "(none)");
-	stream = g_mime_stream_mem_new_with_buffer(g_bytes_get_data(p->content, NULL),
-	    g_bytes_get_size(p->content));
+	if (w->layers + bytes->len > w->conf->max_decoded_bytes) {
+		report_add_finding(w->rep, "mime.unopened", p->path,
+		    "encoded message of %u bytes inside %" G_GUINT64_FORMAT " bytes of encoded "
+		    "messages: not opened (limit %" G_GUINT64_FORMAT "), scanned whole",
+		    bytes->len, w->layers, w->conf->max_decoded_bytes);
+		return FALSE;
+	}
+	w->layers += bytes->len;
+	stream = g_mime_stream_mem_new_with_byte_array(bytes);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);	/* BYTES stay the caller's */
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	inner = g_mime_parser_construct_message(parser, w->opts);	/* transfer full */
+	/* the walk below pushes and pops names: on a path of its own, not the part's */
+	path = g_ptr_array_copy(p->path, (GCopyFunc)(void (*)(void))g_strdup, NULL);
+	g_ptr_array_set_free_func(path, g_free);
 	if (inner != NULL && (body = g_mime_message_get_mime_part(inner)) != NULL)
-		rc = mime_walk_object(w, body, p->path, p->id, depth + 1);
+		*rc = mime_walk_object(w, body, path, p->id, depth + 1);
+	g_ptr_array_unref(path);
 	g_clear_object(&inner);
 	g_object_unref(parser);
 	g_object_unref(stream);
-	return rc;
+	w->layers -= bytes->len;
+	return TRUE;
 }
 
 /* mime_leaf - inventory one leaf part */
@@ -440,6 +479,8 @@ mime_leaf(struct mime_walk *w, GMimeObject *obj, GPtrArray *path, const char *id
 	g_autofree char *type = ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("text/plain");
 	const char *filename = g_mime_part_get_filename(part);		/* transfer none */
 	struct moat_part *p;
+	GByteArray *bytes = NULL;
+	int rc = 0;
 
 	if (filename != NULL)
 		g_ptr_array_add(path, g_strdup(filename));
@@ -461,13 +502,17 @@ mime_leaf(struct mime_walk *w, GMimeObject *obj, GPtrArray *path, const char *id
 
 	mime_check_headers(w, obj, p->path);
 	mime_check_encoding(w, p);
-	if (mime_decode_leaf(w, p, part) < 0)
+	if (mime_decode_leaf(w, p, part, &bytes) < 0)
 		return MOAT_EINTERNAL;
 	if (strcmp(p->sniffed, "tnef") == 0 || strcmp(p->content_type, "application/ms-tnef") == 0 ||
 	    strcmp(p->content_type, "application/vnd.ms-tnef") == 0)
 		report_add_finding(w->rep, "mime.tnef", p->path, "%s, %" G_GUINT64_FORMAT " bytes",
 		    p->content_type, p->decoded_size);
-	return mime_walk_encoded_message(w, p, depth);
+	/* An encoded message opened here has its leaves scanned one by one; any other leaf now. */
+	if (!mime_walk_encoded_message(w, p, bytes, depth, &rc) && bytes != NULL && w->hook != NULL)
+		w->hook->fn(w->hook->ctx, p, bytes->data, bytes->len);
+	mime_keep(w, p, bytes);
+	return rc;
 }
 
 /* mime_walk_message - an attached message/rfc822: its parts one level down */
@@ -590,7 +635,7 @@ mime_salvage(struct mime_walk *w, GMimeStream *stream)
 	if (w->nparts > w->conf->max_parts || w->too_deep > 0 || report_over_budget(w->rep))
 		return;		/* the limit findings already say the inventory is partial */
 	if ((raw = mime_stream_view(stream, &len, &copy)) != NULL)
-		salvage_scan(w->rep, raw, len, w->conf, &w->kept);
+		salvage_scan(w->rep, raw, len, w->conf, w->hook);
 	if (copy != NULL)
 		g_byte_array_unref(copy);
 }
@@ -608,15 +653,16 @@ mime_walk_finish(struct mime_walk *w, GMimeMessage *msg)
 	}
 	if (w->kept_full)
 		report_add_finding(w->rep, "mime.too_large", NULL,
-		    "decoded parts exceed %" G_GUINT64_FORMAT " bytes; later parts hashed, not kept",
+		    "decoded parts exceed %" G_GUINT64_FORMAT " bytes; later parts scanned, not kept",
 		    w->conf->max_decoded_bytes);
 	mime_report_warnings(w);
 }
 
 int
-mime_inventory(struct moat_report *rep, GMimeStream *stream, const struct moat_conf *conf)
+mime_inventory(struct moat_report *rep, GMimeStream *stream, const struct moat_conf *conf,
+    const struct moat_leaf_hook *hook)
 {
-	struct mime_walk w = { .rep = rep, .conf = conf };
+	struct mime_walk w = { .rep = rep, .conf = conf, .hook = hook };
 	GMimeParserOptions *opts = NULL;
 	GMimeParser *parser = NULL;
 	GMimeMessage *msg = NULL;

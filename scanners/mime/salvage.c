@@ -612,7 +612,7 @@ salvage_decode(enum salvage_enc enc, enum salvage_b64_mode mode, const guchar *i
 struct salvage_ctx {
 	struct moat_report *rep;
 	const struct moat_conf *conf;
-	guint64 *kept;
+	const struct moat_leaf_hook *hook;	/* borrowed, may be NULL */
 	GPtrArray *boundaries;	/* char *: every boundary declared so far, unquoted */
 	GPtrArray *strict;	/* char *: the message's own boundaries as a strict parser reads them */
 	gboolean top;		/* reading the message's own header block */
@@ -673,8 +673,10 @@ salvage_add_part(struct salvage_ctx *c, const struct salvage_block *b, const cha
 	p->decoded_size = data->len;
 	g_strlcpy(p->sha256, sha, sizeof(p->sha256));
 	p->sniffed = sniff_type(data->data, MIN(data->len, SNIFF_HEAD_BYTES), NULL);
-	if (*c->kept + data->len <= c->conf->max_decoded_bytes) {
-		*c->kept += data->len;
+	if (c->hook != NULL)
+		c->hook->fn(c->hook->ctx, p, data->data, data->len);
+	if (c->rep->kept + data->len <= c->conf->max_decoded_bytes) {
+		c->rep->kept += data->len;
 		p->content = g_byte_array_free_to_bytes(data);
 	} else {
 		g_byte_array_unref(data);
@@ -719,8 +721,8 @@ salvage_match(struct salvage_ctx *c, const GByteArray *data, char **sha)
 	for (guint i = 0; i < c->rep->parts->len; i++) {
 		struct moat_part *p = c->rep->parts->pdata[i];
 
-		if (p->decoded_size != data->len)
-			continue;
+		if (p->parent != NULL || p->decoded_size != data->len)
+			continue;	/* container members are not MIME parts */
 		if (p->content != NULL) {
 			if (memcmp(g_bytes_get_data(p->content, NULL), data->data, data->len) == 0)
 				return p;
@@ -966,9 +968,9 @@ salvage_check_delimiters(struct salvage_ctx *c, const guchar *raw, gsize len)
 
 guint
 salvage_scan(struct moat_report *rep, const guchar *raw, gsize len,
-    const struct moat_conf *conf, guint64 *kept)
+    const struct moat_conf *conf, const struct moat_leaf_hook *hook)
 {
-	struct salvage_ctx c = { .rep = rep, .conf = conf, .kept = kept };
+	struct salvage_ctx c = { .rep = rep, .conf = conf, .hook = hook };
 	g_autoptr(GPtrArray) boundaries = g_ptr_array_new_with_free_func(g_free);
 	gboolean at_start = TRUE;
 	guint blocks = 0;

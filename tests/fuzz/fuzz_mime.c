@@ -37,7 +37,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct moat_report *rep = report_new();
 	GMimeStream *stream = g_mime_stream_mem_new_with_buffer((const char *)data, size);
 
-	mime_inventory(rep, stream, fuzz_conf);
+	mime_inventory(rep, stream, fuzz_conf, NULL);
 	g_object_unref(stream);
 	report_free(rep);
 	return 0;
