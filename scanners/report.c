@@ -410,45 +410,111 @@ report_part_rename(struct moat_report *rep, struct moat_part *m, const char *nam
 	m->disp_filename = g_strdup(m->filename);
 }
 
-struct moat_finding *
-report_add_finding(struct moat_report *rep, const char *id, GPtrArray *path, const char *fmt, ...)
+/* report_share_path - a new array holding references to PATH's elements (a part's path) */
+static GPtrArray *
+report_share_path(GPtrArray *path)
+{
+	GPtrArray *copy = g_ptr_array_new_full(path->len + 1, (GDestroyNotify)g_ref_string_release);
+
+	for (guint i = 0; i < path->len; i++)
+		g_ptr_array_add(copy, g_ref_string_acquire(path->pdata[i]));
+	return copy;
+}
+
+/*
+ * report_finding_room - whether REP may keep one more finding of ID (of
+ * catalogue KIND): at most REPORT_MAX_SAME_ID of one id, and past
+ * REPORT_MAX_FINDINGS in all only the first of a kind, so that every kind
+ * still counts in the score. Otherwise the finding is counted in
+ * findings_dropped and *FIRST gets the finding to hand back instead.
+ * *COUNT gets ID's counter either way.
+ */
+static gboolean
+report_finding_room(struct moat_report *rep, const char *id,
+    const struct moat_finding_kind *kind, struct report_id_count **count,
+    struct moat_finding **first)
+{
+	struct report_id_count *of_kind;
+
+	if ((*count = g_hash_table_lookup(rep->id_counts, id)) == NULL) {
+		*count = g_new0(struct report_id_count, 1);
+		g_hash_table_insert(rep->id_counts, g_strdup(id), *count);
+	}
+	of_kind = g_hash_table_lookup(rep->id_counts, kind->id);
+	if ((*count)->n >= REPORT_MAX_SAME_ID)
+		*first = (*count)->first;
+	else if (rep->findings->len >= REPORT_MAX_FINDINGS && of_kind != NULL && of_kind->first)
+		*first = of_kind->first;
+	else
+		return TRUE;
+	rep->findings_dropped++;
+	return FALSE;
+}
+
+/* report_add_finding_v - the finding ID at PATH (copied) or at AT's path (shared) */
+static struct moat_finding *
+report_add_finding_v(struct moat_report *rep, const char *id, GPtrArray *path,
+    const struct moat_part *at, const char *fmt, va_list ap)
 {
 	const struct moat_finding_kind *kind = report_kind_lookup(id);
-	struct report_id_count *count;
-	struct moat_finding *f;
+	struct report_id_count *count, *by_kind;
+	struct moat_finding *f, *first;
 	g_autofree char *raw = NULL;
 	char *clean_id;
-	va_list ap;
 
 	g_assert(kind != NULL);	/* every id must be in the catalogue */
 	clean_id = report_clean_text(id, -1, 200);
 	/*
-	 * The policy counts an id once per message: past REPORT_MAX_SAME_ID
-	 * findings of one id (10,000 encrypted members) the rest are counted,
-	 * not kept, so what a sender can make moat store stays bounded.
+	 * The policy counts an id once per message: past the caps the rest are
+	 * counted, not kept, so what a sender can make moat store stays bounded.
 	 */
-	if ((count = g_hash_table_lookup(rep->id_counts, clean_id)) == NULL) {
-		count = g_new0(struct report_id_count, 1);
-		g_hash_table_insert(rep->id_counts, g_strdup(clean_id), count);
-	}
-	if (count->n >= REPORT_MAX_SAME_ID) {
+	if (!report_finding_room(rep, clean_id, kind, &count, &first)) {
 		g_free(clean_id);
-		rep->findings_dropped++;
-		return count->first;
+		return first;
 	}
 	f = g_new0(struct moat_finding, 1);
 	f->id = clean_id;
 	f->kind = kind;
 	f->score = kind->score;
-	f->path = report_copy_path(path);
-	f->path_display = report_path_display(f->path);
-	va_start(ap, fmt);
+	f->path = at != NULL ? report_share_path(at->path) : report_copy_path(path);
+	f->path_display = at != NULL ? g_strdup(at->path_display) : report_path_display(f->path);
 	raw = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
 	f->evidence = report_clean_text(raw, -1, EVIDENCE_MAX);
 	g_ptr_array_add(rep->findings, f);
 	if (count->n++ == 0)
 		count->first = f;
+	/* the first finding of each catalogue kind, for report_finding_room() */
+	if (strcmp(kind->id, clean_id) != 0 &&
+	    (by_kind = g_hash_table_lookup(rep->id_counts, kind->id)) == NULL) {
+		by_kind = g_new0(struct report_id_count, 1);
+		by_kind->first = f;
+		g_hash_table_insert(rep->id_counts, g_strdup(kind->id), by_kind);
+	}
+	return f;
+}
+
+struct moat_finding *
+report_add_finding(struct moat_report *rep, const char *id, GPtrArray *path, const char *fmt, ...)
+{
+	struct moat_finding *f;
+	va_list ap;
+
+	va_start(ap, fmt);
+	f = report_add_finding_v(rep, id, path, NULL, fmt, ap);
+	va_end(ap);
+	return f;
+}
+
+struct moat_finding *
+report_add_finding_at(struct moat_report *rep, const char *id, const struct moat_part *at,
+    const char *fmt, ...)
+{
+	struct moat_finding *f;
+	va_list ap;
+
+	va_start(ap, fmt);
+	f = report_add_finding_v(rep, id, NULL, at, fmt, ap);
+	va_end(ap);
 	return f;
 }
 

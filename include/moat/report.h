@@ -21,13 +21,15 @@
 /*
  * What one message can make the report hold (SECURITY.md, the memory
  * bound): a path element, a member's name and a display path are cut to
- * these many bytes (head, an ellipsis, tail); past REPORT_MAX_SAME_ID
- * findings of one id, further ones are counted in findings_dropped.
+ * these many bytes (head, an ellipsis, tail: NTFS names are at most 255
+ * UTF-16 units anyway); past REPORT_MAX_SAME_ID findings of one id, or
+ * REPORT_MAX_FINDINGS in all, further ones are counted in findings_dropped.
  */
 #define REPORT_ELEMENT_MAX	255
-#define REPORT_NAME_MAX		1024
+#define REPORT_NAME_MAX		512
 #define REPORT_DISPLAY_MAX	1024
 #define REPORT_MAX_SAME_ID	100
+#define REPORT_MAX_FINDINGS	5000	/* past this, only the first of each kind is kept */
 
 enum moat_action {
 	MOAT_ACCEPT = 0,
@@ -180,12 +182,20 @@ void report_part_rename(struct moat_report *rep, struct moat_part *m, const char
  * or start with the group of a "group.*" entry such as "av.*": asserts) found at PATH (NULL or empty: the message itself; copied), with
  * one line of evidence built from FMT. Control characters in the evidence
  * are replaced by U+FFFD so it stays one printable line.
- * Past REPORT_MAX_SAME_ID findings of one id the finding is only counted
- * (findings_dropped) and the first of that id is returned.
+ * Past REPORT_MAX_SAME_ID findings of one id (or REPORT_MAX_FINDINGS in
+ * all, for a kind already found) the finding is only counted
+ * (findings_dropped) and an earlier one of that id or kind is returned.
  * Returns the finding, owned by REP.
  */
 struct moat_finding *report_add_finding(struct moat_report *rep, const char *id,
     GPtrArray *path, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+
+/*
+ * report_add_finding_at - report_add_finding() at part AT's path, shared
+ * with the part rather than copied (AT belongs to REP).
+ */
+struct moat_finding *report_add_finding_at(struct moat_report *rep, const char *id,
+    const struct moat_part *at, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
 
 /*
  * report_over_budget - whether REP's deadline has passed; the first time

@@ -197,9 +197,9 @@ walk_fill(struct walk *w, struct moat_part *m, const guint8 *data, gsize len, co
 	}
 }
 
-/* walk_once - finding ID at PATH unless *DONE says it is recorded already: a limit is said once */
+/* walk_once - finding ID at part AT unless *DONE says it is recorded already: a limit is said once */
 static void G_GNUC_PRINTF(5, 6)
-walk_once(struct moat_report *rep, gboolean *done, const char *id, GPtrArray *path,
+walk_once(struct moat_report *rep, gboolean *done, const char *id, const struct moat_part *at,
     const char *fmt, ...)
 {
 	g_autofree char *why = NULL;
@@ -211,7 +211,7 @@ walk_once(struct moat_report *rep, gboolean *done, const char *id, GPtrArray *pa
 	va_start(ap, fmt);
 	why = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	report_add_finding(rep, id, path, "%s", why);
+	report_add_finding_at(rep, id, at, "%s", why);
 }
 
 /* walk_member - a new member of PARENT named NAME, or NULL past a limit (finding recorded) */
@@ -222,13 +222,13 @@ walk_member(struct walk *w, struct moat_part *parent, const char *name, gboolean
 	struct moat_part *m;
 
 	if (parent->container_depth + 1 > w->conf->container_max_depth) {
-		walk_once(w->rep, deep, "container.too_deep", parent->path,
+		walk_once(w->rep, deep, "container.too_deep", parent,
 		    "members below %u levels of containers were not opened",
 		    w->conf->container_max_depth);
 		return NULL;
 	}
 	if (w->members >= w->conf->container_max_members) {
-		walk_once(w->rep, &w->too_many, "container.too_many_members", parent->path,
+		walk_once(w->rep, &w->too_many, "container.too_many_members", parent,
 		    "more than %u members; the rest were not inventoried",
 		    w->conf->container_max_members);
 		return NULL;
@@ -299,7 +299,7 @@ walk_directory(struct walk_scan *s, struct moat_part *part, const guint8 *data, 
 		gint64 n = zipdir_read(data, len, room + 1, walk_zip_entry, list);
 
 		if (n < 0)
-			report_add_finding(w->rep, "container.unreadable", part->path,
+			report_add_finding_at(w->rep, "container.unreadable", part,
 			    "no readable ZIP central directory");
 		many = n > (gint64)room;
 	} else if ((rc = arch_walk(data, len, room, 0, &list_only, list, &why)) == ARCH_TOO_MANY) {
@@ -307,16 +307,16 @@ walk_directory(struct walk_scan *s, struct moat_part *part, const guint8 *data, 
 	} else if (rc < 0) {
 		if (why != NULL && strstr(why, "ncrypt") != NULL) {
 			part->encrypted = TRUE;
-			report_add_finding(s->w->rep, "container.encrypted", part->path,
+			report_add_finding_at(s->w->rep, "container.encrypted", part,
 			    "the archive's own headers are encrypted: %s", why);
 		} else {
-			report_add_finding(s->w->rep, "container.unreadable", part->path, "%s",
+			report_add_finding_at(s->w->rep, "container.unreadable", part, "%s",
 			    why ? why : "unreadable");
 		}
 	}
 	if (!many)
 		return TRUE;
-	walk_once(w->rep, &w->too_many, "container.too_many_members", part->path,
+	walk_once(w->rep, &w->too_many, "container.too_many_members", part,
 	    "more than %u members: not opened", room);
 	g_ptr_array_set_size(list, 0);	/* nothing of it will be listed */
 	return FALSE;
@@ -493,7 +493,7 @@ walk_unseen(struct walk_scan *s)
 			m->hidden = e->hidden;
 			m->encrypted = e->encrypted;
 			if (e->encrypted) {
-				report_add_finding(s->w->rep, "container.encrypted", m->path,
+				report_add_finding_at(s->w->rep, "container.encrypted", m,
 				    "encrypted member: its content was not scanned");
 			} else if (!e->size_known || e->size > WALK_TINY_BYTES) {
 				if (unread++ == 0)
@@ -501,7 +501,7 @@ walk_unseen(struct walk_scan *s)
 			}
 		}
 		if (unread > 0 && !s->bomb && !s->deep && !s->w->too_many)
-			report_add_finding(s->w->rep, "container.unscanned", first->path,
+			report_add_finding_at(s->w->rep, "container.unscanned", first,
 			    "%u member%s listed in the directory %s not read by libclamav "
 			    "(data not found or not readable): not scanned", unread,
 			    unread == 1 ? "" : "s", unread == 1 ? "was" : "were");
@@ -532,7 +532,7 @@ walk_queue_rar(struct walk_scan *s, struct moat_part *part, const guint8 *data, 
 	if (part->sniffed == NULL || strcmp(part->sniffed, "rar") != 0)
 		return;
 	if (part->content == NULL && len > walk_extract_room(w)) {
-		report_add_finding(w->rep, "container.bomb", part->path,
+		report_add_finding_at(w->rep, "container.bomb", part,
 		    "RAR of %" G_GSIZE_FORMAT " bytes not opened: the RARs and members in memory "
 		    "already take [containers] max_member_bytes", len);
 		return;
@@ -566,7 +566,7 @@ walk_expand(struct walk_scan *s, guint64 len)
 	top->expanded += len;
 	if (!top->bomb && top->expanded > BOMB_MIN_BYTES &&
 	    top->expanded / MAX(top->root_size, 1) > s->w->conf->container_max_ratio) {
-		report_add_finding(s->w->rep, "container.bomb", top->root->path,
+		report_add_finding_at(s->w->rep, "container.bomb", top->root,
 		    "%" G_GUINT64_FORMAT " bytes came out of %" G_GUINT64_FORMAT,
 		    top->expanded, top->root_size);
 		top->bomb = TRUE;
@@ -587,18 +587,18 @@ walk_limit_alert(struct walk_scan *s, struct moat_part *at, const char *sig)
 		return FALSE;
 	limit = sig + strlen("Heuristics.Limits.Exceeded.");
 	if (g_str_has_prefix(limit, "MaxRecursion")) {
-		walk_once(s->w->rep, &s->deep, "container.too_deep", at->path,
+		walk_once(s->w->rep, &s->deep, "container.too_deep", at,
 		    "libclamav stopped at its recursion limit");
 	} else if (g_str_has_prefix(limit, "MaxFiles")) {
-		walk_once(s->w->rep, &s->w->too_many, "container.too_many_members", at->path,
+		walk_once(s->w->rep, &s->w->too_many, "container.too_many_members", at,
 		    "libclamav stopped at %u files", s->w->conf->container_max_members);
 	} else if (g_str_has_prefix(limit, "MaxScanTime")) {
 		if (!report_over_budget(s->w->rep))
-			report_add_finding(s->w->rep, "container.bomb", at->path,
+			report_add_finding_at(s->w->rep, "container.bomb", at,
 			    "libclamav ran out of its scan time here");
 	} else {
 		if (!s->bomb)
-			report_add_finding(s->w->rep, "container.bomb", at->path,
+			report_add_finding_at(s->w->rep, "container.bomb", at,
 			    "libclamav stopped at a size limit (%s)", limit);
 		s->bomb = TRUE;
 	}
@@ -622,7 +622,7 @@ walk_on_match(void *ctx, void *token, const char *sig)
 	once = g_strdup_printf("%s/%s", id, at->id);
 	if (!g_hash_table_add(s->matched, g_steal_pointer(&once)))
 		return;
-	report_add_finding(s->w->rep, id, at->path, "ClamAV signature %s", sig);
+	report_add_finding_at(s->w->rep, id, at, "ClamAV signature %s", sig);
 }
 
 /*
@@ -729,7 +729,7 @@ walk_rar_entry(void *ctx, const struct arch_entry *e)
 	m->encrypted = e->encrypted;
 	m->decoded_size = e->size >= 0 ? (guint64)e->size : 0;
 	if (e->encrypted)
-		report_add_finding(r->s->w->rep, "container.encrypted", m->path,
+		report_add_finding_at(r->s->w->rep, "container.encrypted", m,
 		    "encrypted member: its content was not scanned");
 	r->current = m;
 	return TRUE;
@@ -747,13 +747,13 @@ walk_rar_data(void *ctx, const struct arch_entry *e, const guint8 *buf, gsize le
 	if (m == NULL)
 		return;
 	if (truncated && len < r->max) {
-		report_add_finding(r->s->w->rep, "container.unreadable", m->path,
+		report_add_finding_at(r->s->w->rep, "container.unreadable", m,
 		    "the member's data could not be read (corrupt or unsupported)");
 		return;
 	}
 	if (truncated) {
 		if (!r->s->bomb)
-			report_add_finding(r->s->w->rep, "container.bomb", m->path,
+			report_add_finding_at(r->s->w->rep, "container.bomb", m,
 			    "member larger than %" G_GUINT64_FORMAT " bytes (what is left of "
 			    "[containers] max_member_bytes at this depth): not scanned", r->max);
 		r->s->bomb = TRUE;
@@ -788,12 +788,12 @@ walk_rars(struct walk_scan *s)
 
 		if (rc == ARCH_TOO_MANY) {
 			walk_once(s->w->rep, &s->w->too_many, "container.too_many_members",
-			    rar->part->path, "more than %u files: the rest were not opened",
+			    rar->part, "more than %u files: the rest were not opened",
 			    s->w->conf->container_max_members);
 		} else if (rc < 0) {
-			report_add_finding(s->w->rep,
+			report_add_finding_at(s->w->rep,
 			    why != NULL && strstr(why, "ncrypt") ? "container.encrypted" :
-			    "container.unreadable", rar->part->path, "%s", why ? why : "unreadable");
+			    "container.unreadable", rar->part, "%s", why ? why : "unreadable");
 		}
 	}
 }
@@ -824,7 +824,7 @@ walk_buffer(struct walk *w, struct moat_part *root, const guint8 *data, gsize le
 			w->err = why;
 			why = NULL;
 		} else {
-			report_add_finding(w->rep, "container.unreadable", root->path, "%s", why);
+			report_add_finding_at(w->rep, "container.unreadable", root, "%s", why);
 		}
 	}
 	g_free(why);

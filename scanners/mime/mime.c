@@ -360,12 +360,12 @@ mime_decode_leaf(struct mime_walk *w, struct moat_part *p, GMimePart *part, GByt
 	g_checksum_free(sink.sha);
 
 	if (b64.bad > 0)
-		report_add_finding(w->rep, "mime.bad_base64", p->path,
+		report_add_finding_at(w->rep, "mime.bad_base64", p,
 		    "%" G_GUINT64_FORMAT " characters outside the base64 alphabet, first 0x%02x "
 		    "at byte %" G_GUINT64_FORMAT "%s", b64.bad, b64.first_char, b64.first_bad,
 		    b64.after_pad ? "; data after the '=' padding" : "");
 	else if (b64.after_pad)
-		report_add_finding(w->rep, "mime.bad_base64", p->path,
+		report_add_finding_at(w->rep, "mime.bad_base64", p,
 		    "data after the '=' padding: a second base64 stream");
 	/* Sloppy quoted-printable is common in text bodies; in an attachment it hides bytes. */
 	if (qp.bad > 0)
@@ -410,7 +410,7 @@ mime_check_encoding(struct mime_walk *w, const struct moat_part *p)
 	for (gsize i = 0; i < G_N_ELEMENTS(known); i++)
 		if (strcmp(cte, known[i]) == 0)
 			return;
-	report_add_finding(w->rep, "mime.ambiguous", p->path,
+	report_add_finding_at(w->rep, "mime.ambiguous", p,
 	    "unusual Content-Transfer-Encoding '%s': clients decode it differently", cte);
 }
 
@@ -441,11 +441,11 @@ mime_walk_encoded_message(struct mime_walk *w, const struct moat_part *p, GByteA
 	if (bytes == NULL || (strcmp(p->content_type, "message/rfc822") != 0 &&
 	    strcmp(p->content_type, "message/global") != 0))
 		return FALSE;
-	report_add_finding(w->rep, "mime.ambiguous", p->path,
+	report_add_finding_at(w->rep, "mime.ambiguous", p,
 	    "%s sent with Content-Transfer-Encoding %s: GMime keeps it shut, clients open it",
 	    p->content_type, p->transfer_encoding ? p->transfer_encoding : "(none)");
 	if (w->layers + bytes->len > w->conf->max_decoded_bytes) {
-		report_add_finding(w->rep, "mime.unopened", p->path,
+		report_add_finding_at(w->rep, "mime.unopened", p,
 		    "encoded message of %u bytes inside %" G_GUINT64_FORMAT " bytes of encoded "
 		    "messages: not opened (limit %" G_GUINT64_FORMAT "), scanned whole",
 		    bytes->len, w->layers, w->conf->max_decoded_bytes);
@@ -506,7 +506,7 @@ mime_leaf(struct mime_walk *w, GMimeObject *obj, GPtrArray *path, const char *id
 		return MOAT_EINTERNAL;
 	if (strcmp(p->sniffed, "tnef") == 0 || strcmp(p->content_type, "application/ms-tnef") == 0 ||
 	    strcmp(p->content_type, "application/vnd.ms-tnef") == 0)
-		report_add_finding(w->rep, "mime.tnef", p->path, "%s, %" G_GUINT64_FORMAT " bytes",
+		report_add_finding_at(w->rep, "mime.tnef", p, "%s, %" G_GUINT64_FORMAT " bytes",
 		    p->content_type, p->decoded_size);
 	/* An encoded message opened here has its leaves scanned one by one; any other leaf now. */
 	if (!mime_walk_encoded_message(w, p, bytes, depth, &rc) && bytes != NULL && w->hook != NULL)

@@ -200,11 +200,11 @@ names_check_double(struct moat_report *rep, const struct moat_part *part, const 
 	pad = names_blanks_before(name, dot, &nblanks);
 	prev = names_ext_at(name, dot - pad, &dot2);
 	if (prev != NULL && names_is_decoy(prev))
-		report_add_finding(rep, "name.double_extension", part->path,
+		report_add_finding_at(rep, "name.double_extension", part,
 		    "'%s' shows as .%s but is .%s%s", name, prev, last,
 		    nblanks >= 3 ? " (padded with blanks)" : "");
 	else if (nblanks >= 3)
-		report_add_finding(rep, "name.double_extension", part->path,
+		report_add_finding_at(rep, "name.double_extension", part,
 		    "'%s': %zu blanks hide the real extension .%s", name, nblanks, last);
 }
 
@@ -217,7 +217,7 @@ names_check_tricks(struct moat_report *rep, const struct moat_part *part, const 
 
 	if (c == 0)
 		return;
-	report_add_finding(rep, bidi ? "name.bidi_control" : "name.invisible_char", part->path,
+	report_add_finding_at(rep, bidi ? "name.bidi_control" : "name.invisible_char", part,
 	    "U+%04X in '%s'", c, name);
 }
 
@@ -259,17 +259,17 @@ names_check_type(struct moat_report *rep, const struct moat_part *part, const ch
 			by_magic = "attach.onenote";
 	}
 	if (e != NULL && e->finding != NULL)
-		report_add_finding(rep, e->finding, part->path, "%s%sextension .%s%s%s",
+		report_add_finding_at(rep, e->finding, part, "%s%sextension .%s%s%s",
 		    label ? label : "", sep, ext,
 		    by_magic ? ", bytes are " : "", by_magic ? part->sniffed : "");
 	if (by_magic != NULL && (e == NULL || e->finding == NULL || strcmp(e->finding, by_magic) != 0))
-		report_add_finding(rep, by_magic, part->path, "%s%sbytes are %s",
+		report_add_finding_at(rep, by_magic, part, "%s%sbytes are %s",
 		    label ? label : "", sep, part->sniffed);
 
 	/* Text bytes under a binary name are left to later checks (HTML smuggling). */
 	if (e != NULL && e->expect != NULL && cls != SNIFF_UNKNOWN && cls != SNIFF_TEXT &&
 	    !names_expect_ok(e->expect, part->sniffed)) {
-		report_add_finding(rep, "type.mismatch", part->path, "%s%s.%s declared, bytes are %s",
+		report_add_finding_at(rep, "type.mismatch", part, "%s%s.%s declared, bytes are %s",
 		    label ? label : "", sep, ext, part->sniffed);
 		return TRUE;
 	}
@@ -290,7 +290,7 @@ names_check_content_type(struct moat_report *rep, const struct moat_part *part)
 
 	if (e != NULL && e->expect != NULL && cls != SNIFF_UNKNOWN && cls != SNIFF_TEXT &&
 	    !names_expect_ok(e->expect, part->sniffed))
-		report_add_finding(rep, "type.mismatch", part->path,
+		report_add_finding_at(rep, "type.mismatch", part,
 		    "Content-Type %s declared, bytes are %s", part->content_type, part->sniffed);
 }
 
@@ -312,7 +312,7 @@ names_check_part(struct moat_report *rep, const struct moat_part *part)
 
 	if (part->disp_filename != NULL && part->type_name != NULL &&
 	    !names_same(part->disp_filename, part->type_name))
-		report_add_finding(rep, "name.conflict", part->path,
+		report_add_finding_at(rep, "name.conflict", part,
 		    "filename '%s' but name '%s'", part->disp_filename, part->type_name);
 
 	for (int i = 0; i < 2; i++) {

@@ -757,11 +757,11 @@ salvage_compare(struct salvage_ctx *c, const struct salvage_block *b, GPtrArray 
 	if (*found != NULL)
 		(*extra)++;
 	else if (match == NULL)
-		*found = report_add_finding(c->rep, "mime.ambiguous", p->path,
+		*found = report_add_finding_at(c->rep, "mime.ambiguous", p,
 		    "a lenient reading finds %" G_GUINT64_FORMAT " bytes (%s) that the MIME parse "
 		    "does not show", p->decoded_size, p->sniffed);
 	else
-		*found = report_add_finding(c->rep, "mime.ambiguous", p->path,
+		*found = report_add_finding_at(c->rep, "mime.ambiguous", p,
 		    "the MIME parse names part %s '%s', a lenient reading '%s'", match->id,
 		    match->filename ? match->filename : "", hidden);
 }

@@ -520,6 +520,33 @@ START_TEST(test_same_id_capped)
 }
 END_TEST
 
+/* Past REPORT_MAX_FINDINGS, a new id of a kind found already is dropped; a new kind is kept. */
+START_TEST(test_total_capped)
+{
+	struct moat_report *rep = report_new();
+	struct moat_part *p;
+	GPtrArray *path = g_ptr_array_new();
+	struct moat_finding *f;
+
+	g_ptr_array_add(path, (gpointer)"a.zip");
+	p = report_part_new(rep, path);
+	for (guint i = 0; rep->findings->len < REPORT_MAX_FINDINGS; i++) {
+		g_autofree char *id = g_strdup_printf("av.Test.Sig%u", i);
+
+		report_add_finding_at(rep, id, p, "match %u", i);
+	}
+	ck_assert_uint_le(rep->findings->len, REPORT_MAX_FINDINGS);
+	f = report_add_finding_at(rep, "av.Brand.New", p, "past the cap");
+	ck_assert_str_ne(f->id, "av.Brand.New");	/* an av.* finding exists: dropped */
+	f = report_add_finding_at(rep, "attach.executable", p, "a kind not seen yet");
+	ck_assert_str_eq(f->id, "attach.executable");
+	ck_assert_ptr_eq(f->path->pdata[0], p->path->pdata[0]);	/* shared with the part */
+	ck_assert_str_eq(f->path_display, "a.zip");
+	g_ptr_array_unref(path);
+	report_free(rep);
+}
+END_TEST
+
 Suite *
 report_suite(void)
 {
@@ -536,6 +563,7 @@ report_suite(void)
 	tcase_add_test(tc, test_long_name_capped);
 	tcase_add_test(tc, test_deep_display_capped);
 	tcase_add_test(tc, test_same_id_capped);
+	tcase_add_test(tc, test_total_capped);
 	suite_add_tcase(s, tc);
 
 	tcase_add_loop_test(tt, test_evidence, 0, G_N_ELEMENTS(evidence_cases));
