@@ -130,7 +130,7 @@ scan() {
 	accept)
 		check "$name: exit 0" "$([ "$rc" -eq 0 ] && echo 1)" "exit $rc"
 		check "$name: action accept" "$([ "$action" = accept ] && echo 1)" "$action (score $score: $ids)"
-		check "$name: nothing on stderr" "$([ ! -s "$TMP/err" ] && echo 1)" "$(head -c 200 "$TMP/err")"
+		check "$name: nothing on stderr" "$([ ! -s "$TMP/err" ] && echo 1)" "$(head -c 200 "$TMP/err" | tr '\n' ' ')"
 		;;
 	verdict)
 		check "$name: a verdict in the report" \
