@@ -44,10 +44,13 @@ static const struct conf_key conf_keys[] = {
 	    "MIME parts inventoried per message; the rest are counted in mime.too_many_parts." },
 	{ "limits", "max_depth", CONF_UINT, OFF(max_depth), "30", 1, 1000,
 	    "MIME nesting (multipart and message/rfc822 levels) walked; deeper parts give mime.too_deep." },
-	{ "limits", "max_decoded_bytes", CONF_BYTES, OFF(max_decoded_bytes), "64M",
+	{ "limits", "max_decoded_bytes", CONF_BYTES, OFF(max_decoded_bytes), "32M",
 	    1024, G_GINT64_CONSTANT(16) << 30,
-	    "Decoded part bytes kept per message for the scanners; past it parts are "
-	    "hashed but not kept, and mime.too_large is recorded." },
+	    "Decoded bytes held per message: parts' bytes kept for later scanners and the "
+	    "encoded message/rfc822 layers open at once. Every part is scanned as it is decoded "
+	    "either way; past it parts are not kept (mime.too_large) and a deeper encoded "
+	    "message is scanned whole, not opened (mime.unopened). Part of the memory bound "
+	    "(SECURITY.md)." },
 	{ "limits", "max_header_bytes", CONF_UINT, OFF(max_header_bytes), "65536", 998, 16 << 20,
 	    "One header field longer than this gives mime.long_header." },
 	{ "limits", "scan_budget_ms", CONF_UINT, OFF(scan_budget_ms), "60000", 1, 3600000,
@@ -59,11 +62,13 @@ static const struct conf_key conf_keys[] = {
 	{ "containers", "max_members", CONF_UINT, OFF(container_max_members), "10000", 1, 1000000,
 	    "Members inventoried per message, and files libclamav opens per attachment "
 	    "(MaxFiles); past it container.too_many_members." },
-	{ "containers", "max_member_bytes", CONF_BYTES, OFF(container_max_member_bytes), "100M",
+	{ "containers", "max_member_bytes", CONF_BYTES, OFF(container_max_member_bytes), "64M",
 	    1024, G_GINT64_CONSTANT(2047) << 20,
 	    "A member larger than this is listed but not extracted or scanned (MaxFileSize); "
 	    "it gives container.bomb. libclamav applies it to attachments too: it is raised to "
-	    "[limits] max_message_bytes (at most 2047M) when that is larger." },
+	    "[limits] max_message_bytes (at most 2047M) when that is larger. RAR members are "
+	    "extracted into memory: those of one attachment held at once (one per nesting level) "
+	    "share this much, part of the memory bound (SECURITY.md)." },
 	{ "containers", "max_expanded_bytes", CONF_BYTES, OFF(container_max_expanded_bytes), "400M",
 	    1024, G_GINT64_CONSTANT(16) << 30,
 	    "Bytes libclamav may extract from one attachment (MaxScanSize); past it container.bomb." },

@@ -424,7 +424,8 @@ static int mime_walk_object(struct mime_walk *w, GMimeObject *obj, GPtrArray *pa
  * BYTES (borrowed) are parsed in place and walked one level down, like any
  * attached message. TRUE when it was opened: its leaves went to the walk
  * one by one. The bytes of every encoded message open at once count
- * against max_decoded_bytes, so nesting them does not multiply memory:
+ * against max_decoded_bytes with the kept bytes, so nesting them does not
+ * multiply memory:
  * past that the layer is not opened (mime.unopened) and goes to the walk
  * whole, where libclamav reads it as mail.
  */
@@ -444,7 +445,7 @@ mime_walk_encoded_message(struct mime_walk *w, const struct moat_part *p, GByteA
 	report_add_finding_at(w->rep, "mime.ambiguous", p,
 	    "%s sent with Content-Transfer-Encoding %s: GMime keeps it shut, clients open it",
 	    p->content_type, p->transfer_encoding ? p->transfer_encoding : "(none)");
-	if (w->layers + bytes->len > w->conf->max_decoded_bytes) {
+	if (w->rep->kept + w->layers + bytes->len > w->conf->max_decoded_bytes) {
 		report_add_finding_at(w->rep, "mime.unopened", p,
 		    "encoded message of %u bytes inside %" G_GUINT64_FORMAT " bytes of encoded "
 		    "messages: not opened (limit %" G_GUINT64_FORMAT "), scanned whole",
