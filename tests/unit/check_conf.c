@@ -77,7 +77,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(c->max_parts, 1000);
 	ck_assert_uint_eq(c->max_depth, 30);
 	ck_assert_uint_eq(c->max_message_bytes, 12u << 20);
-	ck_assert_uint_eq(c->max_decoded_bytes, 64u << 20);
+	ck_assert_uint_eq(c->max_decoded_bytes, 32u << 20);
 	ck_assert_uint_eq(c->max_header_bytes, 65536);
 	ck_assert_uint_eq(g_hash_table_size(c->scores), 0);
 	ck_assert_int_eq(conf_finding_score(c, "attach.script", 8), 8);
@@ -421,7 +421,7 @@ START_TEST(test_print_every_key)
 	FILE *fp = open_memstream(&text, &len);
 	static const char *const lines[] = {
 		"\n[limits]\n", "\nmax_message_bytes = 12582912\n", "\nmax_parts = 1000\n",
-		"\nmax_depth = 30\n", "\nmax_decoded_bytes = 67108864\n",
+		"\nmax_depth = 30\n", "\nmax_decoded_bytes = 33554432\n",
 		"\nmax_header_bytes = 65536\n", "\n[policy]\n", "\ntag_score = 5\n",
 		"\nquarantine_score = 10\n", "\nreject_score = 20\n", "\n[scores]\n",
 	};
