@@ -29,19 +29,26 @@ struct arch_hooks {
 	    gboolean truncated);
 };
 
-#define ARCH_TOO_MANY 1	/* arch_walk() stopped at MAX_ENTRIES */
+/*
+ * What arch_walk() made of an archive: a closed set decided from
+ * libarchive's API (return codes, archive_read_has_encrypted_entries(),
+ * archive_entry_is_encrypted()), never from its message text.
+ */
+enum arch_result {
+	ARCH_OK = 0,		/* read to the end */
+	ARCH_TOO_MANY,		/* stopped at MAX_ENTRIES; the entry past it is not reported */
+	ARCH_ENCRYPTED,		/* the archive's own headers are encrypted: no entry can be listed */
+	ARCH_CORRUPT,		/* stopped early: truncated, corrupt, or not such an archive */
+};
 
 /*
  * arch_walk - list the 7z or RAR archive in the LEN bytes at DATA, at most
  * MAX_ENTRIES files (directories are reported but not counted), handing
- * over at most MAX_BYTES of each entry asked for. Returns 0 when the whole
- * archive was read; ARCH_TOO_MANY when it stopped at MAX_ENTRIES (the
- * entry past the limit is not reported); MOAT_EPARSE with *err set
- * (caller g_free()s) when libarchive stopped early: truncated, corrupt,
- * headers encrypted, or not such an archive. Entries before that were
- * reported.
+ * over at most MAX_BYTES of each entry asked for. Entries before a stop
+ * were reported. With ARCH_ENCRYPTED and ARCH_CORRUPT, *err says
+ * libarchive's words for the log (caller g_free()s).
  */
-int arch_walk(const guint8 *data, gsize len, guint max_entries, guint64 max_bytes,
+enum arch_result arch_walk(const guint8 *data, gsize len, guint max_entries, guint64 max_bytes,
     const struct arch_hooks *hooks, void *ctx, char **err);
 
 #endif

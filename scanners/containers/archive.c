@@ -63,22 +63,34 @@ arch_read_data(struct archive *a, GByteArray *buf, guint64 max)
 	return n == 0;
 }
 
-int
+/* arch_failed - why libarchive stopped: encrypted headers or a damaged archive; *ERR its words */
+static enum arch_result
+arch_failed(struct archive *a, char **err, const char *fallback)
+{
+	const char *why = archive_error_string(a);
+
+	*err = g_strdup(why != NULL ? why : fallback);
+	/* 1: libarchive met encryption it cannot read where the entries are listed */
+	return archive_read_has_encrypted_entries(a) > 0 ? ARCH_ENCRYPTED : ARCH_CORRUPT;
+}
+
+enum arch_result
 arch_walk(const guint8 *data, gsize len, guint max_entries, guint64 max_bytes,
     const struct arch_hooks *hooks, void *ctx, char **err)
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *ae;
-	int rc = 0, r;
+	enum arch_result rc = ARCH_OK;
+	int r;
 	guint n = 0;
 
 	archive_read_support_format_7zip(a);
 	archive_read_support_format_rar(a);
 	archive_read_support_format_rar5(a);
 	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
-		*err = g_strdup(archive_error_string(a) ? archive_error_string(a) : "not a 7z or RAR archive");
+		rc = arch_failed(a, err, "not a 7z or RAR archive");
 		archive_read_free(a);
-		return MOAT_EPARSE;
+		return rc;
 	}
 	while ((r = archive_read_next_header(a, &ae)) != ARCHIVE_EOF) {
 		struct arch_entry e = { 0 };
@@ -86,10 +98,7 @@ arch_walk(const guint8 *data, gsize len, guint max_entries, guint64 max_bytes,
 		const char *name;
 
 		if (r < ARCHIVE_WARN) {
-			const char *why = archive_error_string(a);
-
-			*err = g_strdup(why != NULL ? why : "unreadable archive header");
-			rc = MOAT_EPARSE;
+			rc = arch_failed(a, err, "unreadable archive header");
 			break;
 		}
 		e.is_dir = archive_entry_filetype(ae) == AE_IFDIR;

@@ -287,7 +287,7 @@ walk_directory(struct walk_scan *s, struct moat_part *part, const guint8 *data, 
 	GPtrArray *list;
 	g_autofree char *why = NULL;
 	gboolean many = FALSE;
-	int rc;
+	enum arch_result rc;
 
 	if (part->sniffed == NULL || g_hash_table_contains(s->dirs, part))
 		return TRUE;
@@ -304,15 +304,12 @@ walk_directory(struct walk_scan *s, struct moat_part *part, const guint8 *data, 
 		many = n > (gint64)room;
 	} else if ((rc = arch_walk(data, len, room, 0, &list_only, list, &why)) == ARCH_TOO_MANY) {
 		many = TRUE;
-	} else if (rc < 0) {
-		if (why != NULL && strstr(why, "ncrypt") != NULL) {
-			part->encrypted = TRUE;
-			report_add_finding_at(s->w->rep, "container.encrypted", part,
-			    "the archive's own headers are encrypted: %s", why);
-		} else {
-			report_add_finding_at(s->w->rep, "container.unreadable", part, "%s",
-			    why ? why : "unreadable");
-		}
+	} else if (rc == ARCH_ENCRYPTED) {
+		part->encrypted = TRUE;
+		report_add_finding_at(s->w->rep, "container.encrypted", part,
+		    "the archive's own headers are encrypted: %s", why);
+	} else if (rc == ARCH_CORRUPT) {
+		report_add_finding_at(s->w->rep, "container.unreadable", part, "%s", why);
 	}
 	if (!many)
 		return TRUE;
@@ -779,7 +776,7 @@ walk_rars(struct walk_scan *s)
 		g_autofree char *why = NULL;
 		gsize len;
 		const guint8 *data = g_bytes_get_data(rar->bytes, &len);
-		int rc;
+		enum arch_result rc;
 
 		if (s->bomb || report_over_budget(s->w->rep))
 			break;
@@ -790,10 +787,12 @@ walk_rars(struct walk_scan *s)
 			walk_once(s->w->rep, &s->w->too_many, "container.too_many_members",
 			    rar->part, "more than %u files: the rest were not opened",
 			    s->w->conf->container_max_members);
-		} else if (rc < 0) {
-			report_add_finding_at(s->w->rep,
-			    why != NULL && strstr(why, "ncrypt") ? "container.encrypted" :
-			    "container.unreadable", rar->part, "%s", why ? why : "unreadable");
+		} else if (rc == ARCH_ENCRYPTED) {
+			rar->part->encrypted = TRUE;
+			report_add_finding_at(s->w->rep, "container.encrypted", rar->part,
+			    "the archive's own headers are encrypted: %s", why);
+		} else if (rc == ARCH_CORRUPT) {
+			report_add_finding_at(s->w->rep, "container.unreadable", rar->part, "%s", why);
 		}
 	}
 }
