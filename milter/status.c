@@ -2,13 +2,16 @@
  * status.c - the status endpoint: stats_render() over HTTP, one thread
  *
  * In: [milter] status_socket (opened before the privilege drop, main.c).
- * Out: Prometheus text for GET /metrics. The thread poll()s the listening
- * socket and a wake-up pipe; each client is served in turn on a
- * non-blocking socket, within STATUS_CLIENT_MS for reading a request of at
- * most STATUS_REQUEST_MAX bytes and writing the answer, then closed. Slow,
- * silent or garbage-sending clients only make other status clients wait;
- * connection threads never wait for this one (stats_render() holds the
- * counters' lock only while it copies them). No libmilter here.
+ * Out: Prometheus text for GET /metrics. The thread poll()s a wake-up pipe,
+ * the listening socket and up to STATUS_CLIENTS_MAX clients at once, all
+ * non-blocking; each client has STATUS_CLIENT_MS of its own for sending a
+ * request of at most STATUS_REQUEST_MAX bytes and taking the answer, then
+ * is closed. A new client past STATUS_CLIENTS_MAX takes the oldest one's
+ * slot once that one has had STATUS_GRACE_MS. So a slow, silent or
+ * garbage-sending client holds one slot for a while and delays others by
+ * at most about two STATUS_GRACE_MS; connection threads never wait for
+ * this one (stats_render() holds the counters' lock only while it copies
+ * them). No libmilter here.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -147,6 +150,21 @@ status_response(const char *req, gsize len, gsize *out_len)
 	    strlen(body), head);
 }
 
+/*
+ * One connection being served; fd -1 when the slot is free. The request is
+ * read into req; once it is complete (or cut at the cap, or ended by EOF)
+ * the answer is built in out and written from done on.
+ */
+struct status_client {
+	int fd;
+	gint64 since;			/* accepted, monotonic µs: the oldest is dropped first */
+	gint64 deadline;		/* since + STATUS_CLIENT_MS, for reading and writing */
+	gsize len;			/* bytes in req */
+	char *out;			/* the answer; NULL while reading */
+	gsize out_len, done;
+	char req[STATUS_REQUEST_MAX];
+};
+
 /* status_ms_left - milliseconds to DEADLINE (monotonic µs), at least 0 */
 static int
 status_ms_left(gint64 deadline)
@@ -156,88 +174,190 @@ status_ms_left(gint64 deadline)
 	return left < 0 ? 0 : (int)MIN(left, G_MAXINT);
 }
 
-/* status_wait - FD ready for EVENTS before DEADLINE */
-static gboolean
-status_wait(int fd, short events, gint64 deadline)
+static void
+status_client_close(struct status_client *c)
 {
-	struct pollfd p = { .fd = fd, .events = events };
-	int n;
-
-	do {
-		n = poll(&p, 1, status_ms_left(deadline));
-	} while (n < 0 && errno == EINTR);
-	return n > 0;
+	if (c->fd >= 0)
+		close(c->fd);
+	g_clear_pointer(&c->out, g_free);
+	c->fd = -1;
+	c->len = c->out_len = c->done = 0;
 }
 
-/* status_serve - read one request from FD (non-blocking), answer it */
-static void
-status_serve(int fd)
+/* status_client_write - send what the socket takes; FALSE when C is done with (all sent, or gone) */
+static gboolean
+status_client_write(struct status_client *c)
 {
-	gint64 deadline = g_get_monotonic_time() + (gint64)STATUS_CLIENT_MS * 1000;
-	char req[STATUS_REQUEST_MAX];
-	g_autofree char *out = NULL;
-	gsize len = 0, out_len, done = 0;
 	ssize_t n;
 
-	/* Up to the blank line that ends the request header, the cap, or EOF. */
-	while (len < sizeof(req) && g_strstr_len(req, (gssize)len, "\n\r\n") == NULL &&
-	    g_strstr_len(req, (gssize)len, "\n\n") == NULL) {
-		if (!status_wait(fd, POLLIN, deadline))
-			return;		/* silent client: no answer */
-		if ((n = recv(fd, req + len, sizeof(req) - len, 0)) < 0 &&
-		    (errno == EINTR || errno == EAGAIN))
+	while (c->done < c->out_len) {
+		/* MSG_NOSIGNAL: a client gone away must not raise SIGPIPE */
+		if ((n = send(c->fd, c->out + c->done, c->out_len - c->done, MSG_NOSIGNAL)) < 0 &&
+		    errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return TRUE;
+		if (n <= 0)
+			return FALSE;
+		c->done += (gsize)n;
+	}
+	return FALSE;
+}
+
+/*
+ * status_client_read - read what C has sent, up to the blank line that ends
+ * the request header, the cap, or EOF; then answer. FALSE when C is done
+ * with: answered, gone, or closed without a word.
+ */
+static gboolean
+status_client_read(struct status_client *c)
+{
+	ssize_t n;
+
+	while (c->len < sizeof(c->req) && g_strstr_len(c->req, (gssize)c->len, "\n\r\n") == NULL &&
+	    g_strstr_len(c->req, (gssize)c->len, "\n\n") == NULL) {
+		if ((n = recv(c->fd, c->req + c->len, sizeof(c->req) - c->len, 0)) < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return TRUE;	/* the rest later, or never: the deadline decides */
 		if (n <= 0)
 			break;
-		len += (gsize)n;
+		c->len += (gsize)n;
 	}
-	if (len == 0)
-		return;
-	out = status_response(req, len, &out_len);
-	while (done < out_len) {
-		if (!status_wait(fd, POLLOUT, deadline))
+	if (c->len == 0)
+		return FALSE;
+	c->out = status_response(c->req, c->len, &c->out_len);
+	return status_client_write(c);
+}
+
+/* status_client_io - C's socket is ready: go on reading or writing; FALSE when C is done with */
+static gboolean
+status_client_io(struct status_client *c)
+{
+	return c->out == NULL ? status_client_read(c) : status_client_write(c);
+}
+
+/* status_room_at - when CL can take a new client (monotonic µs): now if a slot is free */
+static gint64
+status_room_at(const struct status_client *cl)
+{
+	gint64 oldest = G_MAXINT64;
+
+	for (int i = 0; i < STATUS_CLIENTS_MAX; i++) {
+		if (cl[i].fd < 0)
+			return 0;
+		oldest = MIN(oldest, cl[i].since);
+	}
+	return oldest + (gint64)STATUS_GRACE_MS * 1000;
+}
+
+/* status_slot - a free slot of CL, else the oldest client's (closed) if it has had STATUS_GRACE_MS */
+static struct status_client *
+status_slot(struct status_client *cl)
+{
+	struct status_client *oldest = &cl[0];
+
+	for (int i = 0; i < STATUS_CLIENTS_MAX; i++) {
+		if (cl[i].fd < 0)
+			return &cl[i];
+		if (cl[i].since < oldest->since)
+			oldest = &cl[i];
+	}
+	if (g_get_monotonic_time() < oldest->since + (gint64)STATUS_GRACE_MS * 1000)
+		return NULL;
+	status_client_close(oldest);
+	return oldest;
+}
+
+/*
+ * status_accept - take the connections waiting, at most STATUS_CLIENTS_MAX
+ * at a time. A new client gets a free slot, or the oldest client's once
+ * that one has had STATUS_GRACE_MS to send its request: a local client
+ * sends it right after connecting, so the oldest is the likeliest to be
+ * silent, while one that was slow to be scheduled is not dropped by a
+ * burst of connections behind it; until then newcomers wait in the listen
+ * backlog, in the order they came. Each is read at once (its request is
+ * often there already). After an error such as EMFILE the listening socket
+ * is left alone until *PAUSE (monotonic µs), so that poll() does not spin
+ * on it while the clients in hand are still served.
+ */
+static void
+status_accept(struct status_client *cl, gint64 *pause)
+{
+	for (int i = 0; i < STATUS_CLIENTS_MAX; i++) {
+		struct status_client *c;
+		int fd, e;
+
+		if ((c = status_slot(cl)) == NULL)
 			return;
-		/* MSG_NOSIGNAL: a client gone away must not raise SIGPIPE */
-		if ((n = send(fd, out + done, out_len - done, MSG_NOSIGNAL)) < 0 &&
-		    (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0)
+		if ((fd = accept4(status_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0) {
+			e = errno;
+			if (e == EINTR || e == ECONNABORTED)
+				continue;
+			if (e != EAGAIN && e != EWOULDBLOCK)
+				*pause = g_get_monotonic_time() + 100 * 1000;
 			return;
-		done += (gsize)n;
+		}
+		c->fd = fd;
+		c->since = g_get_monotonic_time();
+		c->deadline = c->since + (gint64)STATUS_CLIENT_MS * 1000;
+		if (!status_client_io(c))
+			status_client_close(c);
 	}
 }
 
+/*
+ * status_run - the thread: one poll() over the wake-up pipe, the listening
+ * socket (while there is room for a client) and the clients in hand; each
+ * client is read or written as its socket allows and closed at its own
+ * deadline, so a slow one holds only its slot.
+ */
 static gpointer
 status_run(gpointer data)
 {
-	struct pollfd p[2] = {
-		{ .fd = status_fd, .events = POLLIN },
-		{ .fd = status_wake[0], .events = POLLIN },
-	};
+	struct status_client *cl = g_new0(struct status_client, STATUS_CLIENTS_MAX);
+	struct pollfd p[2 + STATUS_CLIENTS_MAX];
+	int who[STATUS_CLIENTS_MAX];		/* p[2 + k] is client cl[who[k]] */
+	gint64 pause = 0;			/* no accept() before: after an error */
 
 	(void)data;
+	for (int i = 0; i < STATUS_CLIENTS_MAX; i++)
+		cl[i].fd = -1;
 	for (;;) {
-		int c, e;
+		gint64 now = g_get_monotonic_time(), listen_at = MAX(pause, status_room_at(cl));
+		gint64 wake_at = listen_at > now ? listen_at : G_MAXINT64;
+		nfds_t n = 2;
 
-		if (poll(p, 2, -1) < 0) {
+		p[0] = (struct pollfd){ .fd = status_wake[0], .events = POLLIN };
+		/* poll() skips a negative fd */
+		p[1] = (struct pollfd){ .fd = listen_at > now ? -1 : status_fd, .events = POLLIN };
+		for (int i = 0; i < STATUS_CLIENTS_MAX; i++) {
+			if (cl[i].fd < 0)
+				continue;
+			who[n - 2] = i;
+			p[n++] = (struct pollfd){ .fd = cl[i].fd, .events = cl[i].out ? POLLOUT : POLLIN };
+			wake_at = MIN(wake_at, cl[i].deadline);
+		}
+		if (poll(p, n, wake_at == G_MAXINT64 ? -1 : status_ms_left(wake_at)) < 0) {
 			if (errno != EINTR)
 				g_usleep(100 * 1000);
 			continue;
 		}
-		if (p[1].revents != 0)
+		if (p[0].revents != 0)
 			break;
-		if (p[0].revents == 0)
-			continue;
-		if ((c = accept4(status_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0) {
-			e = errno;
-			/* Out of descriptors and the like: do not spin on a socket poll() keeps reporting. */
-			if (e != EAGAIN && e != EINTR && e != ECONNABORTED)
-				g_usleep(100 * 1000);
-			continue;
-		}
-		status_serve(c);
-		close(c);
+		for (nfds_t k = 2; k < n; k++)
+			if (p[k].revents != 0 && !status_client_io(&cl[who[k - 2]]))
+				status_client_close(&cl[who[k - 2]]);
+		now = g_get_monotonic_time();
+		for (int i = 0; i < STATUS_CLIENTS_MAX; i++)
+			if (cl[i].fd >= 0 && now >= cl[i].deadline)
+				status_client_close(&cl[i]);	/* silent or slow: no answer */
+		if (p[1].revents != 0)
+			status_accept(cl, &pause);
 	}
+	for (int i = 0; i < STATUS_CLIENTS_MAX; i++)
+		status_client_close(&cl[i]);
+	g_free(cl);
 	return NULL;
 }
 

@@ -3,11 +3,14 @@
  * text (version 0.0.4) over HTTP on [milter] status_socket
  *
  * GET /metrics (HEAD too) answers "HTTP/1.0 200 OK" with the exposition;
- * other paths 404, other methods 405, anything unreadable 400. One thread,
- * one client at a time, each with a deadline and a request size cap, and
- * every connection closed after one answer: a bad client costs other
- * status clients at most STATUS_CLIENT_MS and never touches the milter
- * threads. Free of libmilter.
+ * other paths 404, other methods 405, anything unreadable 400. One thread
+ * serves up to STATUS_CLIENTS_MAX clients at once, each with its own
+ * deadline and a request size cap, and closes every connection after one
+ * answer; past the limit a new client takes the place of the oldest one
+ * once that one has had STATUS_GRACE_MS, and waits in the listen backlog
+ * until then. A bad client (silent, slow, reconnecting in a loop) holds a
+ * slot, not the others, and never touches the milter threads. Free of
+ * libmilter.
  */
 #ifndef MOAT_STATUS_H
 #define MOAT_STATUS_H
@@ -16,6 +19,8 @@
 
 #define STATUS_REQUEST_MAX 8192		/* bytes of request read; a longer one gets 400 */
 #define STATUS_CLIENT_MS 2000		/* to read the request and write the answer */
+#define STATUS_CLIENTS_MAX 16		/* served at once; a new one past it drops the oldest */
+#define STATUS_GRACE_MS 50		/* ... once the oldest has had this long to send its request */
 
 /*
  * status_listen - a listening socket for SPEC (sockspec.h; loopback, as

@@ -3,8 +3,11 @@
  * action and finding id, the id cap and "other", label escaping, histogram
  * buckets (inclusive bounds, cumulative, +Inf, sum, count), the exposition
  * format line by line, and the HTTP answers of the status endpoint, on a
- * real socket too (a silent client does not block the next one).
+ * real socket too: silent clients, more of them than STATUS_CLIENTS_MAX,
+ * or one reconnecting in a loop do not keep the next client waiting.
  */
+#include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -380,7 +383,7 @@ START_TEST(test_socket_serves)
 	out = sock_get(path, "GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n");
 	ck_assert(g_str_has_prefix(out, "HTTP/1.0 200 OK\r\n"));
 	ck_assert_ptr_nonnull(strstr(out, "\nmoat_messages_total{action=\"reject\"} 1\n"));
-	/* A client that says nothing holds the thread for at most STATUS_CLIENT_MS. */
+	/* A client that says nothing does not hold up the next one. */
 	silent = sock_connect(path);
 	t0 = g_get_monotonic_time();
 	out2 = sock_get(path, "GET /nothing HTTP/1.0\r\n\r\n");
@@ -389,6 +392,211 @@ START_TEST(test_socket_serves)
 	close(silent);
 	status_stop();
 	ck_assert_int_lt(stat(path, &sb), 0);	/* removed */
+}
+END_TEST
+
+/*
+ * sock_connect_by - a connection to PATH made before DEADLINE (monotonic
+ * µs), or -1. SO_SNDTIMEO bounds a unix socket's connect() while the
+ * listener's backlog is full, so an endpoint that stopped accepting makes
+ * the test fail rather than hang.
+ */
+static int
+sock_connect_by(const char *path, gint64 deadline)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	gint64 left = deadline - g_get_monotonic_time();
+	struct timeval tv = { .tv_sec = left / G_USEC_PER_SEC, .tv_usec = left % G_USEC_PER_SEC };
+	int fd;
+
+	if (left <= 0 || (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	g_strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* sock_eof_by - FD is readable before DEADLINE and reads as EOF (no answer) */
+static gboolean
+sock_eof_by(int fd, gint64 deadline)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	gint64 left = (deadline - g_get_monotonic_time()) / 1000;
+	char c;
+
+	return poll(&p, 1, (int)MAX(left, 0)) == 1 && read(fd, &c, 1) == 0;
+}
+
+/*
+ * sock_fetch - send REQ on a new connection to PATH and read to EOF, all
+ * within MS; the answer, or NULL when it did not come in time. *US: how
+ * long it took.
+ */
+static char *
+sock_fetch(const char *path, const char *req, int ms, gint64 *us)
+{
+	gint64 t0 = g_get_monotonic_time(), deadline = t0 + (gint64)ms * 1000;
+	g_autoptr(GString) out = g_string_new(NULL);
+	int fd = sock_connect_by(path, deadline);
+	gboolean eof = FALSE;
+	char buf[4096];
+	ssize_t n;
+
+	if (fd >= 0 && write(fd, req, strlen(req)) == (ssize_t)strlen(req)) {
+		while (!eof) {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+			gint64 left = (deadline - g_get_monotonic_time()) / 1000;
+
+			if (left <= 0 || poll(&p, 1, (int)left) != 1 || (n = read(fd, buf, sizeof(buf))) < 0)
+				break;
+			g_string_append_len(out, buf, n);
+			eof = n == 0;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	*us = g_get_monotonic_time() - t0;
+	return eof ? g_string_free(g_steal_pointer(&out), FALSE) : NULL;
+}
+
+/* is_full_200 - OUT is a 200 answer whose body is as long as its Content-Length says */
+static gboolean
+is_full_200(const char *out)
+{
+	const char *body = out ? strstr(out, "\r\n\r\n") : NULL;
+	const char *cl = out ? strstr(out, "\r\nContent-Length: ") : NULL;
+
+	return body != NULL && cl != NULL && cl < body && g_str_has_prefix(out, "HTTP/1.0 200 OK\r\n") &&
+	    g_ascii_strtoull(cl + 18, NULL, 10) == strlen(body + 4) &&
+	    strstr(body, "\nmoat_messages_total{action=\"accept\"} ") != NULL;
+}
+
+#define GET_METRICS "GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n"
+#define PROMPT_MS 500			/* a client among silent ones is answered within this */
+
+/* the number of silent clients held open in test_socket_silent_clients */
+static const int silent_counts[] = { 1, STATUS_CLIENTS_MAX, 3 * STATUS_CLIENTS_MAX };
+
+/*
+ * K silent clients (one, as many as the endpoint has room for, three times
+ * that): the next client is answered in full within PROMPT_MS all the
+ * same; past STATUS_CLIENTS_MAX the oldest silent ones were dropped; the
+ * newest is closed, unanswered, at its own STATUS_CLIENT_MS deadline; and
+ * status_stop() does not wait for any of them.
+ */
+START_TEST(test_socket_silent_clients)
+{
+	const int k = silent_counts[_i];
+	g_autofree char *path = g_build_filename(sock_dir, "status.sock", NULL);
+	g_autofree char *spec = g_strconcat("unix:", path, NULL);
+	g_autofree char *out = NULL, *err = NULL;
+	g_autofree int *silent = g_new(int, k);
+	gint64 t_last = 0, us, t0;
+	int fd;
+
+	ck_assert_int_eq(status_listen(&fd, &err, spec), 0);
+	ck_assert_int_eq(status_start(fd, spec, &err), 0);
+	for (int i = 0; i < k; i++) {
+		t_last = g_get_monotonic_time();
+		silent[i] = sock_connect_by(path, t_last + PROMPT_MS * 1000);
+		ck_assert_msg(silent[i] >= 0, "silent client %d of %d: no connection within %d ms", i + 1,
+		    k, PROMPT_MS);
+	}
+	out = sock_fetch(path, GET_METRICS, 3 * STATUS_CLIENT_MS, &us);
+	ck_assert_msg(is_full_200(out), "no full answer behind %d silent clients (%" G_GINT64_FORMAT
+	    " ms): %s", k, us / 1000, out ? out : "(none: timed out or reset)");
+	ck_assert_msg(us <= PROMPT_MS * 1000, "answered behind %d silent clients in %" G_GINT64_FORMAT
+	    " ms, over %d", k, us / 1000, PROMPT_MS);
+	if (k > STATUS_CLIENTS_MAX)
+		ck_assert_msg(sock_eof_by(silent[0], g_get_monotonic_time()), "the oldest was not dropped");
+	/* The newest one keeps its slot until its own deadline, then is closed unanswered. */
+	ck_assert(sock_eof_by(silent[k - 1], t_last + (STATUS_CLIENT_MS + 1000) * 1000));
+	ck_assert_int_ge(g_get_monotonic_time() - t_last, (STATUS_CLIENT_MS - 100) * 1000);
+	/* Fresh silent clients up to the limit, then stop: nobody is waited for. */
+	for (int i = 0; i < MIN(k, STATUS_CLIENTS_MAX); i++) {
+		close(silent[i]);
+		silent[i] = sock_connect_by(path, g_get_monotonic_time() + PROMPT_MS * 1000);
+		ck_assert_int_ge(silent[i], 0);
+	}
+	t0 = g_get_monotonic_time();
+	status_stop();
+	ck_assert_int_lt(g_get_monotonic_time() - t0, PROMPT_MS * 1000);
+	for (int i = 0; i < k; i++)
+		close(silent[i]);
+}
+END_TEST
+
+/* A client reconnecting in a loop; each connection says nothing and stays open a while. */
+struct churn {
+	const char *path;
+	gint64 until;			/* monotonic µs */
+	guint connects;
+};
+
+static gpointer
+churn_run(gpointer data)
+{
+	struct churn *ch = data;
+	int ring[2 * STATUS_CLIENTS_MAX];
+	guint n = 0;
+
+	for (gsize i = 0; i < G_N_ELEMENTS(ring); i++)
+		ring[i] = -1;
+	while (g_get_monotonic_time() < ch->until) {
+		int fd = sock_connect_by(ch->path, MIN(ch->until, g_get_monotonic_time() + 100 * 1000));
+
+		if (fd < 0)
+			continue;
+		if (ring[n % G_N_ELEMENTS(ring)] >= 0)
+			close(ring[n % G_N_ELEMENTS(ring)]);
+		ring[n++ % G_N_ELEMENTS(ring)] = fd;
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(ring); i++)
+		if (ring[i] >= 0)
+			close(ring[i]);
+	ch->connects = n;
+	return NULL;
+}
+
+/*
+ * A client that reconnects in a tight loop for a second, keeping its last
+ * 2 * STATUS_CLIENTS_MAX connections open and silent, does not starve
+ * another: every GET meanwhile is answered in full within PROMPT_MS.
+ */
+START_TEST(test_socket_reconnect_loop)
+{
+	g_autofree char *path = g_build_filename(sock_dir, "status.sock", NULL);
+	g_autofree char *spec = g_strconcat("unix:", path, NULL);
+	g_autofree char *err = NULL;
+	struct churn ch = { .path = path };
+	GThread *t;
+	guint gets = 0;
+	int fd;
+
+	ck_assert_int_eq(status_listen(&fd, &err, spec), 0);
+	ck_assert_int_eq(status_start(fd, spec, &err), 0);
+	ch.until = g_get_monotonic_time() + G_USEC_PER_SEC;
+	t = g_thread_new("churn", churn_run, &ch);
+	g_usleep(50 * 1000);		/* let it fill the endpoint first */
+	while (g_get_monotonic_time() < ch.until - PROMPT_MS * 1000 / 2) {
+		gint64 us;
+		g_autofree char *out = sock_fetch(path, GET_METRICS, 3 * STATUS_CLIENT_MS, &us);
+
+		ck_assert_msg(is_full_200(out), "GET %u during the reconnect loop: no full answer "
+		    "(%" G_GINT64_FORMAT " ms): %s", gets + 1, us / 1000, out ? out : "(none: timed out or reset)");
+		ck_assert_msg(us <= PROMPT_MS * 1000, "GET %u during the reconnect loop took %"
+		    G_GINT64_FORMAT " ms, over %d", gets + 1, us / 1000, PROMPT_MS);
+		gets++;
+		g_usleep(10 * 1000);
+	}
+	g_thread_join(t);
+	ck_assert_uint_ge(gets, 5);
+	/* enough churn that the endpoint was full and dropping clients throughout */
+	ck_assert_msg(ch.connects > 4 * STATUS_CLIENTS_MAX, "only %u connections", ch.connects);
 }
 END_TEST
 
@@ -442,6 +650,8 @@ stats_suite(void)
 	tcase_add_checked_fixture(ts, sock_setup, sock_teardown);
 	tcase_set_timeout(ts, 20);
 	tcase_add_test(ts, test_socket_serves);
+	tcase_add_loop_test(ts, test_socket_silent_clients, 0, G_N_ELEMENTS(silent_counts));
+	tcase_add_test(ts, test_socket_reconnect_loop);
 	tcase_add_test(ts, test_socket_stale_and_busy);
 	suite_add_tcase(s, ts);
 	return s;
