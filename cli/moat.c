@@ -116,9 +116,10 @@ cmd_scan(const struct moat_conf *conf, int argc, char **argv)
 	};
 	gboolean json = FALSE, have_env = FALSE;
 	int status = EXIT_CLEAN, ch;
-	struct moat_envelope env = { 0 };
+	struct moat_envelope env;
 	guint8 ip[16];
 
+	report_envelope_init(&env);
 	optind = 0;	/* 0, not 1: glibc then forgets main()'s "+" (stop at the first file) */
 	while ((ch = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -134,8 +135,6 @@ cmd_scan(const struct moat_conf *conf, int argc, char **argv)
 			env.mail_from = cmd_address(optarg);
 			break;
 		case OPT_RCPT:
-			if (env.rcpt_to == NULL)
-				env.rcpt_to = g_ptr_array_new_with_free_func(g_free);
 			g_ptr_array_add(env.rcpt_to, cmd_address(optarg));
 			break;
 		case OPT_CLIENT:
@@ -193,11 +192,7 @@ cmd_scan(const struct moat_conf *conf, int argc, char **argv)
 		report_free(rep);
 	}
 out:
-	g_free(env.mail_from);
-	g_free(env.client_addr);
-	g_free(env.auth);
-	if (env.rcpt_to != NULL)
-		g_ptr_array_unref(env.rcpt_to);
+	report_envelope_clear(&env);
 	return status;
 }
 

@@ -38,7 +38,7 @@ moatd_msg_new(void)
 {
 	struct moatd_msg *msg = g_new0(struct moatd_msg, 1);
 
-	msg->env.rcpt_to = g_ptr_array_new_with_free_func(g_free);
+	report_envelope_init(&msg->env);
 	msg->mem = g_byte_array_new();
 	msg->fd = -1;
 	msg->body_sum = g_checksum_new(G_CHECKSUM_SHA256);
@@ -52,11 +52,7 @@ moatd_msg_free(struct moatd_msg *msg)
 	if (msg == NULL)
 		return;
 	g_free(msg->queue_id);
-	g_free(msg->env.client_addr);
-	g_free(msg->env.helo);
-	g_free(msg->env.mail_from);
-	g_ptr_array_unref(msg->env.rcpt_to);
-	g_free(msg->env.auth);
+	report_envelope_clear(&msg->env);
 	if (msg->mem != NULL)
 		g_byte_array_unref(msg->mem);
 	if (msg->fd >= 0)

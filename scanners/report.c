@@ -250,12 +250,42 @@ report_path_display(GPtrArray *path)
 	return out;
 }
 
+void
+report_envelope_init(struct moat_envelope *env)
+{
+	memset(env, 0, sizeof(*env));
+	env->rcpt_to = g_ptr_array_new_with_free_func(g_free);
+}
+
+void
+report_envelope_copy(struct moat_envelope *dst, const struct moat_envelope *src)
+{
+	dst->client_addr = g_strdup(src->client_addr);
+	dst->helo = g_strdup(src->helo);
+	dst->mail_from = g_strdup(src->mail_from);
+	dst->auth = g_strdup(src->auth);
+	for (guint i = 0; src->rcpt_to != NULL && i < src->rcpt_to->len; i++)
+		g_ptr_array_add(dst->rcpt_to, g_strdup(src->rcpt_to->pdata[i]));
+}
+
+void
+report_envelope_clear(struct moat_envelope *env)
+{
+	g_free(env->client_addr);
+	g_free(env->helo);
+	g_free(env->mail_from);
+	g_free(env->auth);
+	if (env->rcpt_to != NULL)
+		g_ptr_array_unref(env->rcpt_to);
+	memset(env, 0, sizeof(*env));
+}
+
 struct moat_report *
 report_new(void)
 {
 	struct moat_report *rep = g_new0(struct moat_report, 1);
 
-	rep->env.rcpt_to = g_ptr_array_new_with_free_func(g_free);
+	report_envelope_init(&rep->env);
 	rep->parts = g_ptr_array_new();
 	rep->findings = g_ptr_array_new();
 	rep->verdict.reasons = g_ptr_array_new_with_free_func(g_free);
@@ -296,11 +326,7 @@ report_free(struct moat_report *rep)
 	if (rep == NULL)
 		return;
 	g_free(rep->source);
-	g_free(rep->env.client_addr);
-	g_free(rep->env.helo);
-	g_free(rep->env.mail_from);
-	g_ptr_array_unref(rep->env.rcpt_to);
-	g_free(rep->env.auth);
+	report_envelope_clear(&rep->env);
 	g_free(rep->hdr.from);
 	g_free(rep->hdr.from_name);
 	g_free(rep->hdr.from_addr);

@@ -36,17 +36,6 @@ scan_init(void)
 	av_init();
 }
 
-static void
-scan_copy_envelope(struct moat_envelope *dst, const struct moat_envelope *src)
-{
-	dst->client_addr = g_strdup(src->client_addr);
-	dst->helo = g_strdup(src->helo);
-	dst->mail_from = g_strdup(src->mail_from);
-	dst->auth = g_strdup(src->auth);
-	for (guint i = 0; src->rcpt_to != NULL && i < src->rcpt_to->len; i++)
-		g_ptr_array_add(dst->rcpt_to, g_strdup(src->rcpt_to->pdata[i]));
-}
-
 int
 scan_message(struct moat_report **out, GMimeStream *stream, const struct moat_envelope *env,
     const struct moat_conf *conf)
@@ -60,7 +49,7 @@ scan_message(struct moat_report **out, GMimeStream *stream, const struct moat_en
 
 	rep->deadline = g_get_monotonic_time() + (gint64)conf->scan_budget_ms * 1000;
 	if (env != NULL)
-		scan_copy_envelope(&rep->env, env);
+		report_envelope_copy(&rep->env, env);
 	/* The walk scans each leaf as the inventory decodes it: no part goes unscanned. */
 	rc = mime_inventory(rep, stream, conf, walk != NULL ? &hook : NULL);
 	if (walk_finish(walk, &err) < 0) {

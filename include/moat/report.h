@@ -156,6 +156,13 @@ struct moat_leaf_hook {
 	void *ctx;
 };
 
+/* report_envelope_init - ENV empty: no strings, an empty recipient list; release with _clear() */
+void report_envelope_init(struct moat_envelope *env);
+/* report_envelope_copy - DST (initialised, empty) gets deep copies of SRC's fields */
+void report_envelope_copy(struct moat_envelope *dst, const struct moat_envelope *src);
+/* report_envelope_clear - free ENV's fields and zero it (report_envelope_init() to use it again) */
+void report_envelope_clear(struct moat_envelope *env);
+
 /* report_new - an empty report; caller frees with report_free(). */
 struct moat_report *report_new(void);
 /* report_free - release a report and everything in it; NULL is a no-op */
