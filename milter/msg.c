@@ -266,10 +266,14 @@ moatd_tagged_subject(const char *subject, const char *tag)
 	return *s ? g_strconcat(tag, " ", s, NULL) : g_strdup(tag);
 }
 
-/* moatd_fail - the decision after an internal error: tempfail, or quarantine a poison message */
+/*
+ * moatd_fail - the decision after an internal error: tempfail, or quarantine
+ * a poison message. WHY goes into the SMTP reply; DETAIL (may be NULL), the
+ * cause a library gave, only into the log.
+ */
 static void
 moatd_fail(struct moatd_decision *d, struct moatd_msg *msg, const struct moat_conf *conf,
-    const char *why)
+    const char *why, const char *detail)
 {
 	g_autofree char *digest = moatd_msg_digest(msg);
 	guint n = moatd_poison_count(digest, FALSE);
@@ -285,30 +289,31 @@ moatd_fail(struct moatd_decision *d, struct moatd_msg *msg, const struct moat_co
 		d->action = MOAT_TEMPFAIL;
 		d->reason = g_strdup_printf("moat: temporary failure (%s), try again later", why);
 	}
-	moatd_log(msg, LOG_ERR, "scan failed (%s), attempt %u of %u", why, n, conf->poison_attempts);
+	moatd_log(msg, LOG_ERR, "scan failed (%s%s%s), attempt %u of %u", why,
+	    detail != NULL ? ": " : "", detail != NULL ? detail : "", n, conf->poison_attempts);
 }
 
 void
 moatd_msg_decide(struct moatd_decision *d, struct moatd_msg *msg, const struct moat_conf *conf)
 {
 	GMimeStream *stream;
-	g_autofree char *ids = NULL;
+	g_autofree char *ids = NULL, *err = NULL;
 	int rc;
 
 	memset(d, 0, sizeof(*d));
 	if (msg->spool_failed) {
-		moatd_fail(d, msg, conf, "spool");
+		moatd_fail(d, msg, conf, "spool", NULL);
 		return;
 	}
 	if ((stream = moatd_msg_stream(msg)) == NULL) {
-		moatd_fail(d, msg, conf, "cannot read the spool");
+		moatd_fail(d, msg, conf, "cannot read the spool", NULL);
 		return;
 	}
-	rc = scan_message(&d->report, stream, &msg->env, conf);
+	rc = scan_message(&d->report, &err, stream, &msg->env, conf);
 	g_object_unref(stream);
 	if (rc < 0) {
 		d->report = NULL;
-		moatd_fail(d, msg, conf, moat_strerror(rc));
+		moatd_fail(d, msg, conf, moat_strerror(rc), err);
 		return;
 	}
 	d->action = d->report->verdict.action;

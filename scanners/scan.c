@@ -37,8 +37,8 @@ scan_init(void)
 }
 
 int
-scan_message(struct moat_report **out, GMimeStream *stream, const struct moat_envelope *env,
-    const struct moat_conf *conf)
+scan_message(struct moat_report **out, char **err_out, GMimeStream *stream,
+    const struct moat_envelope *env, const struct moat_conf *conf)
 {
 	struct moat_report *rep = report_new();
 	struct cl_engine *engine = conf->av_enabled ? av_acquire() : NULL;
@@ -53,8 +53,9 @@ scan_message(struct moat_report **out, GMimeStream *stream, const struct moat_en
 	/* The walk scans each leaf as the inventory decodes it: no part goes unscanned. */
 	rc = mime_inventory(rep, stream, conf, walk != NULL ? &hook : NULL);
 	if (walk_finish(walk, &err) < 0) {
-		g_printerr("moat: %s\n", err);
 		rc = rc < 0 ? rc : MOAT_EIO;
+		if (err_out != NULL)
+			*err_out = g_steal_pointer(&err);
 	}
 	av_release(engine);
 	if (rc < 0)
@@ -75,7 +76,7 @@ scan_bytes(struct moat_report **out, const void *data, gsize len,
     const struct moat_envelope *env, const struct moat_conf *conf)
 {
 	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(data, len);
-	int rc = scan_message(out, stream, env, conf);
+	int rc = scan_message(out, NULL, stream, env, conf);
 
 	g_object_unref(stream);
 	return rc;
@@ -154,6 +155,7 @@ scan_file_env(struct moat_report **out, char **err, const char *path,
     const struct moat_envelope *env, const struct moat_conf *conf)
 {
 	GMimeStream *stream;
+	g_autofree char *why = NULL;
 	int rc;
 
 	if (strcmp(path, "-") == 0)
@@ -162,11 +164,12 @@ scan_file_env(struct moat_report **out, char **err, const char *path,
 		stream = scan_open_file(err, path);
 	if (stream == NULL)
 		return MOAT_EIO;
-	rc = scan_message(out, stream, env, conf);
+	rc = scan_message(out, &why, stream, env, conf);
 	g_object_unref(stream);
 	if (rc == 0)
 		(*out)->source = g_strdup(path);
 	else
-		*err = g_strdup_printf("%s: %s", path, moat_strerror(rc));
+		*err = g_strdup_printf("%s: %s%s%s", path, moat_strerror(rc), why ? ": " : "",
+		    why ? why : "");
 	return rc;
 }

@@ -19,9 +19,11 @@ void scan_init(void);
  * scan_message - scan the message in STREAM (borrowed). ENV, when not NULL,
  * is copied into the report's envelope. On success *out is a report with a
  * verdict (caller frees with report_free()) and 0 is returned; on an internal
- * error a negative MOAT_E* code is returned and *out is untouched.
+ * error a negative MOAT_E* code is returned, *out is untouched and *err
+ * (when ERR is not NULL) says the cause in a library's words, for the log
+ * (caller g_free()s).
  */
-int scan_message(struct moat_report **out, GMimeStream *stream,
+int scan_message(struct moat_report **out, char **err, GMimeStream *stream,
     const struct moat_envelope *env, const struct moat_conf *conf);
 
 /* scan_bytes - scan_message() on a buffer (copied: GMime needs its own stream) */
@@ -30,7 +32,8 @@ int scan_bytes(struct moat_report **out, const void *data, gsize len,
 
 /*
  * scan_file - scan_message() on the file at PATH ("-" reads standard input).
- * Returns MOAT_EIO when it cannot be read, with *err set (caller g_free()s).
+ * On any error *err says which file and why (caller g_free()s): MOAT_EIO
+ * when it cannot be read, or scan_message()'s code and cause.
  */
 int scan_file(struct moat_report **out, char **err, const char *path,
     const struct moat_conf *conf);

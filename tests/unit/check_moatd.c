@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 
 #include "checks.h"
+#include "moat/av.h"
 #include "moat/conf.h"
 #include "milter/moatd.h"
 
@@ -172,6 +173,43 @@ START_TEST(test_poison_count)
 }
 END_TEST
 
+/* libclamav cannot work (its temp directory is gone): the log names the cause, the reply does not. */
+START_TEST(test_scan_error_cause_logged)
+{
+	g_autofree char *text = g_strdup_printf("[av]\nsignature_dirs = %s/../conf/signatures\n"
+	    "[milter]\nspool_dir = /nonexistent/moatd-spool\nspool_memory_bytes = 1M\n",
+	    SAMPLES_DIR);
+	g_autofree char *logpath = g_build_filename(g_get_tmp_dir(), "moatd-log-XXXXXX", NULL);
+	g_autofree char *log = NULL, *err = NULL, *warn = NULL;
+	struct moat_conf *conf = NULL;
+	struct moatd_msg *msg;
+	struct moatd_decision d;
+	int fd = g_mkstemp(logpath), saved = dup(STDERR_FILENO);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(conf_load_data(&conf, &err, text, strlen(text)), 0);
+	ck_assert_int_eq(av_load(conf, &err, &warn), 0);
+	msg = feed(conf, "a body libclamav must look at\r\n", FALSE);
+	moatd_log_init(TRUE);
+	dup2(fd, STDERR_FILENO);	/* moatd -f logs to stderr */
+	moatd_msg_decide(&d, msg, conf);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(fd);
+	ck_assert_int_eq(d.action, MOAT_TEMPFAIL);
+	ck_assert_ptr_null(strstr(d.reason, "temp directory"));	/* not told to the sender */
+	ck_assert(g_file_get_contents(logpath, &log, NULL, NULL));
+	ck_assert_msg(strstr(log, "scan failed (input/output error: libclamav") != NULL &&
+	    strstr(log, "temp directory") != NULL, "log: %s", log);
+	g_unlink(logpath);
+	moatd_decision_clear(&d);
+	moatd_msg_free(msg);
+	av_unload();
+	g_free(warn);
+	conf_free(conf);
+}
+END_TEST
+
 Suite *
 moatd_suite(void)
 {
@@ -185,6 +223,7 @@ moatd_suite(void)
 	tcase_add_test(tc, test_tagged_subject);
 	tcase_add_test(tc, test_findings_line);
 	tcase_add_test(tc, test_poison_count);
+	tcase_add_test(tc, test_scan_error_cause_logged);
 	suite_add_tcase(s, tc);
 	return s;
 }
