@@ -79,7 +79,8 @@ guint av_signatures(void);
 
 /*
  * av_scan - scan LEN bytes at DATA, named NAME, with ENGINE, calling HOOKS
- * with CTX. Returns 0 when the scan ran to the end (matches or not),
+ * with CTX. Returns 0 when the scan ran to the end (matches or not; a
+ * buffer of 5 bytes or fewer, which libclamav ignores, calls no hook),
  * MOAT_EIO with *err set on an internal error (memory, temp files: the
  * message should be tempfailed), or MOAT_EINVAL with *err set when
  * libclamav could not parse the data (corrupt input: a finding, not a failure).

@@ -459,6 +459,14 @@ av_internal(cl_error_t rc)
 	}
 }
 
+/*
+ * What libclamav ignores without a callback: cli_magic_scan() returns
+ * CL_CLEAN at once for "File is too small" when the map holds 5 bytes or
+ * fewer (libclamav/scanners.c, `if (ctx->fmap->len <= 5)`, the same in
+ * 1.0.9 and 1.4.5); nested files of that size are skipped the same way.
+ */
+#define AV_TOO_SMALL 5
+
 int
 av_scan(struct cl_engine *engine, const void *data, gsize len, const char *name,
     const struct av_hooks *hooks, void *ctx, char **err)
@@ -492,9 +500,10 @@ av_scan(struct cl_engine *engine, const void *data, gsize len, const char *name,
 	/*
 	 * libclamav answers CL_CLEAN without having looked at anything when it
 	 * cannot create its temp directory (full disk, missing spool_dir):
-	 * that must not pass as clean.
+	 * that must not pass as clean. It answers the same, on purpose, for a
+	 * buffer of AV_TOO_SMALL bytes or fewer: nothing to find there.
 	 */
-	if ((rc == CL_CLEAN || rc == CL_BREAK) && !call.scanned) {
+	if ((rc == CL_CLEAN || rc == CL_BREAK) && !call.scanned && len > AV_TOO_SMALL) {
 		*err = g_strdup("libclamav did not scan the data (is the temp directory writable?)");
 		return MOAT_EIO;
 	}

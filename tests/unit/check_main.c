@@ -24,6 +24,7 @@ main(void)
 	srunner_add_suite(sr, stats_suite());
 	srunner_add_suite(sr, reload_suite());
 	srunner_add_suite(sr, walk_suite());
+	srunner_add_suite(sr, av_suite());
 	srunner_add_suite(sr, lists_suite());
 	srunner_add_suite(sr, zipdir_suite());
 	srunner_run_all(sr, CK_NORMAL);

@@ -22,6 +22,7 @@ Suite *moatd_suite(void);
 Suite *stats_suite(void);
 Suite *reload_suite(void);
 Suite *walk_suite(void);
+Suite *av_suite(void);
 Suite *lists_suite(void);
 Suite *zipdir_suite(void);
 
