@@ -21,6 +21,17 @@
 #include "reload.h"
 #include "stats.h"
 
+/*
+ * Lengths moatd keeps of what the MTA passes. They are fixed, not config:
+ * each is above what the SMTP RFCs allow, so they only cut what a lax MTA
+ * let through, and only in what moatd logs and reports.
+ */
+#define MLFI_QUEUE_ID_MAX	64	/* Postfix long queue ids are ~20 characters */
+#define MLFI_ADDRESS_MAX	512	/* RFC 5321 4.5.3.1.3: a path is at most 256 octets */
+#define MLFI_HELO_MAX		255	/* a domain name (RFC 1035 2.3.4) */
+#define MLFI_AUTH_MAX		256	/* SASL user names */
+#define MLFI_REPLY_MAX		400	/* RFC 5321 4.5.3.1.5: a reply line is at most 512 octets */
+
 struct moatd_conn {
 	char *client_addr;
 	char *helo;
@@ -63,7 +74,7 @@ mlfi_queue_id(SMFICTX *ctx, struct moatd_msg *msg)
 	const char *qid;
 
 	if (msg != NULL && msg->queue_id == NULL && (qid = smfi_getsymval(ctx, "{i}")) != NULL)
-		msg->queue_id = report_clean_text(qid, -1, 64);
+		msg->queue_id = report_clean_text(qid, -1, MLFI_QUEUE_ID_MAX);
 }
 
 /* mlfi_address - an envelope address without the <> the MTA passes, cleaned */
@@ -73,8 +84,8 @@ mlfi_address(const char *arg)
 	gsize n = strlen(arg);
 
 	if (n >= 2 && arg[0] == '<' && arg[n - 1] == '>')
-		return report_clean_text(arg + 1, (gssize)(n - 2), 512);
-	return report_clean_text(arg, -1, 512);
+		return report_clean_text(arg + 1, (gssize)(n - 2), MLFI_ADDRESS_MAX);
+	return report_clean_text(arg, -1, MLFI_ADDRESS_MAX);
 }
 
 static sfsistat
@@ -143,7 +154,7 @@ mlfi_helo(SMFICTX *ctx, char *helo)
 	if (conn == NULL)
 		return SMFIS_TEMPFAIL;
 	g_free(conn->helo);
-	conn->helo = report_clean_text(helo, -1, 255);
+	conn->helo = report_clean_text(helo, -1, MLFI_HELO_MAX);
 	return SMFIS_CONTINUE;
 }
 
@@ -172,7 +183,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	g_free(conn->auth);
 	conn->auth = (auth = smfi_getsymval(ctx, "{auth_authen}")) ? g_strdup(auth) : NULL;
 	/* Authenticated submission makes the message outbound ([outbound], lists.h). */
-	conn->msg->env.auth = conn->auth ? report_clean_text(conn->auth, -1, 256) : NULL;
+	conn->msg->env.auth = conn->auth ? report_clean_text(conn->auth, -1, MLFI_AUTH_MAX) : NULL;
 	mlfi_queue_id(ctx, conn->msg);
 	return SMFIS_CONTINUE;
 }
@@ -185,8 +196,13 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 	if (conn == NULL || conn->msg == NULL)
 		return SMFIS_TEMPFAIL;
 	mlfi_queue_id(ctx, conn->msg);
-	if (conn->msg->env.rcpt_to->len < 10000)
+	/* Past [milter] max_recipients they are counted: no allow by recipients, a finding. */
+	if (conn->msg->env.rcpt_to->len < mlfi_msg_conf(conn)->max_recipients) {
 		g_ptr_array_add(conn->msg->env.rcpt_to, mlfi_address(argv[0]));
+	} else if (conn->msg->env.rcpt_dropped++ == 0) {
+		moatd_log(conn->msg, LOG_WARNING, "more than %u recipients: the rest are counted, "
+		    "not kept ([milter] max_recipients)", mlfi_msg_conf(conn)->max_recipients);
+	}
 	return SMFIS_CONTINUE;
 }
 
@@ -282,7 +298,7 @@ mlfi_verdict_headers(SMFICTX *ctx, struct moatd_conn *conn, const struct moatd_d
 static char *
 mlfi_reply_text(const char *reason)
 {
-	char *t = g_strndup(reason, 400);
+	char *t = g_strndup(reason, MLFI_REPLY_MAX);
 
 	for (char *p = t; *p != '\0'; p++)
 		if (*p < 0x20 || *p > 0x7e || *p == '%')

@@ -143,6 +143,10 @@ static const struct conf_key conf_keys[] = {
 	{ "milter", "spool_memory_bytes", CONF_BYTES, OFF(spool_memory_bytes), "1M", 0,
 	    G_GINT64_CONSTANT(1) << 30,
 	    "Messages up to this size are kept in memory while they arrive." },
+	{ "milter", "max_recipients", CONF_UINT, OFF(max_recipients), "1000", 1, 1000000,
+	    "Recipients kept per message (Postfix's smtpd_recipient_limit is 1000 too). Past "
+	    "it the rest are counted, not kept: the message gets policy.recipients_dropped and "
+	    "[lists] allow_recipients cannot allow it." },
 	{ "milter", "poison_attempts", CONF_UINT, OFF(poison_attempts), "3", 1, 100,
 	    "A message that fails internally this many times is quarantined, not tempfailed again." },
 	{ "milter", "status_socket", CONF_STRING, OFF(status_socket), "unix:/run/moat/status.sock",

@@ -77,6 +77,9 @@ static const struct moat_finding_kind report_catalogue[] = {
 	{ "policy.blocked_sender", 20, MOAT_SEV_HIGH, "",
 	    "the envelope sender or its domain is in [lists] block_senders or block_domains "
 	    "(scores the reject threshold)" },
+	{ "policy.recipients_dropped", 1, MOAT_SEV_LOW, "",
+	    "more recipients than [milter] max_recipients: the rest were counted, not kept, "
+	    "and no allow entry can allow the message by its recipients" },
 	{ "policy.blocked_network", 20, MOAT_SEV_HIGH, "",
 	    "the SMTP client is in [lists] block_networks (scores the reject threshold)" },
 	{ "policy.blocked_hash", 20, MOAT_SEV_HIGH, "",
@@ -266,6 +269,7 @@ report_envelope_copy(struct moat_envelope *dst, const struct moat_envelope *src)
 	dst->auth = g_strdup(src->auth);
 	for (guint i = 0; src->rcpt_to != NULL && i < src->rcpt_to->len; i++)
 		g_ptr_array_add(dst->rcpt_to, g_strdup(src->rcpt_to->pdata[i]));
+	dst->rcpt_dropped = src->rcpt_dropped;
 }
 
 void
@@ -680,6 +684,7 @@ report_to_json(const struct moat_report *rep, gboolean pretty)
 	json_str(b, "helo", rep->env.helo);
 	json_str(b, "mail_from", rep->env.mail_from);
 	json_strv(b, "rcpt_to", rep->env.rcpt_to);
+	json_int(b, "rcpt_dropped", rep->env.rcpt_dropped);
 	json_str(b, "auth", rep->env.auth);
 	json_builder_end_object(b);
 

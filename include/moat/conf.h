@@ -72,6 +72,7 @@ struct moat_conf {
 	char *spool_dir;		/* temp files for large messages */
 	guint64 spool_memory_bytes;	/* larger messages go to a temp file */
 	guint poison_attempts;		/* internal failures before quarantine */
+	guint max_recipients;		/* recipients kept per message; the rest are counted */
 	char *status_socket;		/* counters served here (unix:/path, inet:PORT@127.0.0.1); "" off */
 	guint drain_seconds;		/* SIGTERM: how long messages in flight may take */
 

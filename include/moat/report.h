@@ -66,7 +66,8 @@ struct moat_envelope {
 	char *client_addr;
 	char *helo;
 	char *mail_from;
-	GPtrArray *rcpt_to;		/* char *, owned */
+	GPtrArray *rcpt_to;		/* char *, owned; at most [milter] max_recipients */
+	guint rcpt_dropped;		/* recipients past max_recipients: counted, not kept */
 	char *auth;			/* {auth_authen}: the SMTP AUTH user, or NULL */
 };
 

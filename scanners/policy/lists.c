@@ -401,6 +401,9 @@ lists_allowed(const struct moat_report *rep, const struct moat_conf *conf)
 		return g_strdup_printf("sender %s", from);
 	if ((hit = lists_domain_match(conf->allow_domains, lists_sender_domain(from))) != NULL)
 		return g_strdup_printf("domain %s (sender %s)", hit, from);
+	/* Recipients past max_recipients were not kept: nobody can tell they are all listed. */
+	if (rep->env.rcpt_dropped > 0)
+		return NULL;
 	return lists_all_recipients(rep->env.rcpt_to, conf->allow_recipients);
 }
 

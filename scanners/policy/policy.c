@@ -58,6 +58,9 @@ policy_decide(struct moat_report *rep, const struct moat_conf *conf)
 		t = (struct policy_thresholds){ conf->out_tag_score, conf->out_quarantine_score,
 		    conf->out_reject_score };
 	lists_block(rep, conf);
+	if (rep->env.rcpt_dropped > 0 && report_has_finding(rep, "policy.recipients_dropped") == NULL)
+		report_add_finding(rep, "policy.recipients_dropped", NULL, "%u recipients kept, "
+		    "%u more counted", rep->env.rcpt_to->len, rep->env.rcpt_dropped);
 	g_free(v->allowed);
 	v->allowed = lists_allowed(rep, conf);
 	g_ptr_array_set_size(v->reasons, 0);

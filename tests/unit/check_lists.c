@@ -385,6 +385,27 @@ START_TEST(test_allow)
 }
 END_TEST
 
+/* Recipients past [milter] max_recipients: no allow by recipients, a finding that says so. */
+START_TEST(test_recipients_dropped)
+{
+	struct moat_conf *conf = load_conf("[lists]\nallow_recipients = abuse@example.org\n");
+	struct moat_report *rep = rep_new("a@example.net", "203.0.113.5", "abuse@example.org");
+	const struct moat_finding *f;
+
+	report_add_finding(rep, "attach.executable", NULL, "extension .exe");
+	rep->env.rcpt_dropped = 3;	/* moatd kept abuse@, three more arrived past the limit */
+	policy_decide(rep, conf);
+	ck_assert_ptr_null(rep->verdict.allowed);
+	ck_assert_int_eq(rep->verdict.action, MOAT_QUARANTINE);
+	f = finding(rep, "policy.recipients_dropped");
+	ck_assert_str_eq(f->evidence, "1 recipients kept, 3 more counted");
+	policy_decide(rep, conf);	/* deciding again adds nothing */
+	ck_assert_uint_eq(rep->findings->len, 2);
+	report_free(rep);
+	conf_free(conf);
+}
+END_TEST
+
 /*
  * What an allow entry cannot override: a block (any of them, even on the
  * same sender) and a virus. The message is judged on those alone.
@@ -638,6 +659,7 @@ lists_suite(void)
 	tcase_add_loop_test(tp, test_allow_never_overrides, 0, G_N_ELEMENTS(binding_cases));
 	tcase_add_loop_test(tp, test_recipients, 0, G_N_ELEMENTS(rcpt_cases));
 	tcase_add_test(tp, test_hashes);
+	tcase_add_test(tp, test_recipients_dropped);
 	tcase_add_test(tp, test_hash_namesake);
 	tcase_add_loop_test(tp, test_outbound, 0, G_N_ELEMENTS(out_cases));
 	tcase_add_test(tp, test_outbound_words);
