@@ -289,6 +289,7 @@ report_new(void)
 {
 	struct moat_report *rep = g_new0(struct moat_report, 1);
 
+	rep->started = g_get_monotonic_time();
 	report_envelope_init(&rep->env);
 	rep->parts = g_ptr_array_new();
 	rep->findings = g_ptr_array_new();
@@ -556,8 +557,11 @@ report_over_budget(struct moat_report *rep)
 	if (rep->deadline == 0 || g_get_monotonic_time() < rep->deadline)
 		return FALSE;
 	rep->over_budget = TRUE;
-	report_add_finding(rep, "scan.budget_exceeded", NULL, "stopped after %" G_GINT64_FORMAT
-	    " ms", (g_get_monotonic_time() - rep->deadline) / 1000);
+	/* what was left was not examined: say how long the scan had run when it stopped */
+	report_add_finding(rep, "scan.budget_exceeded", NULL, "stopped %" G_GINT64_FORMAT
+	    " ms into the scan, %" G_GINT64_FORMAT " ms past [limits] scan_budget_ms",
+	    (g_get_monotonic_time() - rep->started) / 1000,
+	    (g_get_monotonic_time() - rep->deadline) / 1000);
 	return TRUE;
 }
 

@@ -140,6 +140,7 @@ struct moat_report {
 	GPtrArray *parts;		/* struct moat_part *, owned */
 	GPtrArray *findings;		/* struct moat_finding *, owned */
 	struct moat_verdict verdict;
+	gint64 started;			/* monotonic µs when the report was made */
 	gint64 deadline;		/* monotonic µs past which scanners stop; 0: none */
 	gboolean over_budget;		/* scan.budget_exceeded recorded */
 	guint64 kept;			/* decoded bytes kept in parts' content ([limits] max_decoded_bytes) */
