@@ -138,6 +138,7 @@ moatd_load_engine(const struct moat_conf *conf, char **err)
 		moatd_log(NULL, LOG_WARNING, "[av] signature_dirs: %s", warn);
 	if (rc == 0 && conf->av_enabled)
 		moatd_log(NULL, LOG_INFO, "libclamav engine loaded: %u signatures", av_signatures());
+	stats_signatures(av_signatures());
 	return rc;
 }
 
@@ -163,7 +164,9 @@ moatd_reload(void)
 	 * running one (av.h): scans in flight keep theirs. When it fails, the
 	 * running config and engine both stay.
 	 */
-	if ((rc = moatd_load_engine(conf, &err)) < 0) {
+	rc = moatd_load_engine(conf, &err);
+	stats_engine_reload(rc == 0);
+	if (rc < 0) {
 		moatd_log(NULL, LOG_ERR, "reload failed, the running config and engine stay: %s", err);
 		stats_reload(FALSE);
 		goto out;
@@ -192,7 +195,9 @@ moatd_av_refresh(void)
 	g_mutex_lock(&reload_lock);
 	if ((ref = moatd_conf_get()) != NULL && av_stale(ref->conf)) {
 		moatd_log(NULL, LOG_INFO, "the signature databases changed: reloading the engine");
-		if ((rc = moatd_load_engine(ref->conf, &err)) < 0)
+		rc = moatd_load_engine(ref->conf, &err);
+		stats_engine_reload(rc == 0);
+		if (rc < 0)
 			moatd_log(NULL, LOG_ERR, "engine reload failed, the running engine stays: %s", err);
 		else
 			rc = 1;
@@ -212,6 +217,7 @@ static gpointer
 moatd_av_watch(gpointer data)
 {
 	gint64 next = 0;
+	gboolean first = TRUE;
 
 	(void)data;
 	g_mutex_lock(&watch_lock);
@@ -221,8 +227,13 @@ moatd_av_watch(gpointer data)
 		gint64 now = g_get_monotonic_time();
 
 		moatd_conf_unref(ref);
+		/*
+		 * The first look comes at once: after the privilege drop, a
+		 * directory [milter] user cannot read shows now, not a reload later.
+		 */
 		if (every > 0 && next == 0)
-			next = now + (gint64)every * G_USEC_PER_SEC;
+			next = first ? now : now + (gint64)every * G_USEC_PER_SEC;
+		first = FALSE;
 		if (every > 0 && now >= next) {
 			g_mutex_unlock(&watch_lock);
 			moatd_av_refresh();

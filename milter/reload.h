@@ -37,7 +37,8 @@ void moatd_conf_unref(struct moatd_conf_ref *ref);
 /*
  * moatd_load_engine - compile libclamav's engine for CONF and make it the
  * current one (av_load), logging skipped directories and the signature
- * count. Returns 0, or MOAT_EIO with *err set (caller g_free()s).
+ * count (also the moat_signatures gauge). Returns 0, or MOAT_EIO with *err
+ * set (caller g_free()s): a reload that would lose signatures fails so.
  */
 int moatd_load_engine(const struct moat_conf *conf, char **err);
 
@@ -45,7 +46,8 @@ int moatd_load_engine(const struct moat_conf *conf, char **err);
  * moatd_reload - read the config file again. When it is good it becomes the
  * running config (keys that need a restart keep their running values, each
  * logged); when it is bad the running config stays and the error is logged
- * as "PATH: [group] key: reason". Counted in moat_config_reloads_total.
+ * as "PATH: [group] key: reason". Counted in moat_config_reloads_total,
+ * and the engine's rebuild in moat_engine_reloads_total.
  * Returns 0, or MOAT_EIO / MOAT_EINVAL when the old config was kept.
  */
 int moatd_reload(void);
@@ -75,10 +77,13 @@ guint moatd_conns_wait(gint64 until);
  * running config's signature directories changed (freshclam); scans in
  * flight finish on the old engine. Returns 1 when it reloaded, 0 when
  * nothing changed, or a MOAT_E* code when the new engine failed (the
- * running one stays).
+ * running one stays; logged, counted in moat_engine_reloads_total).
  */
 int moatd_av_refresh(void);
-/* moatd_av_watch_start, _stop - a thread calling moatd_av_refresh() every [av] check_seconds */
+/*
+ * moatd_av_watch_start, _stop - a thread calling moatd_av_refresh() at once,
+ * then every [av] check_seconds (never when that is 0)
+ */
 void moatd_av_watch_start(void);
 void moatd_av_watch_stop(void);
 

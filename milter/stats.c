@@ -40,6 +40,8 @@ static struct {
 	guint64 scans;
 	guint64 scan_us;
 	guint64 reloads_ok, reloads_failed;
+	guint64 engine_ok, engine_failed;
+	guint signatures;
 } st;
 
 void
@@ -155,6 +157,25 @@ stats_reload(gboolean ok)
 		st.reloads_ok++;
 	else
 		st.reloads_failed++;
+	g_mutex_unlock(&stats_lock);
+}
+
+void
+stats_engine_reload(gboolean ok)
+{
+	g_mutex_lock(&stats_lock);
+	if (ok)
+		st.engine_ok++;
+	else
+		st.engine_failed++;
+	g_mutex_unlock(&stats_lock);
+}
+
+void
+stats_signatures(guint n)
+{
+	g_mutex_lock(&stats_lock);
+	st.signatures = n;
 	g_mutex_unlock(&stats_lock);
 }
 
@@ -285,6 +306,14 @@ stats_render(void)
 	g_string_append_printf(out, "moat_config_reloads_total{result=\"ok\"} %" G_GUINT64_FORMAT "\n"
 	    "moat_config_reloads_total{result=\"failed\"} %" G_GUINT64_FORMAT "\n",
 	    st.reloads_ok, st.reloads_failed);
+	stats_head(out, "moat_engine_reloads_total", "counter",
+	    "libclamav engine rebuilds after start (SIGHUP, changed signature files): ok, or failed "
+	    "(the running engine kept, as when a signature directory it has would be lost).");
+	g_string_append_printf(out, "moat_engine_reloads_total{result=\"ok\"} %" G_GUINT64_FORMAT "\n"
+	    "moat_engine_reloads_total{result=\"failed\"} %" G_GUINT64_FORMAT "\n",
+	    st.engine_ok, st.engine_failed);
+	stats_head(out, "moat_signatures", "gauge", "Signatures in the running libclamav engine.");
+	g_string_append_printf(out, "moat_signatures %u\n", st.signatures);
 	stats_head(out, "moat_start_time_seconds", "gauge", "When moatd started, seconds since the epoch.");
 	g_string_append(out, "moat_start_time_seconds ");
 	stats_seconds(out, st.started);

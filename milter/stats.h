@@ -58,6 +58,13 @@ void stats_internal_error(void);
 void stats_poison(void);
 /* stats_reload - a config reload on SIGHUP that succeeded (OK) or kept the old config */
 void stats_reload(gboolean ok);
+/*
+ * stats_engine_reload - libclamav's engine rebuilt after start (SIGHUP, or
+ * changed signature files): OK, or failed and the running engine kept
+ */
+void stats_engine_reload(gboolean ok);
+/* stats_signatures - N signatures in the running engine now (0: none loaded) */
+void stats_signatures(guint n);
 
 /*
  * stats_render - every counter in the Prometheus text format 0.0.4

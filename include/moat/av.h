@@ -53,11 +53,17 @@ struct av_hooks {
 void av_init(void);
 
 /*
- * av_load - compile an engine for CONF and make it the current one. Missing
- * or empty signature directories are skipped and named in *warn (caller
- * g_free()s; NULL when none). Returns 0, or MOAT_EIO with *err set when
- * libclamav fails; the current engine then stays. With [av] enabled = no
- * the current engine is dropped and 0 is returned.
+ * av_load - compile an engine for CONF and make it the current one. Missing,
+ * unreadable or empty signature directories are skipped and named in *warn
+ * (caller g_free()s; NULL when none) - on the first load. A reload (an
+ * engine is current) never loses signatures by accident: when a directory
+ * the current engine has signatures from, and CONF still names, would be
+ * skipped, or gives fewer signatures from the same database files (one cut
+ * short by an update), it fails and the current engine stays. A directory
+ * CONF no longer names, or a database file removed whole, is a change on
+ * purpose. Returns 0, or MOAT_EIO with *err set when libclamav fails or a
+ * reload would lose signatures; the current engine then stays. With [av]
+ * enabled = no the current engine is dropped and 0 is returned.
  */
 int av_load(const struct moat_conf *conf, char **err, char **warn);
 

@@ -5,7 +5,9 @@
  * that scans buffers and reports every file it opens inside them through
  * the caller's hooks. The current engine sits behind a mutex; a scan takes
  * a libclamav reference to it, so av_load() can swap in a new one while
- * scans run on the old. Thread-safe.
+ * scans run on the old; a new one that would lose signatures the current
+ * one has from a directory still configured (unreadable, gone, emptied,
+ * cut short) is not swapped in (av_losses). Thread-safe.
  *
  * Heuristics, chosen for a mail gateway:
  *  - on: limit alerts (Heuristics.Limits.Exceeded.*), which become moat's
@@ -20,6 +22,7 @@
  * All-match mode is on: the scan goes on after a match, so the inventory of
  * a malicious attachment is as complete as that of a clean one.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -35,6 +38,7 @@ static struct cl_engine *av_current;	/* one reference held here */
 static guint av_nsigs;
 static char *av_print;			/* av_fingerprint() of the loaded directories */
 static char *av_failed;			/* av_fingerprint() of the last load that failed */
+static GPtrArray *av_dirs;		/* struct av_dir: those the current engine has signatures from */
 
 /* What the libclamav callbacks get as their context: the caller's hooks. */
 struct av_call {
@@ -206,55 +210,186 @@ av_is_database(const char *name)
 	return FALSE;
 }
 
-/* av_has_databases - whether DIR holds a database (libclamav complains about a dir without) */
-static gboolean
-av_has_databases(const char *dir)
-{
-	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-	const char *name;
-
-	while (d != NULL && (name = g_dir_read_name(d)) != NULL)
-		if (av_is_database(name))
-			return TRUE;
-	return FALSE;
-}
-
-/* av_load_dirs - every signature directory of CONF into E; skipped ones go to WARN */
-static char *
-av_load_dirs(struct cl_engine *e, const struct moat_conf *conf, guint *nsigs, GString *warn)
-{
-	g_auto(GStrv) dirs = g_strsplit(conf->av_signature_dirs, ";", -1);
-
-	for (gsize i = 0; dirs[i] != NULL; i++) {
-		const char *dir = g_strstrip(dirs[i]);
-		struct stat st;
-		cl_error_t rc;
-		unsigned int n = 0;
-
-		if (*dir == '\0')
-			continue;
-		if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-			g_string_append_printf(warn, "%s%s: not a directory, skipped",
-			    warn->len ? "; " : "", dir);
-			continue;
-		}
-		if (!av_has_databases(dir)) {
-			g_string_append_printf(warn, "%s%s: no signature databases, skipped",
-			    warn->len ? "; " : "", dir);
-			continue;
-		}
-		if ((rc = cl_load(dir, e, &n, CL_DB_BYTECODE)) != CL_SUCCESS)
-			return g_strdup_printf("libclamav: loading %s: %s", dir, cl_strerror(rc));
-		*nsigs += n;
-	}
-	return NULL;
-}
-
 /* av_by_name - g_ptr_array_sort() hands over pointers to the elements */
 static gint
 av_by_name(gconstpointer a, gconstpointer b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * av_databases - the database files in DIR, sorted (readdir order is not
+ * stable; freshclam's temp files and state are not databases), or NULL with
+ * errno set when DIR cannot be read
+ */
+static GPtrArray *
+av_databases(const char *dir)
+{
+	GPtrArray *names;
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (d == NULL)
+		return NULL;
+	names = g_ptr_array_new_with_free_func(g_free);
+	while ((de = readdir(d)) != NULL)
+		if (av_is_database(de->d_name))
+			g_ptr_array_add(names, g_strdup(de->d_name));
+	closedir(d);
+	g_ptr_array_sort(names, av_by_name);
+	return names;
+}
+
+/* One signature directory as a load finds it. */
+struct av_dir {
+	char *path;
+	char *why;		/* why the load skips it, or NULL */
+	GPtrArray *names;	/* its database files (NULL when skipped) */
+	guint nsigs;		/* signatures libclamav loaded from it */
+};
+
+static void
+av_dir_free(gpointer p)
+{
+	struct av_dir *d = p;
+
+	g_free(d->path);
+	g_free(d->why);
+	if (d->names != NULL)
+		g_ptr_array_unref(d->names);
+	g_free(d);
+}
+
+/* av_find_dirs - every signature directory of CONF, looked at: loadable, or why not */
+static GPtrArray *
+av_find_dirs(const struct moat_conf *conf)
+{
+	g_auto(GStrv) paths = g_strsplit(conf->av_signature_dirs, ";", -1);
+	GPtrArray *dirs = g_ptr_array_new_with_free_func(av_dir_free);
+
+	for (gsize i = 0; paths[i] != NULL; i++) {
+		const char *path = g_strstrip(paths[i]);
+		struct av_dir *d;
+		struct stat st;
+
+		if (*path == '\0')
+			continue;
+		d = g_new0(struct av_dir, 1);
+		d->path = g_strdup(path);
+		g_ptr_array_add(dirs, d);
+		if (stat(path, &st) < 0)
+			d->why = g_strdup(g_strerror(errno));
+		else if (!S_ISDIR(st.st_mode))
+			d->why = g_strdup("not a directory");
+		else if ((d->names = av_databases(path)) == NULL)
+			d->why = g_strdup(g_strerror(errno));
+		else if (d->names->len == 0)	/* libclamav complains about a dir without */
+			d->why = g_strdup("no signature databases");
+	}
+	return dirs;
+}
+
+/* av_dir_find - the directory PATH in DIRS, or NULL */
+static const struct av_dir *
+av_dir_find(const GPtrArray *dirs, const char *path)
+{
+	for (guint i = 0; i < dirs->len; i++)
+		if (strcmp(((const struct av_dir *)dirs->pdata[i])->path, path) == 0)
+			return dirs->pdata[i];
+	return NULL;
+}
+
+/* av_names_kept - whether every name in WAS (sorted) is in NOW (sorted) */
+static gboolean
+av_names_kept(const GPtrArray *was, const GPtrArray *now)
+{
+	guint k = 0;
+
+	for (guint i = 0; i < was->len; i++) {
+		while (k < now->len && strcmp(now->pdata[k], was->pdata[i]) < 0)
+			k++;
+		if (k == now->len || strcmp(now->pdata[k], was->pdata[i]) != 0)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/*
+ * av_losses - what loading DIRS would lose of the running engine: a
+ * directory it has signatures from that the load skips (missing, unreadable,
+ * emptied) or, once LOADED, that gives fewer signatures from the same files
+ * (one cut short by an update). A directory the config no longer names and
+ * a database file removed whole are changes on purpose, not losses. NULL
+ * when nothing is lost (always, with no engine running); caller g_free()s.
+ */
+static char *
+av_losses(const GPtrArray *dirs, gboolean loaded)
+{
+	GString *lost = g_string_new(NULL);
+
+	g_mutex_lock(&av_lock);
+	for (guint i = 0; av_dirs != NULL && i < av_dirs->len; i++) {
+		const struct av_dir *was = av_dirs->pdata[i];
+		const struct av_dir *now = av_dir_find(dirs, was->path);
+
+		if (now == NULL)
+			continue;
+		if (now->why != NULL)
+			g_string_append_printf(lost, "%s%s: %s", lost->len ? "; " : "", now->path, now->why);
+		else if (loaded && now->nsigs < was->nsigs && av_names_kept(was->names, now->names))
+			g_string_append_printf(lost, "%s%s: %u signatures from the same files (one cut "
+			    "short?)", lost->len ? "; " : "", now->path, now->nsigs);
+		else
+			continue;
+		g_string_append_printf(lost, ", where the running engine has %u", was->nsigs);
+	}
+	g_mutex_unlock(&av_lock);
+	if (lost->len == 0) {
+		g_string_free(lost, TRUE);
+		return NULL;
+	}
+	g_string_prepend(lost, "[av] signature_dirs: ");
+	g_string_append(lost, "; not loaded, so as not to scan with fewer signatures");
+	return g_string_free(lost, FALSE);
+}
+
+/* av_load_dirs - every loadable directory of DIRS into E, counted in each and in *NSIGS */
+static char *
+av_load_dirs(struct cl_engine *e, GPtrArray *dirs, guint *nsigs)
+{
+	for (guint i = 0; i < dirs->len; i++) {
+		struct av_dir *d = dirs->pdata[i];
+		unsigned int n = 0;
+		cl_error_t rc;
+
+		if (d->why != NULL)
+			continue;
+		if ((rc = cl_load(d->path, e, &n, CL_DB_BYTECODE)) != CL_SUCCESS)
+			return g_strdup_printf("libclamav: loading %s: %s", d->path, cl_strerror(rc));
+		d->nsigs = n;
+		*nsigs += n;
+	}
+	return NULL;
+}
+
+/* av_skipped - the directories of DIRS the load skipped, and why; NULL when none */
+static char *
+av_skipped(const GPtrArray *dirs)
+{
+	GString *warn = g_string_new(NULL);
+
+	for (guint i = 0; i < dirs->len; i++) {
+		const struct av_dir *d = dirs->pdata[i];
+
+		if (d->why != NULL)
+			g_string_append_printf(warn, "%s%s: %s, skipped", warn->len ? "; " : "",
+			    d->path, d->why);
+	}
+	if (warn->len == 0) {
+		g_string_free(warn, TRUE);
+		return NULL;
+	}
+	return g_string_free(warn, FALSE);
 }
 
 /*
@@ -269,16 +404,11 @@ av_fingerprint(const struct moat_conf *conf)
 	GString *fp = g_string_new(NULL);
 
 	for (gsize i = 0; dirs[i] != NULL; i++) {
-		const char *dir = g_strstrip(dirs[i]), *name;
-		g_autoptr(GDir) d = *dir != '\0' ? g_dir_open(dir, 0, NULL) : NULL;
-		g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+		const char *dir = g_strstrip(dirs[i]);
+		g_autoptr(GPtrArray) names = *dir != '\0' ? av_databases(dir) : NULL;
 
 		g_string_append_printf(fp, "%s:", dir);
-		while (d != NULL && (name = g_dir_read_name(d)) != NULL)
-			if (av_is_database(name))	/* freshclam's temp files and state are not */
-				g_ptr_array_add(names, g_strdup(name));
-		g_ptr_array_sort(names, av_by_name);	/* readdir order is not stable */
-		for (guint k = 0; k < names->len; k++) {
+		for (guint k = 0; names != NULL && k < names->len; k++) {
 			g_autofree char *path = g_build_filename(dir, names->pdata[k], NULL);
 			struct stat st;
 
@@ -351,7 +481,8 @@ int
 av_load(const struct moat_conf *conf, char **err, char **warn)
 {
 	char *print;
-	g_autoptr(GString) skipped = g_string_new(NULL);
+	g_autoptr(GPtrArray) dirs = NULL;
+	GPtrArray *old_dirs;
 	struct cl_engine *e, *old;
 	guint nsigs = 0;
 	char *why;
@@ -368,8 +499,11 @@ av_load(const struct moat_conf *conf, char **err, char **warn)
 		*err = g_strdup("libclamav: cannot create an engine");
 		return MOAT_EIO;
 	}
+	dirs = av_find_dirs(conf);
 	if ((why = av_limits(e, conf)) != NULL ||
-	    (why = av_load_dirs(e, conf, &nsigs, skipped)) != NULL ||
+	    (why = av_losses(dirs, FALSE)) != NULL ||	/* before the long part */
+	    (why = av_load_dirs(e, dirs, &nsigs)) != NULL ||
+	    (why = av_losses(dirs, TRUE)) != NULL ||
 	    (nsigs == 0 && (why = av_load_builtin(e, g_get_tmp_dir(), &nsigs)) != NULL))
 		goto fail;
 	cl_engine_set_clcb_file_inspection(e, av_cb_file);
@@ -379,17 +513,23 @@ av_load(const struct moat_conf *conf, char **err, char **warn)
 		why = g_strdup("libclamav: the signatures do not compile");
 		goto fail;
 	}
+	*warn = av_skipped(dirs);
+	for (guint i = dirs->len; i-- > 0;)	/* what the new engine has signatures from */
+		if (((struct av_dir *)dirs->pdata[i])->nsigs == 0)
+			g_ptr_array_remove_index(dirs, i);
 	g_mutex_lock(&av_lock);
 	old = av_current;
 	av_current = e;
 	av_nsigs = nsigs;
+	old_dirs = av_dirs;
+	av_dirs = g_steal_pointer(&dirs);
 	g_free(av_print);
 	av_print = print;
 	g_mutex_unlock(&av_lock);
+	if (old_dirs != NULL)
+		g_ptr_array_unref(old_dirs);
 	if (old != NULL)
 		cl_engine_free(old);	/* freed for real when its last scan releases it */
-	if (skipped->len > 0)
-		*warn = g_strdup(skipped->str);
 	return 0;
 fail:
 	cl_engine_free(e);
@@ -424,13 +564,18 @@ void
 av_unload(void)
 {
 	struct cl_engine *old;
+	GPtrArray *old_dirs;
 
 	g_mutex_lock(&av_lock);
 	old = av_current;
 	av_current = NULL;
 	av_nsigs = 0;
+	old_dirs = av_dirs;
+	av_dirs = NULL;
 	g_clear_pointer(&av_print, g_free);
 	g_mutex_unlock(&av_lock);
+	if (old_dirs != NULL)
+		g_ptr_array_unref(old_dirs);
 	av_release(old);
 }
 

@@ -1,13 +1,22 @@
 /*
- * check_av.c - libclamav's engine: what a scan that did not run means
+ * check_av.c - libclamav's engine: what a scan that did not run means, and
+ * reloads that would lose signatures
  *
- * libclamav ignores a buffer of 5 bytes or fewer without calling back, on
- * purpose, which must pass (a mail whose body is "ok"), while a temp
- * directory it cannot use must still fail. Signatures are .ndb lines
- * written at test time in a temp dir.
+ * Scans: libclamav ignores a buffer of 5 bytes or fewer without calling
+ * back, on purpose, which must pass (a mail whose body is "ok"), while a
+ * temp directory it cannot use must still fail. Reloads: a signature
+ * directory the running engine has signatures from that is gone, emptied,
+ * replaced, unreadable or cut short keeps the running engine, its count
+ * and its signatures, fails with the reason, is counted by moatd
+ * (moat_engine_reloads_total) and is not tried again until the files
+ * change; a first load skips such a directory with a warning, and a
+ * directory the config drops or a database file removed whole is a change
+ * on purpose. Signatures are .ndb lines written at test time in a temp dir.
  */
+#include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -16,6 +25,8 @@
 #include "moat/av.h"
 #include "moat/moat.h"
 #include "moat/scan.h"
+#include "milter/reload.h"
+#include "milter/stats.h"
 
 static char *top;	/* the temp dir everything here lives in */
 static char *sigs;	/* top/sigs: the signature directory under test */
@@ -95,11 +106,34 @@ count_files(void *ctx, const struct av_file *f, void **token)
 	return AV_SCAN;
 }
 
+static void
+add_match(void *ctx, void *token, const char *sig)
+{
+	(void)token;
+	g_hash_table_add(ctx, g_strdup(sig));	/* all-match mode may report one twice */
+}
+
 static const struct av_hooks file_hooks = { count_files, NULL };
+static const struct av_hooks match_hooks = { NULL, add_match };
+
+/* matches - how many signatures of the current engine match DATA */
+static guint
+matches(const char *data)
+{
+	struct cl_engine *e = av_acquire();
+	g_autofree char *err = NULL;
+	g_autoptr(GHashTable) names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+	ck_assert_ptr_nonnull(e);
+	ck_assert_msg(av_scan(e, data, strlen(data), "t", &match_hooks, names, &err) == 0, "%s", err);
+	av_release(e);
+	return g_hash_table_size(names);
+}
 
 static void
 setup(void)
 {
+	stats_reset();
 	top = g_dir_make_tmp("moat-av-XXXXXX", NULL);
 	ck_assert_ptr_nonnull(top);
 	sigs = g_build_filename(top, "sigs", NULL);
@@ -190,6 +224,270 @@ START_TEST(test_unusable_tmpdir_fails)
 }
 END_TEST
 
+/* Reloads ---------------------------------------------------------------------- */
+
+/*
+ * reload_keeps - the engine loaded from sigs with 3 signatures in a.ndb;
+ * then BREAK(); the reload must fail naming WHY, and the running engine, its
+ * count and its signatures stay
+ */
+static void
+reload_keeps(void (*brk)(void), const char *why)
+{
+	struct moat_conf *c = conf_with(sigs, NULL);
+	g_autofree char *err = NULL;
+	struct cl_engine *before, *after;
+
+	write_sigs("a.ndb", 3);
+	ck_assert_int_eq(load(c, &err), 0);
+	ck_assert_uint_eq(av_signatures(), 3);
+	before = av_acquire();
+	brk();
+	ck_assert(av_stale(c));
+	ck_assert_int_eq(load(c, &err), MOAT_EIO);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_msg(strstr(err, sigs) != NULL && strstr(err, why) != NULL &&
+	    strstr(err, "where the running engine has 3") != NULL, "error: %s", err);
+	after = av_acquire();
+	ck_assert_ptr_eq(after, before);
+	ck_assert_uint_eq(av_signatures(), 3);
+	ck_assert_uint_eq(matches("moat-a.ndb-0 moat-a.ndb-1 moat-a.ndb-2"), 3);
+	ck_assert(!av_stale(c));	/* not tried again until the files change */
+	av_release(before);
+	av_release(after);
+	conf_free(c);
+}
+
+static void
+brk_remove(void)
+{
+	rm_tree(sigs);
+}
+
+static void
+brk_empty(void)
+{
+	g_autofree char *a = g_build_filename(sigs, "a.ndb", NULL);
+
+	ck_assert_int_eq(g_unlink(a), 0);
+}
+
+static void
+brk_file(void)
+{
+	rm_tree(sigs);
+	ck_assert(g_file_set_contents(sigs, "not a directory", -1, NULL));
+}
+
+static void
+brk_cut(void)
+{
+	write_sigs("a.ndb", 2);	/* half-written by an update */
+}
+
+static void
+brk_corrupt(void)
+{
+	g_autofree char *b = g_build_filename(sigs, "b.ndb", NULL);
+
+	ck_assert(g_file_set_contents(b, "Moat.Test.Broken:0:*:zz\n", -1, NULL));
+}
+
+START_TEST(test_reload_dir_removed)
+{
+	reload_keeps(brk_remove, "No such file or directory");
+}
+END_TEST
+
+START_TEST(test_reload_dir_emptied)
+{
+	reload_keeps(brk_empty, "no signature databases");
+}
+END_TEST
+
+START_TEST(test_reload_dir_now_a_file)
+{
+	reload_keeps(brk_file, "not a directory");
+}
+END_TEST
+
+START_TEST(test_reload_file_cut_short)
+{
+	reload_keeps(brk_cut, "2 signatures from the same files");
+}
+END_TEST
+
+static void
+brk_unreadable(void)
+{
+	ck_assert_int_eq(g_chmod(sigs, 0), 0);
+}
+
+START_TEST(test_reload_dir_unreadable)
+{
+	/* moatd after its privilege drop; root reads anything, so as root the reload runs as nobody */
+	struct moat_conf *c;
+	g_autofree char *err = NULL;
+	struct passwd *pw;
+	int status = -1;
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		reload_keeps(brk_unreadable, "Permission denied");
+		return;
+	}
+	ck_assert_ptr_nonnull(pw = getpwnam("nobody"));
+	c = conf_with(sigs, NULL);
+	write_sigs("a.ndb", 3);
+	ck_assert_int_eq(load(c, &err), 0);
+	g_chmod(top, 0700);	/* g_dir_make_tmp's mode: nobody cannot look in */
+	if ((pid = fork()) == 0) {
+		if (setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
+			_exit(3);
+		if (load(c, &err) != MOAT_EIO || strstr(err, "Permission denied") == NULL)
+			_exit(1);
+		_exit(av_signatures() == 3 && matches("moat-a.ndb-1") == 1 ? 0 : 2);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child: status %d", status);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_reload_corrupt_keeps)
+{
+	/* libclamav refuses a broken database: the running engine stays, as ever */
+	struct moat_conf *c = conf_with(sigs, NULL);
+	g_autofree char *err = NULL;
+
+	write_sigs("a.ndb", 3);
+	ck_assert_int_eq(load(c, &err), 0);
+	brk_corrupt();
+	ck_assert_int_eq(load(c, &err), MOAT_EIO);
+	ck_assert_ptr_nonnull(strstr(err, sigs));
+	ck_assert_uint_eq(av_signatures(), 3);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_first_load_skips)
+{
+	/* at start-up a missing or empty directory is skipped with a warning, as before */
+	g_autofree char *missing = g_build_filename(top, "missing", NULL);
+	g_autofree char *dirs = g_strdup_printf("%s;%s", missing, sigs);
+	struct moat_conf *c = conf_with(dirs, NULL);
+	g_autofree char *err = NULL, *warn = NULL;
+
+	ck_assert_int_eq(av_load(c, &err, &warn), 0);
+	ck_assert_ptr_nonnull(warn);
+	ck_assert_msg(strstr(warn, missing) != NULL && strstr(warn, sigs) != NULL, "%s", warn);
+	ck_assert_ptr_nonnull(strstr(warn, "no signature databases, skipped"));
+	ck_assert_uint_eq(av_signatures(), 1);	/* the built-in EICAR signature */
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_reload_changes_on_purpose)
+{
+	/* a database file removed whole, or a directory the config no longer names */
+	g_autofree char *other = g_build_filename(top, "other", NULL);
+	g_autofree char *b = g_build_filename(sigs, "b.ndb", NULL);
+	struct moat_conf *c = conf_with(sigs, NULL), *c2;
+	g_autofree char *err = NULL;
+
+	write_sigs("a.ndb", 2);
+	write_sigs("b.ndb", 1);
+	ck_assert_int_eq(load(c, &err), 0);
+	ck_assert_uint_eq(av_signatures(), 3);
+	ck_assert_int_eq(g_unlink(b), 0);
+	ck_assert_msg(load(c, &err) == 0, "%s", err);
+	ck_assert_uint_eq(av_signatures(), 2);
+	/* a cut-short file next to a removed one: fewer from the same files it is not */
+	write_sigs("b.ndb", 3);
+	ck_assert_int_eq(load(c, &err), 0);
+	ck_assert_uint_eq(av_signatures(), 5);
+	ck_assert_int_eq(g_unlink(b), 0);
+	write_sigs("a.ndb", 1);
+	ck_assert_msg(load(c, &err) == 0, "%s", err);
+	ck_assert_uint_eq(av_signatures(), 1);
+	/* more signatures from the same files are welcome */
+	write_sigs("a.ndb", 4);
+	ck_assert_int_eq(load(c, &err), 0);
+	ck_assert_uint_eq(av_signatures(), 4);
+	/* the config drops the directory */
+	ck_assert_int_eq(g_mkdir(other, 0755), 0);
+	c2 = conf_with(other, NULL);
+	rm_tree(sigs);
+	ck_assert_msg(load(c2, &err) == 0, "%s", err);
+	ck_assert_uint_eq(av_signatures(), 1);	/* built-in */
+	conf_free(c2);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_reload_after_repair)
+{
+	/* once the files change again (the update finished), the reload goes through */
+	struct moat_conf *c = conf_with(sigs, NULL);
+	g_autofree char *err = NULL;
+
+	write_sigs("a.ndb", 3);
+	ck_assert_int_eq(load(c, &err), 0);
+	brk_cut();
+	ck_assert_int_eq(load(c, &err), MOAT_EIO);
+	g_clear_pointer(&err, g_free);
+	ck_assert(!av_stale(c));
+	write_sigs("a.ndb", 4);
+	ck_assert(av_stale(c));
+	ck_assert_msg(load(c, &err) == 0, "%s", err);
+	ck_assert_uint_eq(av_signatures(), 4);
+	conf_free(c);
+}
+END_TEST
+
+/* has_line - TEXT holds LINE as a whole line */
+static gboolean
+has_line(const char *text, const char *line)
+{
+	g_autofree char *needle = g_strdup_printf("\n%s\n", line);
+	g_autofree char *hay = g_strdup_printf("\n%s", text);
+
+	return strstr(hay, needle) != NULL;
+}
+
+START_TEST(test_moatd_refresh_counts)
+{
+	/* moatd's signature watcher: the failed reload is logged, counted, and the engine stays */
+	g_autofree char *path = g_build_filename(top, "moat.conf", NULL);
+	g_autofree char *text = g_strdup_printf("[av]\nsignature_dirs = %s\n[milter]\nspool_dir = %s\n",
+	    sigs, g_get_tmp_dir());
+	g_autofree char *err = NULL, *m = NULL;
+	struct moat_conf *c = NULL;
+
+	write_sigs("a.ndb", 3);
+	ck_assert(g_file_set_contents(path, text, -1, NULL));
+	ck_assert_msg(conf_load(&c, &err, path, FALSE) == 0, "%s", err);
+	ck_assert_msg(moatd_load_engine(c, &err) == 0, "%s", err);
+	moatd_conf_init(c, path, FALSE);
+	ck_assert_int_eq(moatd_av_refresh(), 0);	/* nothing changed */
+	rm_tree(sigs);
+	ck_assert_int_eq(moatd_av_refresh(), MOAT_EIO);
+	ck_assert_int_eq(moatd_av_refresh(), 0);	/* the same files: not tried again */
+	m = stats_render();
+	ck_assert_msg(has_line(m, "moat_engine_reloads_total{result=\"failed\"} 1") &&
+	    has_line(m, "moat_engine_reloads_total{result=\"ok\"} 0") &&
+	    has_line(m, "moat_signatures 3"), "%s", m);
+	g_clear_pointer(&m, g_free);
+	ck_assert_int_eq(g_mkdir(sigs, 0755), 0);
+	write_sigs("a.ndb", 4);
+	ck_assert_int_eq(moatd_av_refresh(), 1);
+	m = stats_render();
+	ck_assert_msg(has_line(m, "moat_engine_reloads_total{result=\"ok\"} 1") &&
+	    has_line(m, "moat_signatures 4"), "%s", m);
+	moatd_conf_shutdown();
+}
+END_TEST
+
 Suite *
 av_suite(void)
 {
@@ -201,6 +499,16 @@ av_suite(void)
 	tcase_add_test(tc, test_tiny_buffers_scan);
 	tcase_add_test(tc, test_mail_body_ok);
 	tcase_add_test(tc, test_unusable_tmpdir_fails);
+	tcase_add_test(tc, test_reload_dir_removed);
+	tcase_add_test(tc, test_reload_dir_emptied);
+	tcase_add_test(tc, test_reload_dir_now_a_file);
+	tcase_add_test(tc, test_reload_file_cut_short);
+	tcase_add_test(tc, test_reload_dir_unreadable);
+	tcase_add_test(tc, test_reload_corrupt_keeps);
+	tcase_add_test(tc, test_first_load_skips);
+	tcase_add_test(tc, test_reload_changes_on_purpose);
+	tcase_add_test(tc, test_reload_after_repair);
+	tcase_add_test(tc, test_moatd_refresh_counts);
 	suite_add_tcase(s, tc);
 	return s;
 }

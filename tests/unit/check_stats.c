@@ -244,8 +244,8 @@ START_TEST(test_exposition_format)
 			ck_abort_msg("not a line of the text format: '%s'", l);
 		}
 	}
-	ck_assert_uint_eq(g_hash_table_size(types), 13);
-	ck_assert_uint_eq(samples, 37);	/* 18 of them the histogram's */
+	ck_assert_uint_eq(g_hash_table_size(types), 15);
+	ck_assert_uint_eq(samples, 40);	/* 18 of them the histogram's */
 	report_free(rep);
 }
 END_TEST
