@@ -92,13 +92,102 @@ cmd_stats_exchange(int fd, const char *req, GString *out)
 	}
 }
 
+/* cmd_stats_shown - BUF's first line (of LEN bytes), up to 80 bytes, escaped; caller g_free()s */
+static char *
+cmd_stats_shown(const char *buf, gsize len)
+{
+	g_autofree char *raw = NULL;
+	gsize n = 0;
+
+	while (n < len && n < 80 && buf[n] != '\r' && buf[n] != '\n')
+		n++;
+	raw = g_strndup(buf, n);
+	return g_strescape(raw, NULL);
+}
+
+/* cmd_stats_content_length - Content-Length in header lines HDR (LEN bytes); -1: none or no number */
+static gint64
+cmd_stats_content_length(const char *hdr, gsize len)
+{
+	static const char name[] = "Content-Length:";
+	const char *end = hdr + len, *p, *eol;
+	gint64 v = -1;
+
+	for (p = hdr; p < end; p = eol < end ? eol + 1 : end) {
+		if ((eol = memchr(p, '\n', (gsize)(end - p))) == NULL)
+			eol = end;
+		if ((gsize)(eol - p) < sizeof(name) - 1 || g_ascii_strncasecmp(p, name, sizeof(name) - 1) != 0)
+			continue;
+		for (p += sizeof(name) - 1; p < eol && (*p == ' ' || *p == '\t'); p++)
+			;
+		for (v = p < eol && g_ascii_isdigit(*p) ? 0 : -1; p < eol && g_ascii_isdigit(*p); p++) {
+			if (v > (G_MAXINT64 - 9) / 10)
+				return -1;
+			v = v * 10 + (*p - '0');
+		}
+		while (p < eol && (*p == ' ' || *p == '\t' || *p == '\r'))
+			p++;
+		return p == eol ? v : -1;
+	}
+	return -1;
+}
+
+/*
+ * cmd_stats_body - the body of the HTTP answer BUF (LEN bytes as received,
+ * not NUL-terminated as far as this goes), or NULL with *err set: every
+ * read stays within LEN
+ */
+static char *
+cmd_stats_body(char **err, const char *spec, const char *buf, gsize len)
+{
+	const char *eol = memchr(buf, '\n', len), *end, *body;
+	gsize line = eol ? (gsize)(eol - buf) : len, blen;
+	g_autofree char *shown = cmd_stats_shown(buf, len);
+	gint64 clen;
+
+	if (len == 0) {
+		*err = g_strdup_printf("%s closed the connection without an answer", spec);
+		return NULL;
+	}
+	/* "HTTP/1.x NNN" and a reason phrase, or nothing, after a space */
+	if (line < 12 || memcmp(buf, "HTTP/1.", 7) != 0 || !g_ascii_isdigit(buf[7]) || buf[8] != ' ' ||
+	    !g_ascii_isdigit(buf[9]) || !g_ascii_isdigit(buf[10]) || !g_ascii_isdigit(buf[11]) ||
+	    (line > 12 && buf[12] != ' ' && buf[12] != '\r')) {
+		*err = g_strdup_printf("%s did not answer in HTTP: '%s'", spec, shown);
+		return NULL;
+	}
+	if (memcmp(buf + 9, "200", 3) != 0) {
+		*err = g_strdup_printf("%s answered, but not with the counters: '%s'", spec, shown);
+		return NULL;
+	}
+	if ((end = memmem(buf, len, "\r\n\r\n", 4)) == NULL) {
+		*err = g_strdup_printf("%s: the answer ends inside its header (%zu bytes, no blank line)",
+		    spec, len);
+		return NULL;
+	}
+	body = end + 4;
+	blen = len - (gsize)(body - buf);
+	if ((clen = cmd_stats_content_length(buf, (gsize)(end - buf))) >= 0) {
+		if ((guint64)clen > blen) {
+			*err = g_strdup_printf("%s: the answer was cut short: %zu of %" G_GINT64_FORMAT
+			    " body bytes", spec, blen, clen);
+			return NULL;
+		}
+		blen = (gsize)clen;	/* anything after it is not the body */
+	}
+	if (memchr(body, '\0', blen) != NULL) {
+		*err = g_strdup_printf("%s: a NUL byte in the body: not the counters", spec);
+		return NULL;
+	}
+	return g_strndup(body, blen);
+}
+
 /* cmd_stats_fetch - the body of GET /metrics at SPEC, or NULL with *err set */
 static char *
 cmd_stats_fetch(char **err, const char *spec)
 {
 	g_autoptr(GString) out = g_string_new(NULL);
 	struct sockspec ss;
-	const char *body;
 	int fd, e = 0;
 	socklen_t elen = sizeof(e);
 
@@ -120,13 +209,7 @@ cmd_stats_fetch(char **err, const char *spec)
 	    "Accept: text/plain; version=0.0.4\r\n\r\n", out))
 		goto fail;
 	close(fd);
-	if (!g_str_has_prefix(out->str, "HTTP/1.") || strncmp(out->str + 8, " 200 ", 5) != 0 ||
-	    (body = strstr(out->str, "\r\n\r\n")) == NULL) {
-		*err = g_strdup_printf("%s answered, but not with the counters: '%.*s'", spec,
-		    (int)strcspn(out->str, "\r\n"), out->str);
-		return NULL;
-	}
-	return g_strdup(body + 4);
+	return cmd_stats_body(err, spec, out->str, out->len);
 fail:
 	e = errno;
 	if (fd >= 0)

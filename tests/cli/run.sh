@@ -85,6 +85,55 @@ expect_status "stats with status_socket empty exits 2" 2 "$MOAT" -c "$TMP/nostat
 expect_grep "stats says the endpoint is off" "$TMP/err" "status_socket is empty"
 expect_status "stats with a bad option exits 2" 2 "$MOAT" stats --bogus
 
+# moat stats facing a fake endpoint: an odd or truncated answer exits 2 with the reason, no crash.
+# The fake serves one connection and lives at most 10 s whatever happens.
+cat >"$TMP/fake_status.py" <<'EOF'
+import codecs, os, signal, socket, sys
+signal.alarm(10)
+path, reply = sys.argv[1], codecs.decode(sys.argv[2], "unicode_escape").encode("latin-1")
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path + ".new")
+s.listen(1)
+os.rename(path + ".new", path)  # the name appears once it listens
+c, _ = s.accept()
+c.settimeout(5)
+req = b""
+while b"\r\n\r\n" not in req:
+    data = c.recv(4096)
+    if not data:
+        break
+    req += data
+c.sendall(reply)
+c.close()
+EOF
+# stats_fake NAME WANT REPLY - moat stats against a fake endpoint answering REPLY (Python escapes) exits WANT
+stats_fake() {
+	rm -f "$TMP/fake.sock"
+	python3 "$TMP/fake_status.py" "$TMP/fake.sock" "$3" &
+	fake=$!
+	i=0
+	while [ ! -S "$TMP/fake.sock" ] && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	expect_status "$1" "$2" "$MOAT" stats --socket "unix:$TMP/fake.sock"
+	wait "$fake"
+}
+stats_fake "stats facing 'HTTP/1.' exits 2" 2 'HTTP/1.'
+expect_grep "stats says 'HTTP/1.' is not HTTP" "$TMP/err" "did not answer in HTTP: 'HTTP/1.'"
+stats_fake "stats facing a bare status line exits 2" 2 'HTTP/1.1 200'
+expect_grep "stats says the header is cut" "$TMP/err" "the answer ends inside its header (12 bytes, no blank line)"
+stats_fake "stats facing headers without a blank line exits 2" 2 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n'
+expect_grep "stats says the header has no end" "$TMP/err" "the answer ends inside its header"
+stats_fake "stats facing an empty answer exits 2" 2 ''
+expect_grep "stats says nothing came" "$TMP/err" "closed the connection without an answer"
+stats_fake "stats facing a cut body exits 2" 2 'HTTP/1.0 200 OK\r\nContent-Length: 100\r\n\r\nmoat_start_time_seconds 1\n'
+expect_grep "stats says the body is cut" "$TMP/err" "the answer was cut short: 26 of 100 body bytes"
+stats_fake "stats facing a 404 exits 2" 2 'HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n'
+expect_grep "stats shows the status line" "$TMP/err" "not with the counters: 'HTTP/1.0 404 Not Found'"
+stats_fake "stats facing a NUL in the body exits 2" 2 'HTTP/1.0 200 OK\r\n\r\nmoat_start_time_seconds 1\n\0moat_x 1\n'
+expect_grep "stats says a NUL is not the counters" "$TMP/err" "a NUL byte in the body"
+stats_fake "stats facing the counters exits 0" 0 \
+    'HTTP/1.0 200 OK\r\nContent-Length: 75\r\n\r\nmoat_start_time_seconds 1\nmoat_messages_total{action="reject"} 3\nmoat_junk\nsurplus'
+expect_grep "stats sums up a good answer" "$TMP/out" "messages     3: accept 0, tag 0, quarantine 0, reject 3, tempfail 0"
+
 # [lists] and [outbound], tried with the envelope moatd would get from the MTA.
 cat >"$TMP/lists.conf" <<'EOF'
 [lists]
