@@ -6,7 +6,10 @@
 # In a fresh temp dir T (kept when KEEP=1) this starts:
 #   - sink.py: an SMTP server on 127.0.0.1 that stores every message it gets
 #     in T/out (NNNN.eml + NNNN.env);
-#   - moatd -c T/moat.conf -p unix:T/moatd.sock -f (log: T/moatd.log);
+#   - moatd -c T/moat.conf -p unix:T/moatd.sock -f (log: T/moatd.log), as
+#     user nobody; what it reads of the checkout (itself, moat's signatures,
+#     the LeakSanitizer suppressions) is copied to T/share first, as nobody
+#     may not be able to read the checkout (tests/lib.sh, moatd_share);
 #   - a private Postfix (postfix.sh) under T: smtpd on 127.0.0.1:PORT with
 #     smtpd_milters=unix:T/moatd.sock, relaying everything to the sink
 #     (log: T/postfix.log, queue: T/queue);
@@ -58,7 +61,7 @@ command -v python3 >/dev/null 2>&1 || prereq "python3 is not installed"
 [ "$(id -u)" = 0 ] || prereq "must run as root (Postfix's master starts as root)"
 [ -x "$MOATD" ] || prereq "$MOATD is not an executable (build it first)"
 
-. "$HERE/../lib.sh"	# stop_pid
+. "$HERE/../lib.sh"	# stop_pid, moatd_share
 
 cleanup() {
 	rc=$?
@@ -307,6 +310,12 @@ settle() {
 
 # --- start everything ---------------------------------------------------------
 
+# moatd drops to user nobody, who may not be able to read this checkout (a
+# clone in root's 0700 home): it gets its binary, moat's signatures and the
+# LeakSanitizer suppressions in $T/share instead.
+moatd_share "$ROOT" "$T/share" "$MOATD" ||
+	fatal "cannot copy moatd, conf/signatures and lsan.supp to $T/share"
+
 cat >"$T/moat.conf" <<EOF
 [policy]
 subject_tag = [SUSPICIOUS]
@@ -318,7 +327,7 @@ allow_networks = 127.0.0.3/32
 [av]
 # moat's EICAR signature, and a directory the test drops a new database into:
 # moatd looks for changes every second.
-signature_dirs = $T/sigs;$ROOT/conf/signatures
+signature_dirs = $T/sigs;$T/share/signatures
 check_seconds = 1
 
 [milter]
@@ -346,7 +355,8 @@ SINK_PID=$!
 # stops it after $LIFETIME s should this script die without cleaning up, and
 # passes our SIGTERM on to it.
 start_moatd() {
-	timeout "$LIFETIME" "$MOATD" -c "$T/moat.conf" -p "unix:$T/moatd.sock" -f 2>>"$T/moatd.log" &
+	timeout "$LIFETIME" "$T/share/moatd" -c "$T/moat.conf" -p "unix:$T/moatd.sock" -f \
+	    2>>"$T/moatd.log" &
 	MOATD_PID=$!
 }
 start_moatd

@@ -4,7 +4,10 @@
 #   sh tests/miltertest/run.sh build/moatd        (from the top of the tree)
 #
 # In a fresh temp dir T (kept when KEEP=1) this starts three moatd, each on
-# its own unix socket with its own config and log (T/NAME.sock, T/NAME.log):
+# its own unix socket with its own config and log (T/NAME.sock, T/NAME.log),
+# all from T/share, where what moatd reads of the checkout is copied
+# (tests/lib.sh, moatd_share: the binary, moat's signatures, the
+# LeakSanitizer suppressions):
 #   - main:   a normal config (spool in T/spool);
 #   - broken: spool_memory_bytes = 0 and a spool_dir that does not exist, so
 #             every message hits an internal error (tempfail);
@@ -23,9 +26,6 @@
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-# An ASan build: libclamav's own leaks are not ours (as in `make asan`)
-LSAN_OPTIONS="suppressions=$HERE/../fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
-export LSAN_OPTIONS
 ROOT=$(cd "$HERE/../.." && pwd)
 LIFETIME=${LIFETIME:-300}		# seconds a moatd may live
 SCRIPT_TIMEOUT=${SCRIPT_TIMEOUT:-120}	# seconds one miltertest script may take
@@ -59,6 +59,8 @@ command -v miltertest >/dev/null 2>&1 ||
 	prereq "miltertest is not installed (apt-get install miltertest)"
 command -v timeout >/dev/null 2>&1 || prereq "timeout(1) is missing (coreutils)"
 [ -x "$MOATD" ] || prereq "$MOATD is not an executable (build it first)"
+
+. "$HERE/../lib.sh"	# moatd_share
 
 # stop_all PID...: SIGTERM to each timeout(1) wrapper (it passes the signal
 # on to its moatd), wait up to 20 s for all of them (libmilter notices a
@@ -110,6 +112,7 @@ trap 'exit 143' TERM
 trap 'exit 129' HUP
 
 T=$(mktemp -d /tmp/moat-mt.XXXXXX) || exit 1
+chmod 0755 "$T"
 mkdir -m 0700 "$T/spool"
 
 indent() { sed 's/^/     /'; }
@@ -127,9 +130,18 @@ fatal() {
 
 # --- configs and moatd --------------------------------------------------------
 
+# What moatd reads of the checkout (itself, moat's signatures, the
+# LeakSanitizer suppressions: libclamav's own leaks are not ours, as in
+# `make asan`) goes to T/share, readable by whatever user moatd runs as.
+moatd_share "$ROOT" "$T/share" "$MOATD" ||
+	fatal "cannot copy moatd, conf/signatures and lsan.supp to $T/share"
+
 cat >"$T/main.conf" <<EOF
 [policy]
 subject_tag = [SUSPICIOUS]
+
+[av]
+signature_dirs = $T/share/signatures
 
 [milter]
 spool_dir = $T/spool
@@ -138,6 +150,9 @@ EOF
 cat >"$T/broken.conf" <<EOF
 [policy]
 subject_tag = [SUSPICIOUS]
+
+[av]
+signature_dirs = $T/share/signatures
 
 [milter]
 # Every message goes to the spool at once, and the spool cannot be created.
@@ -151,7 +166,8 @@ cp "$T/broken.conf" "$T/poison.conf"
 # stops it after $LIFETIME s should this script die without cleaning up, and
 # passes our SIGTERM on to it.
 for n in $INSTANCES; do
-	timeout -k 10 "$LIFETIME" "$MOATD" -c "$T/$n.conf" -p "unix:$T/$n.sock" -f 2>"$T/$n.log" &
+	timeout -k 10 "$LIFETIME" "$T/share/moatd" -c "$T/$n.conf" -p "unix:$T/$n.sock" -f \
+	    2>"$T/$n.log" &
 	PIDS="$PIDS $!"
 	eval "PID_$n=\$!"
 done
