@@ -569,6 +569,43 @@ t_new_signature() {
 }
 check "new database in signature_dirs: picked up without SIGHUP, the marker mail then 550" t_new_signature
 
+# A signature directory the engine has signatures from, no longer readable by
+# moatd's user (nobody): the watcher's reload fails, is logged and counted,
+# and the running engine with all its signatures stays (the marker mail is
+# still 550); none was logged before. Readable again, it is back in step.
+t_sigdir_lost() {
+	f0=$(grep -c -F "engine reload failed" "$T/moatd.log")
+	[ "$f0" = 0 ] || { why="engine reloads failed before: $(grep -F "engine reload failed" "$T/moatd.log")"; return 1; }
+	metrics "$T/l0.txt" || return 1
+	chmod 0700 "$T/sigs"
+	if ! wait_log 1 "engine reload failed"; then
+		chmod 0755 "$T/sigs"
+		why="no failed engine reload logged within 10 s of chmod 0700 $T/sigs"
+		return 1
+	fi
+	inject lost@example.org "$T/msg/marker.eml"
+	metrics "$T/l1.txt"
+	chmod 0755 "$T/sigs"
+	line=$(grep -F "engine reload failed" "$T/moatd.log")
+	case $line in
+	*"$T/sigs: Permission denied, where the running engine has 1"*) ;;
+	*) why="moatd.log: $line"; return 1 ;;
+	esac
+	case $reply in
+	*550*av.Moat.Test.Reload*) ;;
+	*) why="the marker mail, with the directory unreadable: $reply"; return 1 ;;
+	esac
+	for want in "moat_engine_reloads_total result=failed 1" "moat_engine_reloads_total result=ok 0" \
+	    "moat_signatures - 0"; do
+		set -- $want
+		if [ "$2" = - ]; then d=$(mdelta "$T/l0.txt" "$T/l1.txt" "$1");
+		else d=$(mdelta "$T/l0.txt" "$T/l1.txt" "$1" "$2"); fi
+		[ "$d" = "$3" ] || { why="$1 $2 grew by $d, not $3"; return 1; }
+	done
+	echo "     $(echo "$line" | sed 's/.*moatd: //')"
+}
+check "signature dir unreadable for moatd's user: reload refused, logged, counted, engine kept" t_sigdir_lost
+
 # 9. what must not have arrived (checked last, after the other deliveries)
 t_not_delivered() {
 	for r in reject@example.org quarantine@example.org blocked@example.org; do
