@@ -710,30 +710,40 @@ salvage_hidden_name(const struct moat_part *part, GPtrArray *names)
  * a block gets a mime.ambiguous finding; *EXTRA counts the further readings.
  */
 /*
- * salvage_match - the first part (inventoried or salvaged) holding DATA, or
- * NULL. Sizes first, then the kept bytes; a SHA-256 (*SHA, computed once)
- * only for parts whose bytes were not kept. Hashing every candidate would
- * double the cost of the inventory, which hashes every part already.
+ * salvage_match - the part (inventoried or salvaged) holding DATA, or NULL:
+ * one that also carries every extension of NAMES when there is one (the
+ * same bytes often come twice, a meeting invitation's text/calendar and its
+ * invite.ics attachment), else the first. Sizes first, then the kept bytes;
+ * a SHA-256 (*SHA, computed once) only for parts whose bytes were not kept.
+ * Hashing every candidate would double the cost of the inventory, which
+ * hashes every part already.
  */
 static struct moat_part *
-salvage_match(struct salvage_ctx *c, const GByteArray *data, char **sha)
+salvage_match(struct salvage_ctx *c, const GByteArray *data, GPtrArray *names, char **sha)
 {
+	struct moat_part *first = NULL;
+
 	for (guint i = 0; i < c->rep->parts->len; i++) {
 		struct moat_part *p = c->rep->parts->pdata[i];
 
 		if (p->parent != NULL || p->decoded_size != data->len)
 			continue;	/* container members are not MIME parts */
 		if (p->content != NULL) {
-			if (memcmp(g_bytes_get_data(p->content, NULL), data->data, data->len) == 0)
-				return p;
-			continue;
+			if (memcmp(g_bytes_get_data(p->content, NULL), data->data, data->len) != 0)
+				continue;
+		} else {
+			if (*sha == NULL)
+				*sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data->data,
+				    data->len);
+			if (strcmp(p->sha256, *sha) != 0)
+				continue;
 		}
-		if (*sha == NULL)
-			*sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data->data, data->len);
-		if (strcmp(p->sha256, *sha) == 0)
+		if (salvage_hidden_name(p, names) == NULL)
 			return p;
+		if (first == NULL)
+			first = p;
 	}
-	return NULL;
+	return first;
 }
 
 static void
@@ -741,7 +751,7 @@ salvage_compare(struct salvage_ctx *c, const struct salvage_block *b, GPtrArray 
     GByteArray *data, struct moat_finding **found, guint *extra)
 {
 	char *sha = NULL;
-	struct moat_part *match = salvage_match(c, data, &sha);
+	struct moat_part *match = salvage_match(c, data, names, &sha);
 	const char *hidden = match ? salvage_hidden_name(match, names) : NULL;
 	struct moat_part *p;
 
