@@ -444,7 +444,7 @@ cmd_stats(const struct moat_conf *conf, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *spec = conf->status_socket;
+	const char *spec = conf->milter.status_socket;
 	g_autofree char *body = NULL, *err = NULL;
 	g_autoptr(GPtrArray) samples = NULL;
 	gboolean raw = FALSE;

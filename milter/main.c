@@ -74,16 +74,16 @@ moatd_socket_perms(const struct moat_conf *conf, const char *spec)
 
 	if (path == NULL)
 		return 0;
-	if (*conf->socket_owner != '\0') {
-		if ((pw = getpwnam(conf->socket_owner)) == NULL) {
-			moatd_log(NULL, LOG_ERR, "[milter] socket_owner: no user '%s'", conf->socket_owner);
+	if (*conf->milter.socket_owner != '\0') {
+		if ((pw = getpwnam(conf->milter.socket_owner)) == NULL) {
+			moatd_log(NULL, LOG_ERR, "[milter] socket_owner: no user '%s'", conf->milter.socket_owner);
 			return -1;
 		}
 		uid = pw->pw_uid;
 	}
-	if (*conf->socket_group != '\0') {
-		if ((gr = getgrnam(conf->socket_group)) == NULL) {
-			moatd_log(NULL, LOG_ERR, "[milter] socket_group: no group '%s'", conf->socket_group);
+	if (*conf->milter.socket_group != '\0') {
+		if ((gr = getgrnam(conf->milter.socket_group)) == NULL) {
+			moatd_log(NULL, LOG_ERR, "[milter] socket_group: no group '%s'", conf->milter.socket_group);
 			return -1;
 		}
 		gid = gr->gr_gid;
@@ -95,7 +95,7 @@ moatd_socket_perms(const struct moat_conf *conf, const char *spec)
 			return -1;
 		}
 	}
-	if (chmod(path, conf->socket_mode) < 0) {
+	if (chmod(path, conf->milter.socket_mode) < 0) {
 		e = errno;
 		moatd_log(NULL, LOG_ERR, "chmod %s: %s", path, g_strerror(e));
 		return -1;
@@ -152,14 +152,14 @@ moatd_status_open(const struct moat_conf *conf)
 	g_autofree char *err = NULL;
 	int fd;
 
-	if (*conf->status_socket == '\0')
+	if (*conf->milter.status_socket == '\0')
 		return -1;
-	if (status_listen(&fd, &err, conf->status_socket) < 0) {
+	if (status_listen(&fd, &err, conf->milter.status_socket) < 0) {
 		moatd_log(NULL, LOG_ERR, "[milter] status_socket: %s; the counters are not served", err);
 		return -1;
 	}
-	if (moatd_socket_perms(conf, conf->status_socket) < 0) {
-		const char *file = moatd_socket_path(conf->status_socket);
+	if (moatd_socket_perms(conf, conf->milter.status_socket) < 0) {
+		const char *file = moatd_socket_path(conf->milter.status_socket);
 
 		if (file != NULL)
 			(void)unlink(file);
@@ -226,7 +226,7 @@ static guint
 moatd_drain(void)
 {
 	struct moatd_conf_ref *ref = moatd_conf_get();
-	guint secs = ref != NULL ? ref->conf->drain_seconds : 0;
+	guint secs = ref != NULL ? ref->conf->milter.drain_seconds : 0;
 	gint64 end = g_get_monotonic_time() + (gint64)secs * G_USEC_PER_SEC;
 	struct timespec now = { 0, 0 };
 	sigset_t term;
@@ -290,13 +290,13 @@ moatd_drop_privileges(const struct moat_conf *conf)
 {
 	struct passwd *pw;
 
-	if (*conf->user == '\0') {
+	if (*conf->milter.user == '\0') {
 		if (geteuid() == 0)
 			moatd_log(NULL, LOG_WARNING, "running as root: set [milter] user");
 		return 0;
 	}
-	if ((pw = getpwnam(conf->user)) == NULL) {
-		moatd_log(NULL, LOG_ERR, "[milter] user: no user '%s'", conf->user);
+	if ((pw = getpwnam(conf->milter.user)) == NULL) {
+		moatd_log(NULL, LOG_ERR, "[milter] user: no user '%s'", conf->milter.user);
 		return -1;
 	}
 	if (geteuid() == pw->pw_uid)
@@ -305,7 +305,7 @@ moatd_drop_privileges(const struct moat_conf *conf)
 	    setuid(pw->pw_uid) < 0) {
 		int e = errno;
 
-		moatd_log(NULL, LOG_ERR, "cannot become %s: %s", conf->user, g_strerror(e));
+		moatd_log(NULL, LOG_ERR, "cannot become %s: %s", conf->milter.user, g_strerror(e));
 		return -1;
 	}
 	return 0;
@@ -348,7 +348,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (sock == NULL)
-		sock = conf->socket;
+		sock = conf->milter.socket;
 	moatd_log_init(foreground);
 	stats_reset();
 	scan_init();
@@ -381,7 +381,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	/* Threads only now: daemon() forks, and a fork keeps only the calling thread. */
-	status_spec = g_strdup(conf->status_socket);
+	status_spec = g_strdup(conf->milter.status_socket);
 	conf_name = g_strdup(conf->path ? conf->path : "built-in defaults");
 	moatd_conf_init(g_steal_pointer(&conf), path, !explicit);	/* a reload may free it */
 	if ((signals = g_thread_try_new("moatd-signals", moatd_signals, NULL, NULL)) == NULL) {

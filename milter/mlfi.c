@@ -197,11 +197,11 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 		return SMFIS_TEMPFAIL;
 	mlfi_queue_id(ctx, conn->msg);
 	/* Past [milter] max_recipients they are counted: no allow by recipients, a finding. */
-	if (conn->msg->env.rcpt_to->len < mlfi_msg_conf(conn)->max_recipients) {
+	if (conn->msg->env.rcpt_to->len < mlfi_msg_conf(conn)->milter.max_recipients) {
 		g_ptr_array_add(conn->msg->env.rcpt_to, mlfi_address(argv[0]));
 	} else if (conn->msg->env.rcpt_dropped++ == 0) {
 		moatd_log(conn->msg, LOG_WARNING, "more than %u recipients: the rest are counted, "
-		    "not kept ([milter] max_recipients)", mlfi_msg_conf(conn)->max_recipients);
+		    "not kept ([milter] max_recipients)", mlfi_msg_conf(conn)->milter.max_recipients);
 	}
 	return SMFIS_CONTINUE;
 }
@@ -270,7 +270,7 @@ mlfi_verdict_headers(SMFICTX *ctx, struct moatd_conn *conn, const struct moatd_d
 	struct moatd_msg *msg = conn->msg;
 	g_autofree char *ids = moatd_findings_line(d->report);
 	g_autofree char *subject = moatd_tagged_subject(msg->subject,
-	    mlfi_msg_conf(conn)->subject_tag);
+	    mlfi_msg_conf(conn)->policy.subject_tag);
 	char *v[MOATD_NHDR];
 	int rc = mlfi_drop_forged(ctx, msg);
 

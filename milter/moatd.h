@@ -69,7 +69,7 @@ void moatd_msg_body(struct moatd_msg *msg, const struct moat_conf *conf,
  * moatd_msg_decide - scan the spooled message and fill *D (release with
  * moatd_decision_clear()). Never fails: an internal error gives
  * MOAT_TEMPFAIL, or MOAT_QUARANTINE once the same message has failed
- * conf->poison_attempts times (both counted in stats.h).
+ * conf->milter.poison_attempts times (both counted in stats.h).
  */
 void moatd_msg_decide(struct moatd_decision *d, struct moatd_msg *msg,
     const struct moat_conf *conf);

@@ -87,19 +87,19 @@ moatd_write_all(int fd, const void *data, size_t len)
 static gboolean
 moatd_spool_to_file(struct moatd_msg *msg, const struct moat_conf *conf)
 {
-	g_autofree char *path = g_build_filename(conf->spool_dir, "moatd-XXXXXX", NULL);
+	g_autofree char *path = g_build_filename(conf->milter.spool_dir, "moatd-XXXXXX", NULL);
 	int fd, e;
 
 	if ((fd = g_mkstemp_full(path, O_RDWR | O_CLOEXEC, 0600)) < 0) {
 		e = errno;
-		moatd_log(msg, LOG_ERR, "cannot create a spool file in %s: %s", conf->spool_dir,
+		moatd_log(msg, LOG_ERR, "cannot create a spool file in %s: %s", conf->milter.spool_dir,
 		    g_strerror(e));
 		return FALSE;
 	}
 	/* Unlinked at once: whatever happens next, nothing is left behind. */
 	if (unlink(path) < 0 || !moatd_write_all(fd, msg->mem->data, msg->mem->len)) {
 		e = errno;
-		moatd_log(msg, LOG_ERR, "spool file in %s: %s", conf->spool_dir, g_strerror(e));
+		moatd_log(msg, LOG_ERR, "spool file in %s: %s", conf->milter.spool_dir, g_strerror(e));
 		close(fd);
 		return FALSE;
 	}
@@ -116,7 +116,7 @@ moatd_spool(struct moatd_msg *msg, const struct moat_conf *conf, const void *dat
 	if (msg->spool_failed || len == 0)
 		return;
 	msg->size += len;
-	if (msg->mem != NULL && msg->size > conf->spool_memory_bytes &&
+	if (msg->mem != NULL && msg->size > conf->milter.spool_memory_bytes &&
 	    !moatd_spool_to_file(msg, conf)) {
 		msg->spool_failed = TRUE;
 		return;
@@ -279,7 +279,7 @@ moatd_fail(struct moatd_decision *d, struct moatd_msg *msg, const struct moat_co
 	guint n = moatd_poison_count(digest, FALSE);
 
 	stats_internal_error();
-	if (n >= conf->poison_attempts) {
+	if (n >= conf->milter.poison_attempts) {
 		stats_poison();
 		moatd_poison_count(digest, TRUE);
 		d->action = MOAT_QUARANTINE;
@@ -290,7 +290,7 @@ moatd_fail(struct moatd_decision *d, struct moatd_msg *msg, const struct moat_co
 		d->reason = g_strdup_printf("moat: temporary failure (%s), try again later", why);
 	}
 	moatd_log(msg, LOG_ERR, "scan failed (%s%s%s), attempt %u of %u", why,
-	    detail != NULL ? ": " : "", detail != NULL ? detail : "", n, conf->poison_attempts);
+	    detail != NULL ? ": " : "", detail != NULL ? detail : "", n, conf->milter.poison_attempts);
 }
 
 void

@@ -38,11 +38,11 @@ static const struct {
 	const char *key;
 	size_t offset;
 } restart_keys[] = {
-	{ "socket", offsetof(struct moat_conf, socket) },
-	{ "socket_owner", offsetof(struct moat_conf, socket_owner) },
-	{ "socket_group", offsetof(struct moat_conf, socket_group) },
-	{ "user", offsetof(struct moat_conf, user) },
-	{ "status_socket", offsetof(struct moat_conf, status_socket) },
+	{ "socket", offsetof(struct moat_conf, milter.socket) },
+	{ "socket_owner", offsetof(struct moat_conf, milter.socket_owner) },
+	{ "socket_group", offsetof(struct moat_conf, milter.socket_group) },
+	{ "user", offsetof(struct moat_conf, milter.user) },
+	{ "status_socket", offsetof(struct moat_conf, milter.status_socket) },
 };
 
 /* moatd_conf_ref_new - a reference holder for CONF (taken over), one reference */
@@ -121,10 +121,10 @@ moatd_keep_restart_keys(struct moat_conf *new, const struct moat_conf *old)
 		g_free(*n);
 		*n = g_strdup(*o);
 	}
-	if (new->socket_mode != old->socket_mode) {
+	if (new->milter.socket_mode != old->milter.socket_mode) {
 		moatd_log(NULL, LOG_WARNING, "reload: [milter] socket_mode: %04o needs a restart; "
-		    "%04o stays", new->socket_mode, old->socket_mode);
-		new->socket_mode = old->socket_mode;
+		    "%04o stays", new->milter.socket_mode, old->milter.socket_mode);
+		new->milter.socket_mode = old->milter.socket_mode;
 	}
 }
 
@@ -136,7 +136,7 @@ moatd_load_engine(const struct moat_conf *conf, char **err)
 
 	if (rc == 0 && warn != NULL)
 		moatd_log(NULL, LOG_WARNING, "[av] signature_dirs: %s", warn);
-	if (rc == 0 && conf->av_enabled)
+	if (rc == 0 && conf->av.enabled)
 		moatd_log(NULL, LOG_INFO, "libclamav engine loaded: %u signatures", av_signatures());
 	stats_signatures(av_signatures());
 	return rc;
@@ -223,7 +223,7 @@ moatd_av_watch(gpointer data)
 	g_mutex_lock(&watch_lock);
 	while (!watch_stop) {
 		struct moatd_conf_ref *ref = moatd_conf_get();
-		guint every = ref != NULL ? ref->conf->av_check_seconds : 0;
+		guint every = ref != NULL ? ref->conf->av.check_seconds : 0;
 		gint64 now = g_get_monotonic_time();
 
 		moatd_conf_unref(ref);

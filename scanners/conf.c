@@ -35,126 +35,126 @@ struct conf_key {
 #define LIST_MAX 100000		/* entries in one list */
 
 static const struct conf_key conf_keys[] = {
-	{ "limits", "max_message_bytes", CONF_BYTES, OFF(max_message_bytes), "12M",
+	{ "limits", "max_message_bytes", CONF_BYTES, OFF(limits.max_message_bytes), "12M",
 	    1024, G_GINT64_CONSTANT(4) << 30,
 	    "Larger messages are not parsed; they get mime.message_too_large (quarantine). "
 	    "The default sits above Postfix's message_size_limit (10240000) with room for the "
 	    "CR that moatd restores on every line." },
-	{ "limits", "max_parts", CONF_UINT, OFF(max_parts), "1000", 1, 1000000,
+	{ "limits", "max_parts", CONF_UINT, OFF(limits.max_parts), "1000", 1, 1000000,
 	    "MIME parts inventoried per message; the rest are counted in mime.too_many_parts." },
-	{ "limits", "max_depth", CONF_UINT, OFF(max_depth), "30", 1, 1000,
+	{ "limits", "max_depth", CONF_UINT, OFF(limits.max_depth), "30", 1, 1000,
 	    "MIME nesting (multipart and message/rfc822 levels) walked; deeper parts give mime.too_deep." },
-	{ "limits", "max_decoded_bytes", CONF_BYTES, OFF(max_decoded_bytes), "32M",
+	{ "limits", "max_decoded_bytes", CONF_BYTES, OFF(limits.max_decoded_bytes), "32M",
 	    1024, G_GINT64_CONSTANT(16) << 30,
 	    "Decoded bytes held per message: parts' bytes kept for later scanners and the "
 	    "encoded message/rfc822 layers open at once. Every part is scanned as it is decoded "
 	    "either way; past it parts are not kept (mime.too_large) and a deeper encoded "
 	    "message is scanned whole, not opened (mime.unopened). Part of the memory bound "
 	    "(SECURITY.md)." },
-	{ "limits", "max_header_bytes", CONF_UINT, OFF(max_header_bytes), "65536", 998, 16 << 20,
+	{ "limits", "max_header_bytes", CONF_UINT, OFF(limits.max_header_bytes), "65536", 998, 16 << 20,
 	    "One header field longer than this gives mime.long_header." },
-	{ "limits", "scan_budget_ms", CONF_UINT, OFF(scan_budget_ms), "60000", 1, 3600000,
+	{ "limits", "scan_budget_ms", CONF_UINT, OFF(limits.scan_budget_ms), "60000", 1, 3600000,
 	    "Time one message may take; past it the rest is not examined and scan.budget_exceeded "
 	    "(quarantine by default) is recorded. Keep it well below Postfix's milter_content_timeout." },
-	{ "containers", "max_depth", CONF_UINT, OFF(container_max_depth), "16", 1, 64,
+	{ "containers", "max_depth", CONF_UINT, OFF(containers.max_depth), "16", 1, 64,
 	    "Containers opened inside one attachment, level under level (libclamav's "
 	    "MaxRecursion); deeper ones give container.too_deep." },
-	{ "containers", "max_members", CONF_UINT, OFF(container_max_members), "10000", 1, 1000000,
+	{ "containers", "max_members", CONF_UINT, OFF(containers.max_members), "10000", 1, 1000000,
 	    "Members inventoried per message, and files libclamav opens per attachment "
 	    "(MaxFiles); past it container.too_many_members." },
-	{ "containers", "max_member_bytes", CONF_BYTES, OFF(container_max_member_bytes), "64M",
+	{ "containers", "max_member_bytes", CONF_BYTES, OFF(containers.max_member_bytes), "64M",
 	    1024, G_GINT64_CONSTANT(2047) << 20,
 	    "A member larger than this is listed but not extracted or scanned (MaxFileSize); "
 	    "it gives container.bomb. libclamav applies it to attachments too: it is raised to "
 	    "[limits] max_message_bytes (at most 2047M) when that is larger. RAR members are "
 	    "extracted into memory: those of one attachment held at once (one per nesting level) "
 	    "share this much, part of the memory bound (SECURITY.md)." },
-	{ "containers", "max_expanded_bytes", CONF_BYTES, OFF(container_max_expanded_bytes), "400M",
+	{ "containers", "max_expanded_bytes", CONF_BYTES, OFF(containers.max_expanded_bytes), "400M",
 	    1024, G_GINT64_CONSTANT(16) << 30,
 	    "Bytes libclamav may extract from one attachment (MaxScanSize); past it container.bomb." },
-	{ "containers", "max_ratio", CONF_UINT, OFF(container_max_ratio), "100", 2, 1000000,
+	{ "containers", "max_ratio", CONF_UINT, OFF(containers.max_ratio), "100", 2, 1000000,
 	    "Extracted bytes per byte of attachment; above it, once more than 16 MiB came out, "
 	    "container.bomb." },
-	{ "av", "enabled", CONF_BOOL, OFF(av_enabled), "yes", 0, 1,
+	{ "av", "enabled", CONF_BOOL, OFF(av.enabled), "yes", 0, 1,
 	    "Scan every decoded part with libclamav and inventory what is inside containers; "
 	    "no: MIME checks only." },
-	{ "av", "signature_dirs", CONF_STRING, OFF(av_signature_dirs),
+	{ "av", "signature_dirs", CONF_STRING, OFF(av.signature_dirs),
 	    "/var/lib/clamav;" MOAT_DATADIR "/signatures", 0, 4096,
 	    "ClamAV database directories, separated by ';' (.cvd .cld .ndb .ldb .hdb .hsb .yar ...). "
 	    "A missing directory is skipped with a warning. freshclam keeps /var/lib/clamav current; "
 	    "moat's own signatures are installed in the second." },
-	{ "av", "check_seconds", CONF_UINT, OFF(av_check_seconds), "60", 0, 86400,
+	{ "av", "check_seconds", CONF_UINT, OFF(av.check_seconds), "60", 0, 86400,
 	    "moatd looks this often for changed files in signature_dirs (freshclam) and then "
 	    "reloads the engine; 0: only on SIGHUP." },
-	{ "policy", "tag_score", CONF_INT, OFF(tag_score), "5", 1, 100000,
+	{ "policy", "tag_score", CONF_INT, OFF(policy.tag_score), "5", 1, 100000,
 	    "Total score at or above which a message is tagged." },
-	{ "policy", "quarantine_score", CONF_INT, OFF(quarantine_score), "10", 1, 100000,
+	{ "policy", "quarantine_score", CONF_INT, OFF(policy.quarantine_score), "10", 1, 100000,
 	    "Total score at or above which a message is quarantined." },
-	{ "policy", "reject_score", CONF_INT, OFF(reject_score), "20", 1, 100000,
+	{ "policy", "reject_score", CONF_INT, OFF(policy.reject_score), "20", 1, 100000,
 	    "Total score at or above which a message is rejected." },
-	{ "policy", "subject_tag", CONF_STRING, OFF(subject_tag), "[SUSPICIOUS]", 0, 64,
+	{ "policy", "subject_tag", CONF_STRING, OFF(policy.subject_tag), "[SUSPICIOUS]", 0, 64,
 	    "Put before the Subject of a tagged message (once); empty: leave the Subject alone." },
-	{ "lists", "allow_senders", CONF_LIST_ADDRESS, OFF(allow_senders), "", 0, LIST_MAX,
+	{ "lists", "allow_senders", CONF_LIST_ADDRESS, OFF(lists.allow_senders), "", 0, LIST_MAX,
 	    "Envelope senders (MAIL FROM, any case) whose mail is accepted whatever it scores, "
 	    "but for av.* and policy.blocked_* findings. Forgeable: prefer allow_networks." },
-	{ "lists", "block_senders", CONF_LIST_ADDRESS, OFF(block_senders), "", 0, LIST_MAX,
+	{ "lists", "block_senders", CONF_LIST_ADDRESS, OFF(lists.block_senders), "", 0, LIST_MAX,
 	    "Envelope senders whose mail gets policy.blocked_sender (the reject threshold)." },
-	{ "lists", "allow_domains", CONF_LIST_DOMAIN, OFF(allow_domains), "", 0, LIST_MAX,
+	{ "lists", "allow_domains", CONF_LIST_DOMAIN, OFF(lists.allow_domains), "", 0, LIST_MAX,
 	    "Envelope sender domains allowed as allow_senders: example.com exactly, "
 	    ".example.com for it and its subdomains." },
-	{ "lists", "block_domains", CONF_LIST_DOMAIN, OFF(block_domains), "", 0, LIST_MAX,
+	{ "lists", "block_domains", CONF_LIST_DOMAIN, OFF(lists.block_domains), "", 0, LIST_MAX,
 	    "Envelope sender domains blocked as block_senders (example.com, .example.com)." },
-	{ "lists", "allow_networks", CONF_LIST_NETWORK, OFF(allow_networks), "", 0, LIST_MAX,
+	{ "lists", "allow_networks", CONF_LIST_NETWORK, OFF(lists.allow_networks), "", 0, LIST_MAX,
 	    "SMTP client networks (192.0.2.0/24, 2001:db8::/32, or one address) allowed as "
 	    "allow_senders; the client address cannot be forged." },
-	{ "lists", "block_networks", CONF_LIST_NETWORK, OFF(block_networks), "", 0, LIST_MAX,
+	{ "lists", "block_networks", CONF_LIST_NETWORK, OFF(lists.block_networks), "", 0, LIST_MAX,
 	    "SMTP client networks whose mail gets policy.blocked_network (the reject threshold)." },
-	{ "lists", "allow_sha256", CONF_LIST_SHA256, OFF(allow_sha256), "", 0, LIST_MAX,
+	{ "lists", "allow_sha256", CONF_LIST_SHA256, OFF(lists.allow_sha256), "", 0, LIST_MAX,
 	    "SHA-256 of attachments (or container members) whose findings, and those of what "
 	    "is inside them, are switched off (kept in the report, scored 0); not av.*." },
-	{ "lists", "block_sha256", CONF_LIST_SHA256, OFF(block_sha256), "", 0, LIST_MAX,
+	{ "lists", "block_sha256", CONF_LIST_SHA256, OFF(lists.block_sha256), "", 0, LIST_MAX,
 	    "SHA-256 of attachments or container members that give policy.blocked_hash "
 	    "(the reject threshold)." },
-	{ "lists", "allow_recipients", CONF_LIST_ADDRESS, OFF(allow_recipients), "", 0, LIST_MAX,
+	{ "lists", "allow_recipients", CONF_LIST_ADDRESS, OFF(lists.allow_recipients), "", 0, LIST_MAX,
 	    "Recipients who get mail unfiltered (abuse@ must see the phishing), as allow_senders; "
 	    "only when every recipient of the message is listed." },
-	{ "outbound", "internal_networks", CONF_LIST_NETWORK, OFF(internal_networks), "", 0, LIST_MAX,
+	{ "outbound", "internal_networks", CONF_LIST_NETWORK, OFF(outbound.internal_networks), "", 0, LIST_MAX,
 	    "Client networks whose mail is outbound, as is mail after SMTP AUTH ({auth_authen})." },
-	{ "outbound", "tag_score", CONF_INT, OFF(out_tag_score), "5", 1, 100000,
+	{ "outbound", "tag_score", CONF_INT, OFF(outbound.tag_score), "5", 1, 100000,
 	    "[policy] tag_score for outbound mail." },
-	{ "outbound", "quarantine_score", CONF_INT, OFF(out_quarantine_score), "10", 1, 100000,
+	{ "outbound", "quarantine_score", CONF_INT, OFF(outbound.quarantine_score), "10", 1, 100000,
 	    "[policy] quarantine_score for outbound mail." },
-	{ "outbound", "reject_score", CONF_INT, OFF(out_reject_score), "20", 1, 100000,
+	{ "outbound", "reject_score", CONF_INT, OFF(outbound.reject_score), "20", 1, 100000,
 	    "[policy] reject_score for outbound mail. The defaults equal the inbound ones: an "
 	    "executable sent from an authenticated account more likely means a stolen password "
 	    "than a habit." },
-	{ "milter", "socket", CONF_SOCKET, OFF(socket), "unix:/run/moat/moatd.sock", 1, 200,
+	{ "milter", "socket", CONF_SOCKET, OFF(milter.socket), "unix:/run/moat/moatd.sock", 1, 200,
 	    "Where moatd listens: unix:/path or inet:PORT@127.0.0.1 (moatd -p overrides)." },
-	{ "milter", "socket_mode", CONF_MODE, OFF(socket_mode), "0660", 0, 0777,
+	{ "milter", "socket_mode", CONF_MODE, OFF(milter.socket_mode), "0660", 0, 0777,
 	    "Permissions of a unix socket, octal." },
-	{ "milter", "socket_owner", CONF_STRING, OFF(socket_owner), "", 0, 64,
+	{ "milter", "socket_owner", CONF_STRING, OFF(milter.socket_owner), "", 0, 64,
 	    "Owner of a unix socket; empty: the user moatd starts as." },
-	{ "milter", "socket_group", CONF_STRING, OFF(socket_group), "", 0, 64,
+	{ "milter", "socket_group", CONF_STRING, OFF(milter.socket_group), "", 0, 64,
 	    "Group of a unix socket, so the MTA's user can connect (postfix); empty: unchanged." },
-	{ "milter", "user", CONF_STRING, OFF(user), "", 0, 64,
+	{ "milter", "user", CONF_STRING, OFF(milter.user), "", 0, 64,
 	    "Run as this user (and its group) once the socket is open; empty: stay as started." },
-	{ "milter", "spool_dir", CONF_STRING, OFF(spool_dir), "/var/tmp", 1, 1024,
+	{ "milter", "spool_dir", CONF_STRING, OFF(milter.spool_dir), "/var/tmp", 1, 1024,
 	    "Directory for messages larger than spool_memory_bytes (files 0600, unlinked at once)." },
-	{ "milter", "spool_memory_bytes", CONF_BYTES, OFF(spool_memory_bytes), "1M", 0,
+	{ "milter", "spool_memory_bytes", CONF_BYTES, OFF(milter.spool_memory_bytes), "1M", 0,
 	    G_GINT64_CONSTANT(1) << 30,
 	    "Messages up to this size are kept in memory while they arrive." },
-	{ "milter", "max_recipients", CONF_UINT, OFF(max_recipients), "1000", 1, 1000000,
+	{ "milter", "max_recipients", CONF_UINT, OFF(milter.max_recipients), "1000", 1, 1000000,
 	    "Recipients kept per message (Postfix's smtpd_recipient_limit is 1000 too). Past "
 	    "it the rest are counted, not kept: the message gets policy.recipients_dropped and "
 	    "[lists] allow_recipients cannot allow it." },
-	{ "milter", "poison_attempts", CONF_UINT, OFF(poison_attempts), "3", 1, 100,
+	{ "milter", "poison_attempts", CONF_UINT, OFF(milter.poison_attempts), "3", 1, 100,
 	    "A message that fails internally this many times is quarantined, not tempfailed again." },
-	{ "milter", "status_socket", CONF_STRING, OFF(status_socket), "unix:/run/moat/status.sock",
+	{ "milter", "status_socket", CONF_STRING, OFF(milter.status_socket), "unix:/run/moat/status.sock",
 	    0, 200,
 	    "Where moatd serves its counters to Prometheus or moat stats (GET /metrics): "
 	    "unix:/path or inet:PORT@127.0.0.1, loopback only; empty: off. Owner, group and "
 	    "mode as for socket. Changes need a restart." },
-	{ "milter", "drain_seconds", CONF_UINT, OFF(drain_seconds), "30", 0, 3600,
+	{ "milter", "drain_seconds", CONF_UINT, OFF(milter.drain_seconds), "30", 0, 3600,
 	    "On SIGTERM, how long moatd lets messages in flight finish before it exits; "
 	    "meanwhile new messages get 451 4.3.2 and the MTA retries them." },
 };
@@ -467,15 +467,15 @@ conf_apply(struct moat_conf *conf, GKeyFile *kf)
 			}
 		}
 	}
-	if (conf->tag_score > conf->quarantine_score)
+	if (conf->policy.tag_score > conf->policy.quarantine_score)
 		return g_strdup("[policy] tag_score: must not exceed quarantine_score");
-	if (conf->quarantine_score > conf->reject_score)
+	if (conf->policy.quarantine_score > conf->policy.reject_score)
 		return g_strdup("[policy] quarantine_score: must not exceed reject_score");
-	if ((why = conf_check_status_socket(conf->status_socket)) != NULL)
+	if ((why = conf_check_status_socket(conf->milter.status_socket)) != NULL)
 		return why;
-	if (conf->out_tag_score > conf->out_quarantine_score)
+	if (conf->outbound.tag_score > conf->outbound.quarantine_score)
 		return g_strdup("[outbound] tag_score: must not exceed quarantine_score");
-	if (conf->out_quarantine_score > conf->out_reject_score)
+	if (conf->outbound.quarantine_score > conf->outbound.reject_score)
 		return g_strdup("[outbound] quarantine_score: must not exceed reject_score");
 	return NULL;
 }
@@ -535,8 +535,8 @@ conf_finding_score(const struct moat_conf *conf, const char *id, gint default_sc
 {
 	if (conf == NULL)
 		return default_score;
-	return conf_finding_score_at(conf, id, default_score, conf->tag_score,
-	    conf->quarantine_score, conf->reject_score);
+	return conf_finding_score_at(conf, id, default_score, conf->policy.tag_score,
+	    conf->policy.quarantine_score, conf->policy.reject_score);
 }
 
 gint

@@ -41,13 +41,13 @@ scan_message(struct moat_report **out, char **err_out, GMimeStream *stream,
     const struct moat_envelope *env, const struct moat_conf *conf)
 {
 	struct moat_report *rep = report_new();
-	struct cl_engine *engine = conf->av_enabled ? av_acquire() : NULL;
+	struct cl_engine *engine = conf->av.enabled ? av_acquire() : NULL;
 	struct walk *walk = engine != NULL ? walk_new(rep, conf, engine) : NULL;
 	struct moat_leaf_hook hook = { walk_leaf, walk };
 	g_autofree char *err = NULL;
 	int rc;
 
-	rep->deadline = g_get_monotonic_time() + (gint64)conf->scan_budget_ms * 1000;
+	rep->deadline = g_get_monotonic_time() + (gint64)conf->limits.scan_budget_ms * 1000;
 	if (env != NULL)
 		report_envelope_copy(&rep->env, env);
 	/* The walk scans each leaf as the inventory decodes it: no part goes unscanned. */

@@ -19,51 +19,70 @@
 #define MOAT_DATADIR "/usr/local/share/moat"	/* the Makefile sets $(PREFIX)/share/moat */
 #endif
 
-struct moat_conf {
-	/* [limits] */
+/*
+ * One sub-struct per module, filled from its own [group] and described by
+ * the key rows the module keeps beside its code (struct conf_group in
+ * confkeys.h): a new module adds a sub-struct here, its rows in its own
+ * file and one line in conf.c's list of groups.
+ */
+
+/* [limits] what one message may cost (mime.c, salvage.c, scan.c; conf.c rows) */
+struct conf_limits {
 	guint64 max_message_bytes;	/* larger messages are not parsed */
 	guint max_parts;		/* MIME parts walked per message */
 	guint max_depth;		/* MIME nesting walked */
-	guint64 max_decoded_bytes;	/* decoded bytes kept per message */
+	guint64 max_decoded_bytes;	/* decoded bytes held per message */
 	guint max_header_bytes;		/* one header field, longer is flagged */
 	guint scan_budget_ms;		/* time one message may take */
+};
 
-	/* [containers] the walk through archives and images (walk.h) */
-	guint container_max_depth;
-	guint container_max_members;
-	guint64 container_max_member_bytes;
-	guint64 container_max_expanded_bytes;
-	guint container_max_ratio;
+/* [containers] the walk through archives and images (walk.h; rows in walk.c) */
+struct conf_containers {
+	guint max_depth;
+	guint max_members;
+	guint64 max_member_bytes;
+	guint64 max_expanded_bytes;
+	guint max_ratio;
+};
 
-	/* [av] libclamav (av.h) */
-	gboolean av_enabled;
-	char *av_signature_dirs;	/* "dir;dir" */
-	guint av_check_seconds;		/* moatd: how often it looks for new signatures; 0 never */
+/* [av] libclamav (av.h; rows in av.c) */
+struct conf_av {
+	gboolean enabled;
+	char *signature_dirs;		/* "dir;dir" */
+	guint check_seconds;		/* moatd: how often it looks for new signatures; 0 never */
+};
 
-	/* [policy] total score at or above which each action applies */
+/* [policy] total score at or above which each action applies (policy.h; rows in policy.c) */
+struct conf_policy {
 	gint tag_score;
 	gint quarantine_score;
 	gint reject_score;
-
 	char *subject_tag;		/* before the Subject of tagged mail; "" for none */
+};
 
-	/*
-	 * [lists] allow and block lists (lists.h). Each is a NULL-terminated
-	 * vector, owned, of normalised entries sorted with strcmp(); empty, never NULL.
-	 */
+/*
+ * [lists] allow and block lists (lists.h; rows in lists.c). Each is a
+ * NULL-terminated vector, owned, of normalised entries sorted with
+ * strcmp(); empty, never NULL.
+ */
+struct conf_lists {
 	char **allow_senders, **block_senders;		/* envelope sender addresses */
 	char **allow_domains, **block_domains;		/* sender domains, ".d" for subdomains */
 	char **allow_networks, **block_networks;	/* client networks ADDR/PREFIX */
 	char **allow_sha256, **block_sha256;		/* part hashes, lower-case hex */
 	char **allow_recipients;			/* all recipients listed: unfiltered */
+};
 
-	/* [outbound] authenticated or internal clients: their own thresholds */
+/* [outbound] authenticated or internal clients: their own thresholds (lists.h; rows in lists.c) */
+struct conf_outbound {
 	char **internal_networks;
-	gint out_tag_score;
-	gint out_quarantine_score;
-	gint out_reject_score;
+	gint tag_score;
+	gint quarantine_score;
+	gint reject_score;
+};
 
-	/* [milter] moatd only */
+/* [milter] moatd only (milter/; rows in conf.c: `moat config check` reads them too) */
+struct conf_milter {
 	char *socket;			/* "unix:/path" or "inet:PORT@HOST" */
 	guint socket_mode;		/* of a unix socket */
 	char *socket_owner;		/* "" leaves it unchanged */
@@ -75,6 +94,16 @@ struct moat_conf {
 	guint max_recipients;		/* recipients kept per message; the rest are counted */
 	char *status_socket;		/* counters served here (unix:/path, inet:PORT@127.0.0.1); "" off */
 	guint drain_seconds;		/* SIGTERM: how long messages in flight may take */
+};
+
+struct moat_conf {
+	struct conf_limits limits;
+	struct conf_containers containers;
+	struct conf_av av;
+	struct conf_policy policy;
+	struct conf_lists lists;
+	struct conf_outbound outbound;
+	struct conf_milter milter;
 
 	/* [scores] finding id -> score override; "off" is CONF_SCORE_OFF */
 	GHashTable *scores;		/* owned: char * -> GINT_TO_POINTER */

@@ -169,18 +169,18 @@ av_limits(struct cl_engine *e, const struct moat_conf *conf)
 	 * level too: moat's own walk stops at [containers] max_depth, and this
 	 * limit, twice as deep, only backs it up.
 	 */
-	long long recursion = 2LL * conf->container_max_depth + 2;
+	long long recursion = 2LL * conf->containers.max_depth + 2;
 
 	/* libclamav applies MaxFileSize to the attachment too: never below what a message may hold */
-	long long filesize = (long long)MIN(MAX(conf->container_max_member_bytes,
-	    conf->max_message_bytes), G_GUINT64_CONSTANT(2047) << 20);
+	long long filesize = (long long)MIN(MAX(conf->containers.max_member_bytes,
+	    conf->limits.max_message_bytes), G_GUINT64_CONSTANT(2047) << 20);
 
 	if ((why = av_set(e, CL_ENGINE_MAX_SCANSIZE, "MaxScanSize",
-	    (long long)conf->container_max_expanded_bytes)) ||
+	    (long long)conf->containers.max_expanded_bytes)) ||
 	    (why = av_set(e, CL_ENGINE_MAX_FILESIZE, "MaxFileSize", filesize)) ||
 	    (why = av_set(e, CL_ENGINE_MAX_RECURSION, "MaxRecursion", recursion)) ||
-	    (why = av_set(e, CL_ENGINE_MAX_FILES, "MaxFiles", conf->container_max_members)) ||
-	    (why = av_set(e, CL_ENGINE_MAX_SCANTIME, "MaxScanTime", conf->scan_budget_ms)) ||
+	    (why = av_set(e, CL_ENGINE_MAX_FILES, "MaxFiles", conf->containers.max_members)) ||
+	    (why = av_set(e, CL_ENGINE_MAX_SCANTIME, "MaxScanTime", conf->limits.scan_budget_ms)) ||
 	    /*
 	     * libclamav's clean-file cache skips a file it has seen clean
 	     * before, members and all: the second mail with the same zip would
@@ -188,8 +188,8 @@ av_limits(struct cl_engine *e, const struct moat_conf *conf)
 	     */
 	    (why = av_set(e, CL_ENGINE_DISABLE_CACHE, "DisableCache", 1)))
 		return why;
-	if (cl_engine_set_str(e, CL_ENGINE_TMPDIR, conf->spool_dir) != CL_SUCCESS)
-		return g_strdup_printf("libclamav: cannot set the temp directory %s", conf->spool_dir);
+	if (cl_engine_set_str(e, CL_ENGINE_TMPDIR, conf->milter.spool_dir) != CL_SUCCESS)
+		return g_strdup_printf("libclamav: cannot set the temp directory %s", conf->milter.spool_dir);
 	return NULL;
 }
 
@@ -264,7 +264,7 @@ av_dir_free(gpointer p)
 static GPtrArray *
 av_find_dirs(const struct moat_conf *conf)
 {
-	g_auto(GStrv) paths = g_strsplit(conf->av_signature_dirs, ";", -1);
+	g_auto(GStrv) paths = g_strsplit(conf->av.signature_dirs, ";", -1);
 	GPtrArray *dirs = g_ptr_array_new_with_free_func(av_dir_free);
 
 	for (gsize i = 0; paths[i] != NULL; i++) {
@@ -400,7 +400,7 @@ av_skipped(const GPtrArray *dirs)
 static char *
 av_fingerprint(const struct moat_conf *conf)
 {
-	g_auto(GStrv) dirs = g_strsplit(conf->av_signature_dirs, ";", -1);
+	g_auto(GStrv) dirs = g_strsplit(conf->av.signature_dirs, ";", -1);
 	GString *fp = g_string_new(NULL);
 
 	for (gsize i = 0; dirs[i] != NULL; i++) {
@@ -428,7 +428,7 @@ av_stale(const struct moat_conf *conf)
 	g_autofree char *now = NULL;
 	gboolean stale;
 
-	if (!conf->av_enabled)
+	if (!conf->av.enabled)
 		return FALSE;
 	now = av_fingerprint(conf);
 	g_mutex_lock(&av_lock);
@@ -488,7 +488,7 @@ av_load(const struct moat_conf *conf, char **err, char **warn)
 	char *why;
 
 	*warn = NULL;
-	if (!conf->av_enabled) {
+	if (!conf->av.enabled) {
 		av_unload();
 		return 0;
 	}

@@ -191,7 +191,7 @@ walk_fill(struct walk *w, struct moat_part *m, const guint8 *data, gsize len, co
 	m->decoded_size = len;
 	g_strlcpy(m->sha256, sha256, sizeof(m->sha256));
 	m->sniffed = sniff_type(data, MIN(len, SNIFF_HEAD_BYTES), NULL);
-	if (w->rep->kept + len <= w->conf->max_decoded_bytes) {
+	if (w->rep->kept + len <= w->conf->limits.max_decoded_bytes) {
 		m->content = g_bytes_new(data, len);
 		w->rep->kept += len;
 	}
@@ -221,16 +221,16 @@ walk_member(struct walk *w, struct moat_part *parent, const char *name, gboolean
 	g_autofree char *valid = name != NULL ? g_utf8_make_valid(name, -1) : NULL;
 	struct moat_part *m;
 
-	if (parent->container_depth + 1 > w->conf->container_max_depth) {
+	if (parent->container_depth + 1 > w->conf->containers.max_depth) {
 		walk_once(w->rep, deep, "container.too_deep", parent,
 		    "members below %u levels of containers were not opened",
-		    w->conf->container_max_depth);
+		    w->conf->containers.max_depth);
 		return NULL;
 	}
-	if (w->members >= w->conf->container_max_members) {
+	if (w->members >= w->conf->containers.max_members) {
 		walk_once(w->rep, &w->too_many, "container.too_many_members", parent,
 		    "more than %u members; the rest were not inventoried",
-		    w->conf->container_max_members);
+		    w->conf->containers.max_members);
 		return NULL;
 	}
 	w->members++;
@@ -283,7 +283,7 @@ walk_directory(struct walk_scan *s, struct moat_part *part, const guint8 *data, 
 {
 	static const struct arch_hooks list_only = { walk_arch_list, NULL };
 	struct walk *w = s->w;
-	guint room = w->conf->container_max_members - MIN(w->members, w->conf->container_max_members);
+	guint room = w->conf->containers.max_members - MIN(w->members, w->conf->containers.max_members);
 	GPtrArray *list;
 	g_autofree char *why = NULL;
 	gboolean many = FALSE;
@@ -514,7 +514,7 @@ walk_unseen(struct walk_scan *s)
 static guint64
 walk_extract_room(const struct walk *w)
 {
-	guint64 max = w->conf->container_max_member_bytes;
+	guint64 max = w->conf->containers.max_member_bytes;
 
 	return w->extracting < max ? max - w->extracting : 0;
 }
@@ -562,7 +562,7 @@ walk_expand(struct walk_scan *s, guint64 len)
 		top = top->outer;	/* a RAR member counts against its attachment */
 	top->expanded += len;
 	if (!top->bomb && top->expanded > BOMB_MIN_BYTES &&
-	    top->expanded / MAX(top->root_size, 1) > s->w->conf->container_max_ratio) {
+	    top->expanded / MAX(top->root_size, 1) > s->w->conf->containers.max_ratio) {
 		report_add_finding_at(s->w->rep, "container.bomb", top->root,
 		    "%" G_GUINT64_FORMAT " bytes came out of %" G_GUINT64_FORMAT,
 		    top->expanded, top->root_size);
@@ -588,7 +588,7 @@ walk_limit_alert(struct walk_scan *s, struct moat_part *at, const char *sig)
 		    "libclamav stopped at its recursion limit");
 	} else if (g_str_has_prefix(limit, "MaxFiles")) {
 		walk_once(s->w->rep, &s->w->too_many, "container.too_many_members", at,
-		    "libclamav stopped at %u files", s->w->conf->container_max_members);
+		    "libclamav stopped at %u files", s->w->conf->containers.max_members);
 	} else if (g_str_has_prefix(limit, "MaxScanTime")) {
 		if (!report_over_budget(s->w->rep))
 			report_add_finding_at(s->w->rep, "container.bomb", at,
@@ -780,13 +780,13 @@ walk_rars(struct walk_scan *s)
 
 		if (s->bomb || report_over_budget(s->w->rep))
 			break;
-		rc = arch_walk(data, len, s->w->conf->container_max_members, ctx.max, &hooks,
+		rc = arch_walk(data, len, s->w->conf->containers.max_members, ctx.max, &hooks,
 		    &ctx, &why);
 
 		if (rc == ARCH_TOO_MANY) {
 			walk_once(s->w->rep, &s->w->too_many, "container.too_many_members",
 			    rar->part, "more than %u files: the rest were not opened",
-			    s->w->conf->container_max_members);
+			    s->w->conf->containers.max_members);
 		} else if (rc == ARCH_ENCRYPTED) {
 			rar->part->encrypted = TRUE;
 			report_add_finding_at(s->w->rep, "container.encrypted", rar->part,

@@ -169,10 +169,10 @@ mime_check_headers(struct mime_walk *w, GMimeObject *obj, GPtrArray *path)
 		const char *raw = g_mime_header_get_raw_value(h);
 		gsize len = raw ? strlen(raw) : 0;
 
-		if (len > w->conf->max_header_bytes) {
+		if (len > w->conf->limits.max_header_bytes) {
 			report_add_finding(w->rep, "mime.long_header", path,
 			    "%s: %zu bytes (limit %u)", g_mime_header_get_name(h), len,
-			    w->conf->max_header_bytes);
+			    w->conf->limits.max_header_bytes);
 			w->long_header = TRUE;
 		}
 	}
@@ -238,7 +238,7 @@ mime_sink_add(struct mime_walk *w, struct mime_sink *s, const guchar *data, gsiz
 	s->size += n;
 	if (s->bytes == NULL)
 		return;
-	if (w->hook == NULL && w->rep->kept + s->size > w->conf->max_decoded_bytes) {
+	if (w->hook == NULL && w->rep->kept + s->size > w->conf->limits.max_decoded_bytes) {
 		g_byte_array_unref(s->bytes);
 		s->bytes = NULL;
 		w->kept_full = TRUE;
@@ -253,7 +253,7 @@ mime_keep(struct mime_walk *w, struct moat_part *p, GByteArray *bytes)
 {
 	if (bytes == NULL)
 		return;
-	if (w->rep->kept + bytes->len > w->conf->max_decoded_bytes) {
+	if (w->rep->kept + bytes->len > w->conf->limits.max_decoded_bytes) {
 		w->kept_full = TRUE;
 		g_byte_array_unref(bytes);
 		return;
@@ -445,11 +445,11 @@ mime_walk_encoded_message(struct mime_walk *w, const struct moat_part *p, GByteA
 	report_add_finding_at(w->rep, "mime.ambiguous", p,
 	    "%s sent with Content-Transfer-Encoding %s: GMime keeps it shut, clients open it",
 	    p->content_type, p->transfer_encoding ? p->transfer_encoding : "(none)");
-	if (w->rep->kept + w->layers + bytes->len > w->conf->max_decoded_bytes) {
+	if (w->rep->kept + w->layers + bytes->len > w->conf->limits.max_decoded_bytes) {
 		report_add_finding_at(w->rep, "mime.unopened", p,
 		    "encoded message of %u bytes inside %" G_GUINT64_FORMAT " bytes of encoded "
 		    "messages: not opened (limit %" G_GUINT64_FORMAT "), scanned whole",
-		    bytes->len, w->layers, w->conf->max_decoded_bytes);
+		    bytes->len, w->layers, w->conf->limits.max_decoded_bytes);
 		return FALSE;
 	}
 	w->layers += bytes->len;
@@ -551,10 +551,10 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, GPtrArray *path, const c
 {
 	if (report_over_budget(w->rep))
 		return 0;
-	if (depth > w->conf->max_depth) {
+	if (depth > w->conf->limits.max_depth) {
 		if (w->too_deep++ == 0)
 			report_add_finding(w->rep, "mime.too_deep", path,
-			    "part %s is nested deeper than %u levels", id, w->conf->max_depth);
+			    "part %s is nested deeper than %u levels", id, w->conf->limits.max_depth);
 		return 0;
 	}
 	if (GMIME_IS_MULTIPART(obj)) {
@@ -562,7 +562,7 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, GPtrArray *path, const c
 		int n = g_mime_multipart_get_count(mp);
 
 		mime_check_headers(w, obj, path);
-		for (int i = 0; i < n && w->nparts <= w->conf->max_parts; i++) {
+		for (int i = 0; i < n && w->nparts <= w->conf->limits.max_parts; i++) {
 			g_autofree char *child_id = *id ? g_strdup_printf("%s.%d", id, i + 1)
 			    : g_strdup_printf("%d", i + 1);
 			int rc = mime_walk_object(w, g_mime_multipart_get_part(mp, i), path,
@@ -577,7 +577,7 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, GPtrArray *path, const c
 		return mime_walk_message(w, GMIME_MESSAGE_PART(obj), path, id, depth);
 	if (!GMIME_IS_PART(obj))
 		return 0;
-	if (++w->nparts > w->conf->max_parts)
+	if (++w->nparts > w->conf->limits.max_parts)
 		return 0;
 	return mime_leaf(w, obj, path, id, depth);
 }
@@ -633,7 +633,7 @@ mime_salvage(struct mime_walk *w, GMimeStream *stream)
 	const guchar *raw;
 	gsize len = 0;
 
-	if (w->nparts > w->conf->max_parts || w->too_deep > 0 || report_over_budget(w->rep))
+	if (w->nparts > w->conf->limits.max_parts || w->too_deep > 0 || report_over_budget(w->rep))
 		return;		/* the limit findings already say the inventory is partial */
 	if ((raw = mime_stream_view(stream, &len, &copy)) != NULL)
 		salvage_scan(w->rep, raw, len, w->conf, w->hook);
@@ -644,18 +644,18 @@ mime_salvage(struct mime_walk *w, GMimeStream *stream)
 static void
 mime_walk_finish(struct mime_walk *w, GMimeMessage *msg)
 {
-	if (w->nparts > w->conf->max_parts) {
+	if (w->nparts > w->conf->limits.max_parts) {
 		guint total = 0;
 
 		g_mime_message_foreach(msg, mime_count_leaves, &total);
 		report_add_finding(w->rep, "mime.too_many_parts", NULL,
 		    "%u leaf parts or more, %u inventoried", MAX(total, w->nparts),
-		    w->conf->max_parts);
+		    w->conf->limits.max_parts);
 	}
 	if (w->kept_full)
 		report_add_finding(w->rep, "mime.too_large", NULL,
 		    "decoded parts exceed %" G_GUINT64_FORMAT " bytes; later parts scanned, not kept",
-		    w->conf->max_decoded_bytes);
+		    w->conf->limits.max_decoded_bytes);
 	mime_report_warnings(w);
 }
 
@@ -672,10 +672,10 @@ mime_inventory(struct moat_report *rep, GMimeStream *stream, const struct moat_c
 	int rc = 0;
 
 	rep->size = len > 0 ? (guint64)len : 0;
-	if (rep->size > conf->max_message_bytes) {
+	if (rep->size > conf->limits.max_message_bytes) {
 		report_add_finding(rep, "mime.message_too_large", NULL,
 		    "%" G_GUINT64_FORMAT " bytes, limit %" G_GUINT64_FORMAT, rep->size,
-		    conf->max_message_bytes);
+		    conf->limits.max_message_bytes);
 		return 0;
 	}
 

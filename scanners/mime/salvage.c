@@ -675,7 +675,7 @@ salvage_add_part(struct salvage_ctx *c, const struct salvage_block *b, const cha
 	p->sniffed = sniff_type(data->data, MIN(data->len, SNIFF_HEAD_BYTES), NULL);
 	if (c->hook != NULL)
 		c->hook->fn(c->hook->ctx, p, data->data, data->len);
-	if (c->rep->kept + data->len <= c->conf->max_decoded_bytes) {
+	if (c->rep->kept + data->len <= c->conf->limits.max_decoded_bytes) {
 		c->rep->kept += data->len;
 		p->content = g_byte_array_free_to_bytes(data);
 	} else {
@@ -990,7 +990,7 @@ salvage_scan(struct moat_report *rep, const guchar *raw, gsize len,
 
 	c.boundaries = boundaries;
 	c.strict = strict;
-	while (pos < len && blocks < conf->max_parts && !report_over_budget(rep)) {
+	while (pos < len && blocks < conf->limits.max_parts && !report_over_budget(rep)) {
 		if (at_start) {
 			struct salvage_block b = { g_string_new(NULL), g_string_new(NULL),
 			    g_string_new(NULL), 0 };

@@ -320,7 +320,7 @@ lists_direction(const struct moat_envelope *env, const struct moat_conf *conf)
 {
 	if (env->auth != NULL && *env->auth != '\0')
 		return MOAT_OUTBOUND;
-	if (lists_network_match(conf->internal_networks, env->client_addr) != NULL)
+	if (lists_network_match(conf->outbound.internal_networks, env->client_addr) != NULL)
 		return MOAT_OUTBOUND;
 	return MOAT_INBOUND;
 }
@@ -346,27 +346,27 @@ lists_block(struct moat_report *rep, const struct moat_conf *conf)
 	const char *from = rep->env.mail_from, *hit;
 	g_autofree char *why = NULL;
 
-	if (lists_has_address(conf->block_senders, from))
+	if (lists_has_address(conf->lists.block_senders, from))
 		why = g_strdup_printf("sender %s is in [lists] block_senders", from);
-	else if ((hit = lists_domain_match(conf->block_domains, lists_sender_domain(from))) != NULL)
+	else if ((hit = lists_domain_match(conf->lists.block_domains, lists_sender_domain(from))) != NULL)
 		why = g_strdup_printf("sender %s matches [lists] block_domains %s", from, hit);
 	if (why != NULL)
 		lists_add_once(rep, "policy.blocked_sender", NULL, why);
 	g_clear_pointer(&why, g_free);
 
-	if ((hit = lists_network_match(conf->block_networks, rep->env.client_addr)) != NULL) {
+	if ((hit = lists_network_match(conf->lists.block_networks, rep->env.client_addr)) != NULL) {
 		why = g_strdup_printf("client %s is in [lists] block_networks %s",
 		    rep->env.client_addr, hit);
 		lists_add_once(rep, "policy.blocked_network", NULL, why);
 		g_clear_pointer(&why, g_free);
 	}
 
-	if (conf->block_sha256 == NULL || conf->block_sha256[0] == NULL)
+	if (conf->lists.block_sha256 == NULL || conf->lists.block_sha256[0] == NULL)
 		return;
 	for (guint i = 0; i < rep->parts->len; i++) {
 		const struct moat_part *p = rep->parts->pdata[i];
 
-		if (p->sha256[0] == '\0' || !lists_has(conf->block_sha256, p->sha256))
+		if (p->sha256[0] == '\0' || !lists_has(conf->lists.block_sha256, p->sha256))
 			continue;
 		why = g_strdup_printf("SHA-256 %s is in [lists] block_sha256", p->sha256);
 		lists_add_once(rep, "policy.blocked_hash", p->path, why);
@@ -395,16 +395,16 @@ lists_allowed(const struct moat_report *rep, const struct moat_conf *conf)
 {
 	const char *from = rep->env.mail_from, *hit;
 
-	if ((hit = lists_network_match(conf->allow_networks, rep->env.client_addr)) != NULL)
+	if ((hit = lists_network_match(conf->lists.allow_networks, rep->env.client_addr)) != NULL)
 		return g_strdup_printf("network %s (client %s)", hit, rep->env.client_addr);
-	if (lists_has_address(conf->allow_senders, from))
+	if (lists_has_address(conf->lists.allow_senders, from))
 		return g_strdup_printf("sender %s", from);
-	if ((hit = lists_domain_match(conf->allow_domains, lists_sender_domain(from))) != NULL)
+	if ((hit = lists_domain_match(conf->lists.allow_domains, lists_sender_domain(from))) != NULL)
 		return g_strdup_printf("domain %s (sender %s)", hit, from);
 	/* Recipients past max_recipients were not kept: nobody can tell they are all listed. */
 	if (rep->env.rcpt_dropped > 0)
 		return NULL;
-	return lists_all_recipients(rep->env.rcpt_to, conf->allow_recipients);
+	return lists_all_recipients(rep->env.rcpt_to, conf->lists.allow_recipients);
 }
 
 gboolean
@@ -429,7 +429,7 @@ const struct moat_part *
 lists_hash_allowed(const struct moat_report *rep, const struct moat_conf *conf,
     const struct moat_finding *f)
 {
-	if (conf->allow_sha256 == NULL || conf->allow_sha256[0] == NULL || f->path->len == 0)
+	if (conf->lists.allow_sha256 == NULL || conf->lists.allow_sha256[0] == NULL || f->path->len == 0)
 		return NULL;
 	/* Outermost first: an allowed archive covers what was found inside it. */
 	for (guint len = 1; len <= f->path->len; len++) {
@@ -441,7 +441,7 @@ lists_hash_allowed(const struct moat_report *rep, const struct moat_conf *conf,
 
 			if (!lists_path_starts(f->path, p->path, len))
 				continue;
-			if (p->sha256[0] == '\0' || !lists_has(conf->allow_sha256, p->sha256))
+			if (p->sha256[0] == '\0' || !lists_has(conf->lists.allow_sha256, p->sha256))
 				all = FALSE;
 			else if (first == NULL)
 				first = p;

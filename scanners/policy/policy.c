@@ -50,13 +50,13 @@ policy_decide(struct moat_report *rep, const struct moat_conf *conf)
 	g_autoptr(GPtrArray) allowed_parts = g_ptr_array_new();
 	g_autoptr(GHashTable) counted = g_hash_table_new(g_str_hash, g_str_equal);
 	struct moat_verdict *v = &rep->verdict;
-	struct policy_thresholds t = { conf->tag_score, conf->quarantine_score, conf->reject_score };
+	struct policy_thresholds t = { conf->policy.tag_score, conf->policy.quarantine_score, conf->policy.reject_score };
 	gint total = 0;
 
 	v->direction = lists_direction(&rep->env, conf);
 	if (v->direction == MOAT_OUTBOUND)
-		t = (struct policy_thresholds){ conf->out_tag_score, conf->out_quarantine_score,
-		    conf->out_reject_score };
+		t = (struct policy_thresholds){ conf->outbound.tag_score, conf->outbound.quarantine_score,
+		    conf->outbound.reject_score };
 	lists_block(rep, conf);
 	if (rep->env.rcpt_dropped > 0 && report_has_finding(rep, "policy.recipients_dropped") == NULL)
 		report_add_finding(rep, "policy.recipients_dropped", NULL, "%u recipients kept, "

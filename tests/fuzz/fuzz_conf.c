@@ -30,7 +30,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fclose(fp);
 	if (conf_load_data(&again, &err, text, len) != 0)
 		g_error("printed config does not load: %s\n%s", err, text);
-	if (again->max_parts != conf->max_parts || again->reject_score != conf->reject_score ||
+	if (again->limits.max_parts != conf->limits.max_parts || again->policy.reject_score != conf->policy.reject_score ||
 	    g_hash_table_size(again->scores) != g_hash_table_size(conf->scores))
 		g_error("printed config differs");
 	conf_free(again);

@@ -20,14 +20,14 @@ enum { F_MESSAGE, F_PARTS, F_DEPTH, F_DECODED, F_HEADER, F_TAG, F_QUARANTINE, F_
 static void
 conf_fields(gint64 out[F_N], const struct moat_conf *c)
 {
-	out[F_MESSAGE] = (gint64)c->max_message_bytes;
-	out[F_PARTS] = c->max_parts;
-	out[F_DEPTH] = c->max_depth;
-	out[F_DECODED] = (gint64)c->max_decoded_bytes;
-	out[F_HEADER] = c->max_header_bytes;
-	out[F_TAG] = c->tag_score;
-	out[F_QUARANTINE] = c->quarantine_score;
-	out[F_REJECT] = c->reject_score;
+	out[F_MESSAGE] = (gint64)c->limits.max_message_bytes;
+	out[F_PARTS] = c->limits.max_parts;
+	out[F_DEPTH] = c->limits.max_depth;
+	out[F_DECODED] = (gint64)c->limits.max_decoded_bytes;
+	out[F_HEADER] = c->limits.max_header_bytes;
+	out[F_TAG] = c->policy.tag_score;
+	out[F_QUARANTINE] = c->policy.quarantine_score;
+	out[F_REJECT] = c->policy.reject_score;
 }
 
 /* conf_assert_equal - every setting and every [scores] entry of A and B agree */
@@ -71,14 +71,14 @@ START_TEST(test_defaults)
 {
 	struct moat_conf *c = conf_new_defaults();
 
-	ck_assert_int_eq(c->tag_score, 5);
-	ck_assert_int_eq(c->quarantine_score, 10);
-	ck_assert_int_eq(c->reject_score, 20);
-	ck_assert_uint_eq(c->max_parts, 1000);
-	ck_assert_uint_eq(c->max_depth, 30);
-	ck_assert_uint_eq(c->max_message_bytes, 12u << 20);
-	ck_assert_uint_eq(c->max_decoded_bytes, 32u << 20);
-	ck_assert_uint_eq(c->max_header_bytes, 65536);
+	ck_assert_int_eq(c->policy.tag_score, 5);
+	ck_assert_int_eq(c->policy.quarantine_score, 10);
+	ck_assert_int_eq(c->policy.reject_score, 20);
+	ck_assert_uint_eq(c->limits.max_parts, 1000);
+	ck_assert_uint_eq(c->limits.max_depth, 30);
+	ck_assert_uint_eq(c->limits.max_message_bytes, 12u << 20);
+	ck_assert_uint_eq(c->limits.max_decoded_bytes, 32u << 20);
+	ck_assert_uint_eq(c->limits.max_header_bytes, 65536);
 	ck_assert_uint_eq(g_hash_table_size(c->scores), 0);
 	ck_assert_int_eq(conf_finding_score(c, "attach.script", 8), 8);
 	ck_assert_ptr_null(c->path);
@@ -146,13 +146,13 @@ START_TEST(test_several_values)
 	    "max_decoded_bytes = 2M\n\n[policy]\ntag_score = 3\nreject_score = 40\n"
 	    "[limits]\nmax_depth = 7\n");
 
-	ck_assert_uint_eq(c->max_parts, 50);
-	ck_assert_uint_eq(c->max_decoded_bytes, 2u << 20);
-	ck_assert_uint_eq(c->max_depth, 7);
-	ck_assert_int_eq(c->tag_score, 3);
-	ck_assert_int_eq(c->quarantine_score, 10);
-	ck_assert_int_eq(c->reject_score, 40);
-	ck_assert_uint_eq(c->max_message_bytes, 12u << 20);
+	ck_assert_uint_eq(c->limits.max_parts, 50);
+	ck_assert_uint_eq(c->limits.max_decoded_bytes, 2u << 20);
+	ck_assert_uint_eq(c->limits.max_depth, 7);
+	ck_assert_int_eq(c->policy.tag_score, 3);
+	ck_assert_int_eq(c->policy.quarantine_score, 10);
+	ck_assert_int_eq(c->policy.reject_score, 40);
+	ck_assert_uint_eq(c->limits.max_message_bytes, 12u << 20);
 	conf_free(c);
 }
 END_TEST
@@ -243,16 +243,16 @@ START_TEST(test_status_socket)
 	};
 	struct moat_conf *c = conf_new_defaults();
 
-	ck_assert_str_eq(c->status_socket, "unix:/run/moat/status.sock");
-	ck_assert_uint_eq(c->drain_seconds, 30);
+	ck_assert_str_eq(c->milter.status_socket, "unix:/run/moat/status.sock");
+	ck_assert_uint_eq(c->milter.drain_seconds, 30);
 	conf_free(c);
 	for (gsize i = 0; i < G_N_ELEMENTS(ok); i++) {
 		g_autofree char *text = g_strdup_printf("[milter]\nstatus_socket = %s\n"
 		    "drain_seconds = 0\n", ok[i]);
 
 		c = load_ok(text);
-		ck_assert_str_eq(c->status_socket, ok[i]);
-		ck_assert_uint_eq(c->drain_seconds, 0);
+		ck_assert_str_eq(c->milter.status_socket, ok[i]);
+		ck_assert_uint_eq(c->milter.drain_seconds, 0);
 		conf_free(c);
 	}
 }
@@ -273,7 +273,7 @@ START_TEST(test_scores)
 	ck_assert_int_eq(conf_finding_score(c, "attach.script", 8), 8);
 	ck_assert_int_eq(conf_finding_score(NULL, "attach.script", 8), 8);
 	/* thresholds are untouched by [scores] */
-	ck_assert_int_eq(c->tag_score, 5);
+	ck_assert_int_eq(c->policy.tag_score, 5);
 	conf_free(c);
 }
 END_TEST
@@ -355,7 +355,7 @@ START_TEST(test_real_file)
 	ck_assert(g_file_set_contents(path, "[limits]\nmax_depth = 7\n"
 	    "[scores]\nattach.script = off\n", -1, NULL));
 	ck_assert_int_eq(conf_load(&c, &err, path, FALSE), 0);
-	ck_assert_uint_eq(c->max_depth, 7);
+	ck_assert_uint_eq(c->limits.max_depth, 7);
 	ck_assert_int_eq(conf_finding_score(c, "attach.script", 8), CONF_SCORE_OFF);
 	ck_assert_str_eq(c->path, path);
 	conf_free(c);

@@ -223,21 +223,21 @@ START_TEST(test_conf_lists)
 	size_t len = 0;
 	FILE *fp;
 
-	ck_assert_uint_eq(g_strv_length(conf->block_senders), 2);
-	ck_assert_str_eq(conf->block_senders[0], "a@x.example");
-	ck_assert_str_eq(conf->block_senders[1], "b@x.example");
-	ck_assert_uint_eq(g_strv_length(defaults->allow_senders), 0);	/* empty, never NULL */
-	ck_assert_int_eq(defaults->out_tag_score, 5);
-	ck_assert_int_eq(defaults->out_quarantine_score, 10);
-	ck_assert_int_eq(defaults->out_reject_score, 20);
+	ck_assert_uint_eq(g_strv_length(conf->lists.block_senders), 2);
+	ck_assert_str_eq(conf->lists.block_senders[0], "a@x.example");
+	ck_assert_str_eq(conf->lists.block_senders[1], "b@x.example");
+	ck_assert_uint_eq(g_strv_length(defaults->lists.allow_senders), 0);	/* empty, never NULL */
+	ck_assert_int_eq(defaults->outbound.tag_score, 5);
+	ck_assert_int_eq(defaults->outbound.quarantine_score, 10);
+	ck_assert_int_eq(defaults->outbound.reject_score, 20);
 	fp = open_memstream(&buf, &len);
 	conf_print(conf, fp);
 	fclose(fp);
 	ck_assert_msg(strstr(buf, "\nblock_senders = a@x.example;b@x.example\n") != NULL, "%s", buf);
 	again = load_conf(buf);
-	ck_assert_uint_eq(g_strv_length(again->block_senders), 2);
-	ck_assert_str_eq(again->allow_networks[0], "10.0.0.0/8");
-	ck_assert_int_eq(again->out_reject_score, 30);
+	ck_assert_uint_eq(g_strv_length(again->lists.block_senders), 2);
+	ck_assert_str_eq(again->lists.allow_networks[0], "10.0.0.0/8");
+	ck_assert_int_eq(again->outbound.reject_score, 30);
 	free(buf);
 	conf_free(again);
 	conf_free(defaults);

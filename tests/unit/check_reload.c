@@ -76,10 +76,10 @@ START_TEST(test_in_flight_keeps_old)
 	write_conf("[policy]\nsubject_tag = [B]\n");
 	ck_assert_int_eq(moatd_reload(), 0);
 	b = moatd_admit();
-	ck_assert_str_eq(b->conf->subject_tag, "[B]");
+	ck_assert_str_eq(b->conf->policy.subject_tag, "[B]");
 	ck_assert_uint_eq(b->generation, 2);
 	/* the message admitted before the reload still reads its own config */
-	ck_assert_str_eq(a->conf->subject_tag, "[A]");
+	ck_assert_str_eq(a->conf->policy.subject_tag, "[A]");
 	ck_assert_uint_eq(g_atomic_int_get(&a->refs), 1);	/* only the message holds it now */
 	moatd_release(a);			/* the last user: freed here (ASan/valgrind watch) */
 	cur = moatd_conf_get();
@@ -102,7 +102,7 @@ START_TEST(test_bad_file_keeps_running)
 	g_unlink(path);
 	ck_assert_int_eq(moatd_reload(), MOAT_EIO);	/* gone: a named file must exist */
 	cur = moatd_conf_get();
-	ck_assert_str_eq(cur->conf->subject_tag, "[A]");
+	ck_assert_str_eq(cur->conf->policy.subject_tag, "[A]");
 	ck_assert_uint_eq(cur->generation, 1);
 	moatd_conf_unref(cur);
 	ck_assert(stats_has("moat_config_reloads_total{result=\"failed\"} 2"));
@@ -122,14 +122,14 @@ START_TEST(test_restart_keys)
 	    "[policy]\nsubject_tag = [NEW]\n");
 	ck_assert_int_eq(moatd_reload(), 0);
 	cur = moatd_conf_get();
-	ck_assert_str_eq(cur->conf->socket, "unix:/run/a.sock");
-	ck_assert_str_eq(cur->conf->user, "nobody");
-	ck_assert_str_eq(cur->conf->socket_group, "");
-	ck_assert_str_eq(cur->conf->status_socket, "unix:/run/a-status.sock");
-	ck_assert_uint_eq(cur->conf->socket_mode, 0660);
+	ck_assert_str_eq(cur->conf->milter.socket, "unix:/run/a.sock");
+	ck_assert_str_eq(cur->conf->milter.user, "nobody");
+	ck_assert_str_eq(cur->conf->milter.socket_group, "");
+	ck_assert_str_eq(cur->conf->milter.status_socket, "unix:/run/a-status.sock");
+	ck_assert_uint_eq(cur->conf->milter.socket_mode, 0660);
 	/* the rest is taken */
-	ck_assert_str_eq(cur->conf->spool_dir, "/var/tmp");
-	ck_assert_str_eq(cur->conf->subject_tag, "[NEW]");
+	ck_assert_str_eq(cur->conf->milter.spool_dir, "/var/tmp");
+	ck_assert_str_eq(cur->conf->policy.subject_tag, "[NEW]");
 	moatd_conf_unref(cur);
 }
 END_TEST
@@ -192,10 +192,10 @@ reader(gpointer data)
 
 	while (!g_atomic_int_get(&load_stop)) {
 		struct moatd_conf_ref *ref = moatd_admit();
-		g_autofree char *tag = g_strdup(ref->conf->subject_tag);
+		g_autofree char *tag = g_strdup(ref->conf->policy.subject_tag);
 
 		for (int i = 0; i < 50; i++)
-			ck_assert_str_eq(ref->conf->subject_tag, tag);
+			ck_assert_str_eq(ref->conf->policy.subject_tag, tag);
 		*seen = MAX(*seen, ref->generation);
 		moatd_release(ref);
 	}
