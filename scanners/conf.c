@@ -2,7 +2,7 @@
  * conf.c - read moat.conf (GKeyFile) into a struct moat_conf
  *
  * In: a file name or a string. Out: a read-only struct moat_conf, caller
- * frees with conf_free(). Every key is described once, in conf_keys[]: its
+ * frees with conf_free(). Every key is described once, in its module's rows (confkeys.h): its
  * default, its bounds and its meaning, so parsing, `moat config check` and
  * the README reference cannot drift apart. Byte sizes accept K, M and G
  * suffixes (powers of 1024). Reentrant.
@@ -12,152 +12,103 @@
 #include <string.h>
 
 #include "moat/conf.h"
+#include "moat/confkeys.h"
 #include "moat/lists.h"
 #include "moat/moat.h"
 #include "moat/report.h"
 #include "moat/sockspec.h"
 
-/* CONF_LIST_*: ';'-separated lists whose entries lists_normalise() checks. */
-enum conf_type { CONF_BYTES, CONF_UINT, CONF_INT, CONF_MODE, CONF_STRING, CONF_SOCKET, CONF_BOOL,
-	CONF_LIST_ADDRESS, CONF_LIST_DOMAIN, CONF_LIST_NETWORK, CONF_LIST_SHA256 };
-
-struct conf_key {
-	const char *group;
-	const char *key;
-	enum conf_type type;
-	size_t offset;
-	const char *def;	/* default, as it would be written in the file */
-	gint64 min, max;	/* a list: how many entries */
-	const char *doc;
-};
-
-#define OFF(f) offsetof(struct moat_conf, f)
-#define LIST_MAX 100000		/* entries in one list */
-
-static const struct conf_key conf_keys[] = {
-	{ "limits", "max_message_bytes", CONF_BYTES, OFF(limits.max_message_bytes), "12M",
+/* [limits]: what one message may cost (conf->limits) */
+static const struct conf_key conf_limits_keys[] = {
+	{ "limits", "max_message_bytes", CONF_BYTES, CONF_OFF(limits.max_message_bytes), "12M",
 	    1024, G_GINT64_CONSTANT(4) << 30,
 	    "Larger messages are not parsed; they get mime.message_too_large (quarantine). "
 	    "The default sits above Postfix's message_size_limit (10240000) with room for the "
 	    "CR that moatd restores on every line." },
-	{ "limits", "max_parts", CONF_UINT, OFF(limits.max_parts), "1000", 1, 1000000,
+	{ "limits", "max_parts", CONF_UINT, CONF_OFF(limits.max_parts), "1000", 1, 1000000,
 	    "MIME parts inventoried per message; the rest are counted in mime.too_many_parts." },
-	{ "limits", "max_depth", CONF_UINT, OFF(limits.max_depth), "30", 1, 1000,
+	{ "limits", "max_depth", CONF_UINT, CONF_OFF(limits.max_depth), "30", 1, 1000,
 	    "MIME nesting (multipart and message/rfc822 levels) walked; deeper parts give mime.too_deep." },
-	{ "limits", "max_decoded_bytes", CONF_BYTES, OFF(limits.max_decoded_bytes), "32M",
+	{ "limits", "max_decoded_bytes", CONF_BYTES, CONF_OFF(limits.max_decoded_bytes), "32M",
 	    1024, G_GINT64_CONSTANT(16) << 30,
 	    "Decoded bytes held per message: parts' bytes kept for later scanners and the "
 	    "encoded message/rfc822 layers open at once. Every part is scanned as it is decoded "
 	    "either way; past it parts are not kept (mime.too_large) and a deeper encoded "
 	    "message is scanned whole, not opened (mime.unopened). Part of the memory bound "
 	    "(SECURITY.md)." },
-	{ "limits", "max_header_bytes", CONF_UINT, OFF(limits.max_header_bytes), "65536", 998, 16 << 20,
+	{ "limits", "max_header_bytes", CONF_UINT, CONF_OFF(limits.max_header_bytes), "65536", 998, 16 << 20,
 	    "One header field longer than this gives mime.long_header." },
-	{ "limits", "scan_budget_ms", CONF_UINT, OFF(limits.scan_budget_ms), "60000", 1, 3600000,
+	{ "limits", "scan_budget_ms", CONF_UINT, CONF_OFF(limits.scan_budget_ms), "60000", 1, 3600000,
 	    "Time one message may take; past it the rest is not examined and scan.budget_exceeded "
 	    "(quarantine by default) is recorded. Keep it well below Postfix's milter_content_timeout." },
-	{ "containers", "max_depth", CONF_UINT, OFF(containers.max_depth), "16", 1, 64,
-	    "Containers opened inside one attachment, level under level (libclamav's "
-	    "MaxRecursion); deeper ones give container.too_deep." },
-	{ "containers", "max_members", CONF_UINT, OFF(containers.max_members), "10000", 1, 1000000,
-	    "Members inventoried per message, and files libclamav opens per attachment "
-	    "(MaxFiles); past it container.too_many_members." },
-	{ "containers", "max_member_bytes", CONF_BYTES, OFF(containers.max_member_bytes), "64M",
-	    1024, G_GINT64_CONSTANT(2047) << 20,
-	    "A member larger than this is listed but not extracted or scanned (MaxFileSize); "
-	    "it gives container.bomb. libclamav applies it to attachments too: it is raised to "
-	    "[limits] max_message_bytes (at most 2047M) when that is larger. RAR members are "
-	    "extracted into memory: those of one attachment held at once (one per nesting level) "
-	    "share this much, part of the memory bound (SECURITY.md)." },
-	{ "containers", "max_expanded_bytes", CONF_BYTES, OFF(containers.max_expanded_bytes), "400M",
-	    1024, G_GINT64_CONSTANT(16) << 30,
-	    "Bytes libclamav may extract from one attachment (MaxScanSize); past it container.bomb." },
-	{ "containers", "max_ratio", CONF_UINT, OFF(containers.max_ratio), "100", 2, 1000000,
-	    "Extracted bytes per byte of attachment; above it, once more than 16 MiB came out, "
-	    "container.bomb." },
-	{ "av", "enabled", CONF_BOOL, OFF(av.enabled), "yes", 0, 1,
-	    "Scan every decoded part with libclamav and inventory what is inside containers; "
-	    "no: MIME checks only." },
-	{ "av", "signature_dirs", CONF_STRING, OFF(av.signature_dirs),
-	    "/var/lib/clamav;" MOAT_DATADIR "/signatures", 0, 4096,
-	    "ClamAV database directories, separated by ';' (.cvd .cld .ndb .ldb .hdb .hsb .yar ...). "
-	    "A missing directory is skipped with a warning. freshclam keeps /var/lib/clamav current; "
-	    "moat's own signatures are installed in the second." },
-	{ "av", "check_seconds", CONF_UINT, OFF(av.check_seconds), "60", 0, 86400,
-	    "moatd looks this often for changed files in signature_dirs (freshclam) and then "
-	    "reloads the engine; 0: only on SIGHUP." },
-	{ "policy", "tag_score", CONF_INT, OFF(policy.tag_score), "5", 1, 100000,
-	    "Total score at or above which a message is tagged." },
-	{ "policy", "quarantine_score", CONF_INT, OFF(policy.quarantine_score), "10", 1, 100000,
-	    "Total score at or above which a message is quarantined." },
-	{ "policy", "reject_score", CONF_INT, OFF(policy.reject_score), "20", 1, 100000,
-	    "Total score at or above which a message is rejected." },
-	{ "policy", "subject_tag", CONF_STRING, OFF(policy.subject_tag), "[SUSPICIOUS]", 0, 64,
-	    "Put before the Subject of a tagged message (once); empty: leave the Subject alone." },
-	{ "lists", "allow_senders", CONF_LIST_ADDRESS, OFF(lists.allow_senders), "", 0, LIST_MAX,
-	    "Envelope senders (MAIL FROM, any case) whose mail is accepted whatever it scores, "
-	    "but for av.* and policy.blocked_* findings. Forgeable: prefer allow_networks." },
-	{ "lists", "block_senders", CONF_LIST_ADDRESS, OFF(lists.block_senders), "", 0, LIST_MAX,
-	    "Envelope senders whose mail gets policy.blocked_sender (the reject threshold)." },
-	{ "lists", "allow_domains", CONF_LIST_DOMAIN, OFF(lists.allow_domains), "", 0, LIST_MAX,
-	    "Envelope sender domains allowed as allow_senders: example.com exactly, "
-	    ".example.com for it and its subdomains." },
-	{ "lists", "block_domains", CONF_LIST_DOMAIN, OFF(lists.block_domains), "", 0, LIST_MAX,
-	    "Envelope sender domains blocked as block_senders (example.com, .example.com)." },
-	{ "lists", "allow_networks", CONF_LIST_NETWORK, OFF(lists.allow_networks), "", 0, LIST_MAX,
-	    "SMTP client networks (192.0.2.0/24, 2001:db8::/32, or one address) allowed as "
-	    "allow_senders; the client address cannot be forged." },
-	{ "lists", "block_networks", CONF_LIST_NETWORK, OFF(lists.block_networks), "", 0, LIST_MAX,
-	    "SMTP client networks whose mail gets policy.blocked_network (the reject threshold)." },
-	{ "lists", "allow_sha256", CONF_LIST_SHA256, OFF(lists.allow_sha256), "", 0, LIST_MAX,
-	    "SHA-256 of attachments (or container members) whose findings, and those of what "
-	    "is inside them, are switched off (kept in the report, scored 0); not av.*." },
-	{ "lists", "block_sha256", CONF_LIST_SHA256, OFF(lists.block_sha256), "", 0, LIST_MAX,
-	    "SHA-256 of attachments or container members that give policy.blocked_hash "
-	    "(the reject threshold)." },
-	{ "lists", "allow_recipients", CONF_LIST_ADDRESS, OFF(lists.allow_recipients), "", 0, LIST_MAX,
-	    "Recipients who get mail unfiltered (abuse@ must see the phishing), as allow_senders; "
-	    "only when every recipient of the message is listed." },
-	{ "outbound", "internal_networks", CONF_LIST_NETWORK, OFF(outbound.internal_networks), "", 0, LIST_MAX,
-	    "Client networks whose mail is outbound, as is mail after SMTP AUTH ({auth_authen})." },
-	{ "outbound", "tag_score", CONF_INT, OFF(outbound.tag_score), "5", 1, 100000,
-	    "[policy] tag_score for outbound mail." },
-	{ "outbound", "quarantine_score", CONF_INT, OFF(outbound.quarantine_score), "10", 1, 100000,
-	    "[policy] quarantine_score for outbound mail." },
-	{ "outbound", "reject_score", CONF_INT, OFF(outbound.reject_score), "20", 1, 100000,
-	    "[policy] reject_score for outbound mail. The defaults equal the inbound ones: an "
-	    "executable sent from an authenticated account more likely means a stolen password "
-	    "than a habit." },
-	{ "milter", "socket", CONF_SOCKET, OFF(milter.socket), "unix:/run/moat/moatd.sock", 1, 200,
+};
+
+const struct conf_group conf_limits_group = CONF_GROUP("limits", conf_limits_keys);
+
+/* [milter]: moatd (conf->milter); here, since moat config check reads them too */
+static const struct conf_key conf_milter_keys[] = {
+	{ "milter", "socket", CONF_SOCKET, CONF_OFF(milter.socket), "unix:/run/moat/moatd.sock", 1, 200,
 	    "Where moatd listens: unix:/path or inet:PORT@127.0.0.1 (moatd -p overrides)." },
-	{ "milter", "socket_mode", CONF_MODE, OFF(milter.socket_mode), "0660", 0, 0777,
+	{ "milter", "socket_mode", CONF_MODE, CONF_OFF(milter.socket_mode), "0660", 0, 0777,
 	    "Permissions of a unix socket, octal." },
-	{ "milter", "socket_owner", CONF_STRING, OFF(milter.socket_owner), "", 0, 64,
+	{ "milter", "socket_owner", CONF_STRING, CONF_OFF(milter.socket_owner), "", 0, 64,
 	    "Owner of a unix socket; empty: the user moatd starts as." },
-	{ "milter", "socket_group", CONF_STRING, OFF(milter.socket_group), "", 0, 64,
+	{ "milter", "socket_group", CONF_STRING, CONF_OFF(milter.socket_group), "", 0, 64,
 	    "Group of a unix socket, so the MTA's user can connect (postfix); empty: unchanged." },
-	{ "milter", "user", CONF_STRING, OFF(milter.user), "", 0, 64,
+	{ "milter", "user", CONF_STRING, CONF_OFF(milter.user), "", 0, 64,
 	    "Run as this user (and its group) once the socket is open; empty: stay as started." },
-	{ "milter", "spool_dir", CONF_STRING, OFF(milter.spool_dir), "/var/tmp", 1, 1024,
+	{ "milter", "spool_dir", CONF_STRING, CONF_OFF(milter.spool_dir), "/var/tmp", 1, 1024,
 	    "Directory for messages larger than spool_memory_bytes (files 0600, unlinked at once)." },
-	{ "milter", "spool_memory_bytes", CONF_BYTES, OFF(milter.spool_memory_bytes), "1M", 0,
+	{ "milter", "spool_memory_bytes", CONF_BYTES, CONF_OFF(milter.spool_memory_bytes), "1M", 0,
 	    G_GINT64_CONSTANT(1) << 30,
 	    "Messages up to this size are kept in memory while they arrive." },
-	{ "milter", "max_recipients", CONF_UINT, OFF(milter.max_recipients), "1000", 1, 1000000,
+	{ "milter", "max_recipients", CONF_UINT, CONF_OFF(milter.max_recipients), "1000", 1, 1000000,
 	    "Recipients kept per message (Postfix's smtpd_recipient_limit is 1000 too). Past "
 	    "it the rest are counted, not kept: the message gets policy.recipients_dropped and "
 	    "[lists] allow_recipients cannot allow it." },
-	{ "milter", "poison_attempts", CONF_UINT, OFF(milter.poison_attempts), "3", 1, 100,
+	{ "milter", "poison_attempts", CONF_UINT, CONF_OFF(milter.poison_attempts), "3", 1, 100,
 	    "A message that fails internally this many times is quarantined, not tempfailed again." },
-	{ "milter", "status_socket", CONF_STRING, OFF(milter.status_socket), "unix:/run/moat/status.sock",
+	{ "milter", "status_socket", CONF_STRING, CONF_OFF(milter.status_socket), "unix:/run/moat/status.sock",
 	    0, 200,
 	    "Where moatd serves its counters to Prometheus or moat stats (GET /metrics): "
 	    "unix:/path or inet:PORT@127.0.0.1, loopback only; empty: off. Owner, group and "
 	    "mode as for socket. Changes need a restart." },
-	{ "milter", "drain_seconds", CONF_UINT, OFF(milter.drain_seconds), "30", 0, 3600,
+	{ "milter", "drain_seconds", CONF_UINT, CONF_OFF(milter.drain_seconds), "30", 0, 3600,
 	    "On SIGTERM, how long moatd lets messages in flight finish before it exits; "
 	    "meanwhile new messages get 451 4.3.2 and the MTA retries them." },
 };
+
+const struct conf_group conf_milter_group = CONF_GROUP("milter", conf_milter_keys);
+
+/* Every group, in the order moat config prints them. */
+static const struct conf_group *const conf_groups[] = {
+	&conf_limits_group, &walk_conf_group, &av_conf_group, &policy_conf_group,
+	&lists_conf_group, &lists_outbound_group, &conf_milter_group,
+};
+
+/* conf_nkeys - how many keys all groups have */
+static gsize
+conf_nkeys(void)
+{
+	gsize n = 0;
+
+	for (gsize g = 0; g < G_N_ELEMENTS(conf_groups); g++)
+		n += conf_groups[g]->n;
+	return n;
+}
+
+/* conf_key_nth - key I of all groups, in print order */
+static const struct conf_key *
+conf_key_nth(gsize i)
+{
+	for (gsize g = 0; g < G_N_ELEMENTS(conf_groups); g++) {
+		if (i < conf_groups[g]->n)
+			return &conf_groups[g]->keys[i];
+		i -= conf_groups[g]->n;
+	}
+	g_assert_not_reached();
+}
+
 
 #define SCORE_MIN (-1000)
 #define SCORE_MAX 1000
@@ -319,8 +270,8 @@ conf_new_defaults(void)
 	struct moat_conf *conf = g_new0(struct moat_conf, 1);
 
 	conf->scores = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	for (gsize i = 0; i < G_N_ELEMENTS(conf_keys); i++) {
-		char *why = conf_set(conf, &conf_keys[i], conf_keys[i].def);
+	for (gsize i = 0; i < conf_nkeys(); i++) {
+		char *why = conf_set(conf, conf_key_nth(i), conf_key_nth(i)->def);
 
 		g_assert(why == NULL);	/* a bad built-in default is a programming error */
 	}
@@ -332,11 +283,11 @@ conf_free(struct moat_conf *conf)
 {
 	if (conf == NULL)
 		return;
-	for (gsize i = 0; i < G_N_ELEMENTS(conf_keys); i++)
-		if (conf_keys[i].type == CONF_STRING || conf_keys[i].type == CONF_SOCKET)
-			g_free(*(char **)(void *)((char *)conf + conf_keys[i].offset));
-		else if (conf_is_list(conf_keys[i].type))
-			g_strfreev(*(char ***)(void *)((char *)conf + conf_keys[i].offset));
+	for (gsize i = 0; i < conf_nkeys(); i++)
+		if (conf_key_nth(i)->type == CONF_STRING || conf_key_nth(i)->type == CONF_SOCKET)
+			g_free(*(char **)(void *)((char *)conf + conf_key_nth(i)->offset));
+		else if (conf_is_list(conf_key_nth(i)->type))
+			g_strfreev(*(char ***)(void *)((char *)conf + conf_key_nth(i)->offset));
 	g_hash_table_destroy(conf->scores);
 	g_free(conf->path);
 	g_free(conf);
@@ -345,9 +296,9 @@ conf_free(struct moat_conf *conf)
 static const struct conf_key *
 conf_key_lookup(const char *group, const char *key)
 {
-	for (gsize i = 0; i < G_N_ELEMENTS(conf_keys); i++)
-		if (strcmp(conf_keys[i].group, group) == 0 && strcmp(conf_keys[i].key, key) == 0)
-			return &conf_keys[i];
+	for (gsize i = 0; i < conf_nkeys(); i++)
+		if (strcmp(conf_key_nth(i)->group, group) == 0 && strcmp(conf_key_nth(i)->key, key) == 0)
+			return conf_key_nth(i);
 	return NULL;
 }
 
@@ -356,8 +307,8 @@ conf_group_known(const char *group)
 {
 	if (strcmp(group, "scores") == 0)
 		return TRUE;
-	for (gsize i = 0; i < G_N_ELEMENTS(conf_keys); i++)
-		if (strcmp(conf_keys[i].group, group) == 0)
+	for (gsize i = 0; i < conf_nkeys(); i++)
+		if (strcmp(conf_key_nth(i)->group, group) == 0)
 			return TRUE;
 	return FALSE;
 }
@@ -630,8 +581,8 @@ conf_print(const struct moat_conf *conf, FILE *fp)
 	g_autoptr(GList) ids = NULL;
 
 	fprintf(fp, "# effective configuration (%s)\n", conf->path ? conf->path : "built-in defaults");
-	for (gsize i = 0; i < G_N_ELEMENTS(conf_keys); i++) {
-		const struct conf_key *k = &conf_keys[i];
+	for (gsize i = 0; i < conf_nkeys(); i++) {
+		const struct conf_key *k = conf_key_nth(i);
 
 		if (group == NULL || strcmp(group, k->group) != 0) {
 			fprintf(fp, "%s[%s]\n", group ? "\n" : "", k->group);
@@ -661,7 +612,7 @@ void
 conf_print_reference(FILE *fp)
 {
 	fprintf(fp, "| group | key | default | meaning |\n| --- | --- | --- | --- |\n");
-	for (gsize i = 0; i < G_N_ELEMENTS(conf_keys); i++)
-		fprintf(fp, "| `[%s]` | `%s` | `%s` | %s |\n", conf_keys[i].group,
-		    conf_keys[i].key, conf_keys[i].def, conf_keys[i].doc);
+	for (gsize i = 0; i < conf_nkeys(); i++)
+		fprintf(fp, "| `[%s]` | `%s` | `%s` | %s |\n", conf_key_nth(i)->group,
+		    conf_key_nth(i)->key, conf_key_nth(i)->def, conf_key_nth(i)->doc);
 }

@@ -31,7 +31,25 @@
 #include <clamav.h>
 
 #include "moat/av.h"
+#include "moat/confkeys.h"
 #include "moat/moat.h"
+
+/* [av]: libclamav (conf->av), parsed by conf.c */
+static const struct conf_key av_conf_keys[] = {
+	{ "av", "enabled", CONF_BOOL, CONF_OFF(av.enabled), "yes", 0, 1,
+	    "Scan every decoded part with libclamav and inventory what is inside containers; "
+	    "no: MIME checks only." },
+	{ "av", "signature_dirs", CONF_STRING, CONF_OFF(av.signature_dirs),
+	    "/var/lib/clamav;" MOAT_DATADIR "/signatures", 0, 4096,
+	    "ClamAV database directories, separated by ';' (.cvd .cld .ndb .ldb .hdb .hsb .yar ...). "
+	    "A missing directory is skipped with a warning. freshclam keeps /var/lib/clamav current; "
+	    "moat's own signatures are installed in the second." },
+	{ "av", "check_seconds", CONF_UINT, CONF_OFF(av.check_seconds), "60", 0, 86400,
+	    "moatd looks this often for changed files in signature_dirs (freshclam) and then "
+	    "reloads the engine; 0: only on SIGHUP." },
+};
+
+const struct conf_group av_conf_group = CONF_GROUP("av", av_conf_keys);
 
 static GMutex av_lock;
 static struct cl_engine *av_current;	/* one reference held here */

@@ -18,10 +18,36 @@
 
 #include "moat/archive.h"
 #include "moat/av.h"
+#include "moat/confkeys.h"
 #include "moat/moat.h"
 #include "moat/sniff.h"
 #include "moat/walk.h"
 #include "moat/zipdir.h"
+
+/* [containers]: the walk's limits (conf->containers), parsed by conf.c */
+static const struct conf_key walk_conf_keys[] = {
+	{ "containers", "max_depth", CONF_UINT, CONF_OFF(containers.max_depth), "16", 1, 64,
+	    "Containers opened inside one attachment, level under level (libclamav's "
+	    "MaxRecursion); deeper ones give container.too_deep." },
+	{ "containers", "max_members", CONF_UINT, CONF_OFF(containers.max_members), "10000", 1, 1000000,
+	    "Members inventoried per message, and files libclamav opens per attachment "
+	    "(MaxFiles); past it container.too_many_members." },
+	{ "containers", "max_member_bytes", CONF_BYTES, CONF_OFF(containers.max_member_bytes), "64M",
+	    1024, G_GINT64_CONSTANT(2047) << 20,
+	    "A member larger than this is listed but not extracted or scanned (MaxFileSize); "
+	    "it gives container.bomb. libclamav applies it to attachments too: it is raised to "
+	    "[limits] max_message_bytes (at most 2047M) when that is larger. RAR members are "
+	    "extracted into memory: those of one attachment held at once (one per nesting level) "
+	    "share this much, part of the memory bound (SECURITY.md)." },
+	{ "containers", "max_expanded_bytes", CONF_BYTES, CONF_OFF(containers.max_expanded_bytes), "400M",
+	    1024, G_GINT64_CONSTANT(16) << 30,
+	    "Bytes libclamav may extract from one attachment (MaxScanSize); past it container.bomb." },
+	{ "containers", "max_ratio", CONF_UINT, CONF_OFF(containers.max_ratio), "100", 2, 1000000,
+	    "Extracted bytes per byte of attachment; above it, once more than 16 MiB came out, "
+	    "container.bomb." },
+};
+
+const struct conf_group walk_conf_group = CONF_GROUP("containers", walk_conf_keys);
 
 #define BOMB_MIN_BYTES (16u << 20)	/* below this no ratio is a bomb */
 #define WALK_TINY_BYTES 5		/* libclamav skips files this small without a callback */

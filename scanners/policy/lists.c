@@ -14,7 +14,54 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "moat/confkeys.h"
 #include "moat/lists.h"
+
+/* [lists]: allow and block lists (conf->lists), parsed by conf.c */
+static const struct conf_key lists_conf_keys[] = {
+	{ "lists", "allow_senders", CONF_LIST_ADDRESS, CONF_OFF(lists.allow_senders), "", 0, CONF_LIST_MAX,
+	    "Envelope senders (MAIL FROM, any case) whose mail is accepted whatever it scores, "
+	    "but for av.* and policy.blocked_* findings. Forgeable: prefer allow_networks." },
+	{ "lists", "block_senders", CONF_LIST_ADDRESS, CONF_OFF(lists.block_senders), "", 0, CONF_LIST_MAX,
+	    "Envelope senders whose mail gets policy.blocked_sender (the reject threshold)." },
+	{ "lists", "allow_domains", CONF_LIST_DOMAIN, CONF_OFF(lists.allow_domains), "", 0, CONF_LIST_MAX,
+	    "Envelope sender domains allowed as allow_senders: example.com exactly, "
+	    ".example.com for it and its subdomains." },
+	{ "lists", "block_domains", CONF_LIST_DOMAIN, CONF_OFF(lists.block_domains), "", 0, CONF_LIST_MAX,
+	    "Envelope sender domains blocked as block_senders (example.com, .example.com)." },
+	{ "lists", "allow_networks", CONF_LIST_NETWORK, CONF_OFF(lists.allow_networks), "", 0, CONF_LIST_MAX,
+	    "SMTP client networks (192.0.2.0/24, 2001:db8::/32, or one address) allowed as "
+	    "allow_senders; the client address cannot be forged." },
+	{ "lists", "block_networks", CONF_LIST_NETWORK, CONF_OFF(lists.block_networks), "", 0, CONF_LIST_MAX,
+	    "SMTP client networks whose mail gets policy.blocked_network (the reject threshold)." },
+	{ "lists", "allow_sha256", CONF_LIST_SHA256, CONF_OFF(lists.allow_sha256), "", 0, CONF_LIST_MAX,
+	    "SHA-256 of attachments (or container members) whose findings, and those of what "
+	    "is inside them, are switched off (kept in the report, scored 0); not av.*." },
+	{ "lists", "block_sha256", CONF_LIST_SHA256, CONF_OFF(lists.block_sha256), "", 0, CONF_LIST_MAX,
+	    "SHA-256 of attachments or container members that give policy.blocked_hash "
+	    "(the reject threshold)." },
+	{ "lists", "allow_recipients", CONF_LIST_ADDRESS, CONF_OFF(lists.allow_recipients), "", 0, CONF_LIST_MAX,
+	    "Recipients who get mail unfiltered (abuse@ must see the phishing), as allow_senders; "
+	    "only when every recipient of the message is listed." },
+};
+
+const struct conf_group lists_conf_group = CONF_GROUP("lists", lists_conf_keys);
+
+/* [outbound]: which mail is outbound, and its thresholds (conf->outbound) */
+static const struct conf_key lists_outbound_keys[] = {
+	{ "outbound", "internal_networks", CONF_LIST_NETWORK, CONF_OFF(outbound.internal_networks), "", 0, CONF_LIST_MAX,
+	    "Client networks whose mail is outbound, as is mail after SMTP AUTH ({auth_authen})." },
+	{ "outbound", "tag_score", CONF_INT, CONF_OFF(outbound.tag_score), "5", 1, 100000,
+	    "[policy] tag_score for outbound mail." },
+	{ "outbound", "quarantine_score", CONF_INT, CONF_OFF(outbound.quarantine_score), "10", 1, 100000,
+	    "[policy] quarantine_score for outbound mail." },
+	{ "outbound", "reject_score", CONF_INT, CONF_OFF(outbound.reject_score), "20", 1, 100000,
+	    "[policy] reject_score for outbound mail. The defaults equal the inbound ones: an "
+	    "executable sent from an authenticated account more likely means a stolen password "
+	    "than a habit." },
+};
+
+const struct conf_group lists_outbound_group = CONF_GROUP("outbound", lists_outbound_keys);
 
 #define LISTS_DOMAIN_MAX 253	/* RFC 1035 */
 #define LISTS_ADDRESS_MAX 320	/* 64 + @ + 255, with room */

@@ -14,8 +14,23 @@
  */
 #include <string.h>
 
+#include "moat/confkeys.h"
 #include "moat/lists.h"
 #include "moat/policy.h"
+
+/* [policy]: the thresholds and the Subject tag (conf->policy), parsed by conf.c */
+static const struct conf_key policy_conf_keys[] = {
+	{ "policy", "tag_score", CONF_INT, CONF_OFF(policy.tag_score), "5", 1, 100000,
+	    "Total score at or above which a message is tagged." },
+	{ "policy", "quarantine_score", CONF_INT, CONF_OFF(policy.quarantine_score), "10", 1, 100000,
+	    "Total score at or above which a message is quarantined." },
+	{ "policy", "reject_score", CONF_INT, CONF_OFF(policy.reject_score), "20", 1, 100000,
+	    "Total score at or above which a message is rejected." },
+	{ "policy", "subject_tag", CONF_STRING, CONF_OFF(policy.subject_tag), "[SUSPICIOUS]", 0, 64,
+	    "Put before the Subject of a tagged message (once); empty: leave the Subject alone." },
+};
+
+const struct conf_group policy_conf_group = CONF_GROUP("policy", policy_conf_keys);
 
 static gint
 policy_by_score(gconstpointer a, gconstpointer b)
