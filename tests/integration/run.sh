@@ -822,7 +822,16 @@ t_killed() {
 	kill -9 "$victim"
 	wait "$MOATD_PID" 2>/dev/null
 	send_wave 13 24
+	# Down for 3 s, and until a sender has seen a 4xx: on a busy machine
+	# 24 Python senders may take longer than that to start (seen under a
+	# load of 9 on 2 cores: none had reached Postfix when moatd came back).
 	sleep 3
+	k=0
+	until cat "$T"/kill*.err | grep -q "^retry after: 4"; do
+		k=$((k + 1))
+		[ $k -gt 300 ] && break
+		sleep 0.1
+	done
 	start_moatd
 	for p in $(cat "$T/kill.pids"); do wait "$p"; done
 	lost=""
