@@ -13,7 +13,7 @@
 
 #include "moat/conf.h"
 #include "moat/confkeys.h"
-#include "moat/lists.h"
+#include "moat/entry.h"
 #include "moat/moat.h"
 #include "moat/report.h"
 #include "moat/sockspec.h"
@@ -163,14 +163,14 @@ conf_is_list(enum conf_type t)
 	    t == CONF_LIST_SHA256;
 }
 
-static enum lists_kind
+static enum entry_kind
 conf_list_kind(enum conf_type t)
 {
 	switch (t) {
-	case CONF_LIST_ADDRESS:	return LISTS_ADDRESS;
-	case CONF_LIST_DOMAIN:	return LISTS_DOMAIN;
-	case CONF_LIST_NETWORK:	return LISTS_NETWORK;
-	default:		return LISTS_SHA256;
+	case CONF_LIST_ADDRESS:	return ENTRY_ADDRESS;
+	case CONF_LIST_DOMAIN:	return ENTRY_DOMAIN;
+	case CONF_LIST_NETWORK:	return ENTRY_NETWORK;
+	default:		return ENTRY_SHA256;
 	}
 }
 
@@ -197,7 +197,7 @@ conf_set_list(struct moat_conf *conf, const struct conf_key *k, const char *valu
 
 		if (*entry == '\0')
 			continue;
-		if ((norm = lists_normalise(&why, conf_list_kind(k->type), entry)) == NULL)
+		if ((norm = entry_normalise(&why, conf_list_kind(k->type), entry)) == NULL)
 			return why;
 		g_ptr_array_add(out, norm);
 	}

@@ -17,7 +17,7 @@
 
 #include "moat/conf.h"
 
-/* CONF_LIST_*: ';'-separated lists whose entries lists_normalise() checks. */
+/* CONF_LIST_*: ';'-separated lists whose entries entry_normalise() checks. */
 enum conf_type { CONF_BYTES, CONF_UINT, CONF_INT, CONF_MODE, CONF_STRING, CONF_SOCKET, CONF_BOOL,
 	CONF_LIST_ADDRESS, CONF_LIST_DOMAIN, CONF_LIST_NETWORK, CONF_LIST_SHA256 };
 

@@ -2,7 +2,7 @@
  * lists.h - [lists] allow and block lists, and which way a message goes
  *
  * The config keeps every list as a sorted vector of normalised entries
- * (lists_normalise(): lower case, networks as ADDR/PREFIX), so a lookup is a
+ * (entry_normalise(): lower case, networks as ADDR/PREFIX), so a lookup is a
  * binary search and `moat config check` prints what is matched. The policy
  * (policy.c) asks this module three things: which block entries a message
  * hits (findings policy.blocked_*), which allow entry covers it, and whether
@@ -15,42 +15,8 @@
 #include <glib.h>
 
 #include "moat/conf.h"
+#include "moat/entry.h"
 #include "moat/report.h"
-
-/* What the entries of one list are; 0 is "not a list" in conf.c's key table. */
-enum lists_kind {
-	LISTS_ADDRESS = 1,	/* local@domain, case-insensitive */
-	LISTS_DOMAIN,		/* example.com (exactly), .example.com (it and its subdomains) */
-	LISTS_NETWORK,		/* 192.0.2.0/24, 2001:db8::/32, or one address */
-	LISTS_SHA256,		/* 64 hex digits */
-};
-
-/* One parsed network: ADDR with the bits past PREFIX all zero. */
-struct lists_net {
-	int family;		/* AF_INET or AF_INET6 */
-	guint8 addr[16];	/* network byte order; 4 bytes used for AF_INET */
-	guint prefix;		/* 0..32 or 0..128 */
-};
-
-/*
- * lists_parse_network - TEXT as ADDR/PREFIX, or as one address (/32, /128).
- * An IPv4-mapped IPv6 network (::ffff:a.b.c.d/96 and longer) becomes the
- * IPv4 one. Returns FALSE with *why set (caller g_free()s) when TEXT is not
- * an address, the prefix is not a number in range for the family, or bits
- * past the prefix are set (a typo for another network).
- */
-gboolean lists_parse_network(struct lists_net *out, char **why, const char *text);
-
-/* lists_addr_in_net - whether the address ADDR (text; IPv4-mapped IPv6 counts as IPv4) is in NET */
-gboolean lists_addr_in_net(const char *addr, const struct lists_net *net);
-
-/*
- * lists_normalise - ENTRY (of kind KIND) as the config stores it: lower
- * case, <> around an address dropped, a trailing dot of a domain dropped, a
- * network in canonical ADDR/PREFIX form. Caller g_free()s. NULL with *why
- * set (caller g_free()s) when the entry is not valid for KIND.
- */
-char *lists_normalise(char **why, enum lists_kind kind, const char *entry);
 
 /* lists_has - whether LIST (sorted with strcmp, NULL-terminated, may be NULL) holds S */
 gboolean lists_has(char *const *list, const char *s);

@@ -60,7 +60,7 @@ static const struct { const char *in; const char *norm; const char *why; } net_c
 START_TEST(test_network_entries)
 {
 	char *why = NULL;
-	g_autofree char *norm = lists_normalise(&why, LISTS_NETWORK, net_cases[_i].in);
+	g_autofree char *norm = entry_normalise(&why, ENTRY_NETWORK, net_cases[_i].in);
 
 	if (net_cases[_i].norm != NULL) {
 		ck_assert_msg(norm != NULL, "'%s' refused: %s", net_cases[_i].in, why);
@@ -100,11 +100,11 @@ static const struct { const char *addr; const char *net; gboolean in; } match_ca
 
 START_TEST(test_network_match)
 {
-	struct lists_net net;
+	struct entry_net net;
 	char *why = NULL;
 
-	ck_assert_msg(lists_parse_network(&net, &why, match_cases[_i].net), "%s", why);
-	ck_assert_msg(lists_addr_in_net(match_cases[_i].addr, &net) == match_cases[_i].in,
+	ck_assert_msg(entry_parse_network(&net, &why, match_cases[_i].net), "%s", why);
+	ck_assert_msg(entry_addr_in_net(match_cases[_i].addr, &net) == match_cases[_i].in,
 	    "%s in %s: want %d", match_cases[_i].addr, match_cases[_i].net, match_cases[_i].in);
 }
 END_TEST
@@ -138,36 +138,36 @@ START_TEST(test_domain_match)
 END_TEST
 
 /* Address, domain and hash entries: stored form or the reason. */
-static const struct { enum lists_kind kind; const char *in; const char *norm; const char *why; }
+static const struct { enum entry_kind kind; const char *in; const char *norm; const char *why; }
     entry_cases[] = {
-	{ LISTS_ADDRESS, "Alice@Example.COM", "alice@example.com", NULL },
-	{ LISTS_ADDRESS, "<bob@example.org>", "bob@example.org", NULL },
-	{ LISTS_ADDRESS, "odd@name@example.org", "odd@name@example.org", NULL },
-	{ LISTS_ADDRESS, "carol@example.net.", "carol@example.net", NULL },
-	{ LISTS_ADDRESS, "example.com", NULL, "domains go in *_domains" },
-	{ LISTS_ADDRESS, "@example.com", NULL, "not an address" },
-	{ LISTS_ADDRESS, "a b@example.com", NULL, "not an address" },
-	{ LISTS_ADDRESS, "dave@", NULL, "bad domain" },
-	{ LISTS_ADDRESS, "dave@exa mple.com", NULL, "not an address" },
-	{ LISTS_DOMAIN, "Example.COM.", "example.com", NULL },
-	{ LISTS_DOMAIN, ".Example.com", ".example.com", NULL },
-	{ LISTS_DOMAIN, "xn--bcher-kva.example", "xn--bcher-kva.example", NULL },
-	{ LISTS_DOMAIN, "a..b", NULL, "not a domain name" },
-	{ LISTS_DOMAIN, ".", NULL, "not a domain name" },
-	{ LISTS_DOMAIN, "..example.com", NULL, "not a domain name" },
-	{ LISTS_DOMAIN, "ex ample.com", NULL, "not a domain name" },
-	{ LISTS_DOMAIN, "alice@example.com", NULL, "addresses go in *_senders" },
-	{ LISTS_SHA256, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", HASH_A, NULL },
-	{ LISTS_SHA256, "aaaa", NULL, "not a SHA-256" },
-	{ LISTS_SHA256, HASH_A "a", NULL, "not a SHA-256" },
-	{ LISTS_SHA256, "gggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggg", NULL,
+	{ ENTRY_ADDRESS, "Alice@Example.COM", "alice@example.com", NULL },
+	{ ENTRY_ADDRESS, "<bob@example.org>", "bob@example.org", NULL },
+	{ ENTRY_ADDRESS, "odd@name@example.org", "odd@name@example.org", NULL },
+	{ ENTRY_ADDRESS, "carol@example.net.", "carol@example.net", NULL },
+	{ ENTRY_ADDRESS, "example.com", NULL, "domains go in *_domains" },
+	{ ENTRY_ADDRESS, "@example.com", NULL, "not an address" },
+	{ ENTRY_ADDRESS, "a b@example.com", NULL, "not an address" },
+	{ ENTRY_ADDRESS, "dave@", NULL, "bad domain" },
+	{ ENTRY_ADDRESS, "dave@exa mple.com", NULL, "not an address" },
+	{ ENTRY_DOMAIN, "Example.COM.", "example.com", NULL },
+	{ ENTRY_DOMAIN, ".Example.com", ".example.com", NULL },
+	{ ENTRY_DOMAIN, "xn--bcher-kva.example", "xn--bcher-kva.example", NULL },
+	{ ENTRY_DOMAIN, "a..b", NULL, "not a domain name" },
+	{ ENTRY_DOMAIN, ".", NULL, "not a domain name" },
+	{ ENTRY_DOMAIN, "..example.com", NULL, "not a domain name" },
+	{ ENTRY_DOMAIN, "ex ample.com", NULL, "not a domain name" },
+	{ ENTRY_DOMAIN, "alice@example.com", NULL, "addresses go in *_senders" },
+	{ ENTRY_SHA256, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", HASH_A, NULL },
+	{ ENTRY_SHA256, "aaaa", NULL, "not a SHA-256" },
+	{ ENTRY_SHA256, HASH_A "a", NULL, "not a SHA-256" },
+	{ ENTRY_SHA256, "gggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggg", NULL,
 	    "not a SHA-256" },
 };
 
 START_TEST(test_entries)
 {
 	char *why = NULL;
-	g_autofree char *norm = lists_normalise(&why, entry_cases[_i].kind, entry_cases[_i].in);
+	g_autofree char *norm = entry_normalise(&why, entry_cases[_i].kind, entry_cases[_i].in);
 
 	if (entry_cases[_i].norm != NULL) {
 		ck_assert_msg(norm != NULL, "'%s' refused: %s", entry_cases[_i].in, why);
