@@ -483,7 +483,7 @@ report_finding_room(struct moat_report *rep, const char *id,
 }
 
 /* report_add_finding_v - the finding ID at PATH (copied) or at AT's path (shared) */
-static struct moat_finding *
+static struct moat_finding * G_GNUC_PRINTF(5, 0)
 report_add_finding_v(struct moat_report *rep, const char *id, GPtrArray *path,
     const struct moat_part *at, const char *fmt, va_list ap)
 {
