@@ -554,7 +554,7 @@ walk_queue_rar(struct walk_scan *s, struct moat_part *part, const guint8 *data, 
 
 	if (part->sniffed == NULL || strcmp(part->sniffed, "rar") != 0)
 		return;
-	if (part->content == NULL && len > walk_extract_room(w)) {
+	if (part->content == NULL && part != s->root && len > walk_extract_room(w)) {
 		report_add_finding_at(w->rep, "container.bomb", part,
 		    "RAR of %" G_GSIZE_FORMAT " bytes not opened: the RARs and members in memory "
 		    "already take [containers] max_member_bytes", len);
@@ -563,9 +563,16 @@ walk_queue_rar(struct walk_scan *s, struct moat_part *part, const guint8 *data, 
 	r = g_new0(struct walk_rar, 1);
 	r->w = w;
 	r->part = part;
-	/* the member's kept bytes when it has them; a copy otherwise (DATA lives only during the hook) */
+	/*
+	 * The member's kept bytes when it has them; the scanned buffer itself
+	 * for the root (its owner keeps it until walk_buffer() returns, and the
+	 * RARs are opened before that); a copy otherwise (a member's DATA lives
+	 * only during libclamav's callback).
+	 */
 	if (part->content != NULL) {
 		r->bytes = g_bytes_ref(part->content);
+	} else if (part == s->root) {
+		r->bytes = g_bytes_new_static(data, len);
 	} else {
 		r->bytes = g_bytes_new(data, len);
 		r->copied = len;
@@ -743,8 +750,7 @@ walk_rar_entry(void *ctx, const struct arch_entry *e)
 	struct moat_part *m;
 
 	r->current = NULL;
-	/* After a bomb nothing more is taken out of this attachment. */
-	if (e->is_dir || r->s->bomb || report_over_budget(r->s->w->rep))
+	if (e->is_dir || report_over_budget(r->s->w->rep))
 		return FALSE;
 	if ((m = walk_member(r->s->w, r->rar, e->name, &r->s->deep)) == NULL)
 		return FALSE;
@@ -754,6 +760,9 @@ walk_rar_entry(void *ctx, const struct arch_entry *e)
 	if (e->encrypted)
 		report_add_finding_at(r->s->w->rep, "container.encrypted", m,
 		    "encrypted member: its content was not scanned");
+	/* After a bomb the rest are listed (their names still count), never taken out. */
+	if (r->s->bomb)
+		return FALSE;
 	r->current = m;
 	return TRUE;
 }

@@ -666,6 +666,34 @@ START_TEST(test_fixture_many_limit)
 }
 END_TEST
 
+/*
+ * A RAR member past max_member_bytes is a bomb: the members after it are
+ * listed (evil.exe's name still counts) but never taken out into memory.
+ */
+START_TEST(test_fixture_rar_bomb_stops)
+{
+	struct moat_conf *c = NULL;
+	g_autofree char *err = NULL;
+	g_autofree char *text = g_strdup_printf("[containers]\nmax_member_bytes = 1M\n"
+	    "[av]\nsignature_dirs = %s\n", sigdir);
+	struct moat_report *rep;
+	const struct moat_part *big2, *evil;
+
+	ck_assert_int_eq(conf_load_data(&c, &err, text, strlen(text)), 0);
+	rep = scan_fixture("bomb.rar", c);
+	ck_assert_ptr_nonnull(report_has_finding(rep, "container.bomb"));
+	big2 = member(rep, "bomb.rar \xe2\x80\xba big2.bin");
+	evil = member(rep, "bomb.rar \xe2\x80\xba evil.exe");
+	ck_assert_str_eq(big2->sha256, "");	/* listed, not extracted */
+	ck_assert_str_eq(evil->sha256, "");
+	ck_assert_uint_eq(evil->decoded_size, 512);
+	ck_assert_ptr_nonnull(report_has_finding(rep, "attach.executable"));
+	ck_assert_int_ge(rep->verdict.action, MOAT_QUARANTINE);
+	report_free(rep);
+	conf_free(c);
+}
+END_TEST
+
 START_TEST(test_same_attachment_twice)
 {
 	/* moatd's engine lives on: the second mail with the same archive is walked in full too */
@@ -836,6 +864,7 @@ walk_suite(void)
 	tcase_add_test(tc, test_fixture_flags);
 	tcase_add_test(tc, test_fixture_depth);
 	tcase_add_test(tc, test_fixture_many_limit);
+	tcase_add_test(tc, test_fixture_rar_bomb_stops);
 	tcase_add_test(tc, test_fixture_damaged);
 	tcase_add_test(tc, test_same_attachment_twice);
 	tcase_add_test(tc, test_review_unicode_7z);
