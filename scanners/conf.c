@@ -3,9 +3,9 @@
  *
  * In: a file name or a string. Out: a read-only struct moat_conf, caller
  * frees with conf_free(). Every key is described once, in its module's rows (confkeys.h): its
- * default, its bounds and its meaning, so parsing, `moat config check` and
- * the README reference cannot drift apart. Byte sizes accept K, M and G
- * suffixes (powers of 1024). Reentrant.
+ * default, its bounds and its meaning, so parsing, `moat config check`,
+ * the README reference and moat.conf(5) cannot drift apart. Byte sizes
+ * accept K, M and G suffixes (powers of 1024). Reentrant.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -615,4 +615,110 @@ conf_print_reference(FILE *fp)
 	for (gsize i = 0; i < conf_nkeys(); i++)
 		fprintf(fp, "| `[%s]` | `%s` | `%s` | %s |\n", conf_key_nth(i)->group,
 		    conf_key_nth(i)->key, conf_key_nth(i)->def, conf_key_nth(i)->doc);
+}
+
+/*
+ * conf_man_word_is_code - the word at S (up to a blank) names something:
+ * it holds '_', '/' or '@', or a '.' or ':' inside it (mime.too_deep,
+ * unix:/path), so roff must not hyphenate it
+ */
+static gboolean
+conf_man_word_is_code(const char *s)
+{
+	for (const char *c = s; *c != '\0' && *c != ' ' && *c != '\n'; c++)
+		if (*c == '_' || *c == '/' || *c == '@' ||
+		    ((*c == '.' || *c == ':') && g_ascii_isalnum(c[1])))
+			return TRUE;
+	return FALSE;
+}
+
+/*
+ * conf_man_escape - S as roff text for moat.conf(5): a backslash as \e, a
+ * '.' or '\'' that would start a line (a request) behind \&, a '-' that
+ * does not join two parts of a word (an option, a minus) as \-, anything
+ * past ASCII as \[uXXXX] so the page needs no input encoding, and \% before
+ * a word that names something (conf_man_word_is_code) so that it is never
+ * hyphenated; each sentence after the first starts a line. LINE_START: S
+ * begins a line of output. Everything the key table puts in the page goes
+ * through here.
+ */
+static void
+conf_man_escape(const char *s, gboolean line_start, FILE *fp)
+{
+	for (const char *c = s; *c != '\0'; ) {
+		gunichar u;
+
+		if ((c == s || c[-1] == ' ' || c[-1] == '\n') && conf_man_word_is_code(c)) {
+			fputs("\\%", fp);
+			line_start = FALSE;
+		}
+		if ((guchar)*c >= 0x80) {
+			u = g_utf8_get_char_validated(c, -1);
+			if (u == (gunichar)-1 || u == (gunichar)-2) {
+				fputc('?', fp);
+				c++;
+			} else {
+				fprintf(fp, "\\[u%04X]", (guint)u);
+				c = g_utf8_next_char(c);
+			}
+			line_start = FALSE;
+			continue;
+		}
+		switch (*c) {
+		case '\\': fputs("\\e", fp); break;
+		case '.':
+		case '\'':
+			fputs(line_start ? "\\&" : "", fp);
+			fputc(*c, fp);
+			break;
+		case '-':
+			fputs(c > s && g_ascii_isalnum(c[-1]) ? "-" : "\\-", fp);
+			break;
+		case ' ':
+			/* A sentence starts a line (man-pages(7)): roff then spaces sentences alike. */
+			if (c > s && c[-1] == '.' && g_ascii_isupper(c[1])) {
+				fputc('\n', fp);
+				c++;
+				line_start = TRUE;
+				continue;
+			}
+			fputc(' ', fp);
+			break;
+		case '\n':
+			fputc(' ', fp);	/* one row, one text line at least */
+			break;
+		default: fputc(*c, fp); break;
+		}
+		line_start = FALSE;
+		c++;
+	}
+}
+
+void
+conf_print_reference_man(FILE *fp)
+{
+	const char *group = NULL;
+
+	for (gsize i = 0; i < conf_nkeys(); i++) {
+		const struct conf_key *k = conf_key_nth(i);
+
+		if (group == NULL || strcmp(group, k->group) != 0) {
+			fputs(".SS [", fp);
+			conf_man_escape(k->group, FALSE, fp);
+			fputs("]\n", fp);
+			group = k->group;
+		}
+		fputs(".TP\n\\fB", fp);
+		conf_man_escape(k->key, FALSE, fp);
+		fputs("\\fR =", fp);
+		if (k->def[0] != '\0') {
+			fputs(" \\fB", fp);
+			conf_man_escape(k->def, FALSE, fp);
+			fputs("\\fR", fp);
+		}
+		/* .br: the meaning on a line of its own, even under a tag as short as "user =" */
+		fputs("\n.br\n", fp);
+		conf_man_escape(k->doc, TRUE, fp);
+		fputc('\n', fp);
+	}
 }

@@ -160,4 +160,10 @@ void conf_print(const struct moat_conf *conf, FILE *fp);
 /* conf_print_reference - the key reference (group, key, default, meaning) as a Markdown table */
 void conf_print_reference(FILE *fp);
 
+/*
+ * conf_print_reference_man - the same keys as roff for moat.conf(5): one
+ * .SS [group] per group, one .TP "key = default" and its meaning per key
+ */
+void conf_print_reference_man(FILE *fp);
+
 #endif
