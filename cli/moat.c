@@ -5,7 +5,8 @@
  *	ENVELOPE: --from ADDR, --rcpt ADDR (repeatable), --client IP, --auth USER,
  *	as moatd would get them from the MTA, to try [lists] and [outbound]
  *   moat [-c FILE] config check		validate and print the effective config
- *   moat config reference			the key reference as a Markdown table
+ *   moat config reference [--man]		the key reference as a Markdown table
+ *						(--man: roff, for moat.conf(5))
  *   moat config findings			the finding catalogue as a Markdown table
  *   moat [-c FILE] stats [--socket SPEC] [--raw]	moatd's counters (cli/stats.c)
  *
@@ -35,7 +36,7 @@ cmd_usage(FILE *fp)
 	    "usage: moat [-c FILE] scan [--json] [--from ADDR] [--rcpt ADDR]... [--client IP]\n"
 	    "           [--auth USER] FILE.eml...  (- reads standard input)\n"
 	    "       moat [-c FILE] config check\n"
-	    "       moat config reference | findings\n"
+	    "       moat config reference [--man] | findings\n"
 	    "       moat [-c FILE] stats [--socket SPEC] [--raw]\n"
 	    "  -c FILE   config file (default " CONF_DEFAULT_PATH "; built-in defaults when absent)\n");
 }
@@ -205,6 +206,10 @@ cmd_config(const struct moat_conf *conf, int argc, char **argv)
 	}
 	if (argc == 2 && strcmp(argv[1], "reference") == 0) {
 		conf_print_reference(stdout);
+		return EXIT_CLEAN;
+	}
+	if (argc == 3 && strcmp(argv[1], "reference") == 0 && strcmp(argv[2], "--man") == 0) {
+		conf_print_reference_man(stdout);
 		return EXIT_CLEAN;
 	}
 	if (argc == 2 && strcmp(argv[1], "findings") == 0) {
