@@ -17,6 +17,7 @@ libxml2-dev libytnef0-dev
 postfix miltertest
 zip unzip p7zip-full xorriso libarchive-tools unar
 python3 python3-prometheus-client valgrind
+man-db
 "
 
 missing=""
