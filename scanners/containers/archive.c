@@ -63,15 +63,20 @@ arch_read_data(struct archive *a, GByteArray *buf, guint64 max)
 	return n == 0;
 }
 
-/* arch_failed - why libarchive stopped: encrypted headers or a damaged archive; *ERR its words */
+/*
+ * arch_failed - why libarchive stopped: encrypted headers or a damaged
+ * archive; *ERR its words. Only once a format has been chosen may it be
+ * asked about encryption: archive_read_has_encrypted_entries() dereferences
+ * the format, and an open that failed has none (fuzz_walk found that).
+ */
 static enum arch_result
-arch_failed(struct archive *a, char **err, const char *fallback)
+arch_failed(struct archive *a, char **err, const char *fallback, gboolean opened)
 {
 	const char *why = archive_error_string(a);
 
 	*err = g_strdup(why != NULL ? why : fallback);
 	/* 1: libarchive met encryption it cannot read where the entries are listed */
-	return archive_read_has_encrypted_entries(a) > 0 ? ARCH_ENCRYPTED : ARCH_CORRUPT;
+	return opened && archive_read_has_encrypted_entries(a) > 0 ? ARCH_ENCRYPTED : ARCH_CORRUPT;
 }
 
 enum arch_result
@@ -88,7 +93,7 @@ arch_walk(const guint8 *data, gsize len, guint max_entries, guint64 max_bytes,
 	archive_read_support_format_rar(a);
 	archive_read_support_format_rar5(a);
 	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
-		rc = arch_failed(a, err, "not a 7z or RAR archive");
+		rc = arch_failed(a, err, "not a 7z or RAR archive", FALSE);
 		archive_read_free(a);
 		return rc;
 	}
@@ -98,7 +103,7 @@ arch_walk(const guint8 *data, gsize len, guint max_entries, guint64 max_bytes,
 		const char *name;
 
 		if (r < ARCHIVE_WARN) {
-			rc = arch_failed(a, err, "unreadable archive header");
+			rc = arch_failed(a, err, "unreadable archive header", TRUE);
 			break;
 		}
 		e.is_dir = archive_entry_filetype(ae) == AE_IFDIR;
