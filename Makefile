@@ -38,6 +38,8 @@ LIB	= $(BUILD)/libmoatscan.a
 MOAT	= $(BUILD)/moat
 MOATD	= $(BUILD)/moatd
 CHECKS	= $(BUILD)/check_moat
+# moat.conf(5): man/moat.conf.5.in with its @KEYS@ line replaced by the key table
+MANCONF	= $(BUILD)/man/moat.conf.5
 
 # Fuzzing: clang's libFuzzer with ASan + UBSan, objects in build-fuzz/.
 # A harness is tests/fuzz/fuzz_NAME.c plus one SEEDS_NAME line below.
@@ -61,7 +63,7 @@ SYSCONFDIR ?= /etc
 
 .PHONY: integration miltertest install bench all deps testdata check test unit cli-test asan valgrind demo clean fuzz fuzz-build fuzz-check
 
-all: $(MOAT) $(MOATD)
+all: $(MOAT) $(MOATD) $(MANCONF)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -82,6 +84,15 @@ $(MOAT): $(CLI_OBJS) $(LIB)
 
 $(MOATD): $(MILTER_OBJS) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(MILTER_OBJS) $(LIB) $(PKG_LIBS) -lmilter -pthread
+
+# The keys come from the table the parser uses (moat config reference --man), so
+# the page is remade whenever moat is.
+$(MANCONF): man/moat.conf.5.in $(MOAT)
+	@mkdir -p $(dir $@)
+	$(MOAT) config reference --man >$@.keys
+	sed -e '/^@KEYS@$$/{r $@.keys' -e 'd;}' man/moat.conf.5.in >$@.tmp
+	rm -f $@.keys
+	mv $@.tmp $@
 
 $(CHECKS): $(TEST_OBJS) $(MILTER_CORE) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJS) $(MILTER_CORE) $(LIB) $(PKG_LIBS) $(CHECK_LIBS)
@@ -113,15 +124,19 @@ bench: deps testdata $(MOAT) $(MOATD) $(BUILD)/moat-bench
 	sh tests/bench/run.sh $(BUILD) $(TESTDATA)
 	sh tests/bench/postfix.sh $(BUILD)
 
-# install: binaries, /etc/moat/moat.conf (kept if present), moat's ClamAV
-# signatures, the systemd unit, the moat user, and postfix in group moat so
-# it can reach the socket.
-install: $(MOAT) $(MOATD)
+# install: binaries, the man pages, /etc/moat/moat.conf (kept if present),
+# moat's ClamAV signatures, the systemd unit, the moat user, and postfix in
+# group moat so it can reach the socket.
+install: $(MOAT) $(MOATD) $(MANCONF)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR)/moat \
 	    $(DESTDIR)$(PREFIX)/share/doc/moat $(DESTDIR)$(SYSCONFDIR)/systemd/system \
-	    $(DESTDIR)$(PREFIX)/share/moat/signatures
+	    $(DESTDIR)$(PREFIX)/share/moat/signatures $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(MOAT) $(DESTDIR)$(PREFIX)/bin/moat
 	install -m 0755 $(MOATD) $(DESTDIR)$(PREFIX)/sbin/moatd
+	install -m 0644 man/moat.1 $(DESTDIR)$(PREFIX)/share/man/man1/moat.1
+	install -m 0644 $(MANCONF) $(DESTDIR)$(PREFIX)/share/man/man5/moat.conf.5
+	install -m 0644 man/moatd.8 $(DESTDIR)$(PREFIX)/share/man/man8/moatd.8
 	test -e $(DESTDIR)$(SYSCONFDIR)/moat/moat.conf || \
 	    install -m 0644 conf/moat.conf $(DESTDIR)$(SYSCONFDIR)/moat/moat.conf
 	install -m 0644 conf/moatd.service $(DESTDIR)$(SYSCONFDIR)/systemd/system/moatd.service
@@ -171,7 +186,7 @@ unit: $(CHECKS) $(MOAT)
 	sh tests/fixtures/build.sh $(BUILD)/fixtures >/dev/null
 	$(CHECKS)
 
-cli-test: $(MOAT)
+cli-test: $(MOAT) $(MANCONF)
 	sh tests/cli/run.sh $(MOAT)
 
 asan:
