@@ -185,5 +185,70 @@ for key in $(sed -n 's/^| `\[[a-z]*\]` | `\([a-z_]*\)`.*/\1/p' "$TMP/ref"); do
 done
 if [ "$missing" -eq 0 ] && [ -s "$TMP/ref" ]; then ok "README documents every config key"; else bad "README config reference"; fi
 
+# The man pages. moat.conf(5) is made by the build ($(BUILD)/man, beside moat) from
+# man/moat.conf.5.in and `moat config reference --man`: it must list exactly the keys
+# `moat config reference` prints, each under its group with its default, as man shows them.
+PAGES="$TOP/man/moat.1 $TOP/man/moatd.8 $(dirname "$MOAT")/man/moat.conf.5"
+# man_render PAGE - PAGE as man shows it on a wide terminal, hyphens and minus signs as '-'
+man_render() {
+	LC_ALL=C.UTF-8 MANWIDTH=250 MAN_DISABLE_SECCOMP=1 man -l "$1" 2>"$TMP/err" |
+	    sed 's/\xe2\x80\x90/-/g; s/\xe2\x88\x92/-/g'
+}
+expect_status "config reference reads no config" 0 "$MOAT" -c "$TMP/bad.conf" config reference
+expect_status "config reference --man exits 0" 0 "$MOAT" config reference --man
+if grep -v -e '^\.SS \[[a-z]*\]$' -e '^\.TP$' -e '^\.br$' "$TMP/out" | grep -n "^[.']" >"$TMP/err"; then
+	bad "config reference --man: a text line starts with . or ' (a roff request)"
+else
+	ok "config reference --man: only .SS, .TP and .br start a line"
+fi
+if ! command -v man >/dev/null; then
+	echo "man (package man-db) is not installed: make deps" >"$TMP/err"
+	bad "man pages: no man to render them"
+elif [ ! -s "$(dirname "$MOAT")/man/moat.conf.5" ]; then
+	echo "no $(dirname "$MOAT")/man/moat.conf.5: make builds it" >"$TMP/err"
+	bad "moat.conf.5 was not built"
+else
+	for page in $PAGES; do
+		LC_ALL=C.UTF-8 MANWIDTH=80 MAN_DISABLE_SECCOMP=1 man --warnings=w -l "$page" \
+		    >"$TMP/page.txt" 2>"$TMP/err"
+		if [ $? -eq 0 ] && [ ! -s "$TMP/err" ] && [ -s "$TMP/page.txt" ]; then
+			ok "man -l $(basename "$page") renders without warnings"
+		else
+			bad "man -l $(basename "$page") warns or fails"
+		fi
+	done
+	# "[group] key = default" from the Markdown reference and from the page's KEYS section
+	sed -n 's/^| `\(\[[a-z]*\]\)` | `\([a-z_0-9]*\)` | `\([^`]*\)` |.*/\1 \2 = \3/p' "$TMP/ref" |
+	    sed 's/ $//' | sort >"$TMP/ref.keys"
+	man_render "$(dirname "$MOAT")/man/moat.conf.5" | awk '
+		/^KEYS$/ { keys = 1; next }
+		/^[A-Z]/ { keys = 0 }
+		keys && /^   \[[a-z]+\]$/ { group = $1; next }
+		keys && /^       [a-z_0-9]+ =( .*)?$/ { sub(/^ +/, ""); print group, $0 }' |
+	    sort >"$TMP/page.keys"
+	comm -23 "$TMP/ref.keys" "$TMP/page.keys" | sed 's/^/moat.conf.5 lacks: /' >"$TMP/err"
+	comm -13 "$TMP/ref.keys" "$TMP/page.keys" | sed 's/^/moat.conf.5 has, the table not: /' >>"$TMP/err"
+	if [ ! -s "$TMP/err" ] && [ -s "$TMP/ref.keys" ]; then
+		ok "moat.conf.5 lists every key of the reference with its default ($(wc -l <"$TMP/ref.keys") keys)"
+	else
+		bad "moat.conf.5 and moat config reference differ (rebuild: make)"
+	fi
+	# every option in the usage is in the page (moatd's: when it was built beside moat)
+	for prog in moat moatd; do
+		case $prog in
+		moat) bin=$MOAT page=$TOP/man/moat.1 ;;
+		*) bin=$(dirname "$MOAT")/moatd page=$TOP/man/moatd.8 ;;
+		esac
+		[ -x "$bin" ] || continue
+		man_render "$page" >"$TMP/page.txt"
+		: >"$TMP/err"
+		for opt in $("$bin" -h | grep -o -- '[[ ]-\{1,2\}[a-z][a-z]*' | tr -d '[ ' | sort -u); do
+			grep -q -- "\(^\|[^a-z-]\)$opt\>" "$TMP/page.txt" ||
+			    echo "$(basename "$page") lacks $opt" >>"$TMP/err"
+		done
+		if [ -s "$TMP/err" ]; then bad "$(basename "$page") and $prog -h"; else ok "$(basename "$page") documents every option of $prog -h"; fi
+	done
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
