@@ -19,7 +19,19 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
 
-TESTDATA ?= $(abspath ../shared/testdata)
+# Third-party corpora (README, "Test data"): ../shared/testdata beside the
+# checkout, else tests/data/ (git-ignored, filled by scripts/testdata.sh),
+# else none. A test whose corpus is missing is skipped, named as it is and
+# again at the end of `make check`. TESTDATA=DIR picks another folder.
+ifndef TESTDATA
+TESTDATA := $(firstword $(wildcard $(abspath ../shared/testdata) $(CURDIR)/tests/data))
+endif
+# the corpora the tests read, and the fuzz seeds among them
+CORPORA = mime-mimekit mime-cpython-email mime-gmime mime-evasion-noxxi tnef-mimekit ham-spamassassin
+# corpus_dirs NAMES - the folders of the corpora NAMES that TESTDATA has
+corpus_dirs = $(if $(TESTDATA),$(wildcard $(addprefix $(TESTDATA)/,$(1))))
+CORPORA_MISSING = $(filter-out $(notdir $(call corpus_dirs,$(CORPORA))),$(CORPORA))
+SEED_CORPORA_MISSING = $(filter mime-mimekit mime-cpython-email mime-gmime mime-evasion-noxxi,$(CORPORA_MISSING))
 CPPFLAGS += -Iinclude $(PKG_CFLAGS) -D_GNU_SOURCE -DMOAT_DATADIR='"$(PREFIX)/share/moat"'
 
 LIB_SRCS = $(wildcard scanners/*.c scanners/*/*.c)
@@ -49,8 +61,8 @@ FUZZ_SAN     = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 FUZZ_SECONDS ?= 60
 FUZZ_CHECK_SECONDS ?= 20
 FUZZ_NAMES   = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
-SEEDS_scan   = samples $(TESTDATA)/mime-mimekit $(TESTDATA)/mime-cpython-email $(TESTDATA)/mime-evasion-noxxi
-SEEDS_mime   = samples $(TESTDATA)/mime-mimekit $(TESTDATA)/mime-cpython-email $(TESTDATA)/mime-gmime
+SEEDS_scan   = samples $(call corpus_dirs,mime-mimekit mime-cpython-email mime-evasion-noxxi)
+SEEDS_mime   = samples $(call corpus_dirs,mime-mimekit mime-cpython-email mime-gmime)
 SEEDS_conf   = conf
 SEEDS_milter = samples/demo samples/mime
 SEEDS_walk   = /usr/share/clamav-testfiles build/fixtures $(FUZZ_BUILD)/seeds/zipdir
@@ -61,7 +73,7 @@ FUZZ_SEEDS   = $(patsubst tests/fuzz/%_seeds.py,$(FUZZ_BUILD)/seeds/%,$(wildcard
 PREFIX	?= /usr/local
 SYSCONFDIR ?= /etc
 
-.PHONY: integration miltertest install bench all deps testdata check test unit cli-test asan valgrind demo clean fuzz fuzz-build fuzz-check
+.PHONY: integration miltertest install bench all deps testdata skipped check test unit cli-test asan valgrind demo clean fuzz fuzz-build fuzz-check FORCE
 
 all: $(MOAT) $(MOATD) $(MANCONF)
 
@@ -74,6 +86,13 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -I. $(CHECK_CFLAGS) \
 	    -DSAMPLES_DIR='"$(CURDIR)/samples"' -DTESTDATA_DIR='"$(TESTDATA)"' \
 	    -DBUILD_DIR='"$(CURDIR)/$(BUILD)"' -MMD -MP -c -o $@ $<
+
+# The test objects have TESTDATA_DIR compiled in: rebuild them when TESTDATA
+# changes (scripts/testdata.sh filled tests/data, or TESTDATA=DIR was given).
+$(BUILD)/testdata.path: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(TESTDATA)' | cmp -s - $@ || echo '$(TESTDATA)' >$@
+$(TEST_OBJS): $(BUILD)/testdata.path
 
 $(LIB): $(LIB_OBJS)
 	rm -f $@
@@ -153,16 +172,29 @@ install: $(MOAT) $(MOATD) $(MANCONF)
 deps:
 	sh scripts/deps.sh
 
+# testdata: where the corpora are and which are missing (never fails)
 testdata:
-	@test -d "$(TESTDATA)/mime-mimekit" || { echo "make: the shared test data is not at $(TESTDATA)" \
-	    "(clone moat beside shared/, or pass TESTDATA=DIR)" >&2; exit 1; }
+	@echo "test data: $(or $(TESTDATA),none (no ../shared/testdata, no tests/data))"
+	@$(if $(CORPORA_MISSING),echo "test data: missing $(CORPORA_MISSING);" \
+	    "the tests that read them are skipped (get them: scripts/testdata.sh, README \"Test data\")",:)
+
+# skipped: what the last unit run and the fuzz seeds went without
+skipped:
+	@if [ -s $(BUILD)/skipped.txt ] || [ -n "$(SEED_CORPORA_MISSING)" ]; then \
+	    echo "skipped, their corpus is not in the test data ($(or $(TESTDATA),none found)):"; \
+	    sed 's/^/  unit test /' $(BUILD)/skipped.txt 2>/dev/null; \
+	    $(if $(SEED_CORPORA_MISSING),echo "  fuzz seeds $(SEED_CORPORA_MISSING) (fuzz_scan and fuzz_mime start from the rest)";) \
+	    echo "get them: sh scripts/testdata.sh (fetches some, says where the rest are), README \"Test data\""; \
+	else echo "skipped: nothing (test data: $(TESTDATA))"; fi
 
 # check: install what is missing, then every test in a normal build and
-# again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# again under AddressSanitizer + UndefinedBehaviorSanitizer; last, the tests
+# skipped for want of test data.
 check: deps testdata
 	$(MAKE) test
 	$(MAKE) asan
 	$(MAKE) fuzz-check
+	@$(MAKE) --no-print-directory skipped
 
 test: unit cli-test integration miltertest hostile
 

@@ -1,14 +1,17 @@
 /*
  * checks.h - one Check suite per module; check_main.c runs them all
  *
- * SAMPLES_DIR, TESTDATA_DIR (../shared/testdata, read-only) and BUILD_DIR
- * (where samples/build-binary.sh wrote its files, under BUILD_DIR/samples)
- * come from the Makefile.
+ * SAMPLES_DIR, TESTDATA_DIR and BUILD_DIR (where samples/build-binary.sh
+ * wrote its files, under BUILD_DIR/samples) come from the Makefile.
+ * TESTDATA_DIR holds the third-party corpora (../shared/testdata or
+ * tests/data, read-only) and is "" when neither exists: a test that needs a
+ * corpus is added to its suite only when testdata_have() finds it.
  */
 #ifndef MOAT_TESTS_CHECKS_H
 #define MOAT_TESTS_CHECKS_H
 
 #include <check.h>
+#include <glib.h>
 
 Suite *conf_suite(void);
 Suite *report_suite(void);
@@ -25,5 +28,10 @@ Suite *walk_suite(void);
 Suite *av_suite(void);
 Suite *lists_suite(void);
 Suite *zipdir_suite(void);
+
+/* testdata_have - TRUE when the corpus folder CORPUS is in TESTDATA_DIR; else
+ * prints "skipped: TEST (no CORPUS)" and records TEST in BUILD_DIR/skipped.txt,
+ * which `make check` prints at its end */
+gboolean testdata_have(const char *corpus, const char *test);
 
 #endif
