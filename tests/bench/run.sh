@@ -11,6 +11,11 @@ set -eu
 BUILD=$1
 TESTDATA=$2
 HAM="$TESTDATA/ham-spamassassin"
+if [ -z "$TESTDATA" ] || [ ! -d "$HAM/easy_ham" ]; then
+	echo "bench: needs the ham corpus, not found (test data: ${TESTDATA:-none});" \
+	    "sh scripts/testdata.sh puts it in tests/data (README, \"Test data\")" >&2
+	exit 1
+fi
 OUT="$BUILD/bench"
 mkdir -p "$OUT"
 : >"$OUT/empty.conf"	# built-in defaults, whatever /etc/moat holds
