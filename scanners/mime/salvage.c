@@ -29,6 +29,7 @@ struct salvage_block {
 	GString *cdisp;		/* every Content-Disposition value */
 	GString *cte;		/* every Content-Transfer-Encoding value */
 	gsize body_start;
+	const char *quirk;	/* static: how the lenient reading found this block, or NULL */
 };
 
 /* salvage_line_end - offset of the end of the line at POS (its '\n' or LEN) */
@@ -580,6 +581,59 @@ salvage_uu(GByteArray *out, const guchar *in, gsize n)
 	}
 }
 
+/*
+ * Quoted-printable that decoders read apart. RFC 2045 6.7 (3) makes blanks
+ * after a line's final '=' transport padding, so "=41= \n" is a soft line
+ * break after "A"; GMime keeps "= " and the line break as text.
+ */
+struct salvage_qp_stats {
+	gboolean padded;	/* '=', blanks, then the line break */
+};
+
+static void
+salvage_qp_survey(struct salvage_qp_stats *st, const guchar *in, gsize n)
+{
+	st->padded = FALSE;
+	for (const guchar *q = memchr(in, '=', n); q != NULL;
+	    q = memchr(q + 1, '=', n - (gsize)(q + 1 - in))) {
+		gsize i = (gsize)(q - in) + 1, k = i;
+
+		while (k < n && (in[k] == ' ' || in[k] == '\t'))
+			k++;
+		if (k > i && (k == n || in[k] == '\r' || in[k] == '\n'))
+			st->padded = TRUE;
+	}
+}
+
+/* How a reading rewrites quoted-printable before RFC 2045's decoder runs. */
+enum salvage_qp_mode {
+	QP_UNPAD = 1,		/* drop the blanks between a final '=' and the line break */
+	QP_NMODES
+};
+
+/* salvage_qp_rewrite - IN as MODE reads it; caller frees */
+static GByteArray *
+salvage_qp_rewrite(const guchar *in, gsize n, enum salvage_qp_mode mode)
+{
+	GByteArray *out = g_byte_array_sized_new((guint)n);
+
+	for (gsize i = 0; i < n; i++) {
+		if (in[i] == '=' && mode == QP_UNPAD) {
+			gsize k = i + 1;
+
+			while (k < n && (in[k] == ' ' || in[k] == '\t'))
+				k++;
+			if (k > i + 1 && (k == n || in[k] == '\r' || in[k] == '\n')) {
+				g_byte_array_append(out, in + i, 1);
+				i = k - 1;
+				continue;
+			}
+		}
+		g_byte_array_append(out, in + i, 1);
+	}
+	return out;
+}
+
 /* salvage_decode - the body IN as a lenient client decodes it */
 static GByteArray *
 salvage_decode(enum salvage_enc enc, enum salvage_b64_mode mode, const guchar *in, gsize n)
@@ -746,10 +800,22 @@ salvage_match(struct salvage_ctx *c, const GByteArray *data, GPtrArray *names, c
 	return first;
 }
 
+/* salvage_how - ": QUIRK; WHY", what made a reading differ, for the evidence; caller frees */
+static char *
+salvage_how(const char *quirk, const char *why)
+{
+	if (quirk != NULL && why != NULL)
+		return g_strdup_printf(": %s; %s", quirk, why);
+	if (quirk != NULL || why != NULL)
+		return g_strdup_printf(": %s", quirk != NULL ? quirk : why);
+	return g_strdup("");
+}
+
 static void
 salvage_compare(struct salvage_ctx *c, const struct salvage_block *b, GPtrArray *names,
-    GByteArray *data, struct moat_finding **found, guint *extra)
+    GByteArray *data, const char *why, struct moat_finding **found, guint *extra)
 {
+	g_autofree char *how = NULL;
 	char *sha = NULL;
 	struct moat_part *match = salvage_match(c, data, names, &sha);
 	const char *hidden = match ? salvage_hidden_name(match, names) : NULL;
@@ -764,22 +830,64 @@ salvage_compare(struct salvage_ctx *c, const struct salvage_block *b, GPtrArray 
 		sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data->data, data->len);
 	p = salvage_add_part(c, b, match ? hidden : names->len ? names->pdata[0] : NULL, data, sha);
 	g_free(sha);
-	if (*found != NULL)
+	if (*found != NULL) {
 		(*extra)++;
-	else if (match == NULL)
+		return;
+	}
+	how = salvage_how(b->quirk, why);
+	if (match == NULL)
 		*found = report_add_finding_at(c->rep, "mime.ambiguous", p,
 		    "a lenient reading finds %" G_GUINT64_FORMAT " bytes (%s) that the MIME parse "
-		    "does not show", p->decoded_size, p->sniffed);
+		    "does not show%s", p->decoded_size, p->sniffed, how);
 	else
 		*found = report_add_finding_at(c->rep, "mime.ambiguous", p,
-		    "the MIME parse names part %s '%s', a lenient reading '%s'", match->id,
-		    match->filename ? match->filename : "", hidden);
+		    "the MIME parse names part %s '%s', a lenient reading '%s'%s", match->id,
+		    match->filename ? match->filename : "", hidden, how);
+}
+
+/* salvage_reading - DATA (taken; WHY: static, what this reading does differently, or NULL) */
+static void
+salvage_reading(struct salvage_ctx *c, const struct salvage_block *b, GPtrArray *names,
+    GByteArray *data, const char *why, struct moat_finding **found, guint *extra)
+{
+	if (data->len == 0)
+		g_byte_array_unref(data);
+	else
+		salvage_compare(c, b, names, data, why, found, extra);
+}
+
+/*
+ * salvage_qp_readings - the quoted-printable body IN read the ways of
+ * enum salvage_qp_mode that apply to it (each costs a copy, so only then).
+ */
+static void
+salvage_qp_readings(struct salvage_ctx *c, const struct salvage_block *b, GPtrArray *names,
+    const guchar *in, gsize n, struct moat_finding **found, guint *extra)
+{
+	static const char *const why[QP_NMODES] = {
+		[QP_UNPAD] = "quoted-printable '=' then blanks read as a soft line break "
+		    "(RFC 2045 6.7), where GMime keeps them as text",
+	};
+	struct salvage_qp_stats st;
+
+	salvage_qp_survey(&st, in, n);
+	for (int m = QP_UNPAD; m < QP_NMODES && !report_over_budget(c->rep); m++) {
+		GByteArray *pre;
+
+		if (m == QP_UNPAD && !st.padded)
+			continue;
+		pre = salvage_qp_rewrite(in, n, (enum salvage_qp_mode)m);
+		salvage_reading(c, b, names, salvage_decode(ENC_QP, 0, pre->data, pre->len), why[m],
+		    found, extra);
+		g_byte_array_unref(pre);
+	}
 }
 
 /*
  * salvage_leaf - decode one leaf block and compare it with the inventory.
  * Base64 with junk is read each way a sloppy decoder might; the first way
  * costs nothing extra on clean base64, the others run only on junk.
+ * Quoted-printable gets its other readings only where decoders part ways.
  */
 static void
 salvage_leaf(struct salvage_ctx *c, const struct salvage_block *b, const guchar *raw, gsize len,
@@ -809,14 +917,11 @@ salvage_leaf(struct salvage_ctx *c, const struct salvage_block *b, const guchar 
 		if (st.junk || st.blank_line)
 			nmodes = B64_NMODES;
 	}
-	for (int m = 0; m < nmodes && !report_over_budget(c->rep); m++) {
-		GByteArray *data = salvage_decode(enc, (enum salvage_b64_mode)m, raw + start, end - start);
-
-		if (data->len == 0)
-			g_byte_array_unref(data);
-		else
-			salvage_compare(c, b, names, data, &found, &extra);
-	}
+	for (int m = 0; m < nmodes && !report_over_budget(c->rep); m++)
+		salvage_reading(c, b, names, salvage_decode(enc, (enum salvage_b64_mode)m, raw + start,
+		    end - start), NULL, &found, &extra);
+	if (enc == ENC_QP)
+		salvage_qp_readings(c, b, names, raw + start, end - start, &found, &extra);
 	if (found != NULL && extra > 0) {
 		char *more = g_strdup_printf("%s; %u more reading%s", found->evidence, extra,
 		    extra == 1 ? " differs" : "s differ");
@@ -993,7 +1098,7 @@ salvage_scan(struct moat_report *rep, const guchar *raw, gsize len,
 	while (pos < len && blocks < conf->limits.max_parts && !report_over_budget(rep)) {
 		if (at_start) {
 			struct salvage_block b = { g_string_new(NULL), g_string_new(NULL),
-			    g_string_new(NULL), 0 };
+			    g_string_new(NULL), 0, NULL };
 			gsize after = salvage_read_headers(&b, raw, len, pos);
 			gboolean leaf = after != pos && !salvage_is_container(&b);
 			gsize next = after;

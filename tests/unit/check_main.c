@@ -57,6 +57,7 @@ main(void)
 	srunner_add_suite(sr, names_suite());
 	srunner_add_suite(sr, policy_suite());
 	srunner_add_suite(sr, mime_suite());
+	srunner_add_suite(sr, salvage_suite());
 	srunner_add_suite(sr, scan_suite());
 	srunner_add_suite(sr, corpus_suite());
 	srunner_add_suite(sr, moatd_suite());

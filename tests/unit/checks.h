@@ -19,6 +19,7 @@ Suite *sniff_suite(void);
 Suite *names_suite(void);
 Suite *policy_suite(void);
 Suite *mime_suite(void);
+Suite *salvage_suite(void);
 Suite *scan_suite(void);
 Suite *corpus_suite(void);
 Suite *moatd_suite(void);
