@@ -584,30 +584,43 @@ salvage_uu(GByteArray *out, const guchar *in, gsize n)
 /*
  * Quoted-printable that decoders read apart. RFC 2045 6.7 (3) makes blanks
  * after a line's final '=' transport padding, so "=41= \n" is a soft line
- * break after "A"; GMime keeps "= " and the line break as text.
+ * break after "A"; GMime keeps "= " and the line break as text. And RFC
+ * 2045 wants upper-case hex: GMime decodes "=0a" too, a strict decoder
+ * drops it as junk. An encoder writes one case; a body that mixes "=0a"
+ * with "=4B" was written for the decoders to disagree.
  */
 struct salvage_qp_stats {
 	gboolean padded;	/* '=', blanks, then the line break */
+	gboolean mixed;		/* escapes with lower-case and with upper-case hex */
 };
 
 static void
 salvage_qp_survey(struct salvage_qp_stats *st, const guchar *in, gsize n)
 {
+	gboolean lower = FALSE, upper = FALSE;
+
 	st->padded = FALSE;
 	for (const guchar *q = memchr(in, '=', n); q != NULL;
 	    q = memchr(q + 1, '=', n - (gsize)(q + 1 - in))) {
 		gsize i = (gsize)(q - in) + 1, k = i;
 
+		if (i + 1 < n && g_ascii_isxdigit(in[i]) && g_ascii_isxdigit(in[i + 1])) {
+			lower |= g_ascii_islower(in[i]) || g_ascii_islower(in[i + 1]);
+			upper |= g_ascii_isupper(in[i]) || g_ascii_isupper(in[i + 1]);
+			continue;
+		}
 		while (k < n && (in[k] == ' ' || in[k] == '\t'))
 			k++;
 		if (k > i && (k == n || in[k] == '\r' || in[k] == '\n'))
 			st->padded = TRUE;
 	}
+	st->mixed = lower && upper;
 }
 
 /* How a reading rewrites quoted-printable before RFC 2045's decoder runs. */
 enum salvage_qp_mode {
 	QP_UNPAD = 1,		/* drop the blanks between a final '=' and the line break */
+	QP_DROP_LOWER,		/* drop escapes with lower-case hex ("=0a") */
 	QP_NMODES
 };
 
@@ -628,6 +641,11 @@ salvage_qp_rewrite(const guchar *in, gsize n, enum salvage_qp_mode mode)
 				i = k - 1;
 				continue;
 			}
+		} else if (in[i] == '=' && mode == QP_DROP_LOWER && i + 2 < n &&
+		    g_ascii_isxdigit(in[i + 1]) && g_ascii_isxdigit(in[i + 2]) &&
+		    (g_ascii_islower(in[i + 1]) || g_ascii_islower(in[i + 2]))) {
+			i += 2;
+			continue;
 		}
 		g_byte_array_append(out, in + i, 1);
 	}
@@ -867,6 +885,8 @@ salvage_qp_readings(struct salvage_ctx *c, const struct salvage_block *b, GPtrAr
 	static const char *const why[QP_NMODES] = {
 		[QP_UNPAD] = "quoted-printable '=' then blanks read as a soft line break "
 		    "(RFC 2045 6.7), where GMime keeps them as text",
+		[QP_DROP_LOWER] = "quoted-printable escapes in both cases, the lower-case ones "
+		    "(invalid, RFC 2045 6.7) dropped, where GMime decodes them",
 	};
 	struct salvage_qp_stats st;
 
@@ -874,7 +894,7 @@ salvage_qp_readings(struct salvage_ctx *c, const struct salvage_block *b, GPtrAr
 	for (int m = QP_UNPAD; m < QP_NMODES && !report_over_budget(c->rep); m++) {
 		GByteArray *pre;
 
-		if (m == QP_UNPAD && !st.padded)
+		if ((m == QP_UNPAD && !st.padded) || (m == QP_DROP_LOWER && !st.mixed))
 			continue;
 		pre = salvage_qp_rewrite(in, n, (enum salvage_qp_mode)m);
 		salvage_reading(c, b, names, salvage_decode(ENC_QP, 0, pre->data, pre->len), why[m],

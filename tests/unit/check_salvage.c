@@ -95,6 +95,21 @@ START_TEST(test_qp_padded_soft_break)
 }
 END_TEST
 
+/* "=0a=50=": lower-case escapes among upper-case ones; GMime decodes them, a strict decoder drops them */
+START_TEST(test_qp_mixed_case_escapes)
+{
+	salv_assert_found(MULTI "--b_1234\nContent-Type: application/octet-stream\n"
+	    "Content-Disposition: attachment; filename=\"p.bin\"\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\n"
+	    "=0a=50=\n=0a=4B=\n=0a=03=\n=0a=04=\n=0a=0A=\n=0a=FF\n--b_1234--\n", "both cases");
+	/* near miss: an encoder that writes lower-case hex, all of it */
+	salv_assert_clean(MULTI "--b_1234\nContent-Type: text/plain; charset=iso-8859-1; name=\"cv.txt\"\n"
+	    "Content-Disposition: attachment; filename=\"cv.txt\"\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\n"
+	    "Ren=e9 M=fcller, Z=fcrich =3d 8001\n--b_1234--\n");
+}
+END_TEST
+
 Suite *
 salvage_suite(void)
 {
@@ -102,6 +117,7 @@ salvage_suite(void)
 	TCase *tc = tcase_create("lenient");
 
 	tcase_add_test(tc, test_qp_padded_soft_break);
+	tcase_add_test(tc, test_qp_mixed_case_escapes);
 	suite_add_tcase(s, tc);
 	return s;
 }
