@@ -70,6 +70,42 @@ salvage_header_name(const guchar *raw, gsize pos, gsize end, gsize *colon)
 }
 
 /*
+ * salvage_header_line_end - where the header line at POS ends for a client
+ * that also ends lines at a bare CR: its '\n', or the first CR before it
+ * that a header name and ':' follow ("X-Foo: bar\rContent-Transfer-Encoding:
+ * base64"; RFC 5322 allows CR only before LF). *BARE_CR is set then.
+ */
+static gsize
+salvage_header_line_end(const guchar *raw, gsize len, gsize pos, gboolean *bare_cr)
+{
+	gsize end = salvage_line_end(raw, len, pos), colon;
+
+	for (const guchar *cr = memchr(raw + pos, '\r', end - pos); cr != NULL;
+	    cr = memchr(cr + 1, '\r', end - (gsize)(cr + 1 - raw))) {
+		gsize i = (gsize)(cr - raw) + 1;
+
+		if (i < end && salvage_header_name(raw, i, end, &colon) != 0) {
+			*bare_cr = TRUE;
+			return i - 1;
+		}
+	}
+	return end;
+}
+
+/* salvage_content_header - B's string for the header NAME (N bytes) when it is one we keep */
+static GString *
+salvage_content_header(struct salvage_block *b, const guchar *name, gsize n)
+{
+	if (n == 12 && g_ascii_strncasecmp((const char *)name, "content-type", n) == 0)
+		return b->ctype;
+	if (n == 19 && g_ascii_strncasecmp((const char *)name, "content-disposition", n) == 0)
+		return b->cdisp;
+	if (n == 25 && g_ascii_strncasecmp((const char *)name, "content-transfer-encoding", n) == 0)
+		return b->cte;
+	return NULL;
+}
+
+/*
  * salvage_read_headers - the header block at POS into B; returns the offset
  * after it (after its blank line), or POS when the line is not a header.
  */
@@ -77,12 +113,15 @@ static gsize
 salvage_read_headers(struct salvage_block *b, const guchar *raw, gsize len, gsize pos)
 {
 	GString *cur = NULL;
+	gboolean after_cr = FALSE;
 	gsize colon, end, n;
 
 	if (salvage_header_name(raw, pos, salvage_line_end(raw, len, pos), &colon) == 0)
 		return pos;
 	while (pos < len) {
-		end = salvage_line_end(raw, len, pos);
+		gboolean bare_cr = FALSE;
+
+		end = salvage_header_line_end(raw, len, pos, &bare_cr);
 		if (salvage_is_blank(raw, pos, end)) {
 			pos = end < len ? end + 1 : len;
 			break;
@@ -90,17 +129,11 @@ salvage_read_headers(struct salvage_block *b, const guchar *raw, gsize len, gsiz
 		if (raw[pos] == ' ' || raw[pos] == '\t') {
 			/* a folded continuation of the header before */
 		} else if ((n = salvage_header_name(raw, pos, end, &colon)) != 0) {
-			cur = NULL;
-			if (n == 12 && g_ascii_strncasecmp((const char *)raw + pos, "content-type", n) == 0)
-				cur = b->ctype;
-			else if (n == 19 && g_ascii_strncasecmp((const char *)raw + pos,
-			    "content-disposition", n) == 0)
-				cur = b->cdisp;
-			else if (n == 25 && g_ascii_strncasecmp((const char *)raw + pos,
-			    "content-transfer-encoding", n) == 0)
-				cur = b->cte;
-			if (cur != NULL)
+			if ((cur = salvage_content_header(b, raw + pos, n)) != NULL) {
 				g_string_append_c(cur, '\n');
+				if (after_cr)
+					b->quirk = "a header line ended by a bare CR";
+			}
 			pos = colon + 1;
 		} else {
 			break;	/* not a header: the body starts without a blank line */
@@ -108,6 +141,7 @@ salvage_read_headers(struct salvage_block *b, const guchar *raw, gsize len, gsiz
 		if (cur != NULL && cur->len < SALVAGE_HEADER_MAX)
 			g_string_append_len(cur, (const char *)raw + pos,
 			    (gssize)MIN(end - pos, SALVAGE_HEADER_MAX - cur->len));
+		after_cr = bare_cr;
 		pos = end < len ? end + 1 : len;
 	}
 	b->body_start = pos;

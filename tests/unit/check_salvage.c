@@ -110,6 +110,23 @@ START_TEST(test_qp_mixed_case_escapes)
 }
 END_TEST
 
+/* "X-Foo: bar\rContent-Transfer-Encoding: base64": a client that ends lines at CR reads two headers */
+START_TEST(test_header_bare_cr)
+{
+	salv_assert_found(MULTI "--b_1234\nContent-Type: application/octet-stream\n"
+	    "Content-Disposition: attachment; filename=\"p.bin\"\n"
+	    "X-Foo: bar\rContent-Transfer-Encoding: base64\n\n"
+	    "UEsDBAr/\n--b_1234--\n", "bare CR");
+	/* near miss: bare CRs in Thread-Topic and a description, before no header we read */
+	salv_assert_clean(HDR "Thread-Topic: Fwd:\rRe: the scan\n"
+	    "Content-Type: multipart/mixed; boundary=\"b_1234\"\n\n"
+	    "--b_1234\nContent-Type: text/plain\n\nSee the attachment.\n\n"
+	    "--b_1234\nContent-Type: application/pdf; name=\"scan.pdf\"\n"
+	    "Content-Description: Scan\rof the invoice\n"
+	    "Content-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n--b_1234--\n");
+}
+END_TEST
+
 Suite *
 salvage_suite(void)
 {
@@ -118,6 +135,7 @@ salvage_suite(void)
 
 	tcase_add_test(tc, test_qp_padded_soft_break);
 	tcase_add_test(tc, test_qp_mixed_case_escapes);
+	tcase_add_test(tc, test_header_bare_cr);
 	suite_add_tcase(s, tc);
 	return s;
 }
