@@ -22,6 +22,7 @@
 #include <glib/gstdio.h>
 
 #include "checks.h"
+#include "helpers.h"
 #include "moat/av.h"
 #include "moat/moat.h"
 #include "moat/scan.h"
@@ -78,13 +79,8 @@ write_sigs(const char *file, guint n)
 static struct moat_conf *
 conf_with(const char *dirs, const char *spool)
 {
-	g_autofree char *text = g_strdup_printf("[av]\nsignature_dirs = %s\n[milter]\nspool_dir = %s\n",
+	return t_conf_loadf("[av]\nsignature_dirs = %s\n[milter]\nspool_dir = %s\n",
 	    dirs, spool != NULL ? spool : g_get_tmp_dir());
-	g_autofree char *err = NULL;
-	struct moat_conf *c = NULL;
-
-	ck_assert_msg(conf_load_data(&c, &err, text, strlen(text)) == 0, "%s", err);
-	return c;
 }
 
 /* load - av_load(C); its return, *ERR kept for the caller (g_free) */
@@ -183,12 +179,11 @@ START_TEST(test_mail_body_ok)
 	    "Message-ID: <ok@example.net>\nDate: Mon, 1 Jan 2024 10:00:00 +0000\n\nok\n";
 	struct moat_conf *c = conf_with(sigs, NULL);
 	g_autofree char *err = NULL;
-	struct moat_report *rep = NULL;
+	struct moat_report *rep;
 
 	write_sigs("a.ndb", 1);
 	ck_assert_int_eq(load(c, &err), 0);
-	ck_assert_int_eq(scan_bytes(&rep, mail, strlen(mail), NULL, c), 0);
-	ck_assert_ptr_nonnull(rep);
+	rep = t_scan_text(mail, c);
 	ck_assert_int_eq(rep->verdict.action, MOAT_ACCEPT);
 	report_free(rep);
 	conf_free(c);
@@ -445,16 +440,6 @@ START_TEST(test_reload_after_repair)
 }
 END_TEST
 
-/* has_line - TEXT holds LINE as a whole line */
-static gboolean
-has_line(const char *text, const char *line)
-{
-	g_autofree char *needle = g_strdup_printf("\n%s\n", line);
-	g_autofree char *hay = g_strdup_printf("\n%s", text);
-
-	return strstr(hay, needle) != NULL;
-}
-
 START_TEST(test_moatd_refresh_counts)
 {
 	/* moatd's signature watcher: the failed reload is logged, counted, and the engine stays */
@@ -474,16 +459,16 @@ START_TEST(test_moatd_refresh_counts)
 	ck_assert_int_eq(moatd_av_refresh(), MOAT_EIO);
 	ck_assert_int_eq(moatd_av_refresh(), 0);	/* the same files: not tried again */
 	m = stats_render();
-	ck_assert_msg(has_line(m, "moat_engine_reloads_total{result=\"failed\"} 1") &&
-	    has_line(m, "moat_engine_reloads_total{result=\"ok\"} 0") &&
-	    has_line(m, "moat_signatures 3"), "%s", m);
+	ck_assert_msg(t_has_line(m, "moat_engine_reloads_total{result=\"failed\"} 1") &&
+	    t_has_line(m, "moat_engine_reloads_total{result=\"ok\"} 0") &&
+	    t_has_line(m, "moat_signatures 3"), "%s", m);
 	g_clear_pointer(&m, g_free);
 	ck_assert_int_eq(g_mkdir(sigs, 0755), 0);
 	write_sigs("a.ndb", 4);
 	ck_assert_int_eq(moatd_av_refresh(), 1);
 	m = stats_render();
-	ck_assert_msg(has_line(m, "moat_engine_reloads_total{result=\"ok\"} 1") &&
-	    has_line(m, "moat_signatures 4"), "%s", m);
+	ck_assert_msg(t_has_line(m, "moat_engine_reloads_total{result=\"ok\"} 1") &&
+	    t_has_line(m, "moat_signatures 4"), "%s", m);
 	moatd_conf_shutdown();
 }
 END_TEST

@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 
 #include "checks.h"
+#include "helpers.h"
 #include "moat/conf.h"
 #include "moat/moat.h"
 
@@ -54,19 +55,6 @@ conf_assert_equal(const struct moat_conf *a, const struct moat_conf *b)
 	}
 }
 
-/* load_ok - TEXT as a config, failing the test with the message when it is refused */
-static struct moat_conf *
-load_ok(const char *text)
-{
-	struct moat_conf *conf = NULL;
-	char *err = NULL;
-
-	if (conf_load_data(&conf, &err, text, strlen(text)) != 0)
-		ck_abort_msg("unexpected error: %s", err);
-	ck_assert_ptr_nonnull(conf);
-	return conf;
-}
-
 START_TEST(test_defaults)
 {
 	struct moat_conf *c = conf_new_defaults();
@@ -90,7 +78,7 @@ END_TEST
 START_TEST(test_empty_file_is_defaults)
 {
 	struct moat_conf *def = conf_new_defaults();
-	struct moat_conf *c = load_ok("# only a comment\n\n");
+	struct moat_conf *c = t_conf_load("# only a comment\n\n");
 
 	conf_assert_equal(c, def);
 	conf_free(c);
@@ -125,7 +113,7 @@ static const struct {
 START_TEST(test_value)
 {
 	struct moat_conf *def = conf_new_defaults();
-	struct moat_conf *c = load_ok(value_cases[_i].text);
+	struct moat_conf *c = t_conf_load(value_cases[_i].text);
 	gint64 got[F_N], want[F_N];
 
 	conf_fields(want, def);
@@ -142,7 +130,7 @@ END_TEST
 
 START_TEST(test_several_values)
 {
-	struct moat_conf *c = load_ok("# comment\n[limits]\nmax_parts = 50\n"
+	struct moat_conf *c = t_conf_load("# comment\n[limits]\nmax_parts = 50\n"
 	    "max_decoded_bytes = 2M\n\n[policy]\ntag_score = 3\nreject_score = 40\n"
 	    "[limits]\nmax_depth = 7\n");
 
@@ -250,7 +238,7 @@ START_TEST(test_status_socket)
 		g_autofree char *text = g_strdup_printf("[milter]\nstatus_socket = %s\n"
 		    "drain_seconds = 0\n", ok[i]);
 
-		c = load_ok(text);
+		c = t_conf_load(text);
 		ck_assert_str_eq(c->milter.status_socket, ok[i]);
 		ck_assert_uint_eq(c->milter.drain_seconds, 0);
 		conf_free(c);
@@ -260,7 +248,7 @@ END_TEST
 
 START_TEST(test_scores)
 {
-	struct moat_conf *c = load_ok("[scores]\nattach.disk_image = 12\nname.conflict = off\n"
+	struct moat_conf *c = t_conf_load("[scores]\nattach.disk_image = 12\nname.conflict = off\n"
 	    "mime.malformed = -2\nmime.tnef = OFF\nattach.onenote = 0\n");
 
 	ck_assert_uint_eq(g_hash_table_size(c->scores), 5);
@@ -387,7 +375,7 @@ static const char *const print_cases[] = {
 
 START_TEST(test_print_round_trip)
 {
-	struct moat_conf *c = load_ok(print_cases[_i]);
+	struct moat_conf *c = t_conf_load(print_cases[_i]);
 	struct moat_conf *again;
 	char *text = NULL, *text2 = NULL;
 	size_t len = 0, len2 = 0;
@@ -396,7 +384,7 @@ START_TEST(test_print_round_trip)
 	ck_assert_ptr_nonnull(fp);
 	conf_print(c, fp);
 	ck_assert_int_eq(fclose(fp), 0);
-	again = load_ok(text);
+	again = t_conf_load(text);
 	conf_assert_equal(again, c);
 
 	/* and printing the reloaded config gives the same text */
@@ -420,16 +408,16 @@ START_TEST(test_print_every_key)
 	size_t len = 0;
 	FILE *fp = open_memstream(&text, &len);
 	static const char *const lines[] = {
-		"\n[limits]\n", "\nmax_message_bytes = 12582912\n", "\nmax_parts = 1000\n",
-		"\nmax_depth = 30\n", "\nmax_decoded_bytes = 33554432\n",
-		"\nmax_header_bytes = 65536\n", "\n[policy]\n", "\ntag_score = 5\n",
-		"\nquarantine_score = 10\n", "\nreject_score = 20\n", "\n[scores]\n",
+		"[limits]", "max_message_bytes = 12582912", "max_parts = 1000",
+		"max_depth = 30", "max_decoded_bytes = 33554432",
+		"max_header_bytes = 65536", "[policy]", "tag_score = 5",
+		"quarantine_score = 10", "reject_score = 20", "[scores]",
 	};
 
 	conf_print(c, fp);
 	ck_assert_int_eq(fclose(fp), 0);
 	for (gsize i = 0; i < G_N_ELEMENTS(lines); i++)
-		ck_assert_msg(strstr(text, lines[i]) != NULL, "no '%s' in:\n%s", lines[i] + 1, text);
+		t_assert_line(text, "%s", lines[i]);
 	conf_free(c);
 	free(text);
 }

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "checks.h"
+#include "helpers.h"
 #include "moat/av.h"
 #include "moat/conf.h"
 #include "moat/report.h"
@@ -36,11 +37,10 @@
 static void
 corpus_engine(void)
 {
-	const char *text = "[av]\nsignature_dirs = " SAMPLES_DIR "/../conf/signatures\n";
-	struct moat_conf *c = NULL;
+	struct moat_conf *c = t_conf_load("[av]\nsignature_dirs = " SAMPLES_DIR "/../conf/signatures\n");
 	char *err = NULL, *warn = NULL;
 
-	if (conf_load_data(&c, &err, text, strlen(text)) != 0 || av_load(c, &err, &warn) != 0)
+	if (av_load(c, &err, &warn) != 0)
 		ck_abort_msg("engine: %s", err);
 	ck_assert_uint_gt(av_signatures(), 0);
 	g_free(warn);
@@ -89,17 +89,6 @@ evasion_rows_free(GPtrArray *rows)
 		g_free(r);
 	}
 	g_ptr_array_unref(rows);
-}
-
-static struct moat_report *
-scan_path(const char *path, const struct moat_conf *conf)
-{
-	struct moat_report *rep = NULL;
-	char *err = NULL;
-
-	if (scan_file(&rep, &err, path, conf) != 0)
-		ck_abort_msg("%s", err);
-	return rep;
 }
 
 static gboolean
@@ -162,7 +151,7 @@ evasion_payload_sha(GPtrArray *rows, const struct moat_conf *conf)
 		if (r->validity != 3)
 			continue;
 		path = g_strdup_printf("%s/hide-content/%s", EVASION_DIR, r->file);
-		rep = scan_path(path, conf);
+		rep = t_scan_file(path, conf);
 		for (guint k = 0; k < rep->parts->len; k++) {
 			const struct moat_part *p = rep->parts->pdata[k];
 
@@ -195,7 +184,7 @@ evasion_run(const char *set, gboolean (*found)(const struct moat_report *,
 		const struct evasion_row *r = rows->pdata[i];
 		g_autofree char *path = g_strdup_printf("%s/%s/%s", EVASION_DIR, set, r->file);
 		g_autofree char *key = g_strdup_printf("%s/%s\n", set, r->file);
-		struct moat_report *rep = scan_path(path, conf);
+		struct moat_report *rep = t_scan_file(path, conf);
 		int v = CLAMP(r->validity, 0, 3);
 
 		if (found(rep, r, sha))
@@ -245,7 +234,7 @@ ham_tree(const char *dir, const struct moat_conf *conf, guint *count, guint *wit
 
 		if (!g_str_has_suffix(name, ".txt") || strncmp(name, "LICENSE", 7) == 0)
 			continue;
-		rep = scan_path(path, conf);
+		rep = t_scan_file(path, conf);
 		(*count)++;
 		if (rep->findings->len > 0) {
 			(*with_findings)++;
@@ -292,7 +281,7 @@ START_TEST(test_real_mail_clean)
 
 		if (!g_str_has_suffix(name, ".eml"))
 			continue;
-		rep = scan_path(path, conf);
+		rep = t_scan_file(path, conf);
 		n++;
 		for (guint i = 0; i < rep->findings->len; i++) {
 			const struct moat_finding *f = rep->findings->pdata[i];

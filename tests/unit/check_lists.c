@@ -11,23 +11,13 @@
 #include <sys/socket.h>
 
 #include "checks.h"
+#include "helpers.h"
 #include "moat/lists.h"
 #include "moat/moat.h"
 #include "moat/policy.h"
 
 #define HASH_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define HASH_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
-
-static struct moat_conf *
-load_conf(const char *text)
-{
-	struct moat_conf *conf = NULL;
-	char *err = NULL;
-
-	if (conf_load_data(&conf, &err, text, strlen(text)) != 0)
-		ck_abort_msg("config refused: %s", err);
-	return conf;
-}
 
 /* Network entries: the stored form, or a piece of the reason they are refused. */
 static const struct { const char *in; const char *norm; const char *why; } net_cases[] = {
@@ -216,7 +206,7 @@ END_TEST
 /* Lists are stored sorted, once each, and conf_print() writes them so they load again. */
 START_TEST(test_conf_lists)
 {
-	struct moat_conf *conf = load_conf("[lists]\nblock_senders = b@x.example; A@X.example;"
+	struct moat_conf *conf = t_conf_load("[lists]\nblock_senders = b@x.example; A@X.example;"
 	    " b@x.example ;;\nallow_networks = 10.0.0.0/8\n[outbound]\nreject_score = 30\n");
 	struct moat_conf *defaults = conf_new_defaults(), *again;
 	char *buf = NULL;
@@ -233,8 +223,8 @@ START_TEST(test_conf_lists)
 	fp = open_memstream(&buf, &len);
 	conf_print(conf, fp);
 	fclose(fp);
-	ck_assert_msg(strstr(buf, "\nblock_senders = a@x.example;b@x.example\n") != NULL, "%s", buf);
-	again = load_conf(buf);
+	t_assert_line(buf, "block_senders = a@x.example;b@x.example");
+	again = t_conf_load(buf);
 	ck_assert_uint_eq(g_strv_length(again->lists.block_senders), 2);
 	ck_assert_str_eq(again->lists.allow_networks[0], "10.0.0.0/8");
 	ck_assert_int_eq(again->outbound.reject_score, 30);
@@ -276,15 +266,6 @@ rep_part(struct moat_report *rep, const char *name, const char *sha256)
 	return p;
 }
 
-static const struct moat_finding *
-finding(const struct moat_report *rep, const char *id)
-{
-	const struct moat_finding *f = report_has_finding(rep, id);
-
-	ck_assert_msg(f != NULL, "no %s", id);
-	return f;
-}
-
 static const char *
 last_reason(const struct moat_report *rep)
 {
@@ -324,14 +305,14 @@ static const struct { const char *conf; const char *from, *client; const char *i
 
 START_TEST(test_block)
 {
-	struct moat_conf *conf = load_conf(block_cases[_i].conf);
+	struct moat_conf *conf = t_conf_load(block_cases[_i].conf);
 	struct moat_report *rep = rep_new(block_cases[_i].from, block_cases[_i].client, "u@example.com");
 
 	policy_decide(rep, conf);
 	if (block_cases[_i].id == NULL) {
 		ck_assert_uint_eq(rep->findings->len, 0);
 	} else {
-		const struct moat_finding *f = finding(rep, block_cases[_i].id);
+		const struct moat_finding *f = t_finding(rep, block_cases[_i].id);
 
 		ck_assert_int_eq(f->score, block_cases[_i].score);
 		ck_assert_uint_eq(f->path->len, 0);	/* about the message */
@@ -362,7 +343,7 @@ static const struct { const char *conf; const char *from, *client, *rcpts; const
 
 START_TEST(test_allow)
 {
-	struct moat_conf *conf = load_conf(allow_cases[_i].conf);
+	struct moat_conf *conf = t_conf_load(allow_cases[_i].conf);
 	struct moat_report *rep = rep_new(allow_cases[_i].from, allow_cases[_i].client,
 	    allow_cases[_i].rcpts);
 	const struct moat_finding *f;
@@ -373,7 +354,7 @@ START_TEST(test_allow)
 	ck_assert_int_eq(rep->verdict.action, MOAT_ACCEPT);
 	ck_assert_int_eq(rep->verdict.score, 0);
 	ck_assert_uint_eq(rep->findings->len, 2);
-	f = finding(rep, "attach.executable");
+	f = t_finding(rep, "attach.executable");
 	ck_assert(f->allowed);
 	ck_assert(!f->off);
 	ck_assert_int_eq(f->score, 0);
@@ -388,7 +369,7 @@ END_TEST
 /* Recipients past [milter] max_recipients: no allow by recipients, a finding that says so. */
 START_TEST(test_recipients_dropped)
 {
-	struct moat_conf *conf = load_conf("[lists]\nallow_recipients = abuse@example.org\n");
+	struct moat_conf *conf = t_conf_load("[lists]\nallow_recipients = abuse@example.org\n");
 	struct moat_report *rep = rep_new("a@example.net", "203.0.113.5", "abuse@example.org");
 	const struct moat_finding *f;
 
@@ -397,7 +378,7 @@ START_TEST(test_recipients_dropped)
 	policy_decide(rep, conf);
 	ck_assert_ptr_null(rep->verdict.allowed);
 	ck_assert_int_eq(rep->verdict.action, MOAT_QUARANTINE);
-	f = finding(rep, "policy.recipients_dropped");
+	f = t_finding(rep, "policy.recipients_dropped");
 	ck_assert_str_eq(f->evidence, "1 recipients kept, 3 more counted");
 	policy_decide(rep, conf);	/* deciding again adds nothing */
 	ck_assert_uint_eq(rep->findings->len, 2);
@@ -431,7 +412,7 @@ static const struct { const char *conf; const char *finding; const char *id;
 
 START_TEST(test_allow_never_overrides)
 {
-	struct moat_conf *conf = load_conf(binding_cases[_i].conf);
+	struct moat_conf *conf = t_conf_load(binding_cases[_i].conf);
 	struct moat_report *rep = rep_new("a@example.com", "192.0.2.9", "u@example.com");
 	const struct moat_finding *f, *exe;
 
@@ -439,8 +420,8 @@ START_TEST(test_allow_never_overrides)
 	if (binding_cases[_i].finding != NULL)
 		report_add_finding(rep, binding_cases[_i].finding, NULL, "signature matched");
 	policy_decide(rep, conf);
-	f = finding(rep, binding_cases[_i].id);
-	exe = finding(rep, "attach.executable");
+	f = t_finding(rep, binding_cases[_i].id);
+	exe = t_finding(rep, "attach.executable");
 	ck_assert(!f->allowed);
 	ck_assert(exe->allowed);	/* the rest is still allowed */
 	ck_assert_int_eq(exe->score, 0);
@@ -466,7 +447,7 @@ static const struct { const char *rcpts; enum moat_action action; } rcpt_cases[]
 
 START_TEST(test_recipients)
 {
-	struct moat_conf *conf = load_conf("[lists]\nallow_recipients = abuse@example.org\n");
+	struct moat_conf *conf = t_conf_load("[lists]\nallow_recipients = abuse@example.org\n");
 	struct moat_report *rep = rep_new("a@example.net", "198.51.100.1", rcpt_cases[_i].rcpts);
 
 	report_add_finding(rep, "attach.executable", NULL, "extension .exe");
@@ -474,7 +455,7 @@ START_TEST(test_recipients)
 	report_add_finding(rep, "type.mismatch", NULL, "pdf declared, bytes are pe");
 	policy_decide(rep, conf);
 	ck_assert_int_eq(rep->verdict.action, rcpt_cases[_i].action);
-	ck_assert(finding(rep, "attach.executable")->allowed == (rcpt_cases[_i].action == MOAT_ACCEPT));
+	ck_assert(t_finding(rep, "attach.executable")->allowed == (rcpt_cases[_i].action == MOAT_ACCEPT));
 	report_free(rep);
 	conf_free(conf);
 }
@@ -483,7 +464,7 @@ END_TEST
 /* allow_sha256 switches off a part's findings (and its members'), not av.*; block_sha256 blocks. */
 START_TEST(test_hashes)
 {
-	struct moat_conf *conf = load_conf("[lists]\nallow_sha256 = " HASH_A "\nblock_sha256 = "
+	struct moat_conf *conf = t_conf_load("[lists]\nallow_sha256 = " HASH_A "\nblock_sha256 = "
 	    HASH_B "\n");
 	struct moat_report *rep = rep_new("a@example.net", "198.51.100.1", "u@example.org");
 	struct moat_part *tool = rep_part(rep, "tool.zip", HASH_A);
@@ -531,7 +512,7 @@ END_TEST
 /* A second attachment with the allowed one's name is not covered by its hash. */
 START_TEST(test_hash_namesake)
 {
-	struct moat_conf *conf = load_conf("[lists]\nallow_sha256 = " HASH_A "\n");
+	struct moat_conf *conf = t_conf_load("[lists]\nallow_sha256 = " HASH_A "\n");
 	struct moat_report *rep = rep_new("a@example.net", "198.51.100.1", "u@example.org");
 	struct moat_part *good = rep_part(rep, "report.exe", HASH_A);
 	struct moat_part *evil = rep_part(rep, "report.exe", HASH_B);
@@ -576,7 +557,7 @@ out_report(const struct moat_conf *conf, int row, const char *sha256)
 
 START_TEST(test_outbound)
 {
-	struct moat_conf *conf = load_conf("[outbound]\ninternal_networks = 10.0.0.0/8; fd00::/8\n"
+	struct moat_conf *conf = t_conf_load("[outbound]\ninternal_networks = 10.0.0.0/8; fd00::/8\n"
 	    "tag_score = 2\nquarantine_score = 3\nreject_score = 8\n"
 	    "[lists]\nblock_sha256 = " HASH_B "\n");
 	struct moat_report *rep, *blocked;
@@ -592,7 +573,7 @@ START_TEST(test_outbound)
 	    : "\"direction\":\"inbound\"") != NULL, "%s", json);
 	/* a block scores the reject threshold of the message's direction */
 	blocked = out_report(conf, _i, HASH_B);
-	ck_assert_int_eq(finding(blocked, "policy.blocked_hash")->score, out_cases[_i].blocked);
+	ck_assert_int_eq(t_finding(blocked, "policy.blocked_hash")->score, out_cases[_i].blocked);
 	ck_assert_int_eq(blocked->verdict.action, MOAT_REJECT);
 	report_free(blocked);
 	report_free(rep);
@@ -603,7 +584,7 @@ END_TEST
 /* [scores] action words give the thresholds of the message's direction. */
 START_TEST(test_outbound_words)
 {
-	struct moat_conf *conf = load_conf("[outbound]\ntag_score = 2\nquarantine_score = 3\n"
+	struct moat_conf *conf = t_conf_load("[outbound]\ntag_score = 2\nquarantine_score = 3\n"
 	    "reject_score = 4\n[scores]\nattach.script = quarantine\n");
 	struct moat_report *rep = rep_new("a@example.com", "203.0.113.7", "x@example.net");
 
@@ -623,7 +604,7 @@ END_TEST
 /* The JSON report carries auth, direction, the allow entry and each finding's mark. */
 START_TEST(test_json)
 {
-	struct moat_conf *conf = load_conf("[lists]\nallow_senders = a@example.com\n");
+	struct moat_conf *conf = t_conf_load("[lists]\nallow_senders = a@example.com\n");
 	struct moat_report *rep = rep_new("a@example.com", "203.0.113.7", "x@example.net");
 	g_autofree char *json = NULL;
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "checks.h"
+#include "helpers.h"
 #include "moat/conf.h"
 #include "moat/mime.h"
 #include "moat/report.h"
@@ -15,43 +16,13 @@
 
 #define ENC_DIR TESTDATA_DIR "/mime-gmime/encodings/"
 
-/* scan_text - scan a NUL-terminated message under CONF (NULL: defaults) */
-static struct moat_report *
-scan_text(const char *msg, const struct moat_conf *conf)
-{
-	struct moat_conf *def = conf ? NULL : conf_new_defaults();
-	struct moat_report *rep = NULL;
-
-	ck_assert_int_eq(scan_bytes(&rep, msg, strlen(msg), NULL, conf ? conf : def), 0);
-	conf_free(def);
-	return rep;
-}
-
+/* scan_sample - samples/mime/NAME under the defaults */
 static struct moat_report *
 scan_sample(const char *name)
 {
-	g_autofree char *path = g_build_filename(SAMPLES_DIR, "mime", name, NULL);
-	struct moat_conf *conf = conf_new_defaults();
-	struct moat_report *rep = NULL;
-	char *err = NULL;
+	g_autofree char *rel = g_build_filename("mime", name, NULL);
 
-	if (scan_file(&rep, &err, path, conf) != 0)
-		ck_abort_msg("%s", err);
-	conf_free(conf);
-	return rep;
-}
-
-static const struct moat_part *
-part_named(const struct moat_report *rep, const char *filename)
-{
-	for (guint i = 0; i < rep->parts->len; i++) {
-		const struct moat_part *p = rep->parts->pdata[i];
-
-		if (p->filename != NULL && strcmp(p->filename, filename) == 0)
-			return p;
-	}
-	ck_abort_msg("no part named %s", filename);
-	return NULL;
+	return t_scan_sample(rel, NULL);
 }
 
 static char *
@@ -66,7 +37,7 @@ file_sha256(const char *path)
 
 START_TEST(test_header_facts)
 {
-	struct moat_report *rep = scan_text(
+	struct moat_report *rep = t_scan_text(
 	    "From: =?UTF-8?Q?J=C3=BCrgen?= Example <jurgen@example.com>\n"
 	    "Reply-To: other@example.net\n"
 	    "Return-Path: <bounce@example.org>\n"
@@ -91,7 +62,7 @@ END_TEST
 
 START_TEST(test_part_fields)
 {
-	struct moat_report *rep = scan_text(
+	struct moat_report *rep = t_scan_text(
 	    "From: a@example.com\nMIME-Version: 1.0\n"
 	    "Content-Type: multipart/mixed; boundary=XX\n\n"
 	    "--XX\nContent-Type: text/plain\n\nbody\n"
@@ -142,7 +113,7 @@ START_TEST(test_decoders)
 	msg = g_strdup_printf("From: a@example.com\nMIME-Version: 1.0\n"
 	    "Content-Type: application/octet-stream; name=\"x\"\n"
 	    "Content-Transfer-Encoding: %s\n\n%s", enc_cases[_i].cte, body);
-	rep = scan_text(msg, NULL);
+	rep = t_scan_text(msg, NULL);
 	ck_assert_uint_eq(rep->parts->len, 1);
 	p = rep->parts->pdata[0];
 	ck_assert_str_eq(p->sha256, want);
@@ -153,7 +124,7 @@ END_TEST
 
 START_TEST(test_bad_base64)
 {
-	struct moat_report *rep = scan_text(
+	struct moat_report *rep = t_scan_text(
 	    "From: a@example.com\nMIME-Version: 1.0\n"
 	    "Content-Type: application/octet-stream; name=x.bin\n"
 	    "Content-Transfer-Encoding: base64\n\n"
@@ -169,7 +140,7 @@ END_TEST
 
 START_TEST(test_base64_after_padding)
 {
-	struct moat_report *rep = scan_text(
+	struct moat_report *rep = t_scan_text(
 	    "From: a@example.com\nMIME-Version: 1.0\n"
 	    "Content-Type: application/octet-stream; name=x.bin\n"
 	    "Content-Transfer-Encoding: base64\n\n"
@@ -182,7 +153,7 @@ END_TEST
 
 START_TEST(test_nested_message_path)
 {
-	struct moat_report *rep = scan_text(
+	struct moat_report *rep = t_scan_text(
 	    "From: a@example.com\nMIME-Version: 1.0\n"
 	    "Content-Type: multipart/mixed; boundary=OUT\n\n"
 	    "--OUT\nContent-Type: text/plain\n\nsee attached\n"
@@ -194,7 +165,7 @@ START_TEST(test_nested_message_path)
 	    "Content-Transfer-Encoding: base64\n\nTVo=\n"
 	    "--IN--\n"
 	    "--OUT--\n", NULL);
-	const struct moat_part *p = part_named(rep, "inner.exe");
+	const struct moat_part *p = t_part_named(rep, "inner.exe");
 
 	ck_assert_str_eq(p->path_display, "fwd.eml \xe2\x80\xba inner.exe");
 	ck_assert_uint_eq(p->path->len, 2);
@@ -208,12 +179,12 @@ END_TEST
 START_TEST(test_encoded_message_is_walked)
 {
 	/* "From: b@example.com\nContent-Type: application/x-msdownload; name=x.exe\n\nMZ\n" */
-	struct moat_report *rep = scan_text(
+	struct moat_report *rep = t_scan_text(
 	    "From: a@example.com\nMIME-Version: 1.0\nContent-Type: message/rfc822\n"
 	    "Content-Transfer-Encoding: base64\n\n"
 	    "RnJvbTogYkBleGFtcGxlLmNvbQpDb250ZW50LVR5cGU6IGFwcGxpY2F0aW9uL3gtbXNkb3dubG9h\n"
 	    "ZDsgbmFtZT14LmV4ZQoKTVoK\n", NULL);
-	const struct moat_part *p = part_named(rep, "x.exe");
+	const struct moat_part *p = t_part_named(rep, "x.exe");
 
 	ck_assert_uint_eq(p->depth, 1);
 	ck_assert_ptr_nonnull(report_has_finding(rep, "mime.ambiguous"));
@@ -224,7 +195,7 @@ END_TEST
 
 START_TEST(test_boundary_near_miss)
 {
-	struct moat_report *rep = scan_text(
+	struct moat_report *rep = t_scan_text(
 	    "From: a@example.com\nMIME-Version: 1.0\n"
 	    "Content-Type: multipart/mixed; boundary=\"bound_32a79e25 XXX\"\n\n"
 	    "--bound_32a79e25 YYY\nContent-Type: text/plain\n\nhello\n"
@@ -234,7 +205,7 @@ START_TEST(test_boundary_near_miss)
 	ck_assert_ptr_nonnull(f);
 	ck_assert_ptr_nonnull(strstr(f->evidence, "never delimits"));
 	report_free(rep);
-	rep = scan_text(
+	rep = t_scan_text(
 	    "From: a@example.com\nMIME-Version: 1.0\n"
 	    "Content-Type: multipart/mixed; boundary=\"bound_32a79e25 XXX\"\n\n"
 	    "--bound_32a79e25 XXX\nContent-Type: text/plain\n\nhello\n"
@@ -260,19 +231,16 @@ nested_multipart(guint depth)
 
 START_TEST(test_depth_limit)
 {
-	struct moat_conf *conf = NULL;
-	char *err = NULL;
-	const char *cf = "[limits]\nmax_depth = 5\n";
+	struct moat_conf *conf = t_conf_load("[limits]\nmax_depth = 5\n");
 	g_autofree char *shallow = nested_multipart(5);
 	g_autofree char *deep = nested_multipart(6);
 	struct moat_report *rep;
 
-	ck_assert_int_eq(conf_load_data(&conf, &err, cf, strlen(cf)), 0);
-	rep = scan_text(shallow, conf);
+	rep = t_scan_text(shallow, conf);
 	ck_assert_uint_eq(rep->parts->len, 1);
 	ck_assert_ptr_null(report_has_finding(rep, "mime.too_deep"));
 	report_free(rep);
-	rep = scan_text(deep, conf);
+	rep = t_scan_text(deep, conf);
 	ck_assert_uint_eq(rep->parts->len, 0);
 	ck_assert_ptr_nonnull(report_has_finding(rep, "mime.too_deep"));
 	report_free(rep);
@@ -282,9 +250,7 @@ END_TEST
 
 START_TEST(test_decoded_bytes_limit)
 {
-	struct moat_conf *conf = NULL;
-	char *err = NULL;
-	const char *cf = "[limits]\nmax_decoded_bytes = 1K\n";
+	struct moat_conf *conf = t_conf_load("[limits]\nmax_decoded_bytes = 1K\n");
 	GString *s = g_string_new("From: a@example.com\nMIME-Version: 1.0\n"
 	    "Content-Type: multipart/mixed; boundary=B\n\n");
 	struct moat_report *rep;
@@ -296,8 +262,7 @@ START_TEST(test_decoded_bytes_limit)
 			g_string_append(s, "0123456789012345678901234567890123456789012345678901234567890123\n");
 	}
 	g_string_append(s, "--B--\n");
-	ck_assert_int_eq(conf_load_data(&conf, &err, cf, strlen(cf)), 0);
-	rep = scan_text(s->str, conf);
+	rep = t_scan_text(s->str, conf);
 	ck_assert_uint_eq(rep->parts->len, 2);
 	p1 = rep->parts->pdata[0];
 	p2 = rep->parts->pdata[1];
@@ -313,7 +278,7 @@ END_TEST
 
 START_TEST(test_warnings_become_findings)
 {
-	struct moat_report *rep = scan_text(
+	struct moat_report *rep = t_scan_text(
 	    "From: a@example.com\nMIME-Version: 1.0\n"
 	    "Content-Type: multipart/mixed\n\n"
 	    "--x\nContent-Type: text/plain\n\nhi\n--x--\n", NULL);
@@ -330,7 +295,7 @@ START_TEST(test_sample_rfc2047_name)
 {
 	struct moat_report *rep = scan_sample("rfc2047-filename.eml");
 
-	part_named(rep, "Überweisung.pdf");
+	t_part_named(rep, "Überweisung.pdf");
 	report_free(rep);
 }
 END_TEST
@@ -339,7 +304,7 @@ START_TEST(test_sample_rfc2231_continuation)
 {
 	struct moat_report *rep = scan_sample("rfc2231-continuation.eml");
 
-	part_named(rep, "Verträge_2026.docx");
+	t_part_named(rep, "Verträge_2026.docx");
 	report_free(rep);
 }
 END_TEST
@@ -347,7 +312,7 @@ END_TEST
 START_TEST(test_sample_name_conflict)
 {
 	struct moat_report *rep = scan_sample("name-conflict.eml");
-	const struct moat_part *p = part_named(rep, "photo.jpg");
+	const struct moat_part *p = t_part_named(rep, "photo.jpg");
 
 	ck_assert_str_eq(p->disp_filename, "photo.jpg");
 	ck_assert_str_eq(p->type_name, "photo.js");
@@ -360,7 +325,7 @@ END_TEST
 START_TEST(test_sample_tnef)
 {
 	struct moat_report *rep = scan_sample("tnef-winmail.eml");
-	const struct moat_part *p = part_named(rep, "winmail.dat");
+	const struct moat_part *p = t_part_named(rep, "winmail.dat");
 
 	ck_assert_str_eq(p->sniffed, "tnef");
 	ck_assert_ptr_nonnull(report_has_finding(rep, "mime.tnef"));

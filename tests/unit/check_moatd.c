@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 
 #include "checks.h"
+#include "helpers.h"
 #include "moat/av.h"
 #include "moat/conf.h"
 #include "milter/moatd.h"
@@ -15,14 +16,7 @@
 static struct moat_conf *
 moatd_conf(const char *spool_dir, const char *memory)
 {
-	g_autofree char *text = g_strdup_printf("[milter]\nspool_dir = %s\nspool_memory_bytes = %s\n",
-	    spool_dir, memory);
-	struct moat_conf *conf = NULL;
-	char *err = NULL;
-
-	if (conf_load_data(&conf, &err, text, strlen(text)) != 0)
-		ck_abort_msg("%s", err);
-	return conf;
+	return t_conf_loadf("[milter]\nspool_dir = %s\nspool_memory_bytes = %s\n", spool_dir, memory);
 }
 
 /* feed - a message through the callbacks' entry points, as Postfix sends it */
@@ -181,13 +175,12 @@ START_TEST(test_scan_error_cause_logged)
 	    SAMPLES_DIR);
 	g_autofree char *logpath = g_build_filename(g_get_tmp_dir(), "moatd-log-XXXXXX", NULL);
 	g_autofree char *log = NULL, *err = NULL, *warn = NULL;
-	struct moat_conf *conf = NULL;
+	struct moat_conf *conf = t_conf_load(text);
 	struct moatd_msg *msg;
 	struct moatd_decision d;
 	int fd = g_mkstemp(logpath), saved = dup(STDERR_FILENO);
 
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(conf_load_data(&conf, &err, text, strlen(text)), 0);
 	ck_assert_int_eq(av_load(conf, &err, &warn), 0);
 	msg = feed(conf, "a body libclamav must look at\r\n", FALSE);
 	moatd_log_init(TRUE);

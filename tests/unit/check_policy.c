@@ -7,22 +7,11 @@
 #include <string.h>
 
 #include "checks.h"
+#include "helpers.h"
 #include "moat/moat.h"
 #include "moat/policy.h"
 
 #define SEP REPORT_PATH_SEP
-
-/* load_conf - TEXT over the defaults; fails the test when it is refused */
-static struct moat_conf *
-load_conf(const char *text)
-{
-	struct moat_conf *conf = NULL;
-	char *err = NULL;
-
-	if (conf_load_data(&conf, &err, text, strlen(text)) != 0)
-		ck_abort_msg("config refused: %s", err);
-	return conf;
-}
 
 /* Totals at and around the thresholds; test_thresholds_one_finding reaches each with one finding. */
 static const struct { int score; enum moat_action action; } threshold_cases[] = {
@@ -33,7 +22,7 @@ static const struct { int score; enum moat_action action; } threshold_cases[] = 
 /* An id counts once per message, with its highest score; every instance stays in the report. */
 START_TEST(test_same_id_counts_once)
 {
-	struct moat_conf *conf = load_conf("[scores]\nmime.malformed = 1\n");
+	struct moat_conf *conf = t_conf_load("[scores]\nmime.malformed = 1\n");
 	struct moat_report *rep = report_new();
 	int n = threshold_cases[_i].score;
 
@@ -58,7 +47,7 @@ START_TEST(test_thresholds_one_finding)
 {
 	g_autofree char *text = g_strdup_printf("[scores]\nattach.script = %d\n",
 	    threshold_cases[_i].score);
-	struct moat_conf *conf = load_conf(text);
+	struct moat_conf *conf = t_conf_load(text);
 	struct moat_report *rep = report_new();
 
 	report_add_finding(rep, "attach.script", NULL, "extension .js");
@@ -82,7 +71,7 @@ START_TEST(test_custom_thresholds)
 {
 	g_autofree char *text = g_strdup_printf("[policy]\ntag_score = 3\nquarantine_score = 30\n"
 	    "reject_score = 40\n[scores]\nattach.executable = %d\n", custom_cases[_i].score);
-	struct moat_conf *conf = load_conf(text);
+	struct moat_conf *conf = t_conf_load(text);
 	struct moat_report *rep = report_new();
 
 	report_add_finding(rep, "attach.executable", NULL, "x");
@@ -127,7 +116,7 @@ END_TEST
 
 START_TEST(test_off)
 {
-	struct moat_conf *conf = load_conf("[scores]\nname.conflict = off\n");
+	struct moat_conf *conf = t_conf_load("[scores]\nname.conflict = off\n");
 	struct moat_report *rep = report_new();
 	const struct moat_finding *off;
 	gint script = report_kind_lookup("attach.script")->score;
@@ -152,7 +141,7 @@ END_TEST
 
 START_TEST(test_all_off)
 {
-	struct moat_conf *conf = load_conf("[scores]\nattach.executable = off\n");
+	struct moat_conf *conf = t_conf_load("[scores]\nattach.executable = off\n");
 	struct moat_report *rep = report_new();
 
 	report_add_finding(rep, "attach.executable", NULL, "x");
@@ -168,7 +157,7 @@ END_TEST
 
 START_TEST(test_negative_score)
 {
-	struct moat_conf *conf = load_conf("[scores]\nmime.malformed = -3\nattach.script = 7\n");
+	struct moat_conf *conf = t_conf_load("[scores]\nmime.malformed = -3\nattach.script = 7\n");
 	struct moat_report *rep = report_new();
 
 	report_add_finding(rep, "mime.malformed", NULL, "x");
@@ -213,7 +202,7 @@ static const char *const order_want[] = {
 
 START_TEST(test_reasons_order)
 {
-	struct moat_conf *conf = load_conf(ORDER_CONF);
+	struct moat_conf *conf = t_conf_load(ORDER_CONF);
 	struct moat_report *rep = order_report();
 
 	policy_decide(rep, conf);
@@ -232,8 +221,8 @@ END_TEST
 
 START_TEST(test_decide_again)
 {
-	struct moat_conf *conf = load_conf(ORDER_CONF);
-	struct moat_conf *quiet = load_conf(ORDER_CONF_BUT_EXE "attach.executable = off\n");
+	struct moat_conf *conf = t_conf_load(ORDER_CONF);
+	struct moat_conf *quiet = t_conf_load(ORDER_CONF_BUT_EXE "attach.executable = off\n");
 	struct moat_report *rep = order_report();
 	const struct moat_finding *exe = report_has_finding(rep, "attach.executable");
 
@@ -265,11 +254,9 @@ END_TEST
 START_TEST(test_group_and_action_words)
 {
 	const char *text = "[scores]\nattach.* = reject\nattach.onenote = 2\nname.conflict = quarantine\n";
-	struct moat_conf *conf = NULL;
+	struct moat_conf *conf = t_conf_load(text);
 	struct moat_report *rep = report_new();
-	char *err = NULL;
 
-	ck_assert_int_eq(conf_load_data(&conf, &err, text, strlen(text)), 0);
 	ck_assert_int_eq(conf_finding_score(conf, "attach.shortcut", 8), 20);	/* the group */
 	ck_assert_int_eq(conf_finding_score(conf, "attach.onenote", 6), 2);	/* exact id wins */
 	ck_assert_int_eq(conf_finding_score(conf, "name.conflict", 3), 10);

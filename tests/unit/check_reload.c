@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 
 #include "checks.h"
+#include "helpers.h"
 #include "moat/moat.h"
 #include "milter/moatd.h"
 #include "milter/reload.h"
@@ -56,16 +57,11 @@ teardown(void)
 	g_clear_pointer(&dir, g_free);
 }
 
-/* stats_has - moatd's counters hold LINE as a whole line, the first one too */
-static gboolean
-stats_has(const char *line)
-{
-	g_autofree char *text = stats_render();
-	g_autofree char *hay = g_strdup_printf("\n%s", text);
-	g_autofree char *needle = g_strdup_printf("\n%s\n", line);
-
-	return strstr(hay, needle) != NULL;
-}
+/* stats_assert_line - moatd's counters, as the status endpoint shows them, hold LINE */
+#define stats_assert_line(line) do {						\
+	g_autofree char *stats_ = stats_render();				\
+	t_assert_line(stats_, "%s", (line));					\
+} while (0)
 
 START_TEST(test_in_flight_keeps_old)
 {
@@ -89,8 +85,8 @@ START_TEST(test_in_flight_keeps_old)
 	ck_assert_uint_eq(g_atomic_int_get(&b->refs), 3);	/* current + message + cur */
 	moatd_conf_unref(cur);
 	moatd_release(b);
-	ck_assert(stats_has("moat_config_reloads_total{result=\"ok\"} 1"));
-	ck_assert(stats_has("moat_messages_in_flight 0"));
+	stats_assert_line("moat_config_reloads_total{result=\"ok\"} 1");
+	stats_assert_line("moat_messages_in_flight 0");
 }
 END_TEST
 
@@ -107,8 +103,8 @@ START_TEST(test_bad_file_keeps_running)
 	ck_assert_str_eq(cur->conf->policy.subject_tag, "[A]");
 	ck_assert_uint_eq(cur->generation, 1);
 	moatd_conf_unref(cur);
-	ck_assert(stats_has("moat_config_reloads_total{result=\"failed\"} 2"));
-	ck_assert(stats_has("moat_config_reloads_total{result=\"ok\"} 0"));
+	stats_assert_line("moat_config_reloads_total{result=\"failed\"} 2");
+	stats_assert_line("moat_config_reloads_total{result=\"ok\"} 0");
 }
 END_TEST
 
@@ -143,11 +139,11 @@ START_TEST(test_msg_free_releases)
 
 	start("");
 	msg->conf_ref = moatd_admit();
-	ck_assert(stats_has("moat_messages_in_flight 1"));
+	stats_assert_line("moat_messages_in_flight 1");
 	ck_assert_uint_eq(moatd_drain_wait(0), 1);
 	moatd_msg_free(msg);
 	ck_assert_uint_eq(moatd_drain_wait(0), 0);
-	ck_assert(stats_has("moat_messages_in_flight 0"));
+	stats_assert_line("moat_messages_in_flight 0");
 }
 END_TEST
 
@@ -225,21 +221,21 @@ START_TEST(test_reload_under_load)
 		ck_assert_uint_gt(seen[i], 1);
 	}
 	ck_assert_uint_eq(moatd_drain_wait(0), 0);
-	ck_assert(stats_has("moat_config_reloads_total{result=\"ok\"} 36"));
-	ck_assert(stats_has("moat_config_reloads_total{result=\"failed\"} 4"));
+	stats_assert_line("moat_config_reloads_total{result=\"ok\"} 36");
+	stats_assert_line("moat_config_reloads_total{result=\"failed\"} 4");
 }
 END_TEST
 
-/* The counters' first line is found like any other: stats_has() looked for
- * "\nLINE\n" in the text as rendered, which has no newline before its first
- * line, so it could never find that one. */
+/* The counters' first line is found like any other: this suite's stats_has()
+ * looked for "\nLINE\n" in the text as rendered, which has no newline before
+ * its first line, so it could never find that one (t_has_line does). */
 START_TEST(test_stats_first_line)
 {
 	g_autofree char *text = stats_render();
 	g_autofree char *first = g_strndup(text, strcspn(text, "\n"));
 
 	ck_assert(g_str_has_prefix(first, "# HELP "));
-	ck_assert_msg(stats_has(first), "'%s' not found in:\n%s", first, text);
+	stats_assert_line(first);
 }
 END_TEST
 

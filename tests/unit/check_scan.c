@@ -9,24 +9,19 @@
 #include <string.h>
 
 #include "checks.h"
+#include "helpers.h"
 #include "moat/conf.h"
 #include "moat/moat.h"
 #include "moat/report.h"
 #include "moat/scan.h"
 
+/* scan_buf - LEN bytes at DATA under CONF_TEXT (NULL: the defaults); caller frees */
 static struct moat_report *
 scan_buf(const void *data, gsize len, const char *conf_text)
 {
-	struct moat_conf *conf = NULL;
-	struct moat_report *rep = NULL;
-	char *err = NULL;
+	struct moat_conf *conf = conf_text != NULL ? t_conf_load(conf_text) : NULL;
+	struct moat_report *rep = t_scan_bytes(data, len, conf);
 
-	if (conf_text == NULL)
-		conf = conf_new_defaults();
-	else
-		ck_assert_int_eq(conf_load_data(&conf, &err, conf_text, strlen(conf_text)), 0);
-	ck_assert_int_eq(scan_bytes(&rep, data, len, NULL, conf), 0);
-	ck_assert_ptr_nonnull(rep);
 	ck_assert_int_ge(rep->verdict.action, MOAT_ACCEPT);
 	conf_free(conf);
 	return rep;
@@ -213,15 +208,13 @@ scan_tree(const char *dir, guint *count)
 	ck_assert_msg(d != NULL, "cannot open %s", dir);
 	while ((name = g_dir_read_name(d)) != NULL) {
 		g_autofree char *path = g_build_filename(dir, name, NULL);
-		struct moat_report *rep = NULL;
-		char *err = NULL;
+		struct moat_report *rep;
 
 		if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
 			scan_tree(path, count);
 			continue;
 		}
-		if (scan_file(&rep, &err, path, conf) != 0)
-			ck_abort_msg("%s", err);
+		rep = t_scan_file(path, conf);
 		ck_assert_ptr_nonnull(rep->source);
 		report_free(rep);
 		(*count)++;
@@ -303,14 +296,10 @@ static const struct {
 
 START_TEST(test_demo_sample)
 {
-	g_autofree char *path = g_build_filename(SAMPLES_DIR, "demo", demo_cases[_i].file, NULL);
+	g_autofree char *name = g_build_filename("demo", demo_cases[_i].file, NULL);
 	g_auto(GStrv) want = g_strsplit(demo_cases[_i].findings, " ", -1);
-	struct moat_conf *conf = conf_new_defaults();
-	struct moat_report *rep = NULL;
-	char *err = NULL;
+	struct moat_report *rep = t_scan_sample(name, NULL);
 
-	if (scan_file(&rep, &err, path, conf) != 0)
-		ck_abort_msg("%s", err);
 	for (int i = 0; want[i] != NULL; i++)
 		if (want[i][0] != '\0')
 			ck_assert_msg(report_has_finding(rep, want[i]) != NULL, "%s: no %s",
@@ -322,7 +311,6 @@ START_TEST(test_demo_sample)
 	    demo_cases[_i].file, report_action_name(rep->verdict.action),
 	    report_action_name(demo_cases[_i].action));
 	report_free(rep);
-	conf_free(conf);
 }
 END_TEST
 

@@ -17,24 +17,10 @@
 #include <glib/gstdio.h>
 
 #include "checks.h"
+#include "helpers.h"
 #include "moat/moat.h"
 #include "milter/stats.h"
 #include "milter/status.h"
-
-/* has_line - TEXT holds LINE as a whole line */
-static gboolean
-has_line(const char *text, const char *line)
-{
-	g_autofree char *needle = g_strdup_printf("\n%s\n", line);
-	g_autofree char *hay = g_strdup_printf("\n%s", text);
-
-	return strstr(hay, needle) != NULL;
-}
-
-#define ck_assert_line(text, ...) do {						\
-	g_autofree char *want_ = g_strdup_printf(__VA_ARGS__);			\
-	ck_assert_msg(has_line((text), want_), "no line '%s' in:\n%s", want_, (text)); \
-} while (0)
 
 /* count_prefix - lines of TEXT starting with PREFIX */
 static guint
@@ -54,6 +40,23 @@ reset(void)
 	stats_reset();
 }
 
+/* t_has_line, which these tests read the exposition with: whole lines only,
+ * the first and a last one without its newline included */
+static const struct { const char *text, *line; gboolean want; } line_cases[] = {
+	{ "a 1\nb 2\nc 3\n", "a 1", TRUE }, { "a 1\nb 2\nc 3\n", "b 2", TRUE },
+	{ "a 1\nb 2\nc 3\n", "c 3", TRUE }, { "a 1\nb 2\nc 3", "c 3", TRUE },
+	{ "a 1\nb 2\n", "a", FALSE }, { "a 1\nb 2\n", "1", FALSE },
+	{ "a 10\n", "a 1", FALSE }, { "xa 1\n", "a 1", FALSE }, { "a 1\n", "", FALSE },
+	{ "", "a 1", FALSE },
+};
+
+START_TEST(test_has_line)
+{
+	ck_assert_msg(t_has_line(line_cases[_i].text, line_cases[_i].line) == line_cases[_i].want,
+	    "'%s' in '%s'", line_cases[_i].line, line_cases[_i].text);
+}
+END_TEST
+
 START_TEST(test_messages_by_action)
 {
 	g_autofree char *text = NULL;
@@ -64,13 +67,13 @@ START_TEST(test_messages_by_action)
 	stats_message(MOAT_REJECT, NULL, 0, 10);
 	stats_message(MOAT_TEMPFAIL, NULL, 0, 10);
 	text = stats_render();
-	ck_assert_line(text, "moat_messages_total{action=\"accept\"} 2");
-	ck_assert_line(text, "moat_messages_total{action=\"tag\"} 1");
-	ck_assert_line(text, "moat_messages_total{action=\"quarantine\"} 0");
-	ck_assert_line(text, "moat_messages_total{action=\"reject\"} 1");
-	ck_assert_line(text, "moat_messages_total{action=\"tempfail\"} 1");
+	t_assert_line(text, "moat_messages_total{action=\"accept\"} 2");
+	t_assert_line(text, "moat_messages_total{action=\"tag\"} 1");
+	t_assert_line(text, "moat_messages_total{action=\"quarantine\"} 0");
+	t_assert_line(text, "moat_messages_total{action=\"reject\"} 1");
+	t_assert_line(text, "moat_messages_total{action=\"tempfail\"} 1");
 	/* no report: nothing counts as scanned */
-	ck_assert_line(text, "moat_scanned_bytes_total 0");
+	t_assert_line(text, "moat_scanned_bytes_total 0");
 }
 END_TEST
 
@@ -86,12 +89,12 @@ START_TEST(test_findings_and_bytes)
 	stats_message(MOAT_QUARANTINE, rep, 2048, 1000);
 	stats_message(MOAT_ACCEPT, empty, 100, 1000);
 	text = stats_render();
-	ck_assert_line(text, "moat_findings_total{id=\"attach.executable\"} 2");
-	ck_assert_line(text, "moat_findings_total{id=\"scan.budget_exceeded\"} 1");
-	ck_assert_line(text, "moat_findings_total{id=\"av.Win.Test.EICAR_HDB-1\"} 1");
+	t_assert_line(text, "moat_findings_total{id=\"attach.executable\"} 2");
+	t_assert_line(text, "moat_findings_total{id=\"scan.budget_exceeded\"} 1");
+	t_assert_line(text, "moat_findings_total{id=\"av.Win.Test.EICAR_HDB-1\"} 1");
 	ck_assert_uint_eq(count_prefix(text, "moat_findings_total{id=\"other\"}"), 0);
-	ck_assert_line(text, "moat_budget_exceeded_total 1");
-	ck_assert_line(text, "moat_scanned_bytes_total 2148");
+	t_assert_line(text, "moat_budget_exceeded_total 1");
+	t_assert_line(text, "moat_scanned_bytes_total 2148");
 	report_free(rep);
 	report_free(empty);
 }
@@ -117,10 +120,10 @@ START_TEST(test_finding_id_cap)
 	text = stats_render();
 	ck_assert_uint_eq(count_prefix(text, "moat_findings_total{id=\"av."), STATS_MAX_FINDING_IDS);
 	/* 2 + 1003 ids, 1000 kept: 5 ids twice each go to other */
-	ck_assert_line(text, "moat_findings_total{id=\"other\"} 10");
-	ck_assert_line(text, "moat_findings_total{id=\"av.Quote\\\"Back\\\\slash\"} 2");
+	t_assert_line(text, "moat_findings_total{id=\"other\"} 10");
+	t_assert_line(text, "moat_findings_total{id=\"av.Quote\\\"Back\\\\slash\"} 2");
 	/* cut to STATS_FINDING_ID_MAX bytes */
-	ck_assert_line(text, "moat_findings_total{id=\"av.%.*s\"} 2", STATS_FINDING_ID_MAX - 3, longid);
+	t_assert_line(text, "moat_findings_total{id=\"av.%.*s\"} 2", STATS_FINDING_ID_MAX - 3, longid);
 	report_free(rep);
 }
 END_TEST
@@ -135,14 +138,14 @@ START_TEST(test_histogram)
 	stats_message(MOAT_ACCEPT, NULL, 0, 300 * 1000);	/* 0.5 */
 	stats_message(MOAT_ACCEPT, NULL, 0, 70 * G_USEC_PER_SEC);	/* past 60 s: +Inf only */
 	text = stats_render();
-	ck_assert_line(text, "moat_scan_duration_seconds_bucket{le=\"0.001\"} 2");
-	ck_assert_line(text, "moat_scan_duration_seconds_bucket{le=\"0.002\"} 3");
-	ck_assert_line(text, "moat_scan_duration_seconds_bucket{le=\"0.25\"} 3");
-	ck_assert_line(text, "moat_scan_duration_seconds_bucket{le=\"0.5\"} 4");
-	ck_assert_line(text, "moat_scan_duration_seconds_bucket{le=\"60\"} 4");
-	ck_assert_line(text, "moat_scan_duration_seconds_bucket{le=\"+Inf\"} 5");
-	ck_assert_line(text, "moat_scan_duration_seconds_count 5");
-	ck_assert_line(text, "moat_scan_duration_seconds_sum 70.302501");
+	t_assert_line(text, "moat_scan_duration_seconds_bucket{le=\"0.001\"} 2");
+	t_assert_line(text, "moat_scan_duration_seconds_bucket{le=\"0.002\"} 3");
+	t_assert_line(text, "moat_scan_duration_seconds_bucket{le=\"0.25\"} 3");
+	t_assert_line(text, "moat_scan_duration_seconds_bucket{le=\"0.5\"} 4");
+	t_assert_line(text, "moat_scan_duration_seconds_bucket{le=\"60\"} 4");
+	t_assert_line(text, "moat_scan_duration_seconds_bucket{le=\"+Inf\"} 5");
+	t_assert_line(text, "moat_scan_duration_seconds_count 5");
+	t_assert_line(text, "moat_scan_duration_seconds_sum 70.302501");
 	ck_assert_uint_eq(count_prefix(text, "moat_scan_duration_seconds_bucket"), STATS_NBUCKETS + 1);
 }
 END_TEST
@@ -166,16 +169,16 @@ START_TEST(test_gauges_and_counters)
 	stats_reload(FALSE);
 	stats_reload(TRUE);
 	text = stats_render();
-	ck_assert_line(text, "moat_connections_total 2");
-	ck_assert_line(text, "moat_connections_open 1");
-	ck_assert_line(text, "moat_messages_in_flight 1");
-	ck_assert_line(text, "moat_tempfails_total{reason=\"error\"} 2");
-	ck_assert_line(text, "moat_tempfails_total{reason=\"mta\"} 0");
-	ck_assert_line(text, "moat_tempfails_total{reason=\"shutdown\"} 1");
-	ck_assert_line(text, "moat_internal_errors_total 1");
-	ck_assert_line(text, "moat_poison_quarantines_total 1");
-	ck_assert_line(text, "moat_config_reloads_total{result=\"ok\"} 2");
-	ck_assert_line(text, "moat_config_reloads_total{result=\"failed\"} 1");
+	t_assert_line(text, "moat_connections_total 2");
+	t_assert_line(text, "moat_connections_open 1");
+	t_assert_line(text, "moat_messages_in_flight 1");
+	t_assert_line(text, "moat_tempfails_total{reason=\"error\"} 2");
+	t_assert_line(text, "moat_tempfails_total{reason=\"mta\"} 0");
+	t_assert_line(text, "moat_tempfails_total{reason=\"shutdown\"} 1");
+	t_assert_line(text, "moat_internal_errors_total 1");
+	t_assert_line(text, "moat_poison_quarantines_total 1");
+	t_assert_line(text, "moat_config_reloads_total{result=\"ok\"} 2");
+	t_assert_line(text, "moat_config_reloads_total{result=\"failed\"} 1");
 }
 END_TEST
 
@@ -382,7 +385,7 @@ START_TEST(test_socket_serves)
 	stats_message(MOAT_REJECT, NULL, 0, 5);
 	out = sock_get(path, "GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n");
 	ck_assert(g_str_has_prefix(out, "HTTP/1.0 200 OK\r\n"));
-	ck_assert_ptr_nonnull(strstr(out, "\nmoat_messages_total{action=\"reject\"} 1\n"));
+	t_assert_line(out, "moat_messages_total{action=\"reject\"} 1");
 	/* A client that says nothing does not hold up the next one. */
 	silent = sock_connect(path);
 	t0 = g_get_monotonic_time();
@@ -635,6 +638,7 @@ stats_suite(void)
 	TCase *ts = tcase_create("socket");
 
 	tcase_add_checked_fixture(tc, reset, NULL);
+	tcase_add_loop_test(tc, test_has_line, 0, G_N_ELEMENTS(line_cases));
 	tcase_add_test(tc, test_messages_by_action);
 	tcase_add_test(tc, test_findings_and_bytes);
 	tcase_add_test(tc, test_finding_id_cap);

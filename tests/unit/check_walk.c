@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "checks.h"
+#include "helpers.h"
 #include "moat/av.h"
 #include "moat/moat.h"
 #include "moat/scan.h"
@@ -28,7 +29,7 @@ static struct moat_conf *conf;
 static void
 walk_setup(void)
 {
-	g_autofree char *exe = NULL, *md5 = NULL, *hdb = NULL, *line = NULL, *text = NULL;
+	g_autofree char *exe = NULL, *md5 = NULL, *hdb = NULL, *line = NULL;
 	g_autofree char *err = NULL, *warn = NULL;
 	gsize len;
 
@@ -40,9 +41,8 @@ walk_setup(void)
 	line = g_strdup_printf("%s:%zu:Moat.Test.ClamExe\n", md5, len);
 	hdb = g_build_filename(sigdir, "clam.hdb", NULL);
 	ck_assert(g_file_set_contents(hdb, line, -1, NULL));
-	text = g_strdup_printf("[av]\nsignature_dirs = %s;%s/../conf/signatures\n"
+	conf = t_conf_loadf("[av]\nsignature_dirs = %s;%s/../conf/signatures\n"
 	    "[milter]\nspool_dir = %s\n", sigdir, SAMPLES_DIR, g_get_tmp_dir());
-	ck_assert_int_eq(conf_load_data(&conf, &err, text, strlen(text)), 0);
 	ck_assert_msg(av_load(conf, &err, &warn) == 0, "av_load: %s", err);
 	ck_assert_ptr_null(warn);
 	ck_assert_uint_eq(av_signatures(), 2);
@@ -83,10 +83,8 @@ static struct moat_report *
 scan_attachment(const char *name, const void *data, gsize len, const struct moat_conf *c)
 {
 	g_autofree char *m = mail_with(name, data, len);
-	struct moat_report *rep = NULL;
 
-	ck_assert_int_eq(scan_bytes(&rep, m, strlen(m), NULL, c), 0);
-	return rep;
+	return t_scan_text(m, c);
 }
 
 static struct moat_report *
@@ -98,19 +96,6 @@ scan_testfile(const char *name)
 
 	ck_assert_msg(g_file_get_contents(path, &data, &len, NULL), "cannot read %s", path);
 	return scan_attachment(name, data, len, conf);
-}
-
-/* member - the part whose path display is PATH, or NULL */
-static const struct moat_part *
-member(const struct moat_report *rep, const char *path)
-{
-	for (guint i = 0; i < rep->parts->len; i++) {
-		const struct moat_part *p = rep->parts->pdata[i];
-
-		if (strcmp(p->path_display, path) == 0)
-			return p;
-	}
-	return NULL;
 }
 
 /*
@@ -155,9 +140,8 @@ START_TEST(test_testfiles_detected_inside_containers)
 	ck_assert_msg(f != NULL, "%s: clam.exe not reached", clam_cases[_i].file);
 	ck_assert_int_eq(rep->verdict.action, MOAT_REJECT);
 	if (clam_cases[_i].path != NULL) {
-		const struct moat_part *m = member(rep, clam_cases[_i].path);
+		const struct moat_part *m = t_member(rep, clam_cases[_i].path);
 
-		ck_assert_msg(m != NULL, "%s: no member %s", clam_cases[_i].file, clam_cases[_i].path);
 		ck_assert_str_eq(f->path_display, clam_cases[_i].path);	/* on the member itself */
 		ck_assert_uint_eq(m->decoded_size, 544);
 		ck_assert_str_eq(m->sniffed, "pe");
@@ -188,7 +172,7 @@ START_TEST(test_nested_depth_and_path)
 	const struct moat_part *m;
 
 	ck_assert_ptr_nonnull(f);
-	m = member(rep, f->path_display);
+	m = t_member(rep, f->path_display);
 	ck_assert_ptr_nonnull(m);
 	ck_assert_uint_eq(m->container_depth, 9);
 	ck_assert(g_str_has_prefix(f->path_display, "clam_cache_emax.tgz › clam01.tgz › clam02.tgz"));
@@ -202,15 +186,12 @@ END_TEST
 
 START_TEST(test_nested_too_deep)
 {
-	g_autofree char *err = NULL;
-	struct moat_conf *c = NULL;
-	const char *text = "[containers]\nmax_depth = 4\n";
+	struct moat_conf *c = t_conf_load("[containers]\nmax_depth = 4\n");
 	struct moat_report *rep;
 	g_autofree char *path = g_build_filename(TESTFILES, "clam_cache_emax.tgz", NULL);
 	g_autofree char *data = NULL;
 	gsize len;
 
-	ck_assert_int_eq(conf_load_data(&c, &err, text, strlen(text)), 0);
 	ck_assert(g_file_get_contents(path, &data, &len, NULL));
 	rep = scan_attachment("clam_cache_emax.tgz", data, len, c);
 	ck_assert_ptr_nonnull(report_has_finding(rep, "container.too_deep"));
@@ -252,17 +233,14 @@ END_TEST
 START_TEST(test_demo_eicar_in_zip)
 {
 	/* what `make demo` shows: the bundled signature finds EICAR inside the zip */
-	g_autofree char *path = g_build_filename(SAMPLES_DIR, "demo", "virus-eicar-in-zip.eml", NULL);
-	g_autofree char *err = NULL;
-	struct moat_report *rep = NULL;
+	struct moat_report *rep = t_scan_sample("demo/virus-eicar-in-zip.eml", conf);
 	const struct moat_finding *f;
 	const struct moat_part *m;
 
-	ck_assert_int_eq(scan_file(&rep, &err, path, conf), 0);
 	f = report_has_finding(rep, EICAR_SIG);
 	ck_assert_ptr_nonnull(f);
 	ck_assert_str_eq(f->path_display, "remittance.zip › eicar.txt");
-	m = member(rep, "remittance.zip › eicar.txt");
+	m = t_member(rep, "remittance.zip › eicar.txt");
 	ck_assert_ptr_nonnull(m);
 	ck_assert_uint_eq(m->decoded_size, 68);
 	ck_assert_str_eq(m->parent->filename, "remittance.zip");
@@ -276,12 +254,9 @@ START_TEST(test_av_disabled)
 {
 	gsize len;
 	g_autofree char *e = eicar(&len);
-	g_autofree char *err = NULL;
-	struct moat_conf *c = NULL;
-	const char *text = "[av]\nenabled = no\n";
+	struct moat_conf *c = t_conf_load("[av]\nenabled = no\n");
 	struct moat_report *rep;
 
-	ck_assert_int_eq(conf_load_data(&c, &err, text, strlen(text)), 0);
 	rep = scan_attachment("readme.txt", e, len, c);
 	ck_assert_ptr_null(report_has_finding(rep, EICAR_SIG));
 	ck_assert_int_eq(rep->verdict.action, MOAT_ACCEPT);
@@ -294,13 +269,10 @@ START_TEST(test_av_scores_override)
 {
 	gsize len;
 	g_autofree char *e = eicar(&len);
-	g_autofree char *err = NULL;
-	struct moat_conf *c = NULL;
 	/* an admin may quarantine one signature, or all of av.* */
-	const char *text = "[scores]\nav.Moat.Test.EICAR = quarantine\n";
+	struct moat_conf *c = t_conf_load("[scores]\nav.Moat.Test.EICAR = quarantine\n");
 	struct moat_report *rep;
 
-	ck_assert_int_eq(conf_load_data(&c, &err, text, strlen(text)), 0);
 	rep = scan_attachment("readme.txt", e, len, c);
 	ck_assert_ptr_nonnull(report_has_finding(rep, EICAR_SIG));
 	ck_assert_int_eq(rep->verdict.action, MOAT_QUARANTINE);
@@ -315,7 +287,7 @@ START_TEST(test_missing_sigdir_warns)
 	struct moat_conf *c = NULL;
 	const char *text = "[av]\nsignature_dirs = /nonexistent/moat-sigs\n";
 
-	ck_assert_int_eq(conf_load_data(&c, &err, text, strlen(text)), 0);
+	c = t_conf_load(text);
 	ck_assert_int_eq(av_load(c, &err, &warn), 0);
 	ck_assert_ptr_nonnull(warn);
 	ck_assert_ptr_nonnull(strstr(warn, "/nonexistent/moat-sigs"));
@@ -351,7 +323,7 @@ START_TEST(test_reload_keeps_running_engine)
 	guint hits = 0;
 
 	ck_assert_ptr_nonnull(old);
-	ck_assert_int_eq(conf_load_data(&c, &err, text, strlen(text)), 0);
+	c = t_conf_load(text);
 	ck_assert_int_eq(av_load(c, &err, &warn), 0);	/* the new engine knows clam.exe only */
 	ck_assert_uint_eq(av_signatures(), 1);
 	rep = scan_attachment("readme.txt", e, len, conf);
@@ -579,7 +551,7 @@ START_TEST(test_fixture_verdict)
 	if (strcmp(verdict_cases[_i].finding, "type.mismatch") == 0) {
 		/* nested.rar: plain.zip inside a RAR is found and opened, nothing is wrong */
 		ck_assert_ptr_null(f);
-		ck_assert_ptr_nonnull(member(rep, "nested.rar › plain.zip › invoice.pdf"));
+		ck_assert_ptr_nonnull(t_member(rep, "nested.rar › plain.zip › invoice.pdf"));
 		ck_assert_msg(rep->verdict.action == MOAT_ACCEPT, "nested.rar: %s",
 		    rep->verdict.reasons->len ? (char *)rep->verdict.reasons->pdata[0] : "");
 	} else {
@@ -595,23 +567,23 @@ END_TEST
 START_TEST(test_fixture_flags)
 {
 	struct moat_report *rep = scan_fixture("hidden.zip", conf);
-	const struct moat_part *m = member(rep, "hidden.zip › update.exe");
+	const struct moat_part *m = t_member(rep, "hidden.zip › update.exe");
 
 	ck_assert_ptr_nonnull(m);
 	ck_assert(m->hidden);
-	ck_assert(member(rep, "hidden.zip › desktop.ini")->hidden);
-	ck_assert(!member(rep, "hidden.zip › readme.txt")->hidden);
+	ck_assert(t_member(rep, "hidden.zip › desktop.ini")->hidden);
+	ck_assert(!t_member(rep, "hidden.zip › readme.txt")->hidden);
 	report_free(rep);
 	rep = scan_fixture("stored.rar", conf);
-	m = member(rep, "stored.rar › report.doc.exe");
+	m = t_member(rep, "stored.rar › report.doc.exe");
 	ck_assert_ptr_nonnull(m);
 	ck_assert(m->hidden);					/* RAR5 attribute, via libarchive */
 	ck_assert_str_eq(m->sniffed, "pe");
 	ck_assert_uint_eq(strlen(m->sha256), 64);		/* extracted, hashed, scanned */
-	ck_assert_ptr_nonnull(member(rep, "stored.rar › docs/readme.txt"));
+	ck_assert_ptr_nonnull(t_member(rep, "stored.rar › docs/readme.txt"));
 	report_free(rep);
 	rep = scan_fixture("encrypted.7z", conf);
-	m = member(rep, "encrypted.7z › payload.exe");
+	m = t_member(rep, "encrypted.7z › payload.exe");
 	ck_assert_ptr_nonnull(m);
 	ck_assert(m->encrypted);
 	ck_assert_str_eq(m->sha256, "");			/* not readable, not hashed */
@@ -623,18 +595,16 @@ START_TEST(test_fixture_depth)
 {
 	/* nested.zip › outer/inner.7z › image.iso › Document.pdf.exe: three containers deep */
 	struct moat_report *rep = scan_fixture("nested.zip", conf);
-	const struct moat_part *m = member(rep,
+	const struct moat_part *m = t_member(rep,
 	    "nested.zip › outer/inner.7z › image.iso › Document.pdf.exe");
-	struct moat_conf *c = NULL;
-	g_autofree char *err = NULL;
-	const char *text = "[containers]\nmax_depth = 5\n";
+	struct moat_conf *c;
 
 	ck_assert_ptr_nonnull(m);
 	ck_assert_uint_eq(m->container_depth, 3);
 	ck_assert_str_eq(m->parent->parent->filename, "outer/inner.7z");
 	report_free(rep);
 	/* deep.zip: twelve zips in each other; past max_depth the rest is not opened */
-	ck_assert_int_eq(conf_load_data(&c, &err, text, strlen(text)), 0);
+	c = t_conf_load("[containers]\nmax_depth = 5\n");
 	rep = scan_fixture("deep.zip", c);
 	ck_assert_ptr_nonnull(report_has_finding(rep, "container.too_deep"));
 	ck_assert_int_ge(rep->verdict.action, MOAT_QUARANTINE);
@@ -648,14 +618,11 @@ END_TEST
 START_TEST(test_fixture_many_limit)
 {
 	/* a small member limit: the rest are counted in the finding, never listed */
-	struct moat_conf *c = NULL;
-	g_autofree char *err = NULL;
-	g_autofree char *text = g_strdup_printf("[containers]\nmax_members = 2\n"
+	struct moat_conf *c = t_conf_loadf("[containers]\nmax_members = 2\n"
 	    "[av]\nsignature_dirs = %s\n", sigdir);
 	struct moat_report *rep;
 	guint members = 0;
 
-	ck_assert_int_eq(conf_load_data(&c, &err, text, strlen(text)), 0);
 	rep = scan_fixture("sideload.tar.gz", c);
 	for (guint i = 0; i < rep->parts->len; i++)
 		members += ((struct moat_part *)rep->parts->pdata[i])->parent != NULL;
@@ -672,18 +639,15 @@ END_TEST
  */
 START_TEST(test_fixture_rar_bomb_stops)
 {
-	struct moat_conf *c = NULL;
-	g_autofree char *err = NULL;
-	g_autofree char *text = g_strdup_printf("[containers]\nmax_member_bytes = 1M\n"
+	struct moat_conf *c = t_conf_loadf("[containers]\nmax_member_bytes = 1M\n"
 	    "[av]\nsignature_dirs = %s\n", sigdir);
 	struct moat_report *rep;
 	const struct moat_part *big2, *evil;
 
-	ck_assert_int_eq(conf_load_data(&c, &err, text, strlen(text)), 0);
 	rep = scan_fixture("bomb.rar", c);
 	ck_assert_ptr_nonnull(report_has_finding(rep, "container.bomb"));
-	big2 = member(rep, "bomb.rar \xe2\x80\xba big2.bin");
-	evil = member(rep, "bomb.rar \xe2\x80\xba evil.exe");
+	big2 = t_member(rep, "bomb.rar \xe2\x80\xba big2.bin");
+	evil = t_member(rep, "bomb.rar \xe2\x80\xba evil.exe");
 	ck_assert_str_eq(big2->sha256, "");	/* listed, not extracted */
 	ck_assert_str_eq(evil->sha256, "");
 	ck_assert_uint_eq(evil->decoded_size, 512);
@@ -718,7 +682,7 @@ START_TEST(test_review_unicode_7z)
 	/* a Cyrillic name: libarchive gave NULL in the C locale and moat crashed */
 	struct moat_report *rep = scan_fixture("unicode.7z", conf);
 
-	ck_assert_ptr_nonnull(member(rep, "unicode.7z › \xd1\x81\xd1\x87\xd1\x91\xd1\x82.txt"));
+	ck_assert_ptr_nonnull(t_member(rep, "unicode.7z › \xd1\x81\xd1\x87\xd1\x91\xd1\x82.txt"));
 	report_free(rep);
 }
 END_TEST
@@ -727,11 +691,11 @@ START_TEST(test_review_eocd_count)
 {
 	/* an end-of-directory record that claims 0 entries hid both encrypted members */
 	struct moat_report *rep = scan_fixture("eocd-count0.zip", conf);
-	const struct moat_part *m = member(rep, "eocd-count0.zip › payload.exe");
+	const struct moat_part *m = t_member(rep, "eocd-count0.zip › payload.exe");
 
 	ck_assert_ptr_nonnull(m);
 	ck_assert(m->encrypted);
-	ck_assert_ptr_nonnull(member(rep, "eocd-count0.zip › notes.txt"));
+	ck_assert_ptr_nonnull(t_member(rep, "eocd-count0.zip › notes.txt"));
 	ck_assert_ptr_nonnull(report_has_finding(rep, "container.encrypted"));
 	ck_assert_int_ge(rep->verdict.action, MOAT_QUARANTINE);
 	report_free(rep);
@@ -742,8 +706,8 @@ START_TEST(test_review_decoy)
 {
 	/* a plain y/report.pdf must not pass for the encrypted x/report.pdf */
 	struct moat_report *rep = scan_fixture("decoy.zip", conf);
-	const struct moat_part *x = member(rep, "decoy.zip › x/report.pdf");
-	const struct moat_part *y = member(rep, "decoy.zip › y/report.pdf");
+	const struct moat_part *x = t_member(rep, "decoy.zip › x/report.pdf");
+	const struct moat_part *y = t_member(rep, "decoy.zip › y/report.pdf");
 	const struct moat_finding *f = report_has_finding(rep, "container.encrypted");
 
 	ck_assert_ptr_nonnull(x);
@@ -762,8 +726,8 @@ START_TEST(test_review_alias)
 	/* the same bytes as readme.txt and run.js in an image: two files, not an 8.3 alias */
 	struct moat_report *rep = scan_fixture("alias.iso", conf);
 
-	ck_assert_ptr_nonnull(member(rep, "alias.iso › run.js"));
-	ck_assert_ptr_nonnull(member(rep, "alias.iso › readme.txt"));
+	ck_assert_ptr_nonnull(t_member(rep, "alias.iso › run.js"));
+	ck_assert_ptr_nonnull(t_member(rep, "alias.iso › readme.txt"));
 	ck_assert_ptr_nonnull(report_has_finding(rep, "attach.script"));
 	report_free(rep);
 }
@@ -774,7 +738,7 @@ START_TEST(test_review_rar_dirs)
 	/* 10,000 directories ahead of the payload: directories are not members */
 	struct moat_report *rep = scan_fixture("dirs.rar", conf);
 
-	ck_assert_ptr_nonnull(member(rep, "dirs.rar › evil.exe"));
+	ck_assert_ptr_nonnull(t_member(rep, "dirs.rar › evil.exe"));
 	ck_assert_ptr_nonnull(report_has_finding(rep, "attach.executable"));
 	report_free(rep);
 }
@@ -786,7 +750,7 @@ START_TEST(test_review_no_false_bomb)
 	struct moat_report *rep = scan_fixture("biglog.tar.gz", conf);
 
 	ck_assert_ptr_null(report_has_finding(rep, "container.bomb"));
-	ck_assert_ptr_nonnull(member(rep, "biglog.tar.gz › app.log"));
+	ck_assert_ptr_nonnull(t_member(rep, "biglog.tar.gz › app.log"));
 	ck_assert_int_eq(rep->verdict.action, MOAT_ACCEPT);
 	report_free(rep);
 }
@@ -802,7 +766,7 @@ START_TEST(test_review_tmpdir_missing)
 	struct moat_report *rep = NULL;
 	gsize len;
 
-	ck_assert_int_eq(conf_load_data(&c, &err, text, strlen(text)), 0);
+	c = t_conf_load(text);
 	ck_assert_int_eq(av_load(c, &err, &warn), 0);
 	path = g_build_filename(FIXTURES, "eicar.zip", NULL);
 	ck_assert(g_file_get_contents(path, &data, &len, NULL));
