@@ -127,7 +127,20 @@ salvage_read_headers(struct salvage_block *b, const guchar *raw, gsize len, gsiz
 			break;
 		}
 		if (raw[pos] == ' ' || raw[pos] == '\t') {
-			/* a folded continuation of the header before */
+			gsize p = pos;
+			GString *hdr;
+
+			/* Folded into the header before (RFC 5322 2.2.3), unless it reads as
+			 * a Content-* header, as it does to a client that trims lines. */
+			while (p < end && (raw[p] == ' ' || raw[p] == '\t'))
+				p++;
+			if ((n = salvage_header_name(raw, p, end, &colon)) != 0 &&
+			    (hdr = salvage_content_header(b, raw + p, n)) != NULL) {
+				cur = hdr;
+				g_string_append_c(cur, '\n');
+				b->quirk = "a folded header line read as a header of its own";
+				pos = colon + 1;
+			}
 		} else if ((n = salvage_header_name(raw, pos, end, &colon)) != 0) {
 			if ((cur = salvage_content_header(b, raw + pos, n)) != NULL) {
 				g_string_append_c(cur, '\n');

@@ -127,6 +127,25 @@ START_TEST(test_header_bare_cr)
 }
 END_TEST
 
+/* " Content-Transfer-Encoding: base64": folded into the header before, or a header of its own */
+START_TEST(test_header_folded_content)
+{
+	salv_assert_found(MULTI "--b_1234\nContent-Type: application/octet-stream\n"
+	    "Content-Disposition: attachment; filename=\"p.bin\"\n"
+	    " Content-Transfer-Encoding: base64\n\n"
+	    "UEsDBAr/\n--b_1234--\n", "folded header line");
+	/* near miss: SpamAssassin's folded report, folded Content-* parameters */
+	salv_assert_clean(HDR "X-Spam-Report:\n\t* -2.6 BAYES_00 BODY: Bayes spam probability is 0 to 1%\n"
+	    "\tContent analysis details:   (-2.6 points, 5.0 required)\n"
+	    "\tContent preview:  see the attachment\n"
+	    "Content-Type: multipart/mixed;\n boundary=\"b_1234\"\n\n"
+	    "--b_1234\nContent-Type: text/plain\n\nSee the attachment.\n\n"
+	    "--b_1234\nContent-Type: application/pdf;\n\tname=\"scan.pdf\"\n"
+	    "Content-Disposition: attachment;\n filename=\"scan.pdf\"\n"
+	    "Content-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n--b_1234--\n");
+}
+END_TEST
+
 Suite *
 salvage_suite(void)
 {
@@ -136,6 +155,7 @@ salvage_suite(void)
 	tcase_add_test(tc, test_qp_padded_soft_break);
 	tcase_add_test(tc, test_qp_mixed_case_escapes);
 	tcase_add_test(tc, test_header_bare_cr);
+	tcase_add_test(tc, test_header_folded_content);
 	suite_add_tcase(s, tc);
 	return s;
 }
