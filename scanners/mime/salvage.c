@@ -735,6 +735,7 @@ struct salvage_ctx {
 	GPtrArray *boundaries;	/* char *: every boundary declared so far, unquoted */
 	GPtrArray *strict;	/* char *: the message's own boundaries as a strict parser reads them */
 	gboolean top;		/* reading the message's own header block */
+	guint blocks;		/* header blocks read, at most max_parts */
 	guint added;
 };
 
@@ -1148,44 +1149,76 @@ salvage_check_delimiters(struct salvage_ctx *c, const guchar *raw, gsize len)
 	}
 }
 
+/*
+ * salvage_skip_blank - POS, or the line after it when POS is a blank line
+ * and a Content-* header follows: a strict parser reads a part without
+ * headers there ("--b\n\nContent-Type: ..."), a client that skips blank
+ * lines after a boundary reads the headers.
+ */
+static gsize
+salvage_skip_blank(struct salvage_block *b, const guchar *raw, gsize len, gsize pos)
+{
+	gsize end = salvage_line_end(raw, len, pos), next, colon, n;
+
+	if (end >= len || !salvage_is_blank(raw, pos, end))
+		return pos;
+	next = end + 1;
+	n = salvage_header_name(raw, next, salvage_line_end(raw, len, next), &colon);
+	if (n == 0 || salvage_content_header(b, raw + next, n) == NULL)
+		return pos;
+	b->quirk = "a blank line between the boundary and the part's headers";
+	return next;
+}
+
+/*
+ * salvage_block_at - the block whose headers start at POS, right after a
+ * boundary-like line (or the message's start); returns where the walk goes
+ * on, or POS when no header block starts there.
+ */
+static gsize
+salvage_block_at(struct salvage_ctx *c, const guchar *raw, gsize len, gsize pos)
+{
+	struct salvage_block b = { g_string_new(NULL), g_string_new(NULL), g_string_new(NULL), 0,
+	    NULL };
+	gsize hpos = pos > 0 ? salvage_skip_blank(&b, raw, len, pos) : pos;
+	gsize after = salvage_read_headers(&b, raw, len, hpos), next = pos;
+
+	if (after != hpos) {
+		c->blocks++;
+		/* Only the message's own boundary is checked for near misses:
+		 * text bodies quote broken MIME headers often enough. */
+		c->top = pos == 0;
+		salvage_add_boundaries(c, &b);
+		c->top = FALSE;
+		next = after;
+		if (!salvage_is_container(&b)) {
+			next = salvage_next_boundary(c, raw, len, b.body_start);
+			salvage_leaf(c, &b, raw, len, next);
+		}
+	}
+	g_string_free(b.ctype, TRUE);
+	g_string_free(b.cdisp, TRUE);
+	g_string_free(b.cte, TRUE);
+	return next;
+}
+
 guint
 salvage_scan(struct moat_report *rep, const guchar *raw, gsize len,
     const struct moat_conf *conf, const struct moat_leaf_hook *hook)
 {
 	struct salvage_ctx c = { .rep = rep, .conf = conf, .hook = hook };
 	g_autoptr(GPtrArray) boundaries = g_ptr_array_new_with_free_func(g_free);
-	gboolean at_start = TRUE;
-	guint blocks = 0;
-	gsize pos = 0;
-
 	g_autoptr(GPtrArray) strict = g_ptr_array_new_with_free_func(g_free);
+	gboolean at_start = TRUE;
+	gsize pos = 0;
 
 	c.boundaries = boundaries;
 	c.strict = strict;
-	while (pos < len && blocks < conf->limits.max_parts && !report_over_budget(rep)) {
+	while (pos < len && c.blocks < conf->limits.max_parts && !report_over_budget(rep)) {
 		if (at_start) {
-			struct salvage_block b = { g_string_new(NULL), g_string_new(NULL),
-			    g_string_new(NULL), 0, NULL };
-			gsize after = salvage_read_headers(&b, raw, len, pos);
-			gboolean leaf = after != pos && !salvage_is_container(&b);
-			gsize next = after;
+			gsize next = salvage_block_at(&c, raw, len, pos);
 
-			if (after != pos) {
-				blocks++;
-				/* Only the message's own boundary is checked for near misses:
-				 * text bodies quote broken MIME headers often enough. */
-				c.top = pos == 0;
-				salvage_add_boundaries(&c, &b);
-				c.top = FALSE;
-				if (leaf) {
-					next = salvage_next_boundary(&c, raw, len, b.body_start);
-					salvage_leaf(&c, &b, raw, len, next);
-				}
-			}
-			g_string_free(b.ctype, TRUE);
-			g_string_free(b.cdisp, TRUE);
-			g_string_free(b.cte, TRUE);
-			if (after != pos) {
+			if (next != pos) {
 				pos = next;
 				at_start = FALSE;
 				continue;

@@ -146,6 +146,19 @@ START_TEST(test_header_folded_content)
 }
 END_TEST
 
+/* "--b\n\nContent-Transfer-Encoding: base64": a part without headers, or headers after a blank line */
+START_TEST(test_blank_line_before_headers)
+{
+	salv_assert_found(MULTI "--b_1234\n\nContent-Transfer-Encoding: base64\n"
+	    "Content-Type: application/octet-stream\n"
+	    "Content-Disposition: attachment; filename=\"p.bin\"\n\n"
+	    "UEsDBAr/\n--b_1234--\n", "blank line between");
+	/* near miss: a part without headers that quotes other headers after a blank line */
+	salv_assert_clean(MULTI "--b_1234\n\nFrom: the minutes of Monday\nSubject: budget\n\n"
+	    "We agreed on the numbers.\n--b_1234--\n");
+}
+END_TEST
+
 Suite *
 salvage_suite(void)
 {
@@ -156,6 +169,7 @@ salvage_suite(void)
 	tcase_add_test(tc, test_qp_mixed_case_escapes);
 	tcase_add_test(tc, test_header_bare_cr);
 	tcase_add_test(tc, test_header_folded_content);
+	tcase_add_test(tc, test_blank_line_before_headers);
 	suite_add_tcase(s, tc);
 	return s;
 }
