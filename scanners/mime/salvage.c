@@ -728,11 +728,24 @@ salvage_decode(enum salvage_enc enc, enum salvage_b64_mode mode, const guchar *i
 	return out;
 }
 
+/* A boundary the lenient reading splits at, as some reader takes the parameter. */
+struct salvage_bd {
+	char *val;
+	const char *quirk;	/* static: how a lenient client reads it so, NULL for a plain reading */
+};
+
+static void
+salvage_bd_free(gpointer p)
+{
+	g_free(((struct salvage_bd *)p)->val);
+	g_free(p);
+}
+
 struct salvage_ctx {
 	struct moat_report *rep;
 	const struct moat_conf *conf;
 	const struct moat_leaf_hook *hook;	/* borrowed, may be NULL */
-	GPtrArray *boundaries;	/* char *: every boundary declared so far, unquoted */
+	GPtrArray *boundaries;	/* struct salvage_bd *: every boundary declared so far, unquoted */
 	GPtrArray *strict;	/* char *: the message's own boundaries as a strict parser reads them */
 	gboolean top;		/* reading the message's own header block */
 	guint blocks;		/* header blocks read, at most max_parts */
@@ -999,15 +1012,22 @@ salvage_leaf(struct salvage_ctx *c, const struct salvage_block *b, const guchar 
 	}
 }
 
+/* salvage_add_boundary - VAL (taken, may be NULL; blanks around it dropped when STRIP) into C */
 static void
-salvage_add_boundary(struct salvage_ctx *c, char *val)
+salvage_add_boundary(struct salvage_ctx *c, char *val, gboolean strip, const char *quirk)
 {
-	if (val != NULL)
+	struct salvage_bd *bd;
+
+	if (val != NULL && strip)
 		g_strstrip(val);
-	if (val != NULL && *val != '\0' && c->boundaries->len < 64)
-		g_ptr_array_add(c->boundaries, val);
-	else
+	if (val == NULL || *val == '\0' || c->boundaries->len >= 64) {
 		g_free(val);
+		return;
+	}
+	bd = g_new(struct salvage_bd, 1);
+	bd->val = val;
+	bd->quirk = quirk;
+	g_ptr_array_add(c->boundaries, bd);
 }
 
 /* salvage_add_boundaries - the boundary parameters of block B, unquoted, into C */
@@ -1017,7 +1037,7 @@ salvage_add_boundaries(struct salvage_ctx *c, const struct salvage_block *b)
 	const char *s = b->ctype->str;
 
 	for (const char *p = s; (p = g_strstr_len(p, -1, "oundary")) != NULL; p++) {
-		const char *v = p + 7;
+		const char *v = p + 7, *q;
 		gsize i = 0, n;
 		char *val;
 
@@ -1034,8 +1054,13 @@ salvage_add_boundaries(struct salvage_ctx *c, const struct salvage_block *b)
 		if (*val != '\0' && c->top && c->strict->len < 8)
 			g_ptr_array_add(c->strict, g_strdup(val));
 		/* Also as a sloppy client reads it: quotes and comments dropped, blanks kept. */
-		salvage_add_boundary(c, salvage_alt_value(v, n, 0, val));
-		salvage_add_boundary(c, val);
+		salvage_add_boundary(c, salvage_alt_value(v, n, 0, val), TRUE, NULL);
+		/* RFC 2045 5.1 quotes with '"' only; a client that takes '\'' as a quote
+		 * too reads ' b' as " b", blanks and all. */
+		if (*v == '\'' && n > 2 && (q = memchr(v + 1, '\'', n - 1)) != NULL)
+			salvage_add_boundary(c, g_strndup(v + 1, (gsize)(q - v - 1)), FALSE,
+			    "a boundary parameter in single quotes, blanks kept");
+		salvage_add_boundary(c, val, TRUE, NULL);
 	}
 }
 
@@ -1047,10 +1072,13 @@ salvage_add_boundaries(struct salvage_ctx *c, const struct salvage_block *b)
  * "---") are neither.
  */
 static gboolean
-salvage_is_boundary(const struct salvage_ctx *c, const guchar *raw, gsize len, gsize pos)
+salvage_is_boundary(const struct salvage_ctx *c, const guchar *raw, gsize len, gsize pos,
+    const char **quirk)
 {
 	gsize end, rest;
 
+	if (quirk != NULL)
+		*quirk = NULL;
 	if (!salvage_is_dashes(raw, len, pos))
 		return FALSE;
 	end = salvage_line_end(raw, len, pos);
@@ -1063,11 +1091,14 @@ salvage_is_boundary(const struct salvage_ctx *c, const guchar *raw, gsize len, g
 	    memchr(raw + pos + 2, '\t', rest) == NULL)
 		return TRUE;
 	for (guint i = 0; i < c->boundaries->len; i++) {
-		const char *bd = c->boundaries->pdata[i];
-		gsize bl = strlen(bd);
+		const struct salvage_bd *bd = c->boundaries->pdata[i];
+		gsize bl = strlen(bd->val);
 
-		if (bl <= rest && memcmp(raw + pos + 2, bd, bl) == 0)
+		if (bl <= rest && memcmp(raw + pos + 2, bd->val, bl) == 0) {
+			if (quirk != NULL)
+				*quirk = bd->quirk;
 			return TRUE;
+		}
 	}
 	return FALSE;
 }
@@ -1077,7 +1108,7 @@ static gsize
 salvage_next_boundary(const struct salvage_ctx *c, const guchar *raw, gsize len, gsize pos)
 {
 	while (pos < len) {
-		if (salvage_is_boundary(c, raw, len, pos))
+		if (salvage_is_boundary(c, raw, len, pos, NULL))
 			return pos;
 		pos = salvage_line_end(raw, len, pos) + 1;
 	}
@@ -1172,14 +1203,16 @@ salvage_skip_blank(struct salvage_block *b, const guchar *raw, gsize len, gsize 
 
 /*
  * salvage_block_at - the block whose headers start at POS, right after a
- * boundary-like line (or the message's start); returns where the walk goes
- * on, or POS when no header block starts there.
+ * boundary-like line (or the message's start; QUIRK: static, how only a
+ * lenient client takes that line for a boundary, or NULL); returns where
+ * the walk goes on, or POS when no header block starts there.
  */
 static gsize
-salvage_block_at(struct salvage_ctx *c, const guchar *raw, gsize len, gsize pos)
+salvage_block_at(struct salvage_ctx *c, const guchar *raw, gsize len, gsize pos,
+    const char *quirk)
 {
 	struct salvage_block b = { g_string_new(NULL), g_string_new(NULL), g_string_new(NULL), 0,
-	    NULL };
+	    quirk };
 	gsize hpos = pos > 0 ? salvage_skip_blank(&b, raw, len, pos) : pos;
 	gsize after = salvage_read_headers(&b, raw, len, hpos), next = pos;
 
@@ -1207,16 +1240,17 @@ salvage_scan(struct moat_report *rep, const guchar *raw, gsize len,
     const struct moat_conf *conf, const struct moat_leaf_hook *hook)
 {
 	struct salvage_ctx c = { .rep = rep, .conf = conf, .hook = hook };
-	g_autoptr(GPtrArray) boundaries = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) boundaries = g_ptr_array_new_with_free_func(salvage_bd_free);
 	g_autoptr(GPtrArray) strict = g_ptr_array_new_with_free_func(g_free);
 	gboolean at_start = TRUE;
+	const char *quirk = NULL;
 	gsize pos = 0;
 
 	c.boundaries = boundaries;
 	c.strict = strict;
 	while (pos < len && c.blocks < conf->limits.max_parts && !report_over_budget(rep)) {
 		if (at_start) {
-			gsize next = salvage_block_at(&c, raw, len, pos);
+			gsize next = salvage_block_at(&c, raw, len, pos, quirk);
 
 			if (next != pos) {
 				pos = next;
@@ -1224,7 +1258,7 @@ salvage_scan(struct moat_report *rep, const guchar *raw, gsize len,
 				continue;
 			}
 		}
-		at_start = salvage_is_boundary(&c, raw, len, pos);
+		at_start = salvage_is_boundary(&c, raw, len, pos, &quirk);
 		pos = salvage_line_end(raw, len, pos) + 1;
 	}
 	if (!report_over_budget(rep))

@@ -159,6 +159,22 @@ START_TEST(test_blank_line_before_headers)
 }
 END_TEST
 
+/* boundary=' b_1234': no quotes to RFC 2045, so the boundary is "'"; quotes and a blank to a client */
+START_TEST(test_boundary_single_quotes)
+{
+	salv_assert_found(HDR "Content-Type: multipart/mixed; boundary=' b_1234'\n\n"
+	    "-- b_1234\nContent-Type: text/plain\n\nSee the attachment.\n\n"
+	    "-- b_1234\nContent-Type: application/octet-stream\n"
+	    "Content-Disposition: attachment; filename=\"p.bin\"\n"
+	    "Content-Transfer-Encoding: base64\n\nUEsDBAr/\n-- b_1234--\n", "single quotes");
+	/* near miss: a quoted boundary with a blank inside (RFC 2046 5.1.1 allows it) */
+	salv_assert_clean(HDR "Content-Type: multipart/mixed; boundary=\"b 1234\"\n\n"
+	    "--b 1234\nContent-Type: text/plain\n\nSee the attachment.\n\n"
+	    "--b 1234\nContent-Type: application/pdf; name=\"it's.pdf\"\n"
+	    "Content-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n--b 1234--\n");
+}
+END_TEST
+
 Suite *
 salvage_suite(void)
 {
@@ -170,6 +186,7 @@ salvage_suite(void)
 	tcase_add_test(tc, test_header_bare_cr);
 	tcase_add_test(tc, test_header_folded_content);
 	tcase_add_test(tc, test_blank_line_before_headers);
+	tcase_add_test(tc, test_boundary_single_quotes);
 	suite_add_tcase(s, tc);
 	return s;
 }
