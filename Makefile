@@ -73,7 +73,7 @@ FUZZ_SEEDS   = $(patsubst tests/fuzz/%_seeds.py,$(FUZZ_BUILD)/seeds/%,$(wildcard
 PREFIX	?= /usr/local
 SYSCONFDIR ?= /etc
 
-.PHONY: integration miltertest install bench all deps testdata skipped check test unit cli-test asan valgrind demo clean fuzz fuzz-build fuzz-check FORCE
+.PHONY: integration miltertest install bench all deps testdata skipped check test unit cli-test expect asan valgrind demo clean fuzz fuzz-build fuzz-check FORCE
 
 all: $(MOAT) $(MOATD) $(MANCONF)
 
@@ -220,6 +220,21 @@ unit: $(CHECKS) $(MOAT)
 
 cli-test: $(MOAT) $(MANCONF)
 	sh tests/cli/run.sh $(MOAT)
+
+# expect: rewrite the golden reports tests/unit/expect/SAMPLE.json, moat scan
+# --json of samples/SAMPLE.eml as tests/cli/golden.sh makes it (fixed config,
+# nothing that varies between runs); tests/cli/run.sh fails on any difference
+# and shows it. Run it when a report changes on purpose; review the diff.
+EXPECT_SAMPLES = $(patsubst samples/%.eml,%,$(wildcard samples/demo/*.eml)) \
+		 real/forwarded-with-attachment real/apple-inline-image
+expect: $(MOAT)
+	rm -f tests/unit/expect/*/*.json
+	@set -e; for s in $(EXPECT_SAMPLES); do \
+	    mkdir -p tests/unit/expect/$$(dirname $$s); \
+	    sh tests/cli/golden.sh $(MOAT) $$s >tests/unit/expect/$$s.json.tmp; \
+	    mv tests/unit/expect/$$s.json.tmp tests/unit/expect/$$s.json; \
+	    echo "tests/unit/expect/$$s.json"; \
+	done
 
 asan:
 	CK_FORK=no ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -250,5 +250,27 @@ else
 	done
 fi
 
+# Golden reports: moat scan --json of each sample with a file in tests/unit/expect/
+# (tests/cli/golden.sh makes both; `make expect` rewrites them when a report
+# changes on purpose). A difference is shown whole, as diff -u.
+n=0
+for want in "$TOP"/tests/unit/expect/*/*.json; do
+	[ -e "$want" ] || continue
+	n=$((n + 1))
+	s=${want#"$TOP/tests/unit/expect/"}
+	s=${s%.json}
+	if ! sh "$HERE/golden.sh" "$MOAT" "$s" >"$TMP/golden.json" 2>"$TMP/err"; then
+		bad "golden report $s: moat scan --json samples/$s.eml failed"
+	elif diff -u --label "tests/unit/expect/$s.json" --label "moat scan --json samples/$s.eml" \
+	    "$want" "$TMP/golden.json" >"$TMP/golden.diff"; then
+		ok "golden report $s"
+	else
+		: >"$TMP/err"
+		bad "golden report $s differs (on purpose? make expect, and commit the diff):"
+		sed 's/^/     /' "$TMP/golden.diff"
+	fi
+done
+[ "$n" -gt 0 ] || { echo "no tests/unit/expect/*/*.json" >"$TMP/err"; bad "golden reports: none found (make expect)"; }
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
