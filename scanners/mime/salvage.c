@@ -1069,37 +1069,51 @@ salvage_add_boundaries(struct salvage_ctx *c, const struct salvage_block *b)
  * declared boundary (clients forgive junk after it), or "--" and any word of
  * four or more characters without blanks (a boundary the parse may have
  * read differently). Signature separators ("-- ") and diff lines ("--- a/x",
- * "---") are neither.
+ * "---") are neither. Blanks and a bare CR may come first (" \r--b"): a
+ * client that ends lines at a bare CR sees "--b" start a line. *QUIRK (when
+ * not NULL) gets how only a lenient client takes the line for a boundary.
  */
 static gboolean
 salvage_is_boundary(const struct salvage_ctx *c, const guchar *raw, gsize len, gsize pos,
     const char **quirk)
 {
-	gsize end, rest;
+	static const char *const behind_cr = "a boundary line behind a bare CR";
+	gsize end, rest, p = pos;
+	gboolean bare_cr = FALSE;
 
 	if (quirk != NULL)
 		*quirk = NULL;
-	if (!salvage_is_dashes(raw, len, pos))
+	while (p < len && (raw[p] == ' ' || raw[p] == '\t'))
+		p++;
+	while (p + 1 < len && raw[p] == '\r' && raw[p + 1] != '\n')
+		p++, bare_cr = TRUE;
+	if (!bare_cr)
+		p = pos;
+	if (!salvage_is_dashes(raw, len, p))
 		return FALSE;
-	end = salvage_line_end(raw, len, pos);
-	while (end > pos + 2 && g_ascii_isspace(raw[end - 1]))
+	end = salvage_line_end(raw, len, p);
+	while (end > p + 2 && g_ascii_isspace(raw[end - 1]))
 		end--;
-	rest = end - pos - 2;
+	rest = end - p - 2;
 	if (rest == 0)
 		return FALSE;	/* "-- ", a signature separator */
-	if (rest >= 4 && memchr(raw + pos + 2, ' ', rest) == NULL &&
-	    memchr(raw + pos + 2, '\t', rest) == NULL)
+	if (quirk != NULL && bare_cr)
+		*quirk = behind_cr;
+	if (rest >= 4 && memchr(raw + p + 2, ' ', rest) == NULL &&
+	    memchr(raw + p + 2, '\t', rest) == NULL)
 		return TRUE;
 	for (guint i = 0; i < c->boundaries->len; i++) {
 		const struct salvage_bd *bd = c->boundaries->pdata[i];
 		gsize bl = strlen(bd->val);
 
-		if (bl <= rest && memcmp(raw + pos + 2, bd->val, bl) == 0) {
-			if (quirk != NULL)
+		if (bl <= rest && memcmp(raw + p + 2, bd->val, bl) == 0) {
+			if (quirk != NULL && !bare_cr)
 				*quirk = bd->quirk;
 			return TRUE;
 		}
 	}
+	if (quirk != NULL)
+		*quirk = NULL;
 	return FALSE;
 }
 

@@ -175,6 +175,30 @@ START_TEST(test_boundary_single_quotes)
 }
 END_TEST
 
+/* " \r--b" and "\r--b": no boundary line to RFC 2046, one to a client that ends lines at CR */
+START_TEST(test_boundary_behind_bare_cr)
+{
+	static const char *const lead[] = { " \r", "\r", "\t\r\r" };
+
+	for (gsize i = 0; i < G_N_ELEMENTS(lead); i++) {
+		g_autofree char *msg = g_strdup_printf(HDR
+		    "Content-Type: multipart/mixed; boundary=\"b_1234\"\n\n"
+		    "%s--b_1234\nContent-Type: application/octet-stream\n"
+		    "Content-Disposition: attachment; filename=\"p.bin\"\n"
+		    "Content-Transfer-Encoding: base64\n\nUEsDBAr/\n\n"
+		    "--b_1234\nContent-Type: text/plain\n\ninnocent\n\n--b_1234--\n", lead[i]);
+
+		salv_assert_found(msg, "bare CR");
+	}
+	/* near miss: CRLF mail with blank-only lines and a signature separator */
+	salv_assert_clean("From: a@example.com\r\nTo: b@example.com\r\nSubject: t\r\n"
+	    "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b_1234\"\r\n\r\n"
+	    "--b_1234\r\nContent-Type: text/plain\r\n\r\nHello\r\n \r\n-- \r\nAlice\r\n\r\n"
+	    "--b_1234\r\nContent-Type: application/pdf; name=\"scan.pdf\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n \r\n--b_1234--\r\n");
+}
+END_TEST
+
 Suite *
 salvage_suite(void)
 {
@@ -187,6 +211,7 @@ salvage_suite(void)
 	tcase_add_test(tc, test_header_folded_content);
 	tcase_add_test(tc, test_blank_line_before_headers);
 	tcase_add_test(tc, test_boundary_single_quotes);
+	tcase_add_test(tc, test_boundary_behind_bare_cr);
 	suite_add_tcase(s, tc);
 	return s;
 }
