@@ -1195,6 +1195,44 @@ salvage_check_delimiters(struct salvage_ctx *c, const guchar *raw, gsize len)
 }
 
 /*
+ * salvage_add_closers - boundaries for a message whose header declares none
+ * but whose body, from POS, holds close-delimiter lines ("--b_68c97677--"):
+ * a client that guesses the structure splits at every line that starts with
+ * "--b_68c97677", junk after it ("--b_68c97677 X") forgiven. Only words of
+ * 8 to 200 bytes without blanks and with a letter or digit count (no "--"
+ * rules of dashes); at most 8 of them.
+ */
+static void
+salvage_add_closers(struct salvage_ctx *c, const guchar *raw, gsize len, gsize pos)
+{
+	guint n = 0;
+
+	for (const guchar *q = raw + pos; q != NULL && n < 8;) {
+		gsize p = (gsize)(q - raw), end = salvage_line_end(raw, len, p), e = end, wl;
+		gboolean word = TRUE, alnum = FALSE;
+
+		while (e > p && g_ascii_isspace(raw[e - 1]))
+			e--;
+		wl = e - p >= 4 ? e - p - 4 : 0;
+		if (wl >= 8 && wl <= 200 && salvage_is_dashes(raw, len, p) && raw[e - 2] == '-' &&
+		    raw[e - 1] == '-') {
+			for (gsize i = p + 2; i < e - 2; i++) {
+				word = word && !g_ascii_isspace(raw[i]);
+				alnum = alnum || g_ascii_isalnum(raw[i]);
+			}
+			if (word && alnum) {
+				salvage_add_boundary(c, g_strndup((const char *)raw + p + 2, wl), FALSE,
+				    "a close delimiter where no boundary is declared");
+				n++;
+			}
+		}
+		q = end < len ? memmem(raw + end, len - end, "\n--", 3) : NULL;
+		if (q != NULL)
+			q++;
+	}
+}
+
+/*
  * salvage_skip_blank - POS, or the line after it when POS is a blank line
  * and a Content-* header follows: a strict parser reads a part without
  * headers there ("--b\n\nContent-Type: ..."), a client that skips blank
@@ -1236,6 +1274,8 @@ salvage_block_at(struct salvage_ctx *c, const guchar *raw, gsize len, gsize pos,
 		 * text bodies quote broken MIME headers often enough. */
 		c->top = pos == 0;
 		salvage_add_boundaries(c, &b);
+		if (c->top && c->boundaries->len == 0)
+			salvage_add_closers(c, raw, len, after);
 		c->top = FALSE;
 		next = after;
 		if (!salvage_is_container(&b)) {

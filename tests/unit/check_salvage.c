@@ -199,6 +199,20 @@ START_TEST(test_boundary_behind_bare_cr)
 }
 END_TEST
 
+/* no boundary declared at all, but "--b_12345678--" closes parts that "--b_12345678 X" opens */
+START_TEST(test_boundary_undeclared)
+{
+	salv_assert_found(HDR "\n--b_12345678 X\nContent-Type: text/plain\n\nSee the attachment.\n"
+	    "--b_12345678 X\nContent-Type: application/octet-stream\n"
+	    "Content-Disposition: attachment; filename=\"p.bin\"\n"
+	    "Content-Transfer-Encoding: base64\n\nUEsDBAr/\n--b_12345678--\n", "close delimiter");
+	/* near miss: a plain-text question that quotes a multipart body */
+	salv_assert_clean(HDR "\nMail.app wrote this, why does it break?\n\n"
+	    "--Apple-Mail-1234 starts each part\n--Apple-Mail-1234\n"
+	    "Content-Type: text/plain\n\nhello\n--Apple-Mail-1234--\n\n-- \nBob\n");
+}
+END_TEST
+
 Suite *
 salvage_suite(void)
 {
@@ -212,6 +226,7 @@ salvage_suite(void)
 	tcase_add_test(tc, test_blank_line_before_headers);
 	tcase_add_test(tc, test_boundary_single_quotes);
 	tcase_add_test(tc, test_boundary_behind_bare_cr);
+	tcase_add_test(tc, test_boundary_undeclared);
 	suite_add_tcase(s, tc);
 	return s;
 }
