@@ -21,6 +21,7 @@
 
 #define SALVAGE_HEADER_MAX 16384	/* unfolded header bytes kept per block */
 #define SALVAGE_PARAMS_MAX 64		/* name parameters read per header */
+#define SALVAGE_INLINE_MAX 16		/* files uuencoded inline in one text body */
 
 enum salvage_enc { ENC_NONE, ENC_BASE64, ENC_UU, ENC_QP };
 
@@ -965,6 +966,117 @@ salvage_qp_readings(struct salvage_ctx *c, const struct salvage_block *b, GPtrAr
 }
 
 /*
+ * Inline uuencode: a text body that carries "begin 644 name", lines of
+ * uuencode and "end" (mail before MIME, and some mailers still). GMime
+ * shows text; Outlook and Thunderbird show an attachment.
+ */
+
+/* salvage_uu_begin - the name on the "begin 644 name" line IN[P..END), or NULL; caller frees */
+static char *
+salvage_uu_begin(const guchar *in, gsize p, gsize end)
+{
+	gsize i = p + 6, digits = 0;
+
+	while (end > p && g_ascii_isspace(in[end - 1]))
+		end--;
+	if (end - p < 6 || memcmp(in + p, "begin ", 6) != 0)
+		return NULL;
+	for (; i < end && in[i] >= '0' && in[i] <= '7'; i++)
+		digits++;
+	if (digits < 3 || digits > 4 || i >= end || in[i] != ' ')
+		return NULL;
+	while (i < end && in[i] == ' ')
+		i++;
+	return i < end ? g_strndup((const char *)in + i, end - i) : NULL;
+}
+
+/* salvage_uu_line_ok - whether IN[P..END) is a line of uuencode: as long as its first byte says */
+static gboolean
+salvage_uu_line_ok(const guchar *in, gsize p, gsize end)
+{
+	gsize want, ll;
+
+	while (end > p && in[end - 1] == '\r')
+		end--;
+	if (end == p || in[p] < ' ' || in[p] > '`')
+		return FALSE;
+	want = (gsize)((in[p] - ' ') & 0x3f);
+	ll = end - p - 1;
+	for (gsize i = p; i < end; i++)
+		if (in[i] < ' ' || in[i] > '`')
+			return FALSE;
+	/* encoders pad the last group, some add a check byte */
+	return want > 0 && ll >= (want * 4 + 2) / 3 && ll <= (want + 2) / 3 * 4 + 2;
+}
+
+/* salvage_inline_add - DATA (taken), the file NAME (taken) inside a text body, unless the inventory has it */
+static void
+salvage_inline_add(struct salvage_ctx *c, const struct salvage_block *b, char *name,
+    GByteArray *data, const char *cte)
+{
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *sha = NULL;
+	struct moat_part *p;
+
+	g_ptr_array_add(names, name);
+	if (data->len == 0 || salvage_match(c, data, names, &sha) != NULL) {
+		g_byte_array_unref(data);
+		return;
+	}
+	if (sha == NULL)
+		sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data->data, data->len);
+	p = salvage_add_part(c, b, name, data, sha);
+	g_free(p->content_type);
+	p->content_type = g_strdup("application/octet-stream");
+	g_free(p->transfer_encoding);
+	p->transfer_encoding = g_strdup(cte);
+}
+
+/*
+ * salvage_inline_uu - each file uuencoded inline in the text body IN. It
+ * becomes a salvaged part without a finding: once shown it is scanned like
+ * any attachment, and mail that carries files this way is not a trick.
+ */
+static void
+salvage_inline_uu(struct salvage_ctx *c, const struct salvage_block *b, const guchar *in, gsize n)
+{
+	guint files = 0;
+
+	for (gsize p = 0; files < SALVAGE_INLINE_MAX && !report_over_budget(c->rep);) {
+		const guchar *q = memmem(in + p, n - p, "begin ", 6);
+		gsize end, stop;
+		char *name;
+
+		if (q == NULL)
+			return;
+		p = (gsize)(q - in);
+		end = salvage_line_end(in, n, p);
+		if ((p > 0 && in[p - 1] != '\n') || end >= n ||
+		    !salvage_uu_line_ok(in, end + 1, salvage_line_end(in, n, end + 1)) ||
+		    (name = salvage_uu_begin(in, p, end)) == NULL) {
+			p = end;
+			continue;
+		}
+		for (stop = end + 1; stop < n; stop = salvage_line_end(in, n, stop) + 1)
+			if (n - stop >= 3 && memcmp(in + stop, "end", 3) == 0)
+				break;
+		stop = stop < n ? salvage_line_end(in, n, stop) : n;
+		salvage_inline_add(c, b, name, salvage_decode(ENC_UU, 0, in + p, stop - p), "x-uuencode");
+		files++;
+		p = stop;
+	}
+}
+
+/* salvage_is_text - a block that declares a text type, or none */
+static gboolean
+salvage_is_text(const struct salvage_block *b)
+{
+	g_autofree char *type = salvage_first_type(b);
+
+	return b->ctype->len == 0 || g_str_has_prefix(type, "text/");
+}
+
+/*
  * salvage_leaf - decode one leaf block and compare it with the inventory.
  * Base64 with junk is read each way a sloppy decoder might; the first way
  * costs nothing extra on clean base64, the others run only on junk.
@@ -981,13 +1093,15 @@ salvage_leaf(struct salvage_ctx *c, const struct salvage_block *b, const guchar 
 	guint extra = 0;
 	int nmodes = 1;
 
-	if (names->len == 0 && enc != ENC_BASE64 && enc != ENC_UU)
-		return;		/* a nameless text body: the inventory has it */
 	/* The line break before the next boundary belongs to the boundary. */
 	if (body_end < len && end > start && raw[end - 1] == '\n')
 		end--;
 	if (body_end < len && end > start && raw[end - 1] == '\r')
 		end--;
+	if (enc == ENC_NONE && salvage_is_text(b))
+		salvage_inline_uu(c, b, raw + start, end - start);
+	if (names->len == 0 && enc != ENC_BASE64 && enc != ENC_UU)
+		return;		/* a nameless text body: the inventory has it */
 	if (enc == ENC_BASE64) {
 		struct salvage_b64_stats st;
 

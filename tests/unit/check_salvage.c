@@ -213,6 +213,23 @@ START_TEST(test_boundary_undeclared)
 }
 END_TEST
 
+/* "begin 644 name" and uuencode in a text body: GMime shows text, clients an attachment */
+START_TEST(test_inline_uuencode)
+{
+	static const char msg[] = "From: a@example.com\nTo: b@example.com\nSubject: t\n\n"
+	    "Here it is.\n\n---\nbegin 644 p.bin\n&4$L#!`K_\n`\nend\n\n---\nBye\n";
+	struct moat_report *rep;
+
+	salv_assert_found(msg, NULL);
+	rep = salv_scan(msg);
+	ck_assert_ptr_null(report_has_finding(rep, "mime.ambiguous"));	/* shown, so not ambiguous */
+	report_free(rep);
+	/* near miss: prose about uuencode */
+	salv_assert_clean("From: a@example.com\nTo: b@example.com\nSubject: t\n\n"
+	    "The first line reads\nbegin 644 notes.txt\nThen comes the data, and at last\nend\n");
+}
+END_TEST
+
 Suite *
 salvage_suite(void)
 {
@@ -227,6 +244,7 @@ salvage_suite(void)
 	tcase_add_test(tc, test_boundary_single_quotes);
 	tcase_add_test(tc, test_boundary_behind_bare_cr);
 	tcase_add_test(tc, test_boundary_undeclared);
+	tcase_add_test(tc, test_inline_uuencode);
 	suite_add_tcase(s, tc);
 	return s;
 }
