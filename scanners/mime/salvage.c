@@ -23,7 +23,7 @@
 #define SALVAGE_PARAMS_MAX 64		/* name parameters read per header */
 #define SALVAGE_INLINE_MAX 16		/* files uuencoded inline in one text body */
 
-enum salvage_enc { ENC_NONE, ENC_BASE64, ENC_UU, ENC_QP };
+enum salvage_enc { ENC_NONE, ENC_BASE64, ENC_UU, ENC_QP, ENC_YENC };
 
 struct salvage_block {
 	GString *ctype;		/* every Content-Type value, "\n"-joined */
@@ -469,6 +469,8 @@ salvage_encoding(const GString *cte)
 		return ENC_BASE64;
 	if (strstr(v, "uu") != NULL)
 		return ENC_UU;
+	if (strstr(v, "yenc") != NULL)
+		return ENC_YENC;
 	if (strstr(v, "quoted") != NULL)
 		return ENC_QP;
 	return ENC_NONE;
@@ -700,6 +702,41 @@ salvage_qp_rewrite(const guchar *in, gsize n, enum salvage_qp_mode mode)
 	return out;
 }
 
+/*
+ * salvage_yenc - yEnc lines after "=ybegin" (all lines when there is none)
+ * up to "=yend": each byte less 42, the byte after an '=' less 64 more.
+ * yEnc escapes CR and LF in the data, so a raw one only ends a line.
+ */
+static void
+salvage_yenc(GByteArray *out, const guchar *in, gsize n)
+{
+	gboolean begun = memmem(in, n, "=ybegin", 7) == NULL;
+	gsize base = out->len, o = 0;
+
+	g_byte_array_set_size(out, (guint)(base + n));
+	for (gsize pos = 0, end; pos < n; pos = end + 1) {
+		end = salvage_line_end(in, n, pos);
+		if (end - pos >= 2 && in[pos] == '=' && in[pos + 1] == 'y') {
+			if (begun && end - pos >= 5 && memcmp(in + pos, "=yend", 5) == 0)
+				break;
+			begun = begun || (end - pos >= 7 && memcmp(in + pos, "=ybegin", 7) == 0);
+			continue;	/* =ybegin, =ypart */
+		}
+		for (gsize i = pos; begun && i < end; i++) {
+			guchar ch = in[i];
+
+			if (ch == '\r')
+				continue;
+			if (ch == '=' && ++i < end)
+				ch = (guchar)(in[i] - 64);
+			else if (ch == '=')
+				break;
+			out->data[base + o++] = (guint8)(ch - 42);
+		}
+	}
+	g_byte_array_set_size(out, (guint)(base + o));
+}
+
 /* salvage_decode - the body IN as a lenient client decodes it */
 static GByteArray *
 salvage_decode(enum salvage_enc enc, enum salvage_b64_mode mode, const guchar *in, gsize n)
@@ -712,6 +749,9 @@ salvage_decode(enum salvage_enc enc, enum salvage_b64_mode mode, const guchar *i
 		break;
 	case ENC_UU:
 		salvage_uu(out, in, n);
+		break;
+	case ENC_YENC:
+		salvage_yenc(out, in, n);
 		break;
 	case ENC_QP: {
 		int state = 0;
@@ -1032,6 +1072,18 @@ salvage_inline_add(struct salvage_ctx *c, const struct salvage_block *b, char *n
 	p->transfer_encoding = g_strdup(cte);
 }
 
+/* salvage_inline_stop - the end of the first line from FROM on that starts with LAST, or N */
+static gsize
+salvage_inline_stop(const guchar *in, gsize n, gsize from, const char *last)
+{
+	gsize ll = strlen(last);
+
+	for (gsize pos = from; pos < n; pos = salvage_line_end(in, n, pos) + 1)
+		if (n - pos >= ll && memcmp(in + pos, last, ll) == 0)
+			return salvage_line_end(in, n, pos);
+	return n;
+}
+
 /*
  * salvage_inline_uu - each file uuencoded inline in the text body IN. It
  * becomes a salvaged part without a finding: once shown it is scanned like
@@ -1057,11 +1109,53 @@ salvage_inline_uu(struct salvage_ctx *c, const struct salvage_block *b, const gu
 			p = end;
 			continue;
 		}
-		for (stop = end + 1; stop < n; stop = salvage_line_end(in, n, stop) + 1)
-			if (n - stop >= 3 && memcmp(in + stop, "end", 3) == 0)
-				break;
-		stop = stop < n ? salvage_line_end(in, n, stop) : n;
+		stop = salvage_inline_stop(in, n, end + 1, "end");
 		salvage_inline_add(c, b, name, salvage_decode(ENC_UU, 0, in + p, stop - p), "x-uuencode");
+		files++;
+		p = stop;
+	}
+}
+
+/* salvage_yenc_name - the name on the "=ybegin line=128 size=186 name=x" line IN[P..END), or NULL; caller frees */
+static char *
+salvage_yenc_name(const guchar *in, gsize p, gsize end)
+{
+	const guchar *nm;
+
+	while (end > p && g_ascii_isspace(in[end - 1]))
+		end--;
+	if (end - p < 8 || memcmp(in + p, "=ybegin ", 8) != 0 ||
+	    memmem(in + p, end - p, " size=", 6) == NULL ||
+	    (nm = memmem(in + p, end - p, " name=", 6)) == NULL || nm + 6 >= in + end)
+		return NULL;
+	return g_strndup((const char *)nm + 6, (gsize)(in + end - nm - 6));	/* the rest of the line */
+}
+
+/*
+ * salvage_inline_yenc - each yEnc file ("=ybegin ... size= ... name=" up to
+ * "=yend") in the text body IN, as salvage_inline_uu() does for uuencode:
+ * Thunderbird decodes yEnc in untyped text too.
+ */
+static void
+salvage_inline_yenc(struct salvage_ctx *c, const struct salvage_block *b, const guchar *in, gsize n)
+{
+	guint files = 0;
+
+	for (gsize p = 0; files < SALVAGE_INLINE_MAX && !report_over_budget(c->rep);) {
+		const guchar *q = memmem(in + p, n - p, "=ybegin ", 8);
+		gsize end, stop;
+		char *name;
+
+		if (q == NULL)
+			return;
+		p = (gsize)(q - in);
+		end = salvage_line_end(in, n, p);
+		if ((p > 0 && in[p - 1] != '\n') || (name = salvage_yenc_name(in, p, end)) == NULL) {
+			p = end;
+			continue;
+		}
+		stop = salvage_inline_stop(in, n, end + 1, "=yend");
+		salvage_inline_add(c, b, name, salvage_decode(ENC_YENC, 0, in + p, stop - p), "x-yencode");
 		files++;
 		p = stop;
 	}
@@ -1098,9 +1192,11 @@ salvage_leaf(struct salvage_ctx *c, const struct salvage_block *b, const guchar 
 		end--;
 	if (body_end < len && end > start && raw[end - 1] == '\r')
 		end--;
-	if (enc == ENC_NONE && salvage_is_text(b))
+	if (enc == ENC_NONE && salvage_is_text(b)) {
 		salvage_inline_uu(c, b, raw + start, end - start);
-	if (names->len == 0 && enc != ENC_BASE64 && enc != ENC_UU)
+		salvage_inline_yenc(c, b, raw + start, end - start);
+	}
+	if (names->len == 0 && enc != ENC_BASE64 && enc != ENC_UU && enc != ENC_YENC)
 		return;		/* a nameless text body: the inventory has it */
 	if (enc == ENC_BASE64) {
 		struct salvage_b64_stats st;

@@ -230,6 +230,27 @@ START_TEST(test_inline_uuencode)
 }
 END_TEST
 
+/* yEnc ("=ybegin", bytes plus 42, "=yend") inline in a text body, and as a transfer encoding */
+START_TEST(test_yenc)
+{
+	static const char msg[] = "From: a@example.com\nTo: b@example.com\nSubject: t\n\n"
+	    "Here it is.\n\n---\n=ybegin line=128 size=6 name=p.bin\r\nzu-.=t)\r\n=yend size=6\n";
+	struct moat_report *rep;
+
+	salv_assert_found(msg, NULL);
+	rep = salv_scan(msg);
+	ck_assert_ptr_null(report_has_finding(rep, "mime.ambiguous"));	/* shown, so not ambiguous */
+	report_free(rep);
+	salv_assert_found(MULTI "--b_1234\nContent-Type: application/octet-stream\n"
+	    "Content-Disposition: attachment; filename=\"p.bin\"\n"
+	    "Content-Transfer-Encoding: x-yencode\n\n"
+	    "=ybegin line=128 size=6 name=p.bin\nzu-.4)\n=yend size=6\n--b_1234--\n", "x-yencode");
+	/* near miss: prose about yEnc */
+	salv_assert_clean("From: a@example.com\nTo: b@example.com\nSubject: t\n\n"
+	    "A post starts with\n=ybegin and its parameters, and ends with\n=yend\n");
+}
+END_TEST
+
 Suite *
 salvage_suite(void)
 {
@@ -245,6 +266,7 @@ salvage_suite(void)
 	tcase_add_test(tc, test_boundary_behind_bare_cr);
 	tcase_add_test(tc, test_boundary_undeclared);
 	tcase_add_test(tc, test_inline_uuencode);
+	tcase_add_test(tc, test_yenc);
 	suite_add_tcase(s, tc);
 	return s;
 }
