@@ -6,10 +6,14 @@
  * module reads the raw bytes the way a lenient client would: every header
  * block after a "--" line, every name and filename parameter (RFC 2231
  * pieces and RFC 2047 words joined and decoded), base64 decoded ignoring
- * anything outside the alphabet. What it finds that the GMime inventory
+ * anything outside the alphabet, quoted-printable and header lines read
+ * the ways decoders disagree on. What it finds that the GMime inventory
  * does not show — other bytes, or the same bytes under another extension —
  * is added to the inventory as a salvaged part, with a mime.ambiguous
- * finding naming the difference. Thread-safe, no I/O.
+ * finding naming the difference. Files uuencoded or yEnc-encoded inline in
+ * a text body are added as salvaged parts too, without a finding: clients
+ * show them, and once moat does as well the message is no longer read two
+ * ways. Thread-safe, no I/O.
  */
 #ifndef MOAT_SALVAGE_H
 #define MOAT_SALVAGE_H

@@ -7,8 +7,14 @@
  *
  * One pass over the lines: a header block starts at the top of the message
  * or right after a line beginning with "--" (any boundary, well-formed or
- * not); its body ends at the next such line. Container blocks (multipart,
- * message) are not decoded: their children are blocks of their own. At most
+ * not, also behind blanks and a bare CR), a blank line after it skipped when
+ * Content-* headers follow; its body ends at the next such line. Header
+ * lines also end at a bare CR that a header follows, and a folded line that
+ * reads as a Content-* header is one. Container blocks (multipart, message)
+ * are not decoded: their children are blocks of their own. Text bodies are
+ * searched for files uuencoded or yEnc-encoded inline, which are shown
+ * without a finding. When a reading differs from the inventory, the
+ * mime.ambiguous evidence says which lenient rule made it differ. At most
  * max_parts blocks are read. Linear in the message size.
  */
 #include <string.h>
@@ -21,7 +27,7 @@
 
 #define SALVAGE_HEADER_MAX 16384	/* unfolded header bytes kept per block */
 #define SALVAGE_PARAMS_MAX 64		/* name parameters read per header */
-#define SALVAGE_INLINE_MAX 16		/* files uuencoded inline in one text body */
+#define SALVAGE_INLINE_MAX 16		/* inline uuencoded (and yEnc) files read per text body */
 
 enum salvage_enc { ENC_NONE, ENC_BASE64, ENC_UU, ENC_QP, ENC_YENC };
 
