@@ -1,0 +1,294 @@
+/*
+ * lnk.c - a Windows shortcut (MS-SHLLINK), read from memory (lnk.h)
+ *
+ * In: the bytes of a whole .lnk file, borrowed. Out: struct lnk_info, the
+ * caller frees it with lnk_info_clear(). Read: the ShellLinkHeader (2.1),
+ * the last file entry name of the LinkTargetIDList (2.2), LinkInfo's
+ * LocalBasePath, LocalBasePathUnicode and NetName (2.3), the five
+ * StringData fields (2.4). Not read: the ExtraData blocks (2.5), the volume
+ * and path suffix parts of LinkInfo, the Unicode NetName.
+ * Limits: every offset and size from the file is compared with what
+ * remains before any sum is made (lnk_fits); each string keeps at most
+ * LNK_STRING_MAX bytes; every byte is looked at a bounded number of
+ * times, so the time is linear in the length. Reentrant: no state.
+ * Not called by the pipeline yet (issue 14: the detector comes later).
+ */
+#include <string.h>
+
+#include "moat/lnk.h"
+#include "moat/moat.h"
+
+#define HEADER_SIZE		0x4C
+#define LINKINFO_MIN		0x1C	/* LinkInfoHeaderSize without the Unicode offsets */
+#define LINKINFO_UNICODE	0x24	/* ... with LocalBasePathOffsetUnicode */
+#define CNRL_MIN		0x14	/* CommonNetworkRelativeLink without Unicode offsets */
+#define LI_VOLUME_AND_PATH	0x1u	/* LinkInfoFlags */
+#define LI_NETWORK		0x2u
+#define ITEM_FILE		0x32	/* shell item type: file entry, file */
+#define ITEM_NAME_AT		14	/* its short (primary) name, NUL-terminated code page bytes */
+
+/* LinkCLSID 00021401-0000-0000-C000-000000000046 as stored (GUID, little-endian fields) */
+static const guint8 lnk_clsid[16] = {
+	0x01, 0x14, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46,
+};
+
+static guint16
+get16(const guint8 *p)
+{
+	return (guint16)(p[0] | p[1] << 8);
+}
+
+static guint32
+get32(const guint8 *p)
+{
+	return (guint32)p[0] | (guint32)p[1] << 8 | (guint32)p[2] << 16 | (guint32)p[3] << 24;
+}
+
+/*
+ * lnk_fits - whether N bytes at OFF lie within the first END bytes.
+ * OFF and N come from the file: compared with what remains, never added
+ * first (a sum can wrap).
+ */
+static gboolean
+lnk_fits(guint64 off, guint64 n, guint64 end)
+{
+	return off <= end && n <= end - off;
+}
+
+static gboolean
+lnk_is_blank(gunichar c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/*
+ * lnk_text - N units at P (bytes, or UTF-16LE pairs when WIDE) as UTF-8 of
+ * at most LNK_STRING_MAX bytes; code page bytes are taken as Latin-1, lone
+ * surrogates and NULs become U+FFFD. With BLANKS, leading blanks are left
+ * out and counted there. *TRUNCATED is set when the cap cut the text.
+ */
+static char *
+lnk_text(const guint8 *p, gsize n, gboolean wide, guint32 *blanks, gboolean *truncated)
+{
+	GString *s = g_string_sized_new(MIN(n, 64));
+	gboolean leading = blanks != NULL;
+
+	for (gsize i = 0; i < n; i++) {
+		gunichar c = wide ? get16(p + 2 * i) : p[i];
+		char buf[8];
+		gint w;
+
+		if (wide && c >= 0xD800 && c <= 0xDBFF && i + 1 < n) {
+			gunichar lo = get16(p + 2 * (i + 1));
+
+			if (lo >= 0xDC00 && lo <= 0xDFFF) {
+				c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
+				i++;
+			}
+		}
+		if (c == 0 || (c >= 0xD800 && c <= 0xDFFF))
+			c = 0xFFFD;
+		if (leading && lnk_is_blank(c)) {
+			(*blanks)++;
+			continue;
+		}
+		leading = FALSE;
+		w = g_unichar_to_utf8(c, buf);
+		if (s->len + (gsize)w > LNK_STRING_MAX) {
+			*truncated = TRUE;
+			break;
+		}
+		g_string_append_len(s, buf, w);
+	}
+	return g_string_free(s, FALSE);
+}
+
+/*
+ * lnk_cstr - the NUL-terminated string at OFF of the END bytes at BASE
+ * into *DST (UTF-16LE when WIDE); MOAT_EPARSE when it starts before START
+ * (inside the structure's own header) or runs past END
+ */
+static int
+lnk_cstr(char **dst, const guint8 *base, guint32 off, guint32 start, guint32 end, gboolean wide,
+    gboolean *truncated)
+{
+	gsize n = 0;
+
+	if (off < start || off >= end)
+		return MOAT_EPARSE;
+	if (!wide) {
+		const guint8 *nul = memchr(base + off, 0, end - off);
+
+		if (nul == NULL)
+			return MOAT_EPARSE;
+		n = (gsize)(nul - (base + off));
+	} else {
+		gsize units = (end - off) / 2;
+
+		while (n < units && get16(base + off + 2 * n) != 0)
+			n++;
+		if (n == units)
+			return MOAT_EPARSE;
+	}
+	g_free(*dst);
+	*dst = lnk_text(base + off, n, wide, NULL, truncated);
+	return 0;
+}
+
+/*
+ * lnk_id_list - the LinkTargetIDList at *POS: remember the short name of
+ * its last file entry, move *POS past the list. Items that do not fit end
+ * the walk (IDListSize alone says where StringData begins); only a list
+ * running past the file is an error.
+ */
+static int
+lnk_id_list(struct lnk_info *out, const guint8 *data, gsize len, gsize *pos)
+{
+	gsize at, end;
+	guint16 size;
+
+	if (!lnk_fits(*pos, 2, len))
+		return MOAT_EPARSE;
+	size = get16(data + *pos);
+	if (!lnk_fits(*pos + 2, size, len))
+		return MOAT_EPARSE;
+	at = *pos + 2;
+	end = at + size;
+	while (lnk_fits(at, 2, end)) {
+		guint16 isz = get16(data + at);
+
+		if (isz < 2 || !lnk_fits(at, isz, end))
+			break;		/* 0 is the terminal ID; less than 2 cannot advance */
+		if (isz > ITEM_NAME_AT && data[at + 2] == ITEM_FILE) {
+			const guint8 *name = data + at + ITEM_NAME_AT;
+			const guint8 *nul = memchr(name, 0, isz - ITEM_NAME_AT);
+
+			if (nul != NULL) {
+				g_free(out->target_name);
+				out->target_name = lnk_text(name, (gsize)(nul - name), FALSE, NULL,
+				    &out->truncated);
+			}
+		}
+		at += isz;
+	}
+	*pos = end;
+	return 0;
+}
+
+/* lnk_network - the NetName of the CommonNetworkRelativeLink at OFF of the LinkInfo LI of SIZE bytes */
+static int
+lnk_network(struct lnk_info *out, const guint8 *li, guint32 hsize, guint32 size, guint32 off)
+{
+	guint32 csize, net;
+
+	if (off < hsize || !lnk_fits(off, CNRL_MIN, size))
+		return MOAT_EPARSE;
+	csize = get32(li + off);
+	if (csize < CNRL_MIN || !lnk_fits(off, csize, size))
+		return MOAT_EPARSE;
+	net = get32(li + off + 8);
+	return lnk_cstr(&out->net_name, li + off, net, CNRL_MIN, csize, FALSE, &out->truncated);
+}
+
+/* lnk_link_info - the LinkInfo at *POS; *POS moves past it */
+static int
+lnk_link_info(struct lnk_info *out, const guint8 *data, gsize len, gsize *pos)
+{
+	const guint8 *li;
+	guint32 size, hsize, flags;
+	int rc;
+
+	if (!lnk_fits(*pos, LINKINFO_MIN, len))
+		return MOAT_EPARSE;
+	li = data + *pos;
+	size = get32(li);
+	hsize = get32(li + 4);
+	if (size < LINKINFO_MIN || !lnk_fits(*pos, size, len) || hsize < LINKINFO_MIN || hsize > size)
+		return MOAT_EPARSE;
+	flags = get32(li + 8);
+	if (flags & LI_VOLUME_AND_PATH) {
+		if ((rc = lnk_cstr(&out->local_base_path, li, get32(li + 16), hsize, size, FALSE,
+		    &out->truncated)) < 0)
+			return rc;
+		if (hsize >= LINKINFO_UNICODE &&
+		    (rc = lnk_cstr(&out->local_base_path_unicode, li, get32(li + 28), hsize, size, TRUE,
+		    &out->truncated)) < 0)
+			return rc;
+	}
+	if ((flags & LI_NETWORK) && (rc = lnk_network(out, li, hsize, size, get32(li + 20))) < 0)
+		return rc;
+	*pos += size;
+	return 0;
+}
+
+/* lnk_string_data - the StringData fields the flags announce, from *POS, in the order of 2.4 */
+static int
+lnk_string_data(struct lnk_info *out, const guint8 *data, gsize len, gsize pos)
+{
+	const guint32 flag[] = { LNK_HAS_NAME, LNK_HAS_RELATIVE_PATH, LNK_HAS_WORKING_DIR,
+	    LNK_HAS_ARGUMENTS, LNK_HAS_ICON_LOCATION };
+	char **dst[] = { &out->name, &out->relative_path, &out->working_dir, &out->arguments,
+	    &out->icon_location };
+	gboolean wide = (out->link_flags & LNK_IS_UNICODE) != 0;
+
+	for (gsize i = 0; i < G_N_ELEMENTS(flag); i++) {
+		gsize count, bytes;
+		gboolean args = flag[i] == LNK_HAS_ARGUMENTS;
+
+		if (!(out->link_flags & flag[i]))
+			continue;
+		if (!lnk_fits(pos, 2, len))
+			return MOAT_EPARSE;
+		count = get16(data + pos);
+		bytes = wide ? 2 * count : count;
+		if (!lnk_fits(pos + 2, bytes, len))
+			return MOAT_EPARSE;
+		if (args)
+			out->arguments_chars = (guint32)count;
+		*dst[i] = lnk_text(data + pos + 2, count, wide, args ? &out->arguments_blanks : NULL,
+		    &out->truncated);
+		pos += 2 + bytes;
+	}
+	return 0;
+}
+
+int
+lnk_read(struct lnk_info *out, const guint8 *data, gsize len)
+{
+	gsize pos = HEADER_SIZE;
+	int rc = MOAT_EPARSE;
+
+	memset(out, 0, sizeof(*out));
+	if (len < HEADER_SIZE || get32(data) != HEADER_SIZE || memcmp(data + 4, lnk_clsid, 16) != 0)
+		goto out;
+	out->link_flags = get32(data + 20);
+	out->file_attributes = get32(data + 24);
+	out->show_command = get32(data + 60);
+	if ((out->link_flags & LNK_HAS_ID_LIST) && (rc = lnk_id_list(out, data, len, &pos)) < 0)
+		goto out;
+	if ((out->link_flags & LNK_HAS_LINK_INFO) && (rc = lnk_link_info(out, data, len, &pos)) < 0)
+		goto out;
+	rc = lnk_string_data(out, data, len, pos);
+out:
+	if (rc < 0)
+		lnk_info_clear(out);
+	return rc;
+}
+
+void
+lnk_info_clear(struct lnk_info *info)
+{
+	if (info == NULL)
+		return;
+	g_free(info->target_name);
+	g_free(info->local_base_path);
+	g_free(info->local_base_path_unicode);
+	g_free(info->net_name);
+	g_free(info->name);
+	g_free(info->relative_path);
+	g_free(info->working_dir);
+	g_free(info->arguments);
+	g_free(info->icon_location);
+	memset(info, 0, sizeof(*info));
+}
