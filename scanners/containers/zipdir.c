@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "moat/bytes.h"
 #include "moat/zipdir.h"
 
 #define SIG_CENTRAL	0x02014b50u
@@ -30,24 +31,6 @@
 #define DOS_SYSTEM	0x04
 #define DOS_DIR		0x10
 
-static guint16
-get16(const guint8 *p)
-{
-	return (guint16)(p[0] | p[1] << 8);
-}
-
-static guint32
-get32(const guint8 *p)
-{
-	return (guint32)p[0] | (guint32)p[1] << 8 | (guint32)p[2] << 16 | (guint32)p[3] << 24;
-}
-
-static guint64
-get64(const guint8 *p)
-{
-	return (guint64)get32(p) | (guint64)get32(p + 4) << 32;
-}
-
 /*
  * zipdir_find_eocd - offset of the last end-of-directory record before
  * BELOW (searched backwards from the end), or -1
@@ -61,27 +44,16 @@ zipdir_find_eocd(const guint8 *data, gsize len, gsize below)
 		return -1;
 	lowest = len - EOCD_SIZE > COMMENT_MAX ? len - EOCD_SIZE - COMMENT_MAX : 0;
 	for (gsize off = MIN(len - EOCD_SIZE + 1, below); off-- > lowest;)
-		if (get32(data + off) == SIG_EOCD)
+		if (bytes_le32(data + off) == SIG_EOCD)
 			return (gint64)off;
 	return -1;
-}
-
-/*
- * zipdir_fits - whether N bytes at OFF lie within the first END bytes.
- * Offsets and lengths come from the file, ZIP64 ones are any 64-bit value:
- * they are compared with what remains, never added first (a sum can wrap).
- */
-static gboolean
-zipdir_fits(guint64 off, guint64 n, guint64 end)
-{
-	return off <= end && n <= end - off;
 }
 
 /* zipdir_is_central - a central file header starts at OFF and fits below END */
 static gboolean
 zipdir_is_central(const guint8 *data, guint64 off, guint64 end)
 {
-	return zipdir_fits(off, CENTRAL_SIZE, end) && get32(data + off) == SIG_CENTRAL;
+	return bytes_fit(off, CENTRAL_SIZE, end) && bytes_le32(data + off) == SIG_CENTRAL;
 }
 
 /*
@@ -98,18 +70,18 @@ zipdir_zip64(const guint8 *data, gsize eocd, guint64 *count, guint64 *size,
 {
 	guint64 loc, rec;
 
-	if (eocd < LOCATOR64_SIZE || get32(data + eocd - LOCATOR64_SIZE) != SIG_LOCATOR64)
+	if (eocd < LOCATOR64_SIZE || bytes_le32(data + eocd - LOCATOR64_SIZE) != SIG_LOCATOR64)
 		return FALSE;
 	loc = eocd - LOCATOR64_SIZE;
-	rec = get64(data + loc + 8);
-	if (!zipdir_fits(rec, EOCD64_SIZE, loc) || get32(data + rec) != SIG_EOCD64) {
-		if (loc < EOCD64_SIZE || get32(data + loc - EOCD64_SIZE) != SIG_EOCD64)
+	rec = bytes_le64(data + loc + 8);
+	if (!bytes_fit(rec, EOCD64_SIZE, loc) || bytes_le32(data + rec) != SIG_EOCD64) {
+		if (loc < EOCD64_SIZE || bytes_le32(data + loc - EOCD64_SIZE) != SIG_EOCD64)
 			return FALSE;
 		rec = loc - EOCD64_SIZE;
 	}
-	*count = get64(data + rec + 32);
-	*size = get64(data + rec + 40);
-	*offset = get64(data + rec + 48);
+	*count = bytes_le64(data + rec + 32);
+	*size = bytes_le64(data + rec + 40);
+	*offset = bytes_le64(data + rec + 48);
 	*at = rec;
 	return TRUE;
 }
@@ -119,7 +91,7 @@ static void
 zipdir_extra64(const guint8 *extra, gsize n, struct zipdir_entry *e)
 {
 	while (n >= 4) {
-		guint16 id = get16(extra), sz = get16(extra + 2);
+		guint16 id = bytes_le16(extra), sz = bytes_le16(extra + 2);
 		const guint8 *p = extra + 4, *end;
 
 		if ((gsize)sz > n - 4)
@@ -127,11 +99,11 @@ zipdir_extra64(const guint8 *extra, gsize n, struct zipdir_entry *e)
 		end = p + sz;
 		if (id == 0x0001) {
 			if (e->size == 0xFFFFFFFFu && end - p >= 8) {
-				e->size = get64(p);
+				e->size = bytes_le64(p);
 				p += 8;
 			}
 			if (e->csize == 0xFFFFFFFFu && end - p >= 8)
-				e->csize = get64(p);
+				e->csize = bytes_le64(p);
 			return;
 		}
 		extra += 4 + sz;
@@ -149,14 +121,14 @@ zipdir_extra64(const guint8 *extra, gsize n, struct zipdir_entry *e)
 static gboolean
 zipdir_start(const guint8 *data, gsize eocd, guint64 *pos, guint64 *end)
 {
-	guint64 count = get16(data + eocd + 10), size = get32(data + eocd + 12);
-	guint64 offset = get32(data + eocd + 16), dir_end = eocd;
+	guint64 count = bytes_le16(data + eocd + 10), size = bytes_le32(data + eocd + 12);
+	guint64 offset = bytes_le32(data + eocd + 16), dir_end = eocd;
 
 	if ((count == 0xFFFF || size == 0xFFFFFFFFu || offset == 0xFFFFFFFFu) &&
 	    !zipdir_zip64(data, eocd, &count, &size, &offset, &dir_end))
 		return FALSE;
 	/* dir_end <= eocd < len from here on: whatever fits below it is in the buffer */
-	if (!zipdir_fits(offset, size, dir_end))
+	if (!bytes_fit(offset, size, dir_end))
 		size = 0;	/* a lying size: the offset alone must do */
 	if (count == 0 && size == 0 && offset == dir_end) {
 		*pos = *end = dir_end;		/* an empty archive */
@@ -188,24 +160,24 @@ zipdir_read(const guint8 *data, gsize len, guint max, zipdir_fn fn, void *ctx)
 	while (eocd >= 0 && !zipdir_start(data, (gsize)eocd, &pos, &end));
 	if (eocd < 0)
 		return -1;
-	while (zipdir_fits(pos, CENTRAL_SIZE, end) && (guint64)n < max) {
+	while (bytes_fit(pos, CENTRAL_SIZE, end) && (guint64)n < max) {
 		const guint8 *h = data + pos;
-		guint16 nlen = get16(h + 28), xlen = get16(h + 30), clen = get16(h + 32);
+		guint16 nlen = bytes_le16(h + 28), xlen = bytes_le16(h + 30), clen = bytes_le16(h + 32);
 		guint8 host = h[5];
-		guint32 attr = get32(h + 38);
+		guint32 attr = bytes_le32(h + 38);
 		guint64 rec = CENTRAL_SIZE + (guint64)nlen + xlen + clen;
 		struct zipdir_entry e = { 0 };
 		g_autofree char *name = NULL;
 
-		if (get32(h) != SIG_CENTRAL || !zipdir_fits(pos, rec, end))
+		if (bytes_le32(h) != SIG_CENTRAL || !bytes_fit(pos, rec, end))
 			break;
 		name = g_strndup((const char *)h + CENTRAL_SIZE, nlen);
 		e.name = name;
-		e.utf8 = (get16(h + 8) & 0x0800) != 0;
-		e.method = get16(h + 10);
-		e.encrypted = (get16(h + 8) & 0x0001) != 0 || e.method == 99;
-		e.csize = get32(h + 20);
-		e.size = get32(h + 24);
+		e.utf8 = (bytes_le16(h + 8) & 0x0800) != 0;
+		e.method = bytes_le16(h + 10);
+		e.encrypted = (bytes_le16(h + 8) & 0x0001) != 0 || e.method == 99;
+		e.csize = bytes_le32(h + 20);
+		e.size = bytes_le32(h + 24);
 		zipdir_extra64(h + CENTRAL_SIZE + nlen, xlen, &e);
 		if (host == HOST_MSDOS || host == HOST_HPFS || host == HOST_NTFS || host == HOST_VFAT) {
 			e.hidden = (attr & DOS_HIDDEN) != 0;

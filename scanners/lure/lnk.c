@@ -8,13 +8,14 @@
  * StringData fields (2.4). Not read: the ExtraData blocks (2.5), the volume
  * and path suffix parts of LinkInfo, the Unicode NetName.
  * Limits: every offset and size from the file is compared with what
- * remains before any sum is made (lnk_fits); each string keeps at most
+ * remains before any sum is made (bytes_fit); each string keeps at most
  * LNK_STRING_MAX bytes; every byte is looked at a bounded number of
  * times, so the time is linear in the length. Reentrant: no state.
  * Not called by the pipeline yet (issue 14: the detector comes later).
  */
 #include <string.h>
 
+#include "moat/bytes.h"
 #include "moat/lnk.h"
 #include "moat/moat.h"
 
@@ -32,29 +33,6 @@ static const guint8 lnk_clsid[16] = {
 	0x01, 0x14, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00,
 	0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46,
 };
-
-static guint16
-get16(const guint8 *p)
-{
-	return (guint16)(p[0] | p[1] << 8);
-}
-
-static guint32
-get32(const guint8 *p)
-{
-	return (guint32)p[0] | (guint32)p[1] << 8 | (guint32)p[2] << 16 | (guint32)p[3] << 24;
-}
-
-/*
- * lnk_fits - whether N bytes at OFF lie within the first END bytes.
- * OFF and N come from the file: compared with what remains, never added
- * first (a sum can wrap).
- */
-static gboolean
-lnk_fits(guint64 off, guint64 n, guint64 end)
-{
-	return off <= end && n <= end - off;
-}
 
 static gboolean
 lnk_is_blank(gunichar c)
@@ -75,12 +53,12 @@ lnk_text(const guint8 *p, gsize n, gboolean wide, guint32 *blanks, gboolean *tru
 	gboolean leading = blanks != NULL;
 
 	for (gsize i = 0; i < n; i++) {
-		gunichar c = wide ? get16(p + 2 * i) : p[i];
+		gunichar c = wide ? bytes_le16(p + 2 * i) : p[i];
 		char buf[8];
 		gint w;
 
 		if (wide && c >= 0xD800 && c <= 0xDBFF && i + 1 < n) {
-			gunichar lo = get16(p + 2 * (i + 1));
+			gunichar lo = bytes_le16(p + 2 * (i + 1));
 
 			if (lo >= 0xDC00 && lo <= 0xDFFF) {
 				c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
@@ -126,7 +104,7 @@ lnk_cstr(char **dst, const guint8 *base, guint32 off, guint32 start, guint32 end
 	} else {
 		gsize units = (end - off) / 2;
 
-		while (n < units && get16(base + off + 2 * n) != 0)
+		while (n < units && bytes_le16(base + off + 2 * n) != 0)
 			n++;
 		if (n == units)
 			return MOAT_EPARSE;
@@ -148,17 +126,17 @@ lnk_id_list(struct lnk_info *out, const guint8 *data, gsize len, gsize *pos)
 	gsize at, end;
 	guint16 size;
 
-	if (!lnk_fits(*pos, 2, len))
+	if (!bytes_fit(*pos, 2, len))
 		return MOAT_EPARSE;
-	size = get16(data + *pos);
-	if (!lnk_fits(*pos + 2, size, len))
+	size = bytes_le16(data + *pos);
+	if (!bytes_fit(*pos + 2, size, len))
 		return MOAT_EPARSE;
 	at = *pos + 2;
 	end = at + size;
-	while (lnk_fits(at, 2, end)) {
-		guint16 isz = get16(data + at);
+	while (bytes_fit(at, 2, end)) {
+		guint16 isz = bytes_le16(data + at);
 
-		if (isz < 2 || !lnk_fits(at, isz, end))
+		if (isz < 2 || !bytes_fit(at, isz, end))
 			break;		/* 0 is the terminal ID; less than 2 cannot advance */
 		if (isz > ITEM_NAME_AT && data[at + 2] == ITEM_FILE) {
 			const guint8 *name = data + at + ITEM_NAME_AT;
@@ -182,12 +160,12 @@ lnk_network(struct lnk_info *out, const guint8 *li, guint32 hsize, guint32 size,
 {
 	guint32 csize, net;
 
-	if (off < hsize || !lnk_fits(off, CNRL_MIN, size))
+	if (off < hsize || !bytes_fit(off, CNRL_MIN, size))
 		return MOAT_EPARSE;
-	csize = get32(li + off);
-	if (csize < CNRL_MIN || !lnk_fits(off, csize, size))
+	csize = bytes_le32(li + off);
+	if (csize < CNRL_MIN || !bytes_fit(off, csize, size))
 		return MOAT_EPARSE;
-	net = get32(li + off + 8);
+	net = bytes_le32(li + off + 8);
 	return lnk_cstr(&out->net_name, li + off, net, CNRL_MIN, csize, FALSE, &out->truncated);
 }
 
@@ -199,24 +177,24 @@ lnk_link_info(struct lnk_info *out, const guint8 *data, gsize len, gsize *pos)
 	guint32 size, hsize, flags;
 	int rc;
 
-	if (!lnk_fits(*pos, LINKINFO_MIN, len))
+	if (!bytes_fit(*pos, LINKINFO_MIN, len))
 		return MOAT_EPARSE;
 	li = data + *pos;
-	size = get32(li);
-	hsize = get32(li + 4);
-	if (size < LINKINFO_MIN || !lnk_fits(*pos, size, len) || hsize < LINKINFO_MIN || hsize > size)
+	size = bytes_le32(li);
+	hsize = bytes_le32(li + 4);
+	if (size < LINKINFO_MIN || !bytes_fit(*pos, size, len) || hsize < LINKINFO_MIN || hsize > size)
 		return MOAT_EPARSE;
-	flags = get32(li + 8);
+	flags = bytes_le32(li + 8);
 	if (flags & LI_VOLUME_AND_PATH) {
-		if ((rc = lnk_cstr(&out->local_base_path, li, get32(li + 16), hsize, size, FALSE,
+		if ((rc = lnk_cstr(&out->local_base_path, li, bytes_le32(li + 16), hsize, size, FALSE,
 		    &out->truncated)) < 0)
 			return rc;
 		if (hsize >= LINKINFO_UNICODE &&
-		    (rc = lnk_cstr(&out->local_base_path_unicode, li, get32(li + 28), hsize, size, TRUE,
+		    (rc = lnk_cstr(&out->local_base_path_unicode, li, bytes_le32(li + 28), hsize, size, TRUE,
 		    &out->truncated)) < 0)
 			return rc;
 	}
-	if ((flags & LI_NETWORK) && (rc = lnk_network(out, li, hsize, size, get32(li + 20))) < 0)
+	if ((flags & LI_NETWORK) && (rc = lnk_network(out, li, hsize, size, bytes_le32(li + 20))) < 0)
 		return rc;
 	*pos += size;
 	return 0;
@@ -238,11 +216,11 @@ lnk_string_data(struct lnk_info *out, const guint8 *data, gsize len, gsize pos)
 
 		if (!(out->link_flags & flag[i]))
 			continue;
-		if (!lnk_fits(pos, 2, len))
+		if (!bytes_fit(pos, 2, len))
 			return MOAT_EPARSE;
-		count = get16(data + pos);
+		count = bytes_le16(data + pos);
 		bytes = wide ? 2 * count : count;
-		if (!lnk_fits(pos + 2, bytes, len))
+		if (!bytes_fit(pos + 2, bytes, len))
 			return MOAT_EPARSE;
 		if (args)
 			out->arguments_chars = (guint32)count;
@@ -260,11 +238,11 @@ lnk_read(struct lnk_info *out, const guint8 *data, gsize len)
 	int rc = MOAT_EPARSE;
 
 	memset(out, 0, sizeof(*out));
-	if (len < HEADER_SIZE || get32(data) != HEADER_SIZE || memcmp(data + 4, lnk_clsid, 16) != 0)
+	if (len < HEADER_SIZE || bytes_le32(data) != HEADER_SIZE || memcmp(data + 4, lnk_clsid, 16) != 0)
 		goto out;
-	out->link_flags = get32(data + 20);
-	out->file_attributes = get32(data + 24);
-	out->show_command = get32(data + 60);
+	out->link_flags = bytes_le32(data + 20);
+	out->file_attributes = bytes_le32(data + 24);
+	out->show_command = bytes_le32(data + 60);
 	if ((out->link_flags & LNK_HAS_ID_LIST) && (rc = lnk_id_list(out, data, len, &pos)) < 0)
 		goto out;
 	if ((out->link_flags & LNK_HAS_LINK_INFO) && (rc = lnk_link_info(out, data, len, &pos)) < 0)

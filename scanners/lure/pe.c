@@ -6,7 +6,7 @@
  * optional header, data directories 0 export, 1 import, 4 certificate
  * table; section table; import directory table; export directory table).
  * Every offset, RVA and size from the file is compared with what remains
- * before it is added to anything (pe_fits, as zipdir_fits). At most
+ * before it is added to anything (bytes_fit() in bytes.h). At most
  * PE_MAX_SECTIONS sections and PE_MAX_IMPORTS descriptors, names of at
  * most PE_MAX_NAME bytes: the work is bounded whatever the file says.
  * Not called by the pipeline yet: the side-loading detector (issue 14)
@@ -14,6 +14,7 @@
  */
 #include <string.h>
 
+#include "moat/bytes.h"
 #include "moat/moat.h"
 #include "moat/pe.h"
 
@@ -46,29 +47,6 @@ struct pe_map {
 	guint n_sec;
 	guint32 headers;	/* SizeOfHeaders, cut to the file: RVAs below it are file offsets */
 };
-
-static guint16
-get16(const guint8 *p)
-{
-	return (guint16)(p[0] | p[1] << 8);
-}
-
-static guint32
-get32(const guint8 *p)
-{
-	return (guint32)p[0] | (guint32)p[1] << 8 | (guint32)p[2] << 16 | (guint32)p[3] << 24;
-}
-
-/*
- * pe_fits - whether N bytes at OFF lie within the first END bytes; OFF and
- * N come from the file and are compared with what remains, never added
- * first (a sum can wrap).
- */
-static gboolean
-pe_fits(guint64 off, guint64 n, guint64 end)
-{
-	return off <= end && n <= end - off;
-}
 
 /*
  * pe_rva - the file offset of RVA (*OFF) and how many bytes of the file
@@ -131,13 +109,13 @@ static void
 pe_sections(struct pe_map *m, guint64 off, guint count)
 {
 	count = MIN(count, PE_MAX_SECTIONS);
-	for (guint i = 0; i < count && pe_fits(off, SECTION_SIZE, m->len); i++, off += SECTION_SIZE) {
+	for (guint i = 0; i < count && bytes_fit(off, SECTION_SIZE, m->len); i++, off += SECTION_SIZE) {
 		const guint8 *h = m->data + off;
 		struct pe_section *s = &m->sec[m->n_sec++];
 
-		s->va = get32(h + 12);
-		s->raw_size = get32(h + 16);
-		s->raw = get32(h + 20);
+		s->va = bytes_le32(h + 12);
+		s->raw_size = bytes_le32(h + 16);
+		s->raw = bytes_le32(h + 20);
 		if (s->raw >= m->len)
 			s->raw_size = 0;		/* nothing of it on disk */
 		else if (s->raw_size > m->len - s->raw)
@@ -162,7 +140,7 @@ pe_imports(struct pe_info *out, const struct pe_map *m, guint32 rva)
 
 		if (memcmp(d, zero, IMPORT_DESC_SIZE) == 0)
 			break;			/* the null descriptor ends the table */
-		if ((name = pe_name(m, get32(d + 12))) != NULL)
+		if ((name = pe_name(m, bytes_le32(d + 12))) != NULL)
 			g_ptr_array_add(names, name);
 		off += IMPORT_DESC_SIZE;
 		avail -= IMPORT_DESC_SIZE;
@@ -184,7 +162,7 @@ pe_export(struct pe_info *out, const struct pe_map *m, guint32 rva)
 
 	if (!pe_rva(m, rva, &off, &avail) || avail < EXPORT_DIR_SIZE)
 		return;
-	out->export_name = pe_name(m, get32(m->data + off + 12));
+	out->export_name = pe_name(m, bytes_le32(m->data + off + 12));
 }
 
 /*
@@ -195,10 +173,10 @@ static gboolean
 pe_dir(const guint8 *opt, guint64 opt_size, guint64 dirs_at, guint32 n_dirs, guint i,
     guint32 *rva, guint32 *size)
 {
-	if (i >= n_dirs || !pe_fits(dirs_at + 8 * (guint64)i, 8, opt_size))
+	if (i >= n_dirs || !bytes_fit(dirs_at + 8 * (guint64)i, 8, opt_size))
 		return FALSE;
-	*rva = get32(opt + dirs_at + 8 * i);
-	*size = get32(opt + dirs_at + 8 * i + 4);
+	*rva = bytes_le32(opt + dirs_at + 8 * i);
+	*size = bytes_le32(opt + dirs_at + 8 * i + 4);
 	return *rva != 0 && *size != 0;
 }
 
@@ -216,16 +194,16 @@ pe_read(struct pe_info *out, const guint8 *data, gsize len)
 	memset(out, 0, sizeof(*out));
 	if (len < DOS_SIZE || data[0] != 'M' || data[1] != 'Z')
 		goto out;
-	lfanew = get32(data + DOS_LFANEW);
-	if (!pe_fits(lfanew, 4 + COFF_SIZE, len) || memcmp(data + lfanew, "PE\0\0", 4) != 0)
+	lfanew = bytes_le32(data + DOS_LFANEW);
+	if (!bytes_fit(lfanew, 4 + COFF_SIZE, len) || memcmp(data + lfanew, "PE\0\0", 4) != 0)
 		goto out;
 	coff = data + lfanew + 4;
 	opt_at = lfanew + 4 + COFF_SIZE;
-	opt_size = get16(coff + 16);
-	if (!pe_fits(opt_at, opt_size, len) || opt_size < 2)
+	opt_size = bytes_le16(coff + 16);
+	if (!bytes_fit(opt_at, opt_size, len) || opt_size < 2)
 		goto out;
 	opt = data + opt_at;
-	switch (get16(opt)) {
+	switch (bytes_le16(opt)) {
 	case MAGIC_PE32:
 		dirs_at = 96;
 		break;
@@ -239,22 +217,22 @@ pe_read(struct pe_info *out, const guint8 *data, gsize len)
 	/* NumberOfRvaAndSizes is the last field before the directories */
 	if (opt_size < dirs_at)
 		goto out;
-	out->machine = get16(coff);
-	out->characteristics = get16(coff + 18);
+	out->machine = bytes_le16(coff);
+	out->characteristics = bytes_le16(coff + 18);
 	out->is_dll = (out->characteristics & FILE_DLL) != 0;
-	out->subsystem = get16(opt + 68);
-	n_dirs = get32(opt + dirs_at - 4);
+	out->subsystem = bytes_le16(opt + 68);
+	n_dirs = bytes_le32(opt + dirs_at - 4);
 
 	m = g_new0(struct pe_map, 1);		/* about 1 KB: kept off the stack */
 	m->data = data;
 	m->len = len;
-	m->headers = (guint32)MIN((guint64)get32(opt + 60), (guint64)len);
-	pe_sections(m, opt_at + opt_size, get16(coff + 2));
+	m->headers = (guint32)MIN((guint64)bytes_le32(opt + 60), (guint64)len);
+	pe_sections(m, opt_at + opt_size, bytes_le16(coff + 2));
 	out->n_sections = m->n_sec;
 
 	/* the certificate table's "RVA" is a file offset: it is never mapped */
 	if (pe_dir(opt, opt_size, dirs_at, n_dirs, DIR_SECURITY, &rva, &size) &&
-	    pe_fits(rva, size, len)) {
+	    bytes_fit(rva, size, len)) {
 		out->has_security = TRUE;
 		out->security_offset = rva;
 		out->security_size = size;
