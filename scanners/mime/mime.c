@@ -422,12 +422,12 @@ static int mime_walk_object(struct mime_walk *w, GMimeObject *obj, GPtrArray *pa
  * leaf because it came base64- or quoted-printable-encoded (RFC 2046 5.2.1
  * forbids that; clients decode it and show the message anyway). Its decoded
  * BYTES (borrowed) are parsed in place and walked one level down, like any
- * attached message. TRUE when it was opened: its leaves went to the walk
- * one by one. The bytes of every encoded message open at once count
- * against max_decoded_bytes with the kept bytes, so nesting them does not
- * multiply memory:
- * past that the layer is not opened (mime.unopened) and goes to the walk
- * whole, where libclamav reads it as mail.
+ * attached message. TRUE when it was opened and held a message: its leaves
+ * went to the walk one by one; FALSE leaves the bytes to be scanned whole.
+ * The bytes of every encoded message open at once count against
+ * max_decoded_bytes with the kept bytes, so nesting them does not multiply
+ * memory: past that the layer is not opened (mime.unopened) and goes to
+ * the walk whole, where libclamav reads it as mail.
  */
 static gboolean
 mime_walk_encoded_message(struct mime_walk *w, const struct moat_part *p, GByteArray *bytes,
@@ -438,6 +438,7 @@ mime_walk_encoded_message(struct mime_walk *w, const struct moat_part *p, GByteA
 	GMimeMessage *inner;
 	GMimeObject *body;
 	GPtrArray *path;
+	gboolean opened = FALSE;
 
 	if (bytes == NULL || (strcmp(p->content_type, "message/rfc822") != 0 &&
 	    strcmp(p->content_type, "message/global") != 0))
@@ -461,14 +462,17 @@ mime_walk_encoded_message(struct mime_walk *w, const struct moat_part *p, GByteA
 	/* the walk below pushes and pops names: on a path of its own, not the part's */
 	path = g_ptr_array_copy(p->path, (GCopyFunc)(void (*)(void))g_strdup, NULL);
 	g_ptr_array_set_free_func(path, g_free);
-	if (inner != NULL && (body = g_mime_message_get_mime_part(inner)) != NULL)
+	if (inner != NULL && (body = g_mime_message_get_mime_part(inner)) != NULL) {
 		*rc = mime_walk_object(w, body, path, p->id, depth + 1);
+		opened = TRUE;
+	}
 	g_ptr_array_unref(path);
 	g_clear_object(&inner);
 	g_object_unref(parser);
 	g_object_unref(stream);
 	w->layers -= bytes->len;
-	return TRUE;
+	/* Nothing GMime could read as a message: the caller scans the bytes whole. */
+	return opened;
 }
 
 /* mime_leaf - inventory one leaf part */
