@@ -312,7 +312,73 @@ report_part_free(struct moat_part *p)
 	g_free(p->transfer_encoding);
 	if (p->content != NULL)
 		g_bytes_unref(p->content);
+	if (p->children != NULL)
+		g_ptr_array_unref(p->children);
+	if (p->dirs != NULL)
+		g_ptr_array_unref(p->dirs);
 	g_free(p);
+}
+
+static void
+report_dir_free(struct moat_dir *d)
+{
+	g_free(d->name);
+	g_free(d);
+}
+
+/* report_dir_name - NAME with '\\' as '/', no trailing separators, cut like a member's name */
+static char *
+report_dir_name(const char *name)
+{
+	char *n = report_shorten_dup(name, REPORT_NAME_MAX);
+	gsize len;
+
+	g_strdelimit(n, "\\", '/');
+	for (len = strlen(n); len > 0 && n[len - 1] == '/'; len--)
+		n[len - 1] = '\0';
+	return n;
+}
+
+void
+report_part_add_dir(struct moat_part *c, const char *name, gboolean hidden, gboolean system)
+{
+	g_autofree char *n = NULL;
+	struct moat_dir *d;
+
+	if (name == NULL)
+		return;
+	n = report_dir_name(name);
+	if (*n == '\0')
+		return;
+	for (guint i = 0; c->dirs != NULL && i < c->dirs->len; i++) {
+		d = c->dirs->pdata[i];
+		if (strcmp(d->name, n) == 0) {
+			d->hidden |= hidden;
+			d->system |= system;
+			return;
+		}
+	}
+	if (c->dirs == NULL)
+		c->dirs = g_ptr_array_new_with_free_func((GDestroyNotify)report_dir_free);
+	if (c->dirs->len >= REPORT_MAX_DIRS)
+		return;
+	d = g_new0(struct moat_dir, 1);
+	d->name = g_steal_pointer(&n);
+	d->hidden = hidden;
+	d->system = system;
+	g_ptr_array_add(c->dirs, d);
+}
+
+const struct moat_dir *
+report_part_dir(const struct moat_part *c, const char *name)
+{
+	for (guint i = 0; c->dirs != NULL && i < c->dirs->len; i++) {
+		const struct moat_dir *d = c->dirs->pdata[i];
+
+		if (strcmp(d->name, name) == 0)
+			return d;
+	}
+	return NULL;
 }
 
 static void
@@ -405,6 +471,9 @@ report_member_new(struct moat_report *rep, struct moat_part *parent, const char 
 	p->depth = parent->depth;
 	p->container_depth = parent->container_depth + 1;
 	p->id = g_strdup_printf("%s/%u", parent->id, ++parent->nmembers);
+	if (parent->children == NULL)
+		parent->children = g_ptr_array_new();
+	g_ptr_array_add(parent->children, p);
 	p->filename = report_shorten_dup(name, REPORT_NAME_MAX);
 	p->disp_filename = g_strdup(p->filename);	/* the name checks read it: a member has this one name */
 	p->is_attachment = TRUE;
@@ -640,6 +709,8 @@ json_part(JsonBuilder *b, const struct moat_part *p, GHashTable *children)
 	json_int(b, "container_depth", p->container_depth);
 	json_builder_set_member_name(b, "hidden");
 	json_builder_add_boolean_value(b, p->hidden);
+	json_builder_set_member_name(b, "system");
+	json_builder_add_boolean_value(b, p->system);
 	json_builder_set_member_name(b, "encrypted");
 	json_builder_add_boolean_value(b, p->encrypted);
 	json_str(b, "av_type", p->av_type);

@@ -1,11 +1,13 @@
 /*
- * archive.h - what libarchive reads for moat: 7z and RAR listings, RAR members
+ * archive.h - what libarchive reads for moat: 7z, RAR and ISO listings, RAR members
  *
  * libclamav opens most containers itself (walk.h), but Debian's libclamav
  * has no RAR support and neither it nor its callback says which 7z or RAR
  * entries are encrypted or hidden. This module reads those two formats
- * with libarchive, from memory, with only the 7-Zip, RAR and RAR5 readers
- * enabled: the raw, empty and mtree readers never bid on arbitrary data.
+ * with libarchive, from memory, with only the 7-Zip, RAR, RAR5 and ISO 9660
+ * readers enabled: the raw, empty and mtree readers never bid on arbitrary
+ * data. ISO 9660 images are listed for their full paths (Joliet, Rock
+ * Ridge): libclamav names an image's files by their base names only.
  * Reentrant.
  */
 #ifndef MOAT_ARCHIVE_H
@@ -17,7 +19,8 @@ struct arch_entry {
 	const char *name;		/* path inside the archive, UTF-8 when libarchive could convert it */
 	gint64 size;			/* declared size, -1 when unknown */
 	gboolean encrypted;		/* the entry's data (or the whole header) is encrypted */
-	gboolean hidden;		/* Windows hidden or system attribute */
+	gboolean hidden;		/* Windows hidden attribute */
+	gboolean system;		/* Windows system attribute */
 	gboolean is_dir;
 };
 
@@ -42,7 +45,7 @@ enum arch_result {
 };
 
 /*
- * arch_walk - list the 7z or RAR archive in the LEN bytes at DATA, at most
+ * arch_walk - list the 7z, RAR or ISO 9660 archive in the LEN bytes at DATA, at most
  * MAX_ENTRIES files (directories are reported but not counted), handing
  * over at most MAX_BYTES of each entry asked for. Entries before a stop
  * were reported. With ARCH_ENCRYPTED and ARCH_CORRUPT, *err says

@@ -30,6 +30,7 @@
 #define REPORT_DISPLAY_MAX	1024
 #define REPORT_MAX_SAME_ID	100
 #define REPORT_MAX_FINDINGS	5000	/* past this, only the first of each kind is kept */
+#define REPORT_MAX_DIRS		1024	/* directories kept per container; further ones are not */
 
 enum moat_action {
 	MOAT_ACCEPT = 0,
@@ -83,8 +84,21 @@ struct moat_headers {
 };
 
 /*
+ * A directory inside a container, as the container's own listing gives it
+ * (walk.h): the attributes of a folder a member sits in. A member's folders
+ * are the leading elements of its filename ("_/_/putty.exe").
+ */
+struct moat_dir {
+	char *name;			/* path inside the container, '/'-separated, no trailing '/' */
+	gboolean hidden;		/* DOS/Windows hidden attribute (0x02) */
+	gboolean system;		/* DOS/Windows system attribute (0x04) */
+};
+
+/*
  * One leaf of the MIME tree, or one member of a container found in one
- * (walk.h). Members follow their container in report->parts, depth first.
+ * (walk.h). Members follow their container in report->parts, depth first;
+ * each container also lists its direct members in CHILDREN, so the lure
+ * detectors (lure.h) can look at a container as a whole.
  */
 struct moat_part {
 	char *id;			/* MIME position, "1.2.1" ("" for a single-part message);
@@ -92,7 +106,12 @@ struct moat_part {
 	struct moat_part *parent;	/* the container a member came out of; NULL for a MIME part */
 	unsigned container_depth;	/* 0 for a MIME part, 1 for a member of an attachment, ... */
 	guint nmembers;			/* direct members recorded */
-	gboolean hidden;		/* DOS/Windows hidden or system attribute */
+	GPtrArray *children;		/* struct moat_part * (borrowed from the report): direct
+					 * members in the order found, or NULL for none */
+	GPtrArray *dirs;		/* struct moat_dir *, owned: the directories the container
+					 * lists (zip, 7z, RAR, ISO, FAT), or NULL */
+	gboolean hidden;		/* DOS/Windows hidden attribute */
+	gboolean system;		/* DOS/Windows system attribute */
 	gboolean encrypted;		/* stored encrypted: the bytes could not be read */
 	const char *av_type;		/* static: libclamav's type ("zip", "msexe"), or NULL */
 	GPtrArray *path;		/* GRefString *: names from the message down to this part,
@@ -182,6 +201,17 @@ struct moat_part *report_part_new(struct moat_report *rep, GPtrArray *path);
  */
 struct moat_part *report_member_new(struct moat_report *rep, struct moat_part *parent,
     const char *name);
+
+/*
+ * report_part_add_dir - record that container C lists directory NAME
+ * ('/'- or '\\'-separated, a trailing separator dropped) with its attributes;
+ * a directory listed twice keeps the union of its attributes; past
+ * REPORT_MAX_DIRS directories in C, further ones are not recorded
+ */
+void report_part_add_dir(struct moat_part *c, const char *name, gboolean hidden, gboolean system);
+
+/* report_part_dir - container C's directory NAME (as report_part_add_dir() stored it), or NULL */
+const struct moat_dir *report_part_dir(const struct moat_part *c, const char *name);
 
 /* report_part_rename - give member M the name NAME, in its path and its members' paths */
 void report_part_rename(struct moat_report *rep, struct moat_part *m, const char *name);

@@ -1,5 +1,5 @@
 /*
- * archive.c - 7z and RAR through libarchive (archive.h)
+ * archive.c - 7z, RAR and ISO 9660 through libarchive (archive.h)
  *
  * In: the bytes of one archive. Out: each entry's name, flags and (when
  * asked) bytes, through the caller's hooks. Memory is bounded by the
@@ -17,13 +17,13 @@
 
 #define ARCH_CHUNK 65536
 
-/* arch_hidden - whether libarchive's file flags text names a hidden or system attribute */
+/* arch_flag - whether libarchive's file flags text names attribute WHAT ("hidden", "system") */
 static gboolean
-arch_hidden(struct archive_entry *ae)
+arch_flag(struct archive_entry *ae, const char *what)
 {
 	const char *flags = archive_entry_fflags_text(ae);
 
-	return flags != NULL && (strstr(flags, "hidden") != NULL || strstr(flags, "system") != NULL);
+	return flags != NULL && strstr(flags, what) != NULL;
 }
 
 /*
@@ -92,8 +92,9 @@ arch_walk(const guint8 *data, gsize len, guint max_entries, guint64 max_bytes,
 	archive_read_support_format_7zip(a);
 	archive_read_support_format_rar(a);
 	archive_read_support_format_rar5(a);
+	archive_read_support_format_iso9660(a);	/* for full paths: libclamav gives base names */
 	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
-		rc = arch_failed(a, err, "not a 7z or RAR archive", FALSE);
+		rc = arch_failed(a, err, "not a 7z, RAR or ISO 9660 archive", FALSE);
 		archive_read_free(a);
 		return rc;
 	}
@@ -115,7 +116,8 @@ arch_walk(const guint8 *data, gsize len, guint max_entries, guint64 max_bytes,
 		e.name = name;
 		e.size = archive_entry_size_is_set(ae) ? archive_entry_size(ae) : -1;
 		e.encrypted = archive_entry_is_encrypted(ae) != 0;
-		e.hidden = arch_hidden(ae);
+		e.hidden = arch_flag(ae, "hidden");
+		e.system = arch_flag(ae, "system");
 		if (hooks->entry(ctx, &e) && hooks->data != NULL && !e.is_dir && !e.encrypted) {
 			GByteArray *buf = g_byte_array_new();
 			gboolean whole = arch_read_data(a, buf, max_bytes);

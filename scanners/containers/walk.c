@@ -73,7 +73,7 @@ struct walk_level {
 struct walk_entry {
 	char *name;
 	guint64 size;
-	gboolean size_known, encrypted, hidden, is_dir, seen;
+	gboolean size_known, encrypted, hidden, system, is_dir, seen;
 };
 
 struct walk_scan {
@@ -276,7 +276,8 @@ walk_zip_entry(void *ctx, const struct zipdir_entry *ze)
 	e->size = ze->size;
 	e->size_known = TRUE;
 	e->encrypted = ze->encrypted;
-	e->hidden = ze->hidden || ze->system;
+	e->hidden = ze->hidden;
+	e->system = ze->system;
 	e->is_dir = ze->is_dir;
 	g_ptr_array_add(list, e);
 	return TRUE;
@@ -293,14 +294,27 @@ walk_arch_list(void *ctx, const struct arch_entry *ae)
 	e->size_known = ae->size >= 0;
 	e->encrypted = ae->encrypted;
 	e->hidden = ae->hidden;
+	e->system = ae->system;
 	e->is_dir = ae->is_dir;
 	g_ptr_array_add(list, e);
 	return FALSE;		/* names and flags only: libclamav reads the bytes */
 }
 
+/* walk_listable - whether the walk reads PART's own directory (walk_directory()) */
+static gboolean
+walk_listable(const struct moat_part *part)
+{
+	static const char *const types[] = { "zip", "7z", "iso" };
+
+	for (gsize i = 0; part->sniffed != NULL && i < G_N_ELEMENTS(types); i++)
+		if (strcmp(part->sniffed, types[i]) == 0)
+			return TRUE;
+	return FALSE;
+}
+
 /*
- * walk_directory - read the directory of container PART (zip, 7z) for the
- * member flags. FALSE when it lists more members than the message may
+ * walk_directory - read the directory of container PART (zip, 7z, ISO 9660)
+ * for the member flags, full paths and folders. FALSE when it lists more members than the message may
  * still have: then PART is not opened at all (libclamav takes minutes
  * over a zip of 20,000 files) and container.too_many_members says why.
  */
@@ -315,9 +329,7 @@ walk_directory(struct walk_scan *s, struct moat_part *part, const guint8 *data, 
 	gboolean many = FALSE;
 	enum arch_result rc;
 
-	if (part->sniffed == NULL || g_hash_table_contains(s->dirs, part))
-		return TRUE;
-	if (strcmp(part->sniffed, "zip") != 0 && strcmp(part->sniffed, "7z") != 0)
+	if (!walk_listable(part) || g_hash_table_contains(s->dirs, part))
 		return TRUE;
 	list = g_ptr_array_new_with_free_func((GDestroyNotify)walk_entry_free);
 	g_hash_table_insert(s->dirs, part, list);
@@ -336,6 +348,12 @@ walk_directory(struct walk_scan *s, struct moat_part *part, const guint8 *data, 
 		    "the archive's own headers are encrypted: %s", why);
 	} else if (rc == ARCH_CORRUPT) {
 		report_add_finding_at(s->w->rep, "container.unreadable", part, "%s", why);
+	}
+	for (guint i = 0; !many && i < list->len; i++) {
+		const struct walk_entry *e = list->pdata[i];
+
+		if (e->is_dir)
+			report_part_add_dir(part, e->name, e->hidden, e->system);
 	}
 	if (!many)
 		return TRUE;
@@ -514,6 +532,7 @@ walk_unseen(struct walk_scan *s)
 				return;
 			m->decoded_size = e->size;
 			m->hidden = e->hidden;
+			m->system = e->system;
 			m->encrypted = e->encrypted;
 			if (e->encrypted) {
 				report_add_finding_at(s->w->rep, "container.encrypted", m,
@@ -722,6 +741,7 @@ walk_on_file(void *ctx, const struct av_file *f, void **token)
 	m->av_type = f->type;
 	if (e != NULL) {
 		m->hidden = e->hidden;
+		m->system = e->system;
 		m->encrypted = e->encrypted;
 	}
 	walk_set_level(s, f, m);
@@ -750,11 +770,14 @@ walk_rar_entry(void *ctx, const struct arch_entry *e)
 	struct moat_part *m;
 
 	r->current = NULL;
+	if (e->is_dir)
+		report_part_add_dir(r->rar, e->name, e->hidden, e->system);
 	if (e->is_dir || report_over_budget(r->s->w->rep))
 		return FALSE;
 	if ((m = walk_member(r->s->w, r->rar, e->name, &r->s->deep)) == NULL)
 		return FALSE;
 	m->hidden = e->hidden;
+	m->system = e->system;
 	m->encrypted = e->encrypted;
 	m->decoded_size = e->size >= 0 ? (guint64)e->size : 0;
 	if (e->encrypted)

@@ -463,29 +463,14 @@ add_members(GHashTable *set, const struct moat_report *rep, const struct moat_pa
 }
 
 /*
- * manifest_line - a MANIFEST.tsv line as moat should show it: libclamav
- * gives an ISO member its file name without the directories above it.
+ * manifest_line - a MANIFEST.tsv line as moat should show it: with its
+ * full path inside the archive or image (ISO images are listed by
+ * libarchive for their folders, since libclamav gives base names only).
  */
 static char *
 manifest_line(const char *path, const char *flags)
 {
-	g_auto(GStrv) el = g_strsplit(path, " \xe2\x80\xba ", -1);
-	gboolean in_image = FALSE;
-
-	for (gsize i = 0; el[i] != NULL; i++) {
-		const char *slash = strrchr(el[i], '/');
-
-		if (in_image && slash != NULL) {
-			char *base = g_strdup(slash + 1);
-
-			g_free(el[i]);
-			el[i] = base;
-		}
-		in_image = g_str_has_suffix(el[i], ".iso");
-	}
-	g_autofree char *joined = g_strjoinv(" \xe2\x80\xba ", el);
-
-	return g_strdup_printf("%s\t%s", joined, flags);
+	return g_strdup_printf("%s\t%s", path, flags);
 }
 
 static const char *const manifest_cases[] = {
