@@ -14,6 +14,7 @@
 #include "moat/conf.h"
 #include "moat/confkeys.h"
 #include "moat/entry.h"
+#include "moat/lure.h"
 #include "moat/moat.h"
 #include "moat/report.h"
 #include "moat/sockspec.h"
@@ -83,7 +84,7 @@ const struct conf_group conf_milter_group = CONF_GROUP("milter", conf_milter_key
 /* Every group, in the order moat config prints them. */
 static const struct conf_group *const conf_groups[] = {
 	&conf_limits_group, &walk_conf_group, &av_conf_group, &policy_conf_group,
-	&lists_conf_group, &lists_outbound_group, &conf_milter_group,
+	&lists_conf_group, &lists_outbound_group, &lure_conf_group, &conf_milter_group,
 };
 
 /* conf_nkeys - how many keys all groups have */
@@ -275,6 +276,7 @@ conf_new_defaults(void)
 
 		g_assert(why == NULL);	/* a bad built-in default is a programming error */
 	}
+	conf->lure.pairs = g_new0(char *, 1);	/* files are read by conf_load() */
 	return conf;
 }
 
@@ -288,6 +290,7 @@ conf_free(struct moat_conf *conf)
 			g_free(*(char **)(void *)((char *)conf + conf_key_nth(i)->offset));
 		else if (conf_is_list(conf_key_nth(i)->type))
 			g_strfreev(*(char ***)(void *)((char *)conf + conf_key_nth(i)->offset));
+	g_strfreev(conf->lure.pairs);
 	g_hash_table_destroy(conf->scores);
 	g_free(conf->path);
 	g_free(conf);
@@ -438,7 +441,7 @@ conf_from_keyfile(struct moat_conf **out, char **err, GKeyFile *kf, const char *
 	struct moat_conf *conf = conf_new_defaults();
 	char *why;
 
-	if ((why = conf_apply(conf, kf)) != NULL) {
+	if ((why = conf_apply(conf, kf)) != NULL || (why = lure_conf_finish(conf)) != NULL) {
 		*err = g_strdup_printf("%s: %s", name, why);
 		g_free(why);
 		conf_free(conf);
@@ -470,7 +473,15 @@ conf_load(struct moat_conf **out, char **err, const char *path, gboolean missing
 
 	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &gerr)) {
 		if (missing_ok && g_error_matches(gerr, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
-			*out = conf_new_defaults();
+			struct moat_conf *conf = conf_new_defaults();
+			char *why = lure_conf_finish(conf);
+
+			if (why != NULL) {
+				*err = why;
+				conf_free(conf);
+				return MOAT_EINVAL;
+			}
+			*out = conf;
 			return 0;
 		}
 		*err = g_strdup_printf("%s: %s", path, gerr->message);

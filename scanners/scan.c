@@ -3,7 +3,9 @@
  *
  * In: one message on a GMimeStream, an optional envelope, the config.
  * Out: a report with inventory, findings and verdict. Order: MIME
- * inventory, then name and type checks per part, then the policy.
+ * inventory (each leaf walked by libclamav as it is decoded), then name
+ * and type checks per part, then the lure detectors over the whole tree,
+ * then the policy.
  * Knows nothing of the milter protocol. Reentrant after scan_init().
  */
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include <unistd.h>
 
 #include "moat/av.h"
+#include "moat/lure.h"
 #include "moat/mime.h"
 #include "moat/moat.h"
 #include "moat/names.h"
@@ -62,6 +65,7 @@ scan_message(struct moat_report **out, char **err_out, GMimeStream *stream,
 		goto out;
 	for (guint i = 0; i < rep->parts->len; i++)
 		names_check_part(rep, rep->parts->pdata[i]);
+	lure_check(rep, conf);
 	policy_decide(rep, conf);
 	*out = rep;
 	rep = NULL;		/* the caller owns it now */

@@ -96,6 +96,14 @@ struct conf_milter {
 	guint drain_seconds;		/* SIGTERM: how long messages in flight may take */
 };
 
+/* [lure] the lure detectors (lure.h; rows in scanners/lure/lure.c) */
+struct conf_lure {
+	char *sideload_pairs;		/* "file;file": known side-loading host/DLL pairs */
+	guint lnk_blanks;		/* blanks before a shortcut's arguments that hide them */
+	char **pairs;			/* owned, sorted: "host.exe/dll.dll", lower-case, read from
+					 * sideload_pairs by lure_conf_finish(); empty, never NULL */
+};
+
 struct moat_conf {
 	struct conf_limits limits;
 	struct conf_containers containers;
@@ -104,6 +112,7 @@ struct moat_conf {
 	struct conf_lists lists;
 	struct conf_outbound outbound;
 	struct conf_milter milter;
+	struct conf_lure lure;
 
 	/* [scores] finding id -> score override; "off" is CONF_SCORE_OFF */
 	GHashTable *scores;		/* owned: char * -> GINT_TO_POINTER */

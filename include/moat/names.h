@@ -23,6 +23,16 @@ void names_check_part(struct moat_report *rep, const struct moat_part *part);
 char *names_extension(const char *name);
 
 /*
+ * names_risk - the attach.* finding a file named NAME gets for its last
+ * extension ("attach.executable" for "a.pdf.exe"), or NULL for a harmless
+ * or unknown one. Static string.
+ */
+const char *names_risk(const char *name);
+
+/* names_document_ext - whether EXT (lower-case, no dot) is a document's or picture's: "pdf", "docx", "jpg" ... */
+gboolean names_document_ext(const char *ext);
+
+/*
  * names_find_trick - the first bidi control or invisible code point in the
  * UTF-8 NAME, or 0. *is_bidi tells which of the two it is.
  */

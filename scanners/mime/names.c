@@ -39,7 +39,7 @@ static const struct names_ext names_exts[] = {
 	{ "bat", "attach.script", NULL }, { "cmd", "attach.script", NULL },
 	{ "jar", "attach.script", "zip" }, { "reg", "attach.script", NULL },
 	{ "inf", "attach.script", NULL }, { "msh", "attach.script", NULL },
-	{ "lnk", "attach.shortcut", "lnk" }, { "url", "attach.shortcut", NULL },
+	{ "lnk", "attach.shortcut", "lnk" }, { "url", "attach.internet_shortcut", NULL },
 	{ "scf", "attach.shortcut", NULL }, { "settingcontent-ms", "attach.shortcut", NULL },
 	{ "appref-ms", "attach.shortcut", NULL }, { "library-ms", "attach.shortcut", NULL },
 	{ "iso", "attach.disk_image", "iso|udf" }, { "img", "attach.disk_image", NULL },
@@ -95,6 +95,22 @@ names_is_decoy(const char *ext)
 		if (strcmp(names_decoys[i], ext) == 0)
 			return TRUE;
 	return FALSE;
+}
+
+const char *
+names_risk(const char *name)
+{
+	g_autofree char *ext = names_extension(name);
+	const struct names_ext *e = names_ext_lookup(ext);
+
+	return e != NULL ? e->finding : NULL;
+}
+
+gboolean
+names_document_ext(const char *ext)
+{
+	return ext != NULL && names_is_decoy(ext) && strcmp(ext, "zip") != 0 &&
+	    strcmp(ext, "rar") != 0 && strcmp(ext, "7z") != 0;
 }
 
 /* names_strip_end - length of NAME once Windows drops trailing dots and spaces */
@@ -249,7 +265,9 @@ names_check_type(struct moat_report *rep, const struct moat_part *part, const ch
 
 	switch (cls) {
 	case SNIFF_EXECUTABLE:	by_magic = "attach.executable"; break;
-	case SNIFF_SHORTCUT:	by_magic = "attach.shortcut"; break;
+	case SNIFF_SHORTCUT:
+		by_magic = strcmp(part->sniffed, "url") == 0 ? "attach.internet_shortcut" : "attach.shortcut";
+		break;
 	case SNIFF_SCRIPT:	by_magic = "attach.script"; break;
 	case SNIFF_DISK_IMAGE:	by_magic = "attach.disk_image"; break;
 	default:

@@ -114,7 +114,7 @@ static const struct {
 	{ NULL, "run.vbs", "text/plain", "text", "attach.script", NULL },
 	{ "PATCH", "patch", "text/plain", "text", "", NULL },
 	{ "x.lnk", NULL, "application/octet-stream", "lnk", "attach.shortcut", NULL },
-	{ "x.url", NULL, "application/octet-stream", "url", "attach.shortcut", NULL },
+	{ "x.url", NULL, "application/octet-stream", "url", "attach.internet_shortcut", NULL },
 	{ "notes.txt", NULL, "text/plain", "lnk", "attach.shortcut", NULL },
 	{ "x.iso", NULL, "application/octet-stream", "iso", "attach.disk_image", NULL },
 	{ "x.iso", NULL, "application/x-iso9660-image", "udf", "attach.disk_image", NULL },

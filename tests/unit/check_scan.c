@@ -289,8 +289,8 @@ static const struct {
 	{ "lure-double-extension.eml", MOAT_REJECT,
 	    "name.double_extension attach.executable type.mismatch" },
 	{ "lure-rlo-name.eml", MOAT_REJECT, "name.bidi_control attach.executable" },
-	{ "lure-lnk-in-mail.eml", MOAT_TAG, "attach.shortcut" },
-	{ "lure-iso-image.eml", MOAT_TAG, "attach.disk_image" },
+	{ "lure-lnk-in-mail.eml", MOAT_QUARANTINE, "attach.shortcut" },
+	{ "lure-iso-image.eml", MOAT_QUARANTINE, "attach.disk_image" },
 	{ "lure-js-posing-as-jpg.eml", MOAT_QUARANTINE, "name.conflict attach.script" },
 };
 

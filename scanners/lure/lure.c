@@ -1,0 +1,274 @@
+/*
+ * lure.c - the lure detectors' driver and the facts they share (lure.h)
+ *
+ * lure_check() runs the detectors in a fixed order over the report; the
+ * helpers here say what a part is (program, script, shortcut, archive,
+ * disk image, document), which folder of its container it sits in and
+ * whether that folder is hidden. [lure] rows and the side-loading pairs
+ * file are read here too.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "moat/confkeys.h"
+#include "moat/lure.h"
+#include "moat/names.h"
+#include "moat/sniff.h"
+
+/* [lure]: the lure detectors (conf->lure), parsed by conf.c */
+static const struct conf_key lure_conf_keys[] = {
+	{ "lure", "sideload_pairs", CONF_STRING, CONF_OFF(lure.sideload_pairs),
+	    MOAT_DATADIR "/sideload.pairs;/etc/moat/sideload.pairs", 0, 4096,
+	    "Files of known side-loading pairs, separated by ';': one `host.exe dll.dll` per line "
+	    "(# comments). A pair found in a message is extra evidence for lure.sideload. "
+	    "A missing file is skipped; moat's own list is installed in the first." },
+	{ "lure", "lnk_blanks", CONF_UINT, CONF_OFF(lure.lnk_blanks), "16", 1, 100000,
+	    "Blanks before a shortcut's arguments from which they count as hidden "
+	    "(lure.lnk_padding): Windows shows only the first 260 characters." },
+};
+
+const struct conf_group lure_conf_group = CONF_GROUP("lure", lure_conf_keys);
+
+#define LURE_PAIRS_MAX	100000	/* pairs read from all files */
+#define LURE_NAME_MAX	255	/* bytes of a host or DLL name in a pair */
+
+/* lure_pair_name - whether NAME can be half of a pair: a file name, no separators */
+static gboolean
+lure_pair_name(const char *name)
+{
+	return *name != '\0' && strlen(name) <= LURE_NAME_MAX && strpbrk(name, "/\\") == NULL &&
+	    g_utf8_validate(name, -1, NULL);
+}
+
+/* lure_pairs_read - the pairs in PATH added to PAIRS; NULL, or an error (a missing file is none) */
+static char *
+lure_pairs_read(GPtrArray *pairs, const char *path)
+{
+	g_autofree char *text = NULL;
+	g_autoptr(GError) gerr = NULL;
+	g_auto(GStrv) lines = NULL;
+
+	if (!g_file_get_contents(path, &text, NULL, &gerr))
+		return g_error_matches(gerr, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? NULL :
+		    g_strdup_printf("[lure] sideload_pairs: %s", gerr->message);
+	lines = g_strsplit(text, "\n", -1);
+	for (guint i = 0; lines[i] != NULL; i++) {
+		char *hash = strchr(lines[i], '#');
+		g_auto(GStrv) f = NULL;
+
+		if (hash != NULL)
+			*hash = '\0';
+		f = g_strsplit_set(g_strstrip(lines[i]), " \t", -1);
+		if (f[0] == NULL || *f[0] == '\0')
+			continue;
+		/* g_strsplit_set() leaves empty fields between runs of blanks */
+		for (guint a = 1; f[a] != NULL && *f[a] == '\0';) {
+			g_free(f[a]);
+			memmove(&f[a], &f[a + 1], (g_strv_length(&f[a + 1]) + 1) * sizeof(char *));
+		}
+		if (f[1] == NULL || f[2] != NULL || !lure_pair_name(f[0]) || !lure_pair_name(f[1]))
+			return g_strdup_printf("%s:%u: expected `host.exe dll.dll`", path, i + 1);
+		if (pairs->len >= LURE_PAIRS_MAX)
+			return g_strdup_printf("%s:%u: more than %u pairs", path, i + 1, LURE_PAIRS_MAX);
+		g_ptr_array_add(pairs, g_strdup_printf("%s/%s", f[0], f[1]));
+	}
+	return NULL;
+}
+
+static gint
+lure_strcmp(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *
+lure_conf_finish(struct moat_conf *conf)
+{
+	g_auto(GStrv) paths = g_strsplit(conf->lure.sideload_pairs, ";", -1);
+	GPtrArray *pairs = g_ptr_array_new();
+	char *why = NULL;
+
+	for (guint i = 0; why == NULL && paths[i] != NULL; i++)
+		if (*g_strstrip(paths[i]) != '\0')
+			why = lure_pairs_read(pairs, paths[i]);
+	if (why != NULL) {
+		g_ptr_array_foreach(pairs, (GFunc)(void (*)(void))g_free, NULL);
+		g_ptr_array_unref(pairs);
+		return why;
+	}
+	for (guint i = 0; i < pairs->len; i++) {
+		char *folded = g_utf8_casefold(pairs->pdata[i], -1);
+
+		g_free(pairs->pdata[i]);
+		pairs->pdata[i] = folded;
+	}
+	g_ptr_array_sort(pairs, lure_strcmp);
+	g_ptr_array_add(pairs, NULL);
+	g_strfreev(conf->lure.pairs);
+	conf->lure.pairs = (char **)g_ptr_array_free(pairs, FALSE);
+	return NULL;
+}
+
+void
+lure_check(struct moat_report *rep, const struct moat_conf *conf)
+{
+	/* The shortcut detector first: the decoy layout reads what it found. */
+	lure_shortcut_check(rep, conf);
+	lure_sideload_check(rep, conf);
+	lure_image_check(rep, conf);
+	lure_decoy_check(rep, conf);
+	lure_nesting_check(rep, conf);
+	lure_masquerade_check(rep, conf);
+}
+
+/* Facts about parts ---------------------------------------------------------- */
+
+/* lure_office - whether zip P is an OOXML, ODF or other zip-based document (a DOCX is a zip) */
+static gboolean
+lure_office(const struct moat_part *p)
+{
+	g_autofree char *ext = names_extension(p->filename);
+
+	if (ext != NULL && names_document_ext(ext))
+		return TRUE;
+	for (guint i = 0; p->children != NULL && i < p->children->len; i++) {
+		const struct moat_part *c = p->children->pdata[i];
+
+		if (c->filename != NULL && (strcmp(c->filename, "[Content_Types].xml") == 0 ||
+		    strcmp(c->filename, "mimetype") == 0 || strcmp(c->filename, "META-INF/manifest.xml") == 0))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+enum lure_kind
+lure_kind_of(const struct moat_part *p)
+{
+	const char *risk = names_risk(p->filename);
+	g_autofree char *ext = names_extension(p->filename);
+
+	switch (sniff_class_of(p->sniffed)) {
+	case SNIFF_EXECUTABLE:
+		return LURE_PROGRAM;
+	case SNIFF_SHORTCUT:
+		if (strcmp(p->sniffed, "lnk") == 0)
+			return LURE_SHORTCUT;
+		break;
+	case SNIFF_DISK_IMAGE:
+		return LURE_DISK_IMAGE;
+	case SNIFF_ARCHIVE:
+		if (strcmp(p->sniffed, "zip") == 0 && lure_office(p))
+			return LURE_DOCUMENT;
+		return LURE_ARCHIVE;
+	default:
+		break;
+	}
+	if (risk != NULL) {
+		if (strcmp(risk, "attach.executable") == 0)
+			return LURE_PROGRAM;
+		if (strcmp(risk, "attach.script") == 0)
+			return LURE_SCRIPT;
+		if (strcmp(risk, "attach.shortcut") == 0)
+			return LURE_SHORTCUT;
+		if (strcmp(risk, "attach.disk_image") == 0)
+			return LURE_DISK_IMAGE;
+	}
+	if (sniff_class_of(p->sniffed) == SNIFF_SCRIPT)
+		return LURE_SCRIPT;
+	if ((ext != NULL && names_document_ext(ext)) || sniff_class_of(p->sniffed) == SNIFF_DOCUMENT ||
+	    sniff_class_of(p->sniffed) == SNIFF_MEDIA)
+		return LURE_DOCUMENT;
+	return LURE_OTHER;
+}
+
+const char *
+lure_basename(const char *name)
+{
+	const char *slash;
+
+	if (name == NULL)
+		return NULL;
+	slash = strrchr(name, '/');
+	if (strrchr(name, '\\') > slash)
+		slash = strrchr(name, '\\');
+	return slash != NULL ? slash + 1 : name;
+}
+
+char *
+lure_folder(const char *name)
+{
+	const char *base = lure_basename(name);
+	char *folder;
+
+	if (name == NULL || base == name)
+		return g_strdup("");
+	folder = g_strndup(name, (gsize)(base - name - 1));
+	g_strdelimit(folder, "\\", '/');
+	return folder;
+}
+
+gboolean
+lure_folder_hidden(const struct moat_part *c, const char *folder, const char **which)
+{
+	g_autofree char *f = g_strdup(folder);
+
+	/* "a/b/c", then "a/b", then "a": the outermost hidden one is reported last */
+	const char *found = NULL;
+
+	while (*f != '\0') {
+		const struct moat_dir *d = report_part_dir(c, f);
+		char *slash;
+
+		if (d != NULL && (d->hidden || d->system))
+			found = d->name;
+		if ((slash = strrchr(f, '/')) == NULL)
+			break;
+		*slash = '\0';
+	}
+	if (which != NULL)
+		*which = found;
+	return found != NULL;
+}
+
+gboolean
+lure_odd_folder(const char *name)
+{
+	if (name == NULL || *name == '\0' || !g_utf8_validate(name, -1, NULL))
+		return FALSE;
+	for (const char *p = name; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (c == '_' || c == '#' || c == '~' || c == '-' || c == '.' || c == '$' ||
+		    g_unichar_isspace(c) || c == 0x00a0 || c == 0x3000 || c == 0x2800 ||
+		    report_unichar_trick(c) != REPORT_TRICK_NONE)
+			continue;
+		return FALSE;
+	}
+	return TRUE;
+}
+
+double
+lure_entropy(const guint8 *data, gsize len)
+{
+	guint64 count[256] = { 0 };
+	double h = 0;
+
+	if (len == 0)
+		return 0;
+	for (gsize i = 0; i < len; i++)
+		count[data[i]]++;
+	for (int i = 0; i < 256; i++) {
+		double q = (double)count[i] / (double)len;
+
+		if (count[i] != 0)
+			h -= q * log2(q);
+	}
+	return h;
+}
+
+const guint8 *
+lure_data(const struct moat_part *p, gsize *len)
+{
+	*len = 0;
+	return p->content != NULL ? g_bytes_get_data(p->content, len) : NULL;
+}
