@@ -18,7 +18,7 @@ enum sniff_class {
 	SNIFF_SHORTCUT,		/* .lnk, .url */
 	SNIFF_SCRIPT,		/* shebang, HTA, WSF */
 	SNIFF_ARCHIVE,		/* zip, rar, 7z, cab, gzip, tar ... */
-	SNIFF_DISK_IMAGE,	/* iso, vhd, vhdx */
+	SNIFF_DISK_IMAGE,	/* iso, udf, vhd, vhdx, fat (boot sector), mbr (with a FAT partition) */
 	SNIFF_DOCUMENT,		/* pdf, ole2, rtf, onenote, chm */
 	SNIFF_MEDIA,		/* images */
 	SNIFF_TEXT,		/* html, xml, plain text */
@@ -26,7 +26,7 @@ enum sniff_class {
 };
 
 /*
- * sniff_type - the type name of BUF ("pe", "lnk", "zip", "iso", "pdf",
+ * sniff_type - the type name of BUF ("pe", "lnk", "zip", "iso", "fat", "pdf",
  * "html", "text", ...; "data" when nothing matched, "empty" for LEN 0).
  * Static string. *CLS, when not NULL, gets its class.
  */

@@ -3,7 +3,9 @@
  *
  * In: the first bytes of a file (up to SNIFF_HEAD_BYTES; ISO 9660 keeps its
  * signature at 0x8001) and, for VHD's footer, nothing more: a fixed VHD is
- * recognised only by its extension. Out: a static type name and class.
+ * recognised only by its extension. A FAT boot sector ("fat") and an MBR
+ * with a FAT partition ("mbr") are recognised from the first 512 bytes.
+ * Out: a static type name and class.
  * Pure, thread-safe.
  */
 #include <string.h>
@@ -86,6 +88,51 @@ sniff_pe(const unsigned char *buf, size_t len)
 	return "mz";
 }
 
+/*
+ * sniff_fat - a FAT boot sector: the 0x55AA signature, and "FAT12   " or
+ * "FAT16   " at 0x36, "FAT32   " at 0x52, or else a jump instruction and a
+ * sane BPB (mkfs tools may leave the type label blank); LEN >= 512
+ */
+static gboolean
+sniff_fat(const unsigned char *b)
+{
+	unsigned bps = b[0x0B] | b[0x0C] << 8, spc = b[0x0D], rsvd = b[0x0E] | b[0x0F] << 8;
+
+	if (b[510] != 0x55 || b[511] != 0xAA)
+		return FALSE;
+	if (memcmp(b + 0x36, "FAT12   ", 8) == 0 || memcmp(b + 0x36, "FAT16   ", 8) == 0 ||
+	    memcmp(b + 0x52, "FAT32   ", 8) == 0)
+		return TRUE;
+	return ((b[0] == 0xEB && b[2] == 0x90) || b[0] == 0xE9) &&
+	    (bps == 512 || bps == 1024 || bps == 2048 || bps == 4096) && spc != 0 &&
+	    (spc & (spc - 1)) == 0 && rsvd != 0 && b[0x10] >= 1 && b[0x10] <= 2 &&
+	    (b[0x15] == 0xF0 || b[0x15] >= 0xF8);
+}
+
+/*
+ * sniff_mbr - a partition table with a FAT partition (types 0x01, 0x04,
+ * 0x06, 0x0B, 0x0C, 0x0E) that starts after the MBR and is not empty;
+ * every boot flag 0x00 or 0x80; LEN >= 512
+ */
+static gboolean
+sniff_mbr(const unsigned char *b)
+{
+	gboolean fat = FALSE;
+
+	if (b[510] != 0x55 || b[511] != 0xAA)
+		return FALSE;
+	for (int i = 0; i < 4; i++) {
+		const unsigned char *e = b + 0x1BE + 16 * i;
+
+		if (e[0] != 0x00 && e[0] != 0x80)
+			return FALSE;
+		if ((e[4] == 0x01 || e[4] == 0x04 || e[4] == 0x06 || e[4] == 0x0B || e[4] == 0x0C ||
+		    e[4] == 0x0E) && (e[8] | e[9] | e[10] | e[11]) != 0 && (e[12] | e[13] | e[14] | e[15]) != 0)
+			fat = TRUE;
+	}
+	return fat;
+}
+
 /* sniff_text - a markup or script type, "text" for other text, NULL for binary */
 static const char *
 sniff_text(const unsigned char *buf, size_t len, enum sniff_class *cls)
@@ -142,6 +189,10 @@ sniff_type(const unsigned char *buf, size_t len, enum sniff_class *cls)
 			return s->type;
 		}
 	}
+	if (len >= 512 && (t = sniff_fat(buf) ? "fat" : sniff_mbr(buf) ? "mbr" : NULL) != NULL) {
+		*cls = SNIFF_DISK_IMAGE;
+		return t;
+	}
 	if ((t = sniff_text(buf, len, cls)) != NULL)
 		return t;
 	return "data";
@@ -158,6 +209,8 @@ sniff_class_of(const char *type)
 		return SNIFF_DOCUMENT;
 	if (strcmp(type, "text") == 0)
 		return SNIFF_TEXT;
+	if (strcmp(type, "fat") == 0 || strcmp(type, "mbr") == 0)
+		return SNIFF_DISK_IMAGE;
 	for (gsize m = 0; m < G_N_ELEMENTS(sniff_magics); m++)
 		if (strcmp(sniff_magics[m].type, type) == 0)
 			return sniff_magics[m].cls;

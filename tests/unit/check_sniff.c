@@ -1,8 +1,9 @@
 /*
  * check_sniff.c - file types from magic bytes: executables, shortcuts,
- * archives, documents, disk images, markup and scripts, plain text and
- * binary data; signatures at an offset (PE header, ISO 9660 at 0x8001)
- * found only when the buffer holds them, and never read past its end.
+ * archives, documents, disk images (FAT boot sectors and MBRs too), markup
+ * and scripts, plain text and binary data; signatures at an offset (PE
+ * header, ISO 9660 at 0x8001) found only when the buffer holds them, and
+ * never read past its end.
  *
  * Every buffer is copied to a heap block of exactly its length, so an
  * over-read shows under AddressSanitizer or valgrind.
@@ -165,11 +166,78 @@ START_TEST(test_pdf_offset)
 }
 END_TEST
 
+/*
+ * A 512-byte boot sector: "fat" from its type label or a sane BPB, "mbr"
+ * from a FAT partition entry; without 0x55AA at 510, or one byte short,
+ * neither.
+ */
+static const struct {
+	const char *what;
+	size_t len;
+	const char *type;
+} disk_cases[] = {
+	{ "fat12", 512, "fat" },
+	{ "fat16", 512, "fat" },
+	{ "fat32", 512, "fat" },
+	{ "bpb", 512, "fat" },		/* no label, a jump and a sane BPB */
+	{ "bpb-bad", 512, "data" },	/* no label, 3 bytes per sector */
+	{ "fat12-nosig", 512, "data" },
+	{ "fat12", 511, "data" },
+	{ "mbr-0c", 512, "mbr" },
+	{ "mbr-06", 4096, "mbr" },
+	{ "mbr-83", 512, "data" },	/* a Linux partition only */
+	{ "mbr-flag", 512, "data" },	/* boot flag 0x12: not a table */
+	{ "mbr-empty", 512, "data" },	/* FAT type, no sectors */
+};
+
+START_TEST(test_disk)
+{
+	const char *what = disk_cases[_i].what;
+	size_t len = disk_cases[_i].len;
+	unsigned char *buf = g_malloc0(len);
+	unsigned char *e = buf + 0x1BE;
+	enum sniff_class cls = SNIFF_UNKNOWN;
+
+	if (len >= 512) {
+		buf[510] = 0x55;
+		buf[511] = 0xAA;
+	}
+	if (g_str_has_prefix(what, "fat") || g_str_has_prefix(what, "bpb")) {
+		memcpy(buf, "\xEB\x3C\x90MSDOS5.0\x00\x02\x01\x01\x00\x02", 17);
+		buf[0x15] = 0xF8;
+	}
+	if (strcmp(what, "fat12") == 0 || strcmp(what, "fat12-nosig") == 0)
+		memcpy(buf + 0x36, "FAT12   ", 8);
+	if (strcmp(what, "fat16") == 0)
+		memcpy(buf + 0x36, "FAT16   ", 8);
+	if (strcmp(what, "fat32") == 0)
+		memcpy(buf + 0x52, "FAT32   ", 8);
+	if (strcmp(what, "bpb-bad") == 0)
+		buf[0x0B] = 3;
+	if (strcmp(what, "fat12-nosig") == 0)
+		buf[510] = 0;
+	if (g_str_has_prefix(what, "mbr")) {
+		buf[0] = 0xFA;
+		e[16] = 0x80;
+		e[16 + 4] = strcmp(what, "mbr-06") == 0 ? 0x06 : strcmp(what, "mbr-83") == 0 ? 0x83 : 0x0C;
+		e[16 + 8] = 0x3F;
+		e[16 + 12] = strcmp(what, "mbr-empty") == 0 ? 0 : 0x10;
+		if (strcmp(what, "mbr-flag") == 0)
+			e[0] = 0x12;
+	}
+	ck_assert_msg(strcmp(sniff_type(buf, len, &cls), disk_cases[_i].type) == 0, "%s: %s", what,
+	    sniff_type(buf, len, NULL));
+	ck_assert_int_eq(cls, sniff_class_of(disk_cases[_i].type));
+	g_free(buf);
+}
+END_TEST
+
 static const struct { const char *type; enum sniff_class cls; } class_cases[] = {
 	{ "pe", SNIFF_EXECUTABLE }, { "mz", SNIFF_EXECUTABLE }, { "elf", SNIFF_EXECUTABLE },
 	{ "macho", SNIFF_EXECUTABLE }, { "lnk", SNIFF_SHORTCUT }, { "url", SNIFF_SHORTCUT },
 	{ "wsf", SNIFF_SCRIPT }, { "hta", SNIFF_SCRIPT }, { "zip", SNIFF_ARCHIVE },
 	{ "rar", SNIFF_ARCHIVE }, { "iso", SNIFF_DISK_IMAGE }, { "vhdx", SNIFF_DISK_IMAGE },
+	{ "fat", SNIFF_DISK_IMAGE }, { "mbr", SNIFF_DISK_IMAGE },
 	{ "pdf", SNIFF_DOCUMENT }, { "ole2", SNIFF_DOCUMENT }, { "onenote", SNIFF_DOCUMENT },
 	{ "chm", SNIFF_DOCUMENT }, { "png", SNIFF_MEDIA }, { "html", SNIFF_TEXT },
 	{ "text", SNIFF_TEXT }, { "tnef", SNIFF_MAIL }, { "data", SNIFF_UNKNOWN },
@@ -204,6 +272,7 @@ sniff_suite(void)
 	tcase_add_loop_test(tc, test_pe_header, 0, G_N_ELEMENTS(pe_cases));
 	tcase_add_loop_test(tc, test_iso, 0, G_N_ELEMENTS(iso_cases));
 	tcase_add_loop_test(tc, test_pdf_offset, 0, G_N_ELEMENTS(pdf_cases));
+	tcase_add_loop_test(tc, test_disk, 0, G_N_ELEMENTS(disk_cases));
 	tcase_add_loop_test(tc, test_class_of, 0, G_N_ELEMENTS(class_cases));
 	tcase_add_test(tc, test_empty);
 	suite_add_tcase(s, tc);
