@@ -460,11 +460,24 @@ walk_key_name(const char *name)
 	return cut != NULL ? g_utf8_casefold(cut, -1) : g_strdup("");
 }
 
+/* walk_base_of - whether PATH is a path inside a container ending in the base name NAME */
+static gboolean
+walk_base_of(const char *path, const char *name)
+{
+	gsize n = name != NULL ? strlen(name) : 0, len = path != NULL ? strlen(path) : 0;
+
+	return n > 0 && len > n && (path[len - n - 1] == '/' || path[len - n - 1] == '\\') &&
+	    g_ascii_strcasecmp(path + len - n, name) == 0;
+}
+
 /*
  * walk_again - whether the file with SHA under PARENT named NAME was listed
  * already: the same bytes under the same name (OLE2 passes, an ISO's 8.3
- * and Joliet names differing in case only), or, inside a disk image, under
- * another name (8.3 alias). The listed one takes the better name.
+ * and Joliet names differing in case only), under its full path when NAME
+ * is only its base name (libclamav reads an OOXML document's zip twice,
+ * the second time naming "word/document.xml" "document.xml"), or, inside a
+ * disk image, under another name (8.3 alias). The listed one takes the
+ * better name.
  */
 static gboolean
 walk_again(struct walk_scan *s, struct moat_part *parent, const char *sha, const char *name)
@@ -477,6 +490,9 @@ walk_again(struct walk_scan *s, struct moat_part *parent, const char *sha, const
 
 	if (m == NULL && name == NULL)
 		m = g_hash_table_lookup(s->seen, sha);	/* unnamed: any name will do */
+	if (m == NULL && (m = g_hash_table_lookup(s->seen, by_parent)) != NULL &&
+	    !walk_base_of(m->filename, name))
+		m = NULL;
 	if (m == NULL && image && (m = g_hash_table_lookup(s->seen, by_parent)) != NULL &&
 	    !walk_alias_pair(m->filename, name))
 		m = NULL;	/* the same bytes under two real names: both are listed */
