@@ -108,12 +108,38 @@ shortcut_show(const char *s)
 }
 
 /*
+ * shortcut_names - container C's members by lower-case name ('/'-separated),
+ * made once per container and kept in NAMES (container -> table)
+ */
+static GHashTable *
+shortcut_names(GHashTable *names, const struct moat_part *c)
+{
+	GHashTable *t = g_hash_table_lookup(names, c);
+
+	if (t != NULL)
+		return t;
+	t = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (guint i = 0; c->children != NULL && i < c->children->len; i++) {
+		const struct moat_part *m = c->children->pdata[i];
+		char *key;
+
+		if (m->filename == NULL)
+			continue;
+		key = g_ascii_strdown(m->filename, -1);
+		g_strdelimit(key, "\\", '/');
+		g_hash_table_insert(t, key, (gpointer)m);
+	}
+	g_hash_table_insert(names, (gpointer)c, t);
+	return t;
+}
+
+/*
  * shortcut_member - the member of container C that path TOKEN (from a
  * shortcut's fields, '\\'-separated, maybe quoted, maybe ".\"-prefixed)
- * names, searched through C's members and theirs; NULL when none
+ * names, looked up in C's member table NAMES; NULL when none
  */
 static const struct moat_part *
-shortcut_member(const struct moat_part *c, const char *token)
+shortcut_member(GHashTable *names, const char *token)
 {
 	g_autofree char *t = g_strdup(token);
 	char *p = t;
@@ -130,24 +156,22 @@ shortcut_member(const struct moat_part *c, const char *token)
 		p += 2;
 	if (*p == '\0' || strchr(p, '/') == NULL || strchr(p, ':') != NULL || *p == '%' || *p == '/')
 		return NULL;	/* only relative paths into a folder: not C:\, %VAR%, \\host */
-	for (guint i = 0; c->children != NULL && i < c->children->len; i++) {
-		const struct moat_part *m = c->children->pdata[i];
-
-		if (m->filename != NULL && g_ascii_strcasecmp(m->filename, p) == 0)
-			return m;
-	}
-	return NULL;
+	for (char *c = p; *c != '\0'; c++)
+		*c = g_ascii_tolower(*c);
+	return g_hash_table_lookup(names, p);
 }
 
 /* shortcut_into_archive - a member of LNK's container that LNK's fields run, or NULL */
 static const struct moat_part *
-shortcut_into_archive(const struct moat_part *lnk, const struct lnk_info *info)
+shortcut_into_archive(GHashTable *tables, const struct moat_part *lnk, const struct lnk_info *info)
 {
 	const char *fields[] = { info->relative_path, info->arguments, info->local_base_path_unicode,
 		info->local_base_path, info->working_dir };
+	GHashTable *names;
 
 	if (lnk->parent == NULL)
 		return NULL;
+	names = shortcut_names(tables, lnk->parent);
 	for (gsize i = 0; i < G_N_ELEMENTS(fields); i++) {
 		g_auto(GStrv) tokens = NULL;
 
@@ -156,7 +180,7 @@ shortcut_into_archive(const struct moat_part *lnk, const struct lnk_info *info)
 		/* quoted paths may hold blanks: split on quotes first, then on blanks */
 		tokens = g_strsplit_set(fields[i], "\" ", -1);
 		for (guint k = 0; tokens[k] != NULL; k++) {
-			const struct moat_part *m = shortcut_member(lnk->parent, tokens[k]);
+			const struct moat_part *m = shortcut_member(names, tokens[k]);
 
 			if (m != NULL)
 				return m;
@@ -165,7 +189,7 @@ shortcut_into_archive(const struct moat_part *lnk, const struct lnk_info *info)
 			g_auto(GStrv) quoted = g_strsplit(fields[i], "\"", -1);
 
 			for (guint k = 1; quoted[k] != NULL; k += 2) {
-				const struct moat_part *m = shortcut_member(lnk->parent, quoted[k]);
+				const struct moat_part *m = shortcut_member(names, quoted[k]);
 
 				if (m != NULL)
 					return m;
@@ -199,8 +223,8 @@ shortcut_doc_icon(const struct lnk_info *info)
 
 /* shortcut_lnk - the findings for the shortcut P, LEN bytes at DATA */
 static void
-shortcut_lnk(struct moat_report *rep, const struct moat_conf *conf, const struct moat_part *p,
-    const guint8 *data, gsize len)
+shortcut_lnk(struct moat_report *rep, const struct moat_conf *conf, GHashTable *tables,
+    const struct moat_part *p, const guint8 *data, gsize len)
 {
 	struct lnk_info info = { 0 };
 	const struct moat_part *into;
@@ -220,7 +244,7 @@ shortcut_lnk(struct moat_report *rep, const struct moat_conf *conf, const struct
 	if (info.arguments_blanks >= conf->lure.lnk_blanks)
 		report_add_finding_at(rep, "lure.lnk_padding", p,
 		    "%u blanks before the arguments '%s'", info.arguments_blanks, args);
-	if ((into = shortcut_into_archive(p, &info)) != NULL)
+	if ((into = shortcut_into_archive(tables, p, &info)) != NULL)
 		report_add_finding_at(rep, "lure.lnk_relative_target", p,
 		    "runs '%s' from its own %s", into->filename,
 		    p->parent->filename != NULL ? p->parent->filename : "container");
@@ -256,6 +280,10 @@ shortcut_url(struct moat_report *rep, const struct moat_part *p, const guint8 *d
 void
 lure_shortcut_check(struct moat_report *rep, const struct moat_conf *conf)
 {
+	/* container -> its members by name: one table per container, not one search per token */
+	GHashTable *tables = g_hash_table_new_full(NULL, NULL, NULL,
+	    (GDestroyNotify)g_hash_table_unref);
+
 	for (guint i = 0; i < rep->parts->len; i++) {
 		const struct moat_part *p = rep->parts->pdata[i];
 		const char *risk = names_risk(p->filename);
@@ -267,9 +295,10 @@ lure_shortcut_check(struct moat_report *rep, const struct moat_conf *conf)
 		if ((p->sniffed != NULL && strcmp(p->sniffed, "lnk") == 0) ||
 		    (risk != NULL && strcmp(risk, "attach.shortcut") == 0 && bytes_fit(0, 4, len) &&
 		    bytes_le32(data) == 0x4c))
-			shortcut_lnk(rep, conf, p, data, len);
+			shortcut_lnk(rep, conf, tables, p, data, len);
 		else if ((risk != NULL && strcmp(risk, "attach.internet_shortcut") == 0) ||
 		    (len >= 18 && g_ascii_strncasecmp((const char *)data, "[InternetShortcut]", 18) == 0))
 			shortcut_url(rep, p, data, len);
 	}
+	g_hash_table_unref(tables);
 }

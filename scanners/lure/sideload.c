@@ -20,7 +20,8 @@
 #define BLOB_MIN_BYTES	1024	/* smaller files are no payload */
 #define BLOB_ENTROPY	7.2	/* bits per byte from which bytes look encrypted or packed */
 #define BLOB_SAMPLE	65536	/* bytes of a blob measured */
-#define SIDELOAD_MAX_DLLS 64	/* DLLs per folder compared with each program */
+#define SIDELOAD_MAX_DLLS 64	/* DLLs per container compared with each program */
+#define SIDELOAD_MAX_HOSTS 100	/* bundles reported per message (report.h keeps as many per id) */
 
 static gboolean
 sideload_has(char *const *sorted, const char *s)
@@ -134,7 +135,7 @@ sideload_report(struct moat_report *rep, const struct moat_conf *conf, const str
 }
 
 /* sideload_host - whether program HOST of MEMBERS loads a DLL beside it; reported once */
-static void
+static gboolean
 sideload_host(struct moat_report *rep, const struct moat_conf *conf, const struct moat_part *c,
     GPtrArray *members, GPtrArray *dlls, const struct moat_part *host)
 {
@@ -144,9 +145,11 @@ sideload_host(struct moat_report *rep, const struct moat_conf *conf, const struc
 	const guint8 *data = lure_data(host, &len);
 	gboolean read = data != NULL && pe_read(&info, data, len) == 0;
 
+	gboolean found = FALSE;
+
 	if (read && info.is_dll)
 		goto out;
-	for (guint i = 0; i < dlls->len; i++) {
+	for (guint i = 0; !found && i < dlls->len; i++) {
 		const struct moat_part *dll = dlls->pdata[i];
 		g_autofree char *f = lure_folder(dll->filename);
 		const char *base = lure_basename(dll->filename);
@@ -155,32 +158,33 @@ sideload_host(struct moat_report *rep, const struct moat_conf *conf, const struc
 			continue;
 		if (read && sideload_imports(&info, base)) {
 			sideload_report(rep, conf, c, members, host, &info, dll, "imports");
-			break;
-		}
-		if (sideload_known(conf, lure_basename(host->filename), base)) {
+			found = TRUE;
+		} else if (sideload_known(conf, lure_basename(host->filename), base)) {
 			sideload_report(rep, conf, c, members, host, read ? &info : NULL, dll, "loads");
-			break;
+			found = TRUE;
 		}
 	}
 out:
 	pe_info_clear(&info);
+	return found;
 }
 
 /* sideload_members - MEMBERS (one container's, or the message's attachments) checked */
 static void
 sideload_members(struct moat_report *rep, const struct moat_conf *conf, const struct moat_part *c,
-    GPtrArray *members)
+    GPtrArray *members, guint *reported)
 {
 	GPtrArray *dlls = g_ptr_array_new();
 
 	for (guint i = 0; i < members->len && dlls->len < SIDELOAD_MAX_DLLS; i++)
 		if (sideload_is_dll(members->pdata[i]))
 			g_ptr_array_add(dlls, members->pdata[i]);
-	for (guint i = 0; dlls->len > 0 && i < members->len; i++) {
+	for (guint i = 0; dlls->len > 0 && i < members->len && *reported < SIDELOAD_MAX_HOSTS; i++) {
 		const struct moat_part *m = members->pdata[i];
 
-		if (lure_kind_of(m) == LURE_PROGRAM && !sideload_is_dll(m))
-			sideload_host(rep, conf, c, members, dlls, m);
+		if (lure_kind_of(m) == LURE_PROGRAM && !sideload_is_dll(m) &&
+		    sideload_host(rep, conf, c, members, dlls, m))
+			(*reported)++;
 	}
 	g_ptr_array_unref(dlls);
 }
@@ -189,7 +193,7 @@ void
 lure_sideload_check(struct moat_report *rep, const struct moat_conf *conf)
 {
 	GPtrArray *top = g_ptr_array_new();
-	guint nparts = rep->parts->len;
+	guint nparts = rep->parts->len, reported = 0;
 
 	for (guint i = 0; i < nparts; i++) {
 		const struct moat_part *p = rep->parts->pdata[i];
@@ -197,8 +201,8 @@ lure_sideload_check(struct moat_report *rep, const struct moat_conf *conf)
 		if (p->parent == NULL)
 			g_ptr_array_add(top, (gpointer)p);
 		if (p->children != NULL)
-			sideload_members(rep, conf, p, p->children);
+			sideload_members(rep, conf, p, p->children, &reported);
 	}
-	sideload_members(rep, conf, NULL, top);
+	sideload_members(rep, conf, NULL, top, &reported);
 	g_ptr_array_unref(top);
 }
