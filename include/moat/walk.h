@@ -15,9 +15,15 @@
  *    anyway, with container.encrypted;
  *  - limits ([containers]): depth, members, bytes out of one attachment and
  *    the expansion ratio, each a finding past it, never a stall.
- * Raw disk images (.img), VHD and VHDX are opened by neither library: they
- * keep the type-level attach.disk_image finding. Signature matches become
- * av.<signature> findings on the member they were found in.
+ *  - ISO 9660 images are listed with libarchive for their full paths;
+ *  - FAT disk images (raw .img, behind an MBR or GPT, in a fixed or
+ *    dynamic VHD), which neither library opens, are listed by diskimg.h
+ *    and each file goes through libclamav like a RAR member; an image no
+ *    reader here lists (VHDX, NTFS, exFAT, UDF-only) is
+ *    container.opaque_image.
+ * Each container keeps its direct members and the folders it lists with
+ * their attributes (report.h) for the lure detectors. Signature matches
+ * become av.<signature> findings on the member they were found in.
  */
 #ifndef MOAT_WALK_H
 #define MOAT_WALK_H

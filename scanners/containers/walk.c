@@ -19,7 +19,9 @@
 #include "moat/archive.h"
 #include "moat/av.h"
 #include "moat/confkeys.h"
+#include "moat/diskimg.h"
 #include "moat/moat.h"
+#include "moat/names.h"
 #include "moat/sniff.h"
 #include "moat/walk.h"
 #include "moat/zipdir.h"
@@ -82,7 +84,7 @@ struct walk_scan {
 	GPtrArray *levels;		/* struct walk_level *, index = libclamav level */
 	GHashTable *seen;		/* "sha256/name", "sha256", "sha256@parent" -> member (walk_again) */
 	GHashTable *dirs;		/* struct moat_part * -> GPtrArray of struct walk_entry * */
-	GPtrArray *rars;		/* struct walk_rar *: opened with libarchive after the scan */
+	GPtrArray *rars;		/* struct walk_rar *: RARs and disk images opened after the scan */
 	GHashTable *matched;		/* "signature/part id" already recorded */
 	struct walk_scan *outer;	/* the scan of the RAR this member came out of, or NULL */
 	guint64 expanded;		/* outermost scan: bytes taken out of the attachment so far */
@@ -90,9 +92,11 @@ struct walk_scan {
 	gboolean deep, bomb;		/* container.too_deep / .bomb recorded for ROOT */
 };
 
+/* A container libclamav cannot open, opened after its scan: a RAR (libarchive) or a disk image (diskimg.h). */
 struct walk_rar {
 	struct walk *w;
 	struct moat_part *part;
+	gboolean image;			/* a FAT image, raw, behind an MBR or GPT, or in a VHD */
 	GBytes *bytes;
 	gsize copied;			/* bytes copied for it, counted in w->extracting */
 };
@@ -580,28 +584,77 @@ walk_extract_room(const struct walk *w)
 	return w->extracting < max ? max - w->extracting : 0;
 }
 
-/* walk_queue_rar - Debian's libclamav has no RAR: libarchive opens PART after this scan */
+/*
+ * walk_image - whether PART (LEN bytes at DATA) is a disk image the walk
+ * opens itself (TRUE), or one no reader here can list (container.opaque_image
+ * recorded, FALSE). Asked only of parts that look like images by their
+ * bytes or their name: diskimg_probe() reads the head and the VHD footer.
+ */
+static gboolean
+walk_image(struct walk_scan *s, struct moat_part *part, const guint8 *data, gsize len)
+{
+	const char *risk = names_risk(part->filename);
+	struct diskimg_probe probe;
+
+	if (part->sniffed != NULL && strcmp(part->sniffed, "udf") == 0) {
+		report_add_finding_at(s->w->rep, "container.opaque_image", part,
+		    "UDF-only image: no reader lists its folders (libclamav scanned its files "
+		    "by name only)");
+		return FALSE;
+	}
+	if (sniff_class_of(part->sniffed) != SNIFF_DISK_IMAGE &&
+	    (risk == NULL || strcmp(risk, "attach.disk_image") != 0))
+		return FALSE;
+	if (part->sniffed != NULL && strcmp(part->sniffed, "iso") == 0)
+		return FALSE;	/* libclamav opens ISO 9660, libarchive lists it */
+	diskimg_probe(&probe, data, len);
+	switch (probe.fs) {
+	case DISKIMG_FS_FAT12: case DISKIMG_FS_FAT16: case DISKIMG_FS_FAT32:
+		if (probe.container != DISKIMG_VHD_DIFFERENCING && probe.container != DISKIMG_VHDX)
+			return TRUE;
+		break;
+	default:
+		break;
+	}
+	if (probe.container == DISKIMG_CONTAINER_NONE && probe.fs == DISKIMG_FS_NONE)
+		return FALSE;	/* not an image at all: type.mismatch says so */
+	report_add_finding_at(s->w->rep, "container.opaque_image", part,
+	    "%s%s%s image: moat cannot list its files", diskimg_container_name(probe.container),
+	    probe.fs != DISKIMG_FS_NONE ? " with " : "",
+	    probe.fs != DISKIMG_FS_NONE ? diskimg_fs_name(probe.fs) : "");
+	return FALSE;
+}
+
+/*
+ * walk_queue - containers libclamav cannot open, opened after this scan:
+ * RAR (Debian's libclamav has none) with libarchive, FAT disk images (raw,
+ * MBR, GPT, VHD) with diskimg.h
+ */
 static void
-walk_queue_rar(struct walk_scan *s, struct moat_part *part, const guint8 *data, gsize len)
+walk_queue(struct walk_scan *s, struct moat_part *part, const guint8 *data, gsize len)
 {
 	struct walk *w = s->w;
 	struct walk_rar *r;
+	gboolean image = FALSE;
 
-	if (part->sniffed == NULL || strcmp(part->sniffed, "rar") != 0)
+	if (part->sniffed == NULL)
+		return;
+	if (strcmp(part->sniffed, "rar") != 0 && !(image = walk_image(s, part, data, len)))
 		return;
 	if (part->content == NULL && part != s->root && len > walk_extract_room(w)) {
 		report_add_finding_at(w->rep, "container.bomb", part,
-		    "RAR of %" G_GSIZE_FORMAT " bytes not opened: the RARs and members in memory "
-		    "already take [containers] max_member_bytes", len);
+		    "%s of %" G_GSIZE_FORMAT " bytes not opened: the containers and members in memory "
+		    "already take [containers] max_member_bytes", image ? "disk image" : "RAR", len);
 		return;
 	}
 	r = g_new0(struct walk_rar, 1);
 	r->w = w;
 	r->part = part;
+	r->image = image;
 	/*
 	 * The member's kept bytes when it has them; the scanned buffer itself
 	 * for the root (its owner keeps it until walk_buffer() returns, and the
-	 * RARs are opened before that); a copy otherwise (a member's DATA lives
+	 * queue is opened before that); a copy otherwise (a member's DATA lives
 	 * only during libclamav's callback).
 	 */
 	if (part->content != NULL) {
@@ -614,6 +667,16 @@ walk_queue_rar(struct walk_scan *s, struct moat_part *part, const guint8 *data, 
 		w->extracting += len;
 	}
 	g_ptr_array_add(s->rars, r);
+}
+
+/* walk_queued - whether PART waits in the queue: libclamav's finds in its raw bytes are not members */
+static gboolean
+walk_queued(const struct walk_scan *s, const struct moat_part *part)
+{
+	for (guint i = 0; i < s->rars->len; i++)
+		if (((const struct walk_rar *)s->rars->pdata[i])->part == part)
+			return TRUE;
+	return FALSE;
 }
 
 /*
@@ -714,7 +777,7 @@ walk_on_file(void *ctx, const struct av_file *f, void **token)
 		*token = s->root;
 		if (!walk_directory(s, s->root, f->data, f->size))
 			return AV_SKIP;
-		walk_queue_rar(s, s->root, f->data, f->size);
+		walk_queue(s, s->root, f->data, f->size);
 		return AV_SCAN;
 	}
 	if (f->normalized) {
@@ -725,10 +788,11 @@ walk_on_file(void *ctx, const struct av_file *f, void **token)
 		return AV_SKIP;
 
 	parent = walk_parent(s, f);
-	if (parent->sniffed != NULL && strcmp(parent->sniffed, "rar") == 0) {
+	if (walk_queued(s, parent)) {
 		/*
-		 * libclamav cannot open RAR but finds files embedded in its stored
-		 * bytes; libarchive lists the real members after this scan.
+		 * libclamav cannot open RAR or FAT images but finds files embedded
+		 * in their raw bytes; libarchive or diskimg.h list the real
+		 * members after this scan.
 		 */
 		walk_set_level(s, f, NULL);
 		return AV_SCAN;
@@ -764,39 +828,40 @@ walk_on_file(void *ctx, const struct av_file *f, void **token)
 	*token = m;
 	if (!walk_directory(s, m, f->data, f->size))
 		return AV_SKIP;
-	walk_queue_rar(s, m, f->data, f->size);
+	walk_queue(s, m, f->data, f->size);
 	return AV_SCAN;
 }
 
 static const struct av_hooks walk_hooks = { walk_on_file, walk_on_match };
 
-/* RAR through libarchive ----------------------------------------------------- */
+/* RAR through libarchive, disk images through diskimg.h --------------------- */
 
 struct walk_rar_ctx {
 	struct walk_scan *s;
-	struct moat_part *rar;
+	struct moat_part *rar;		/* the RAR or disk image being opened */
 	struct moat_part *current;	/* member the data hook fills */
 	guint64 max;			/* bytes one member may take out (walk_extract_room()) */
 };
 
+/* walk_later_entry - one entry of a RAR or an image: a folder noted, a file listed; TRUE: give me its bytes */
 static gboolean
-walk_rar_entry(void *ctx, const struct arch_entry *e)
+walk_later_entry(struct walk_rar_ctx *r, const char *name, gint64 size, gboolean hidden,
+    gboolean system, gboolean encrypted, gboolean is_dir)
 {
-	struct walk_rar_ctx *r = ctx;
 	struct moat_part *m;
 
 	r->current = NULL;
-	if (e->is_dir)
-		report_part_add_dir(r->rar, e->name, e->hidden, e->system);
-	if (e->is_dir || report_over_budget(r->s->w->rep))
+	if (is_dir)
+		report_part_add_dir(r->rar, name, hidden, system);
+	if (is_dir || report_over_budget(r->s->w->rep))
 		return FALSE;
-	if ((m = walk_member(r->s->w, r->rar, e->name, &r->s->deep)) == NULL)
+	if ((m = walk_member(r->s->w, r->rar, name, &r->s->deep)) == NULL)
 		return FALSE;
-	m->hidden = e->hidden;
-	m->system = e->system;
-	m->encrypted = e->encrypted;
-	m->decoded_size = e->size >= 0 ? (guint64)e->size : 0;
-	if (e->encrypted)
+	m->hidden = hidden;
+	m->system = system;
+	m->encrypted = encrypted;
+	m->decoded_size = size >= 0 ? (guint64)size : 0;
+	if (encrypted)
 		report_add_finding_at(r->s->w->rep, "container.encrypted", m,
 		    "encrypted member: its content was not scanned");
 	/* After a bomb the rest are listed (their names still count), never taken out. */
@@ -806,15 +871,13 @@ walk_rar_entry(void *ctx, const struct arch_entry *e)
 	return TRUE;
 }
 
+/* walk_later_data - the bytes of the entry walk_later_entry() asked for, through libclamav and deeper */
 static void
-walk_rar_data(void *ctx, const struct arch_entry *e, const guint8 *buf, gsize len,
-    gboolean truncated)
+walk_later_data(struct walk_rar_ctx *r, const guint8 *buf, gsize len, gboolean truncated)
 {
-	struct walk_rar_ctx *r = ctx;
 	struct moat_part *m = r->current;
 	g_autofree char *sha = NULL;
 
-	(void)e;
 	if (m == NULL)
 		return;
 	if (truncated && len < r->max) {
@@ -839,6 +902,54 @@ walk_rar_data(void *ctx, const struct arch_entry *e, const guint8 *buf, gsize le
 	r->s->w->extracting -= len;
 }
 
+static gboolean
+walk_rar_entry(void *ctx, const struct arch_entry *e)
+{
+	return walk_later_entry(ctx, e->name, e->size, e->hidden, e->system, e->encrypted, e->is_dir);
+}
+
+static void
+walk_rar_data(void *ctx, const struct arch_entry *e, const guint8 *buf, gsize len,
+    gboolean truncated)
+{
+	(void)e;
+	walk_later_data(ctx, buf, len, truncated);
+}
+
+static gboolean
+walk_image_entry(void *ctx, const struct diskimg_entry *e)
+{
+	return walk_later_entry(ctx, e->name, (gint64)e->size, e->hidden, e->system, FALSE, e->is_dir);
+}
+
+static void
+walk_image_data(void *ctx, const struct diskimg_entry *e, const guint8 *buf, gsize len,
+    gboolean truncated)
+{
+	(void)e;
+	walk_later_data(ctx, buf, len, truncated);
+}
+
+/* walk_open_image - list the FAT image RAR->part and walk its files */
+static void
+walk_open_image(struct walk_scan *s, struct walk_rar *rar, struct walk_rar_ctx *ctx,
+    const guint8 *data, gsize len)
+{
+	static const struct diskimg_hooks hooks = { walk_image_entry, walk_image_data };
+	g_autofree char *why = NULL;
+	enum diskimg_result rc = diskimg_walk(data, len, s->w->conf->containers.max_members, ctx->max,
+	    &hooks, ctx, &why);
+
+	if (rc == DISKIMG_TOO_MANY)
+		walk_once(s->w->rep, &s->w->too_many, "container.too_many_members", rar->part,
+		    "more than %u files: the rest were not opened", s->w->conf->containers.max_members);
+	else if (rc == DISKIMG_UNSUPPORTED)
+		report_add_finding_at(s->w->rep, "container.opaque_image", rar->part, "%s", why);
+	else if (rc == DISKIMG_CORRUPT)
+		report_add_finding_at(s->w->rep, "container.unreadable", rar->part, "%s", why);
+}
+
+/* walk_rars - open the queued RARs and disk images, in the order found */
 static void
 walk_rars(struct walk_scan *s)
 {
@@ -854,6 +965,10 @@ walk_rars(struct walk_scan *s)
 
 		if (s->bomb || report_over_budget(s->w->rep))
 			break;
+		if (rar->image) {
+			walk_open_image(s, rar, &ctx, data, len);
+			continue;
+		}
 		rc = arch_walk(data, len, s->w->conf->containers.max_members, ctx.max, &hooks,
 		    &ctx, &why);
 

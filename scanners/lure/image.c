@@ -74,7 +74,7 @@ lure_image_check(struct moat_report *rep, const struct moat_conf *conf)
 			g_string_append_printf(what, "%u shortcut%s, ", t.shortcuts,
 			    t.shortcuts > 1 ? "s" : "");
 		if (t.hidden > 0)
-			g_string_append_printf(what, "%u hidden file%s, ", t.hidden, t.hidden > 1 ? "s" : "");
+			g_string_append_printf(what, "%u hidden (or in a hidden folder), ", t.hidden);
 		g_string_truncate(what, what->len - 2);
 		report_add_finding_at(rep, "lure.disk_image_payload", p, "holds %s (first: %s)",
 		    what->str, t.first->filename != NULL ? t.first->filename : "?");

@@ -43,7 +43,7 @@ static const struct names_ext names_exts[] = {
 	{ "scf", "attach.shortcut", NULL }, { "settingcontent-ms", "attach.shortcut", NULL },
 	{ "appref-ms", "attach.shortcut", NULL }, { "library-ms", "attach.shortcut", NULL },
 	{ "iso", "attach.disk_image", "iso|udf" }, { "img", "attach.disk_image", NULL },
-	{ "vhd", "attach.disk_image", "vhd" }, { "vhdx", "attach.disk_image", "vhdx" },
+	{ "vhd", "attach.disk_image", "vhd|fat|mbr" }, { "vhdx", "attach.disk_image", "vhdx" },
 	{ "udf", "attach.disk_image", "udf|iso" },
 	{ "chm", "attach.compiled_help", "chm" },
 	{ "one", "attach.onenote", "onenote" }, { "onepkg", "attach.onenote", "cab" },
