@@ -549,6 +549,7 @@ file_data(struct walk *w, const struct diskimg_entry *e, guint32 c)
 	if (need > 0 && !cluster_ok(v, c)) {
 		walk_note(w, DISKIMG_CORRUPT, "%s: first cluster out of range", w->path->str);
 		need = 0;
+		truncated = TRUE;
 	}
 	chain_start(&ch, c);
 	while (got < need) {
@@ -556,6 +557,11 @@ file_data(struct walk *w, const struct diskimg_entry *e, guint32 c)
 		struct run *last = runs->len ? &g_array_index(runs, struct run, runs->len - 1) : NULL;
 		enum chain_step st;
 
+		if (!bytes_fit(r.off, r.len, v->d->size)) {
+			/* checked before the buffer is sized: a chain cannot claim more than the disk */
+			walk_note(w, DISKIMG_CORRUPT, "%s: data past the end of the disk", w->path->str);
+			break;
+		}
 		if (last != NULL && last->off + last->len == r.off)
 			last->len += r.len;
 		else

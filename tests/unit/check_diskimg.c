@@ -914,6 +914,7 @@ END_TEST
 START_TEST(test_short_chain)
 {
 	struct fat *f = floppy();
+	struct fdir root = fat_root(f);
 	g_autofree guint8 *inv = pattern(INVOICE_LEN, 1);
 	struct seen s;
 	guint32 c = 3;			/* README.TXT took cluster 2; the invoice 3, 4, 5 */
@@ -926,6 +927,13 @@ START_TEST(test_short_chain)
 	fat_set(f, c + 1, 0xFF0);	/* past the volume's clusters, below the bad mark */
 	ck_assert_int_eq(walk_exact(&s, f->img, f->len, 100, 1 << 20, NULL), DISKIMG_CORRUPT);
 	check_data(&s, "Invoice 2024.pdf.exe", inv, 2 * BPS);
+	seen_clear(&s);
+	/* a file of 5 bytes at cluster 0 (the fuzzer's first find): nothing, truncated */
+	root.used = 0;
+	dir_add(f, &root, "EMPTY   EXE", NULL, 0x20, 0, 5);
+	ck_assert_int_eq(walk_exact(&s, f->img, f->len, 100, 1 << 20, NULL), DISKIMG_CORRUPT);
+	check_data(&s, "EMPTY.EXE", NULL, 0);
+	ck_assert(g_hash_table_contains(s.trunc, "EMPTY.EXE"));
 	seen_clear(&s);
 	fat_free(f);
 }
