@@ -67,6 +67,7 @@ SEEDS_conf   = conf
 SEEDS_milter = samples/demo samples/mime
 SEEDS_walk   = /usr/share/clamav-testfiles build/fixtures $(FUZZ_BUILD)/seeds/zipdir
 SEEDS_zipdir = $(FUZZ_BUILD)/seeds/zipdir build/fixtures /usr/share/clamav-testfiles
+SEEDS_diskimg = $(FUZZ_BUILD)/seeds/diskimg
 # generated seed directories: tests/fuzz/NAME_seeds.py DIR
 FUZZ_SEEDS   = $(patsubst tests/fuzz/%_seeds.py,$(FUZZ_BUILD)/seeds/%,$(wildcard tests/fuzz/*_seeds.py))
 
