@@ -30,7 +30,7 @@
 
 /* what holds the disk */
 enum diskimg_container {
-	DISKIMG_CONTAINER_NONE = 0,	/* nothing recognised */
+	DISKIMG_CONTAINER_NONE = 0,	/* nothing recognised: no VHD, partition table or boot sector */
 	DISKIMG_RAW,			/* DATA is the disk */
 	DISKIMG_VHD_FIXED,		/* the disk, then the 512-byte "conectix" footer */
 	DISKIMG_VHD_DYNAMIC,		/* footer copy, "cxsparse" header, block allocation table */

@@ -420,6 +420,10 @@ img_open(struct image *img, const guint8 *data, gsize len)
 	img_container(img, data, len);
 	if (img->why == NULL && img->p.container != DISKIMG_CONTAINER_NONE)
 		img_volume(img);
+	/* bytes with no VHD, no table and no boot sector are no disk at all */
+	if (img->p.container == DISKIMG_RAW && img->p.table == DISKIMG_TABLE_NONE &&
+	    img->p.fs == DISKIMG_FS_NONE)
+		img->p.container = DISKIMG_CONTAINER_NONE;
 	img->p.disk_size = img->d.size;
 }
 
