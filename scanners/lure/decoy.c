@@ -25,6 +25,23 @@ decoy_odd_path(const char *folder)
 	return NULL;
 }
 
+/* decoy_spell - NAME as the evidence shows it: blanks and invisible characters by code point */
+static char *
+decoy_spell(const char *name)
+{
+	GString *out = g_string_new(NULL);
+
+	for (const char *p = name; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (c > 0x20 && c < 0x7f)
+			g_string_append_c(out, (char)c);
+		else
+			g_string_append_printf(out, "<U+%04X>", c);
+	}
+	return g_string_free(out, FALSE);
+}
+
 /* decoy_levels - how many folders deep FOLDER is ("" is 0) */
 static guint
 decoy_levels(const char *folder)
@@ -36,16 +53,45 @@ decoy_levels(const char *folder)
 	return n;
 }
 
+/*
+ * decoy_wrapper - the one plain folder every member of C sits in ("Docs/",
+ * as zipping a folder makes it), or "" when there is none: what the user
+ * sees first is that folder's top. Caller g_free()s.
+ */
+static char *
+decoy_wrapper(const struct moat_part *c)
+{
+	g_autofree char *first = NULL;
+
+	for (guint i = 0; i < c->children->len; i++) {
+		const struct moat_part *m = c->children->pdata[i];
+		const char *name = m->filename != NULL ? m->filename : "";
+		const char *slash = strpbrk(name, "/\\");
+
+		if (slash == NULL)
+			return g_strdup("");
+		if (first == NULL)
+			first = g_strndup(name, (gsize)(slash - name));
+		else if (strncmp(name, first, strlen(first)) != 0 || name + strlen(first) != slash)
+			return g_strdup("");
+	}
+	if (first == NULL || lure_odd_folder(first) || lure_folder_hidden(c, first, NULL))
+		return g_strdup("");
+	return g_strdup_printf("%s/", first);
+}
+
 static void
 decoy_container(struct moat_report *rep, const struct moat_part *c)
 {
 	const struct moat_part *shown = NULL, *payload = NULL;
-	g_autofree char *why = NULL, *where = NULL;
+	g_autofree char *why = NULL, *where = NULL, *wrapper = decoy_wrapper(c);
+	gsize skip = strlen(wrapper);
 	guint visible = 0;
 
 	for (guint i = 0; i < c->children->len; i++) {
 		const struct moat_part *m = c->children->pdata[i];
-		g_autofree char *folder = lure_folder(m->filename);
+		g_autofree char *full = lure_folder(m->filename);
+		g_autofree char *folder = g_strdup(strlen(full) >= skip ? full + skip : "");
 		g_autofree char *odd = NULL;
 		enum lure_kind k = lure_kind_of(m);
 		const char *hidden = NULL;
@@ -63,8 +109,10 @@ decoy_container(struct moat_report *rep, const struct moat_part *c)
 		if (payload != NULL || (k != LURE_PROGRAM && k != LURE_SCRIPT && k != LURE_SHORTCUT))
 			continue;
 		if ((odd = decoy_odd_path(folder)) != NULL) {
-			why = g_strdup_printf("folder '%s'", odd);
-		} else if (lure_folder_hidden(c, folder, &hidden)) {
+			g_autofree char *spelt = decoy_spell(odd);
+
+			why = g_strdup_printf("folder '%s'", spelt);
+		} else if (lure_folder_hidden(c, full, &hidden)) {
 			why = g_strdup_printf("hidden folder '%s'", hidden);
 		} else {
 			continue;

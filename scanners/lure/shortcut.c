@@ -152,8 +152,17 @@ shortcut_member(GHashTable *names, const char *token)
 	n = strlen(p);
 	while (n > 0 && (p[n - 1] == '"' || p[n - 1] == '\''))
 		p[--n] = '\0';
-	while (g_str_has_prefix(p, "./"))
-		p += 2;
+	/* ".\", "%cd%\", "%~dp0\": the shortcut's own folder */
+	for (;;) {
+		if (g_str_has_prefix(p, "./"))
+			p += 2;
+		else if (g_ascii_strncasecmp(p, "%cd%/", 5) == 0)
+			p += 5;
+		else if (g_ascii_strncasecmp(p, "%~dp0", 5) == 0)
+			p += p[5] == '/' ? 6 : 5;
+		else
+			break;
+	}
 	if (*p == '\0' || strchr(p, '/') == NULL || strchr(p, ':') != NULL || *p == '%' || *p == '/')
 		return NULL;	/* only relative paths into a folder: not C:\, %VAR%, \\host */
 	for (char *c = p; *c != '\0'; c++)
@@ -254,6 +263,23 @@ shortcut_lnk(struct moat_report *rep, const struct moat_conf *conf, GHashTable *
 	lnk_info_clear(&info);
 }
 
+/*
+ * shortcut_file_url - whether URL V opens a file rather than a page:
+ * file:, a UNC path (\\host\share, //host/share, WebDAV's host@SSL),
+ * or a Windows search or diagnostics handler that shows or runs files
+ * from a remote share (search-ms:, search:, ms-msdt:)
+ */
+static gboolean
+shortcut_file_url(const char *v)
+{
+	static const char *const schemes[] = { "file:", "search-ms:", "search:", "ms-msdt:" };
+
+	for (gsize i = 0; i < G_N_ELEMENTS(schemes); i++)
+		if (g_ascii_strncasecmp(v, schemes[i], strlen(schemes[i])) == 0)
+			return TRUE;
+	return g_str_has_prefix(v, "\\\\") || g_str_has_prefix(v, "//");
+}
+
 /* shortcut_url - lure.url_file for an Internet shortcut P whose URL= is a file path */
 static void
 shortcut_url(struct moat_report *rep, const struct moat_part *p, const guint8 *data, gsize len)
@@ -267,8 +293,7 @@ shortcut_url(struct moat_report *rep, const struct moat_part *p, const guint8 *d
 		if (g_ascii_strncasecmp(v, "URL=", 4) != 0)
 			continue;
 		v += 4;
-		if (g_ascii_strncasecmp(v, "file:", 5) == 0 || g_str_has_prefix(v, "\\\\") ||
-		    g_str_has_prefix(v, "//")) {
+		if (shortcut_file_url(v)) {
 			g_autofree char *show = report_clean_text(v, -1, SHOW_MAX);
 
 			report_add_finding_at(rep, "lure.url_file", p, "opens %s", show);

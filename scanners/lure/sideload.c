@@ -105,11 +105,34 @@ sideload_shortcut_into(const struct moat_report *rep, const struct moat_part *c)
 	return FALSE;
 }
 
+/*
+ * sideload_triad - whether FOLDER of container C is set out like a lure's
+ * even without an import to show for it: hidden or oddly named, with an
+ * opaque blob in it. A signed host's DLL is often delay-loaded, and so
+ * missing from the import table.
+ */
+static gboolean
+sideload_triad(const struct moat_part *c, GPtrArray *members, const char *folder)
+{
+	g_auto(GStrv) parts = NULL;
+	gboolean odd = FALSE;
+	double h;
+
+	if (c == NULL || *folder == '\0' || sideload_blob(members, folder, &h) == NULL)
+		return FALSE;
+	if (lure_folder_hidden(c, folder, NULL))
+		return TRUE;
+	parts = g_strsplit(folder, "/", -1);
+	for (guint i = 0; parts[i] != NULL && !odd; i++)
+		odd = lure_odd_folder(parts[i]);
+	return odd;
+}
+
 /* sideload_report - the finding for HOST loading DLL in FOLDER of container C */
 static void
 sideload_report(struct moat_report *rep, const struct moat_conf *conf, const struct moat_part *c,
     GPtrArray *members, const struct moat_part *host, const struct pe_info *info,
-    const struct moat_part *dll, const char *how)
+    const struct moat_part *dll, const char *verb, const char *tail)
 {
 	g_autofree char *folder = lure_folder(host->filename);
 	GString *why = g_string_new(NULL);
@@ -117,8 +140,9 @@ sideload_report(struct moat_report *rep, const struct moat_conf *conf, const str
 	const char *hidden = NULL;
 	double h = 0;
 
-	g_string_printf(why, "%s%s %s %s beside it", lure_basename(host->filename),
-	    info != NULL && info->has_security ? " (signed)" : "", how, lure_basename(dll->filename));
+	g_string_printf(why, "%s%s %s %s%s", lure_basename(host->filename),
+	    info != NULL && info->has_security ? " (signed)" : "", verb, lure_basename(dll->filename),
+	    tail);
 	if (*folder != '\0')
 		g_string_append_printf(why, " in '%s'", folder);
 	if ((blob = sideload_blob(members, folder, &h)) != NULL)
@@ -157,10 +181,15 @@ sideload_host(struct moat_report *rep, const struct moat_conf *conf, const struc
 		if (strcmp(f, folder) != 0)
 			continue;
 		if (read && sideload_imports(&info, base)) {
-			sideload_report(rep, conf, c, members, host, &info, dll, "imports");
+			sideload_report(rep, conf, c, members, host, &info, dll, "imports", " beside it");
 			found = TRUE;
 		} else if (sideload_known(conf, lure_basename(host->filename), base)) {
-			sideload_report(rep, conf, c, members, host, read ? &info : NULL, dll, "loads");
+			sideload_report(rep, conf, c, members, host, read ? &info : NULL, dll, "loads",
+			    " beside it");
+			found = TRUE;
+		} else if (read && info.has_security && sideload_triad(c, members, folder)) {
+			sideload_report(rep, conf, c, members, host, &info, dll, "sits beside",
+			    ", not in its import table (delay-loaded?)");
 			found = TRUE;
 		}
 	}
