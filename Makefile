@@ -145,7 +145,7 @@ bench: deps testdata $(MOAT) $(MOATD) $(BUILD)/moat-bench
 	sh tests/bench/postfix.sh $(BUILD)
 
 # install: binaries, the man pages, /etc/moat/moat.conf (kept if present),
-# moat's ClamAV signatures, the systemd unit, the moat user, and postfix in
+# moat's ClamAV signatures and side-loading pairs, the systemd unit, the moat user, and postfix in
 # group moat so it can reach the socket.
 install: $(MOAT) $(MOATD) $(MANCONF)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR)/moat \
@@ -161,6 +161,7 @@ install: $(MOAT) $(MOATD) $(MANCONF)
 	    install -m 0644 conf/moat.conf $(DESTDIR)$(SYSCONFDIR)/moat/moat.conf
 	install -m 0644 conf/moatd.service $(DESTDIR)$(SYSCONFDIR)/systemd/system/moatd.service
 	install -m 0644 conf/signatures/*.ndb $(DESTDIR)$(PREFIX)/share/moat/signatures/
+	install -m 0644 conf/sideload.pairs $(DESTDIR)$(PREFIX)/share/moat/sideload.pairs
 	install -m 0644 README.md conf/postfix-main.cf.snippet conf/sendmail.mc.snippet \
 	    $(DESTDIR)$(PREFIX)/share/doc/moat/
 	if [ -z "$(DESTDIR)" ]; then \
@@ -219,8 +220,11 @@ unit: $(CHECKS) $(MOAT)
 	sh tests/fixtures/build.sh $(BUILD)/fixtures >/dev/null
 	$(CHECKS)
 
+# the lure fixtures (tests/fixtures/lures.py) go through `moat scan --json` too
 cli-test: $(MOAT) $(MANCONF)
 	sh tests/cli/run.sh $(MOAT)
+	sh tests/fixtures/build.sh $(BUILD)/fixtures >/dev/null
+	sh tests/cli/lures.sh $(BUILD) $(BUILD)/fixtures
 
 # expect: rewrite the golden reports tests/unit/expect/SAMPLE.json, moat scan
 # --json of samples/SAMPLE.eml as tests/cli/golden.sh makes it (fixed config,
