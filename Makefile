@@ -65,7 +65,7 @@ SEEDS_scan   = samples $(call corpus_dirs,mime-mimekit mime-cpython-email mime-e
 SEEDS_mime   = samples $(call corpus_dirs,mime-mimekit mime-cpython-email mime-gmime)
 SEEDS_conf   = conf
 SEEDS_milter = samples/demo samples/mime
-SEEDS_walk   = /usr/share/clamav-testfiles build/fixtures $(FUZZ_BUILD)/seeds/zipdir
+SEEDS_walk   = /usr/share/clamav-testfiles build/fixtures build/fixtures/lures $(FUZZ_BUILD)/seeds/zipdir
 SEEDS_zipdir = $(FUZZ_BUILD)/seeds/zipdir build/fixtures /usr/share/clamav-testfiles
 SEEDS_diskimg = $(FUZZ_BUILD)/seeds/diskimg
 # generated seed directories: tests/fuzz/NAME_seeds.py DIR

@@ -13,6 +13,7 @@
 
 #include "moat/av.h"
 #include "moat/conf.h"
+#include "moat/lure.h"
 #include "moat/names.h"
 #include "moat/report.h"
 #include "moat/sniff.h"
@@ -63,6 +64,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		g_free(err);
 	for (guint i = 0; i < rep->parts->len; i++)
 		names_check_part(rep, rep->parts->pdata[i]);
+	lure_check(rep, fuzz_conf);	/* the detectors read the tree the walk built */
 	json = report_to_json(rep, FALSE);
 	g_free(json);
 	av_release(engine);
