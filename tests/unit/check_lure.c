@@ -342,14 +342,17 @@ decoy_zip(const char *folder)
 	return decoy_zip_attr(folder, DOS_DIR);
 }
 
-/* A folder named with one non-breaking space is one the user does not see: a decoy. */
+/*
+ * A folder named with one non-breaking space, which the user does not see,
+ * is a decoy folder; the evidence spells its name by code point.
+ */
 START_TEST(test_decoy_nbsp_folder)
 {
 	g_autoptr(GByteArray) zip = decoy_zip(NBSP);
 	struct moat_report *rep = scan_attached("Agenda.zip", zip->data, zip->len, conf);
 
 	t_member(rep, "Agenda.zip › " NBSP "/a.exe");
-	evidence_names(rep, "lure.decoy_folder", "Agenda.pdf", "folder '" NBSP "'", "a.exe", NULL);
+	evidence_names(rep, "lure.decoy_folder", "Agenda.pdf", "folder '<U+00A0>'", "a.exe", NULL);
 	report_free(rep);
 }
 END_TEST
