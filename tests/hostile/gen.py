@@ -208,7 +208,35 @@ def tiny_attach(n):
                 [(TEXT_PART, b"ok"), attachment(b"note.txt", data, b"text/plain")])
 
 
+def lure_storm():
+    """The lure detectors' worst case: 2,000 shortcuts, each with 1,000
+    relative paths in its arguments that almost name a member, beside
+    2,000 programs importing a DLL beside them and 64 DLLs, all in one
+    folder: every shortcut token, every host and DLL is looked at."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
+    import lures  # the fixture builders: PE and LNK written field by field
+    buf = io.BytesIO()
+    args = " ".join("_\\x%04d\\p.exe" % i for i in range(1000))
+    link = lures.lnk("C:\\Windows\\System32\\cmd.exe", args=args)
+    host = lures.pe([("KERNEL32.dll", ["ExitProcess"]), ("d00.dll", ["Run"])])
+    dll = lures.pe([("KERNEL32.dll", ["ExitProcess"])], dll=True)
+    def member(name):
+        info = zipfile.ZipInfo(name, ZIP_DATE)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        return info
+    with zipfile.ZipFile(buf, "w") as z:
+        for i in range(2000):
+            z.writestr(member("_/s%04d.lnk" % i), link)
+            z.writestr(member("_/h%04d.exe" % i), host)
+        for i in range(64):
+            z.writestr(member("_/d%02d.dll" % i), dll)
+    return mail(b"documents", b"lure-storm-b0undary",
+                [(TEXT_PART, b"see attachment\n"),
+                 attachment(b"docs.zip", buf.getvalue(), b"application/zip")])
+
+
 INPUTS = {
+    "lure-storm.eml": lure_storm,
     "av-bypass-qp-layers.eml": av_bypass_qp_layers,
     "av-bypass-big-first.eml": av_bypass_big_first,
     "long-filename-unseen.eml": long_filename_unseen,
