@@ -103,7 +103,8 @@ static const struct moat_finding_kind report_catalogue[] = {
 	{ "lure.nested_archive", 8, MOAT_SEV_MEDIUM, "T1027",
 	    "an archive inside an archive whose innermost holds programs, scripts or shortcuts" },
 	{ "lure.program_as_document", 10, MOAT_SEV_HIGH, "T1036.008",
-	    "a program named as a document (report.pdf, ~$report.docx)" },
+	    "a program named as a document (report.pdf, ~$report.docx), or inside an archive so "
+	    "named (topic.pdf.zip)" },
 	{ "lure.mixed_script_name", 6, MOAT_SEV_MEDIUM, "T1036",
 	    "a program's or shortcut's name mixes Latin with Cyrillic or Greek letters in one word" },
 	/* Scored at the reject threshold of the message's direction, not 20 (policy.c). */

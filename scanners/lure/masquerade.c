@@ -9,6 +9,8 @@
  * that mixes Latin with Cyrillic or Greek letters in one word ("Invоice",
  * a Cyrillic "о"): a homoglyph made to pass a glance and a filter.
  * Names wholly in Cyrillic, Arabic, Hebrew or Chinese are ordinary.
+ * An archive named as a document ("topic.pdf.zip", Ke3chang's shape) that
+ * holds a program dresses the program the same way.
  */
 #include <string.h>
 
@@ -46,6 +48,38 @@ masquerade_mixed_word(const char *name)
 	}
 }
 
+/* masquerade_runnable - the first program, script or shortcut below C, or NULL */
+static const struct moat_part *
+masquerade_runnable(const struct moat_part *c)
+{
+	for (guint i = 0; c->children != NULL && i < c->children->len; i++) {
+		const struct moat_part *m = c->children->pdata[i], *found;
+		enum lure_kind k = lure_kind_of(m);
+
+		if (k == LURE_PROGRAM || k == LURE_SCRIPT || k == LURE_SHORTCUT)
+			return m;
+		if ((found = masquerade_runnable(m)) != NULL)
+			return found;
+	}
+	return NULL;
+}
+
+/* masquerade_archive - a program inside an archive named as a document ("topic.pdf.zip") */
+static void
+masquerade_archive(struct moat_report *rep, const struct moat_part *p, const char *base)
+{
+	const char *dot = strrchr(base, '.');
+	g_autofree char *stem = dot != NULL ? g_strndup(base, (gsize)(dot - base)) : NULL;
+	g_autofree char *shown = names_extension(stem);
+	const struct moat_part *inner;
+
+	if (shown == NULL || !names_document_ext(shown) || (inner = masquerade_runnable(p)) == NULL)
+		return;
+	report_add_finding_at(rep, "lure.program_as_document", inner,
+	    "'%s' is a program in '%s', an archive named as a .%s document",
+	    lure_basename(inner->filename), base, shown);
+}
+
 static void
 masquerade_part(struct moat_report *rep, const struct moat_part *p)
 {
@@ -57,6 +91,8 @@ masquerade_part(struct moat_report *rep, const struct moat_part *p)
 
 	if (base == NULL)
 		return;
+	if (k == LURE_ARCHIVE)
+		masquerade_archive(rep, p, base);
 	if (program_bytes && ext != NULL && names_document_ext(ext))
 		report_add_finding_at(rep, "lure.program_as_document", p,
 		    "'%s' is a program (%s), named as a .%s document", base, p->sniffed, ext);
