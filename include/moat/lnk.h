@@ -4,8 +4,7 @@
  * Groundwork for the shortcut lure detectors (issue 14): a .lnk in a mail
  * or an archive is a classic lure, its icon a PDF's, its target cmd.exe or
  * powershell.exe, the command hidden behind hundreds of blanks in the
- * arguments. This module only reads the file; nothing in the scan pipeline
- * calls it yet (the detector comes in a later commit).
+ * arguments. This module only reads the file; lure/shortcut.c judges it.
  *
  * Bounded: every offset and size is checked against the buffer, each
  * string is capped at LNK_STRING_MAX bytes of UTF-8, the time is linear in
@@ -48,6 +47,8 @@ struct lnk_info {
 	char *working_dir;		/* WORKING_DIR */
 	char *arguments;		/* COMMAND_LINE_ARGUMENTS, its leading blanks left out */
 	char *icon_location;		/* ICON_LOCATION */
+	char *env_target;		/* EnvironmentVariableDataBlock target ("%windir%\\...\\cmd.exe") */
+	char *env_icon;			/* IconEnvironmentDataBlock target */
 	guint32 arguments_chars;	/* the arguments' CountCharacters, blanks included */
 	guint32 arguments_blanks;	/* how many leading blanks (space, tab, CR, LF) they had */
 	gboolean truncated;		/* some string was longer than LNK_STRING_MAX */
@@ -59,7 +60,9 @@ struct lnk_info {
  * LinkCLSID 00021401-0000-0000-C000-000000000046) or a structure the
  * flags announce runs past its end (GLib aborts when memory runs out).
  * On error OUT is left cleared; either way lnk_info_clear(OUT) is safe.
- * The ExtraData blocks after StringData are not read.
+ * Of the ExtraData blocks after StringData only the environment-variable
+ * target and icon blocks are read (at most 64 blocks are looked at; a
+ * damaged tail there ends the reading, not the shortcut).
  */
 int lnk_read(struct lnk_info *out, const guint8 *data, gsize len);
 

@@ -4,8 +4,8 @@
  * Groundwork for the DLL side-loading detector (issue 14): which machine,
  * PE32 or PE32+, DLL or program, GUI or console, whether an Authenticode
  * signature is attached, which DLLs it imports and the name it exports
- * under. Bounds-checked, nothing is run or unpacked. Not wired into the
- * pipeline yet. Reentrant: no globals, the caller owns every pe_info.
+ * under. Bounds-checked, nothing is run or unpacked; lure/sideload.c reads
+ * the imports. Reentrant: no globals, the caller owns every pe_info.
  */
 #ifndef MOAT_PE_H
 #define MOAT_PE_H

@@ -27,6 +27,10 @@
 #define LI_NETWORK		0x2u
 #define ITEM_FILE		0x32	/* shell item type: file entry, file */
 #define ITEM_NAME_AT		14	/* its short (primary) name, NUL-terminated code page bytes */
+#define EXTRA_MAX_BLOCKS	64	/* ExtraData blocks looked at (a real shortcut has a handful) */
+#define ENV_BLOCK_SIZE		0x314	/* Environment/IconEnvironment DataBlock: 8 + 260 + 520 */
+#define ENV_BLOCK_SIG		0xA0000001u
+#define ICON_ENV_BLOCK_SIG	0xA0000007u
 
 /* LinkCLSID 00021401-0000-0000-C000-000000000046 as stored (GUID, little-endian fields) */
 static const guint8 lnk_clsid[16] = {
@@ -200,10 +204,11 @@ lnk_link_info(struct lnk_info *out, const guint8 *data, gsize len, gsize *pos)
 	return 0;
 }
 
-/* lnk_string_data - the StringData fields the flags announce, from *POS, in the order of 2.4 */
+/* lnk_string_data - the StringData fields the flags announce, from *POS, in the order of 2.4; *POS moves past them */
 static int
-lnk_string_data(struct lnk_info *out, const guint8 *data, gsize len, gsize pos)
+lnk_string_data(struct lnk_info *out, const guint8 *data, gsize len, gsize *at)
 {
+	gsize pos = *at;
 	const guint32 flag[] = { LNK_HAS_NAME, LNK_HAS_RELATIVE_PATH, LNK_HAS_WORKING_DIR,
 	    LNK_HAS_ARGUMENTS, LNK_HAS_ICON_LOCATION };
 	char **dst[] = { &out->name, &out->relative_path, &out->working_dir, &out->arguments,
@@ -228,7 +233,44 @@ lnk_string_data(struct lnk_info *out, const guint8 *data, gsize len, gsize pos)
 		    &out->truncated);
 		pos += 2 + bytes;
 	}
+	*at = pos;
 	return 0;
+}
+
+/* lnk_fixed - the NUL-terminated string in a fixed field of N units at P (UTF-16LE when WIDE), or NULL when empty */
+static char *
+lnk_fixed(const guint8 *p, gsize n, gboolean wide, gboolean *truncated)
+{
+	gsize k = 0;
+
+	while (k < n && (wide ? bytes_le16(p + 2 * k) : p[k]) != 0)
+		k++;
+	return k > 0 ? lnk_text(p, k, wide, NULL, truncated) : NULL;
+}
+
+/*
+ * lnk_extra_data - the ExtraData blocks from POS: the environment-variable
+ * target and icon ("%windir%\system32\cmd.exe"), which a lure may give
+ * instead of a LinkInfo path. A damaged tail ends the reading, not the
+ * shortcut: Windows ignores what it cannot parse there too.
+ */
+static void
+lnk_extra_data(struct lnk_info *out, const guint8 *data, gsize len, gsize pos)
+{
+	for (guint n = 0; n < EXTRA_MAX_BLOCKS && bytes_fit(pos, 8, len); n++) {
+		guint32 size = bytes_le32(data + pos), sig = bytes_le32(data + pos + 4);
+		char **dst = sig == ENV_BLOCK_SIG ? &out->env_target :
+		    sig == ICON_ENV_BLOCK_SIG ? &out->env_icon : NULL;
+
+		if (size < 8 || !bytes_fit(pos, size, len))
+			return;		/* the terminal block, or a block past the end */
+		if (dst != NULL && *dst == NULL && size == ENV_BLOCK_SIZE) {
+			*dst = lnk_fixed(data + pos + 8 + 260, 260, TRUE, &out->truncated);
+			if (*dst == NULL)
+				*dst = lnk_fixed(data + pos + 8, 260, FALSE, &out->truncated);
+		}
+		pos += size;
+	}
 }
 
 int
@@ -247,7 +289,8 @@ lnk_read(struct lnk_info *out, const guint8 *data, gsize len)
 		goto out;
 	if ((out->link_flags & LNK_HAS_LINK_INFO) && (rc = lnk_link_info(out, data, len, &pos)) < 0)
 		goto out;
-	rc = lnk_string_data(out, data, len, pos);
+	if ((rc = lnk_string_data(out, data, len, &pos)) == 0)
+		lnk_extra_data(out, data, len, pos);
 out:
 	if (rc < 0)
 		lnk_info_clear(out);
@@ -268,5 +311,7 @@ lnk_info_clear(struct lnk_info *info)
 	g_free(info->working_dir);
 	g_free(info->arguments);
 	g_free(info->icon_location);
+	g_free(info->env_target);
+	g_free(info->env_icon);
 	memset(info, 0, sizeof(*info));
 }

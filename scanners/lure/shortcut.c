@@ -70,6 +70,8 @@ shortcut_target(const struct lnk_info *info)
 		return info->local_base_path_unicode;
 	if (info->local_base_path != NULL)
 		return info->local_base_path;
+	if (info->env_target != NULL)
+		return info->env_target;
 	if (info->relative_path != NULL)
 		return info->relative_path;
 	return info->target_name;
@@ -79,14 +81,16 @@ shortcut_target(const struct lnk_info *info)
 static const char *
 shortcut_runner(const struct lnk_info *info)
 {
-	const char *fields[] = { shortcut_target(info), info->relative_path, info->target_name };
+	const char *fields[] = { shortcut_target(info), info->env_target, info->relative_path,
+		info->target_name };
 
 	for (gsize i = 0; i < G_N_ELEMENTS(fields); i++) {
 		g_autofree char *prog = NULL;
 
 		if (fields[i] == NULL)
 			continue;
-		if (g_strrstr(fields[i], "%ComSpec%") != NULL || g_strrstr(fields[i], "%COMSPEC%") != NULL)
+		if (strstr(fields[i], "%ComSpec%") != NULL || strstr(fields[i], "%COMSPEC%") != NULL ||
+		    strstr(fields[i], "%comspec%") != NULL)
 			return "cmd";
 		prog = shortcut_program(fields[i]);
 		for (gsize k = 0; k < G_N_ELEMENTS(shortcut_runners); k++)
@@ -213,11 +217,12 @@ static gboolean
 shortcut_doc_icon(const struct lnk_info *info)
 {
 	g_autofree char *icon = NULL, *target = NULL, *ext = NULL;
+	const char *where = info->icon_location != NULL ? info->icon_location : info->env_icon;
 	const char *comma;
 
-	if (info->icon_location == NULL)
+	if (where == NULL)
 		return FALSE;
-	icon = g_ascii_strdown(lure_basename(info->icon_location), -1);
+	icon = g_ascii_strdown(lure_basename(where), -1);
 	if ((comma = strchr(icon, ',')) != NULL)
 		icon[comma - icon] = '\0';	/* "acrord32.exe,1": the icon index */
 	g_strstrip(icon);
@@ -259,7 +264,8 @@ shortcut_lnk(struct moat_report *rep, const struct moat_conf *conf, GHashTable *
 		    p->parent->filename != NULL ? p->parent->filename : "container");
 	if ((runner != NULL || into != NULL) && shortcut_doc_icon(&info))
 		report_add_finding_at(rep, "lure.lnk_document_icon", p,
-		    "icon '%s' on a shortcut that runs %s", info.icon_location, target);
+		    "icon '%s' on a shortcut that runs %s",
+		    info.icon_location != NULL ? info.icon_location : info.env_icon, target);
 	lnk_info_clear(&info);
 }
 

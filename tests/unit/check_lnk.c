@@ -279,6 +279,47 @@ START_TEST(test_lnk_ansi_network)
 }
 END_TEST
 
+/* lnk_env_block - append an ExtraData block of SIG holding TARGET (ANSI and UTF-16); LAST: then the terminal block */
+static void
+lnk_env_block(GByteArray *b, guint32 sig, const char *target, guint32 size, gboolean last)
+{
+	guint8 block[0x314] = { 0 };
+
+	block[0] = size & 0xff;
+	block[1] = (size >> 8) & 0xff;
+	memcpy(block + 4, &sig, 4);	/* little-endian host, as the rest of this suite assumes */
+	for (gsize i = 0; target[i] != '\0' && i < 259; i++) {
+		block[8 + i] = (guint8)target[i];
+		block[8 + 260 + 2 * i] = (guint8)target[i];
+	}
+	g_byte_array_append(b, block, sizeof(block));
+	if (last)
+		g_byte_array_append(b, (const guint8 *)"\0\0\0\0", 4);
+}
+
+/* the environment-variable target and icon blocks are read; a bad block size ends the reading, not the shortcut */
+START_TEST(test_lnk_env_blocks)
+{
+	const struct spec sp = { .unicode = TRUE, .str = { NULL, NULL, NULL, "/c _\\_\\x.exe", NULL } };
+	g_autoptr(GByteArray) b = lnk_build(&sp);
+	g_autoptr(GByteArray) bad = lnk_build(&sp);
+	struct lnk_info info;
+
+	lnk_env_block(b, 0xA0000001u, "%windir%\\system32\\cmd.exe", 0x314, FALSE);
+	lnk_env_block(b, 0xA0000007u, "%ProgramFiles%\\Adobe\\Acrobat.exe", 0x314, TRUE);
+	ck_assert_int_eq(lnk_exact(&info, b->data, b->len), 0);
+	ck_assert_str_eq(info.env_target, "%windir%\\system32\\cmd.exe");
+	ck_assert_str_eq(info.env_icon, "%ProgramFiles%\\Adobe\\Acrobat.exe");
+	lnk_info_clear(&info);
+
+	lnk_env_block(bad, 0xA0000001u, "%windir%\\system32\\cmd.exe", 0x7fff, TRUE);	/* past the end */
+	ck_assert_int_eq(lnk_exact(&info, bad->data, bad->len), 0);
+	ck_assert_ptr_null(info.env_target);
+	ck_assert_str_eq(info.arguments, "/c _\\_\\x.exe");
+	lnk_info_clear(&info);
+}
+END_TEST
+
 /* a header alone, no flags: a shortcut to nothing, still read */
 START_TEST(test_lnk_header_only)
 {
@@ -469,6 +510,7 @@ lnk_suite(void)
 	tcase_add_test(tc, test_lnk_lure);
 	tcase_add_test(tc, test_lnk_ansi_network);
 	tcase_add_test(tc, test_lnk_header_only);
+	tcase_add_test(tc, test_lnk_env_blocks);
 	tcase_add_test(tc, test_lnk_caps);
 	tcase_add_test(tc, test_lnk_bad_utf16);
 	tcase_add_test(tc, test_lnk_truncated);

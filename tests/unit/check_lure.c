@@ -547,6 +547,45 @@ START_TEST(test_lnk_blanks_threshold)
 }
 END_TEST
 
+/*
+ * A shortcut that names cmd.exe only in its EnvironmentVariableDataBlock
+ * ("%windir%\system32\cmd.exe"), no LinkInfo, no relative path: the
+ * interpreter is still seen.
+ */
+START_TEST(test_lnk_env_target)
+{
+	static const guint8 clsid[16] = { 0x01, 0x14, 0x02, 0, 0, 0, 0, 0, 0xC0, 0, 0, 0, 0, 0, 0, 0x46 };
+	static const guint8 zero[24] = { 0 };
+	const char *target = "%windir%\\system32\\cmd.exe";
+	g_autoptr(GByteArray) b = g_byte_array_new();
+	guint8 block[0x314 - 8] = { 0 };
+	struct moat_report *rep;
+
+	le32(b, 0x4C);
+	g_byte_array_append(b, clsid, 16);
+	le32(b, LNK_HAS_ARGUMENTS | LNK_IS_UNICODE | 0x200);	/* HasExpString */
+	le32(b, 0x20);
+	g_byte_array_append(b, zero, 24);
+	le32(b, 0);
+	le32(b, 0);
+	le32(b, 7);
+	le16(b, 0);
+	g_byte_array_append(b, zero, 10);
+	utf16(b, "/c \"_\\_\\update.exe\"", 0);
+	le32(b, 0x314);
+	le32(b, 0xA0000001u);
+	for (gsize i = 0; target[i] != '\0'; i++) {
+		block[i] = (guint8)target[i];
+		block[260 + 2 * i] = (guint8)target[i];
+	}
+	g_byte_array_append(b, block, sizeof(block));
+	le32(b, 0);
+	rep = scan_attached("Invoice.lnk", b->data, b->len, conf);
+	evidence_names(rep, "lure.lnk_interpreter", "runs cmd", "%windir%", NULL);
+	report_free(rep);
+}
+END_TEST
+
 /* [lure] sideload_pairs: moat conf's own check --------------------------------- */
 
 struct tmp {
@@ -772,6 +811,7 @@ lure_suite(void)
 	tcase_add_test(built, test_url_https);
 	tcase_add_test(built, test_url_file);
 	tcase_add_test(built, test_lnk_blanks_threshold);
+	tcase_add_test(built, test_lnk_env_target);
 	suite_add_tcase(s, built);
 
 	tcase_add_test(cf, test_pairs_load);
