@@ -140,6 +140,15 @@ cat >"$T/main.conf" <<EOF
 [policy]
 subject_tag = [SUSPICIOUS]
 
+[scores]
+# The protocol scripts keep the scores the demo samples had before moat's
+# default policy held shortcuts, scripts and disk images (10): the tag path
+# is tested with the shortcut (8) and the disk image (6), the quarantine
+# reason with the script (8: score 11).
+attach.shortcut = 8
+attach.disk_image = 6
+attach.script = 8
+
 [av]
 signature_dirs = $T/share/signatures
 
@@ -150,6 +159,11 @@ EOF
 cat >"$T/broken.conf" <<EOF
 [policy]
 subject_tag = [SUSPICIOUS]
+
+[scores]
+attach.shortcut = 8
+attach.disk_image = 6
+attach.script = 8
 
 [av]
 signature_dirs = $T/share/signatures
