@@ -12,7 +12,7 @@ SAN	= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	  -fno-sanitize-recover=all
 LDFLAGS	?=
 
-PKGS	= gmime-3.0 glib-2.0 json-glib-1.0 libclamav libarchive
+PKGS	= gmime-3.0 glib-2.0 json-glib-1.0 libclamav libarchive libcrypto
 # Library headers come in with -isystem so their warnings never fail our build.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed 's/-I/-isystem /g')
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
@@ -138,9 +138,19 @@ fuzz-check: fuzz-build $(FUZZ_SEEDS)
 $(BUILD)/moat-bench: tests/bench/bench.c $(LIB)
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
 
-# bench: scan rates on the ham corpus and a generated one, and the ratio to clamscan;
-# then mail through a private Postfix with and without moatd (as root; see tests/bench/postfix.sh)
-bench: deps testdata $(MOAT) $(MOATD) $(BUILD)/moat-bench
+# the Postfix bench's null milter and its injector (tests/bench/postfix.sh)
+$(BUILD)/nullmilter: tests/bench/nullmilter.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $< -lmilter -pthread
+
+$(BUILD)/pfinject: tests/bench/pfinject.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $< -pthread
+
+# bench: scan rates on the ham corpus and a generated one, the ratio to clamscan and
+# synthetic signature databases; then mail through a private Postfix alone, with null
+# milters and with moatd (as root; see tests/bench/postfix.sh)
+bench: deps testdata $(MOAT) $(MOATD) $(BUILD)/moat-bench $(BUILD)/nullmilter $(BUILD)/pfinject
 	sh tests/bench/run.sh $(BUILD) $(TESTDATA)
 	sh tests/bench/postfix.sh $(BUILD)
 

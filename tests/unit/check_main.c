@@ -71,6 +71,7 @@ main(void)
 	srunner_add_suite(sr, pe_suite());
 	srunner_add_suite(sr, diskimg_suite());
 	srunner_add_suite(sr, lure_suite());
+	srunner_add_suite(sr, sha256_suite());
 	skipped_write();
 	fflush(stdout);	/* before Check forks: a child would print the buffer again */
 	srunner_run_all(sr, CK_NORMAL);
