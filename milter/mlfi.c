@@ -32,11 +32,24 @@
 #define MLFI_AUTH_MAX		256	/* SASL user names */
 #define MLFI_REPLY_MAX		400	/* RFC 5321 4.5.3.1.5: a reply line is at most 512 octets */
 
+/*
+ * The stages moatd does not answer when the MTA agrees (Postfix >= 2.6,
+ * Sendmail >= 8.14): each answered command costs a round trip and a hand-off
+ * between libmilter's threads, ~23 per message; unanswered, the MTA streams
+ * them. MAIL FROM stays answered: the drain's 451 lives there. A failure in
+ * an unanswered stage cannot be told to the MTA there (libmilter drops it
+ * and logs "milter claimed not to reply"), so it is carried to the end of
+ * the message: a message without its context is tempfailed at EOM.
+ */
+#define MLFI_NOREPLY	(SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_RCPT | SMFIP_NR_HDR | \
+			 SMFIP_NR_EOH | SMFIP_NR_BODY)
+
 struct moatd_conn {
 	char *client_addr;
 	char *helo;
 	char *auth;			/* {auth_authen} of the last MAIL FROM, or NULL */
 	gboolean leadspc;		/* header values keep their leading blank */
+	unsigned long noreply;		/* SMFIP_NR_* the MTA agreed to (MLFI_NOREPLY) */
 	struct moatd_msg *msg;		/* the message in flight, or NULL */
 };
 
@@ -65,6 +78,27 @@ static const struct moat_conf *
 mlfi_msg_conf(const struct moatd_conn *conn)
 {
 	return conn->msg->conf_ref->conf;
+}
+
+/*
+ * mlfi_next - go on after stage STAGE (an SMFIP_NR_* flag): no reply when
+ * the MTA agreed to none, SMFIS_CONTINUE otherwise
+ */
+static sfsistat
+mlfi_next(const struct moatd_conn *conn, unsigned long stage)
+{
+	return conn != NULL && (conn->noreply & stage) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/*
+ * mlfi_fail - stage STAGE cannot go on (no context): tempfail now when the
+ * stage is answered; else say nothing, and end of message, which finds no
+ * message context, tempfails it
+ */
+static sfsistat
+mlfi_fail(const struct moatd_conn *conn, unsigned long stage)
+{
+	return conn != NULL && (conn->noreply & stage) ? SMFIS_NOREPLY : SMFIS_TEMPFAIL;
 }
 
 /* mlfi_queue_id - take {i} once the MTA has it (Postfix: from MAIL FROM or DATA on) */
@@ -109,10 +143,11 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f
 	 * answers, and over TCP its first header then waits ~40 ms for
 	 * moatd's delayed ACK, on every message.
 	 */
-	*pf1 = f1 & (SMFIP_NOUNKNOWN | SMFIP_HDR_LEADSPC);
+	*pf1 = f1 & (SMFIP_NOUNKNOWN | SMFIP_HDR_LEADSPC | MLFI_NOREPLY);
 	*pf2 = 0;
 	*pf3 = 0;
 	conn->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
+	conn->noreply = *pf1 & MLFI_NOREPLY;
 	if ((f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE)) !=
 	    (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE))
 		moatd_log(NULL, LOG_ERR, "the MTA does not offer header changes and quarantine: "
@@ -143,7 +178,7 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)sa)->sin6_addr, addr, sizeof(addr));
 	g_free(conn->client_addr);
 	conn->client_addr = g_strdup(*addr ? addr : "local");
-	return SMFIS_CONTINUE;
+	return mlfi_next(conn, SMFIP_NR_CONN);
 }
 
 static sfsistat
@@ -152,10 +187,10 @@ mlfi_helo(SMFICTX *ctx, char *helo)
 	struct moatd_conn *conn = mlfi_conn(ctx);
 
 	if (conn == NULL)
-		return SMFIS_TEMPFAIL;
+		return SMFIS_TEMPFAIL;	/* no negotiation, so no SMFIP_NR_HELO */
 	g_free(conn->helo);
 	conn->helo = report_clean_text(helo, -1, MLFI_HELO_MAX);
-	return SMFIS_CONTINUE;
+	return mlfi_next(conn, SMFIP_NR_HELO);
 }
 
 static sfsistat
@@ -194,7 +229,7 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 	struct moatd_conn *conn = mlfi_conn(ctx);
 
 	if (conn == NULL || conn->msg == NULL)
-		return SMFIS_TEMPFAIL;
+		return mlfi_fail(conn, SMFIP_NR_RCPT);
 	mlfi_queue_id(ctx, conn->msg);
 	/* Past [milter] max_recipients they are counted: no allow by recipients, a finding. */
 	if (conn->msg->env.rcpt_to->len < mlfi_msg_conf(conn)->milter.max_recipients) {
@@ -203,7 +238,7 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 		moatd_log(conn->msg, LOG_WARNING, "more than %u recipients: the rest are counted, "
 		    "not kept ([milter] max_recipients)", mlfi_msg_conf(conn)->milter.max_recipients);
 	}
-	return SMFIS_CONTINUE;
+	return mlfi_next(conn, SMFIP_NR_RCPT);
 }
 
 static sfsistat
@@ -212,9 +247,9 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 	struct moatd_conn *conn = mlfi_conn(ctx);
 
 	if (conn == NULL || conn->msg == NULL)
-		return SMFIS_TEMPFAIL;
+		return mlfi_fail(conn, SMFIP_NR_HDR);
 	moatd_msg_header(conn->msg, mlfi_msg_conf(conn), name, value, conn->leadspc);
-	return SMFIS_CONTINUE;
+	return mlfi_next(conn, SMFIP_NR_HDR);
 }
 
 static sfsistat
@@ -223,10 +258,10 @@ mlfi_eoh(SMFICTX *ctx)
 	struct moatd_conn *conn = mlfi_conn(ctx);
 
 	if (conn == NULL || conn->msg == NULL)
-		return SMFIS_TEMPFAIL;
+		return mlfi_fail(conn, SMFIP_NR_EOH);
 	mlfi_queue_id(ctx, conn->msg);
 	moatd_msg_eoh(conn->msg, mlfi_msg_conf(conn));
-	return SMFIS_CONTINUE;
+	return mlfi_next(conn, SMFIP_NR_EOH);
 }
 
 static sfsistat
@@ -235,9 +270,9 @@ mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	struct moatd_conn *conn = mlfi_conn(ctx);
 
 	if (conn == NULL || conn->msg == NULL)
-		return SMFIS_TEMPFAIL;
+		return mlfi_fail(conn, SMFIP_NR_BODY);
 	moatd_msg_body(conn->msg, mlfi_msg_conf(conn), chunk, len);
-	return SMFIS_CONTINUE;
+	return mlfi_next(conn, SMFIP_NR_BODY);
 }
 
 /* mlfi_value - a header value as the MTA wants it back (leading blank when LEADSPC) */

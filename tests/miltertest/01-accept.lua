@@ -8,6 +8,14 @@ T.run(function ()
 	-- DATA is not skipped: with SMFIP_NODATA Postfix's DATA macros go unanswered and
 	-- over TCP the next packet waits for a delayed ACK (40 ms a message).
 	T.check(not mt.test_option(s.conn, SMFIP_NODATA), "moatd asked to skip DATA (SMFIP_NODATA)")
+	-- No reply to connect, HELO, RCPT, headers, end of headers and body chunks: the
+	-- MTA streams them; MAIL FROM stays answered (the drain's 451 is given there).
+	for _, o in ipairs({ { SMFIP_NR_CONN, "SMFIP_NR_CONN" }, { SMFIP_NR_HELO, "SMFIP_NR_HELO" },
+	    { SMFIP_NR_RCPT, "SMFIP_NR_RCPT" }, { SMFIP_NR_HDR, "SMFIP_NR_HDR" },
+	    { SMFIP_NR_EOH, "SMFIP_NR_EOH" }, { SMFIP_NR_BODY, "SMFIP_NR_BODY" } }) do
+		T.check(mt.test_option(s.conn, o[1]), "moatd did not ask for %s", o[2])
+	end
+	T.check(not mt.test_option(s.conn, SMFIP_NR_MAIL), "moatd asked not to answer MAIL FROM")
 	for _, a in ipairs({ { SMFIF_ADDHDRS, "SMFIF_ADDHDRS" }, { SMFIF_CHGHDRS, "SMFIF_CHGHDRS" },
 	    { SMFIF_QUARANTINE, "SMFIF_QUARANTINE" }, { SMFIF_SETSYMLIST, "SMFIF_SETSYMLIST" } }) do
 		T.check(mt.test_action(s.conn, a[1]), "moatd did not request %s", a[2])
