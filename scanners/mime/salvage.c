@@ -354,6 +354,26 @@ salvage_pct_decode(const char *v)
 	return g_string_free(out, FALSE);
 }
 
+/*
+ * salvage_utf16_word - the pattern of an RFC 2047 word's UTF-16 charset,
+ * compiled at first use and shared, read-only, by every thread (a GRegex is
+ * immutable and safe to match from several threads) and kept for the life
+ * of the process. It used to be compiled twice per encoded file name.
+ */
+static GRegex *
+salvage_utf16_word(void)
+{
+	static GRegex *re;	/* written once under g_once_init_enter() */
+
+	if (g_once_init_enter(&re)) {
+		GRegex *compiled = g_regex_new("(?i)=\\?(utf-16|ucs-2)\\?", G_REGEX_OPTIMIZE, 0, NULL);
+
+		g_assert(compiled != NULL);	/* a constant pattern */
+		g_once_init_leave(&re, compiled);
+	}
+	return re;
+}
+
 /* salvage_add_name - decode RFC 2047 words in RAW and add it to NAMES once */
 static void
 salvage_add_name(GPtrArray *names, const char *raw)
@@ -362,11 +382,8 @@ salvage_add_name(GPtrArray *names, const char *raw)
 	char *name;
 
 	/* An RFC 2047 word in UTF-16 without a byte order mark is big-endian (RFC 2781). */
-	if (strstr(raw, "=?") != NULL && g_regex_match_simple("(?i)=\\?(utf-16|ucs-2)\\?", raw, 0, 0)) {
-		g_autoptr(GRegex) re = g_regex_new("(?i)=\\?(utf-16|ucs-2)\\?", 0, 0, NULL);
-
-		be = g_regex_replace_literal(re, raw, -1, 0, "=?UTF-16BE?", 0, NULL);
-	}
+	if (strstr(raw, "=?") != NULL && g_regex_match(salvage_utf16_word(), raw, 0, NULL))
+		be = g_regex_replace_literal(salvage_utf16_word(), raw, -1, 0, "=?UTF-16BE?", 0, NULL);
 	name = strstr(raw, "=?") ? g_mime_utils_header_decode_text(NULL, be ? be : raw)
 	    : g_utf8_make_valid(raw, -1);
 
