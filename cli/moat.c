@@ -87,7 +87,7 @@ cmd_load_av(const struct moat_conf *conf)
 		return -1;
 	}
 	if (warn != NULL)
-		fprintf(stderr, "moat scan: [av] signature_dirs: %s\n", warn);
+		fprintf(stderr, "moat scan: %s\n", warn);
 	return 0;
 }
 

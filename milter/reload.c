@@ -135,7 +135,7 @@ moatd_load_engine(const struct moat_conf *conf, char **err)
 	int rc = av_load(conf, err, &warn);
 
 	if (rc == 0 && warn != NULL)
-		moatd_log(NULL, LOG_WARNING, "[av] signature_dirs: %s", warn);
+		moatd_log(NULL, LOG_WARNING, "%s", warn);
 	if (rc == 0 && conf->av.enabled)
 		moatd_log(NULL, LOG_INFO, "libclamav engine loaded: %u signatures", av_signatures());
 	stats_signatures(av_signatures());

@@ -55,7 +55,9 @@ void av_init(void);
 /*
  * av_load - compile an engine for CONF and make it the current one. Missing,
  * unreadable or empty signature directories are skipped and named in *warn
- * (caller g_free()s; NULL when none) - on the first load. A reload (an
+ * (one line for the log, "[av] signature_dirs: ..."; caller g_free()s; NULL
+ * when none) - on the first load; an [av] temp_dir that is no directory is
+ * named there too (libclamav then writes in [milter] spool_dir). A reload (an
  * engine is current) never loses signatures by accident: when a directory
  * the current engine has signatures from, and CONF still names, would be
  * skipped, or gives fewer signatures from the same database files (one cut

@@ -50,6 +50,7 @@ struct conf_av {
 	gboolean enabled;
 	char *signature_dirs;		/* "dir;dir" */
 	guint check_seconds;		/* moatd: how often it looks for new signatures; 0 never */
+	char *temp_dir;			/* libclamav's temp files; "" for [milter] spool_dir */
 };
 
 /* [policy] total score at or above which each action applies (policy.h; rows in policy.c) */

@@ -52,11 +52,36 @@ static const struct conf_key av_conf_keys[] = {
 	{ "av", "check_seconds", CONF_UINT, CONF_OFF(av.check_seconds), "60", 0, 86400,
 	    "moatd looks this often for changed files in signature_dirs (freshclam) and then "
 	    "reloads the engine; 0: only on SIGHUP." },
+	{ "av", "temp_dir", CONF_STRING, CONF_OFF(av.temp_dir), "", 0, 1024,
+	    "Where libclamav makes a directory per scan and writes what it extracts; empty: "
+	    "[milter] spool_dir. On a disk file system the inode churn costs half of moatd's "
+	    "CPU: give it a size-capped tmpfs (moatd.service: /run/moat/scan). A full one "
+	    "tempfails mail, never passes it unscanned; one that is no directory gives a "
+	    "warning and spool_dir." },
 };
 
 const struct conf_group av_conf_group = CONF_GROUP("av", av_conf_keys);
 
 static GMutex av_lock;
+
+/*
+ * av_temp_dir - where libclamav writes: [av] temp_dir, else [milter]
+ * spool_dir. A temp_dir that is no directory (moatd.service makes
+ * /run/moat/scan; `moat scan` may run where moatd does not) falls back to
+ * spool_dir, and *WHY (when not NULL) says so, for the log.
+ */
+static const char *
+av_temp_dir(const struct moat_conf *conf, char **why)
+{
+	if (*conf->av.temp_dir == '\0')
+		return conf->milter.spool_dir;
+	if (g_file_test(conf->av.temp_dir, G_FILE_TEST_IS_DIR))
+		return conf->av.temp_dir;
+	if (why != NULL)
+		*why = g_strdup_printf("[av] temp_dir %s is no directory: libclamav writes in "
+		    "[milter] spool_dir %s", conf->av.temp_dir, conf->milter.spool_dir);
+	return conf->milter.spool_dir;
+}
 static struct cl_engine *av_current;	/* one reference held here */
 static guint av_nsigs;
 static char *av_print;			/* av_fingerprint() of the loaded directories */
@@ -211,8 +236,9 @@ av_limits(struct cl_engine *e, const struct moat_conf *conf)
 	     */
 	    (why = av_set(e, CL_ENGINE_DISABLE_CACHE, "DisableCache", 1)))
 		return why;
-	if (cl_engine_set_str(e, CL_ENGINE_TMPDIR, conf->milter.spool_dir) != CL_SUCCESS)
-		return g_strdup_printf("libclamav: cannot set the temp directory %s", conf->milter.spool_dir);
+	if (cl_engine_set_str(e, CL_ENGINE_TMPDIR, av_temp_dir(conf, NULL)) != CL_SUCCESS)
+		return g_strdup_printf("libclamav: cannot set the temp directory %s",
+		    av_temp_dir(conf, NULL));
 	return NULL;
 }
 
@@ -412,6 +438,7 @@ av_skipped(const GPtrArray *dirs)
 		g_string_free(warn, TRUE);
 		return NULL;
 	}
+	g_string_prepend(warn, "[av] signature_dirs: ");
 	return g_string_free(warn, FALSE);
 }
 
@@ -537,6 +564,13 @@ av_load(const struct moat_conf *conf, char **err, char **warn)
 		goto fail;
 	}
 	*warn = av_skipped(dirs);
+	if (av_temp_dir(conf, &why) != NULL && why != NULL) {
+		char *both = *warn != NULL ? g_strdup_printf("%s; %s", *warn, why) : g_strdup(why);
+
+		g_free(*warn);
+		g_free(why);
+		*warn = both;
+	}
 	for (guint i = dirs->len; i-- > 0;)	/* what the new engine has signatures from */
 		if (((struct av_dir *)dirs->pdata[i])->nsigs == 0)
 			g_ptr_array_remove_index(dirs, i);

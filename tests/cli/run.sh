@@ -254,6 +254,18 @@ fi
 # (tests/cli/golden.sh makes both; `make expect` rewrites them when a report
 # changes on purpose). A difference is shown whole, as diff -u.
 n=0
+# [av] temp_dir on a full tmpfs: libclamav cannot write what it extracts, and the
+# message is an error (moatd tempfails it), never a verdict. Needs root to mount.
+if [ "$(id -u)" -eq 0 ] && mkdir "$TMP/full" && mount -t tmpfs -o size=16k tmpfs "$TMP/full" 2>/dev/null; then
+	printf '[av]\nsignature_dirs = %s/conf/signatures\ntemp_dir = %s/full\n' "$TOP" "$TMP" >"$TMP/full.conf"
+	head -c 65536 /dev/zero >"$TMP/full/filler" 2>/dev/null
+	expect_status "temp_dir full: an error, not a verdict" 2 "$MOAT" -c "$TMP/full.conf" scan "$DEMO/lure-mustang-decoy-zip.eml"
+	expect_grep "temp_dir full: libclamav's error named" "$TMP/err" "libclamav"
+	umount "$TMP/full"
+else
+	echo "skip temp_dir full (needs root and a tmpfs mount)"
+fi
+
 for want in "$TOP"/tests/unit/expect/*/*.json; do
 	[ -e "$want" ] || continue
 	n=$((n + 1))

@@ -377,7 +377,27 @@ START_TEST(test_first_load_skips)
 	ck_assert_ptr_nonnull(warn);
 	ck_assert_msg(strstr(warn, missing) != NULL && strstr(warn, sigs) != NULL, "%s", warn);
 	ck_assert_ptr_nonnull(strstr(warn, "no signature databases, skipped"));
+	ck_assert_ptr_nonnull(strstr(warn, "[av] signature_dirs: "));
 	ck_assert_uint_eq(av_signatures(), 1);	/* the built-in EICAR signature */
+	conf_free(c);
+}
+END_TEST
+
+/* [av] temp_dir that is no directory: named in the warning, libclamav writes in spool_dir, scans work */
+START_TEST(test_temp_dir_missing)
+{
+	g_autofree char *sigdir = g_build_filename(SAMPLES_DIR, "..", "conf", "signatures", NULL);
+	struct moat_conf *c = t_conf_loadf("[av]\nsignature_dirs = %s\ntemp_dir = /nonexistent/moat-scan\n"
+	    "[milter]\nspool_dir = %s\n", sigdir, g_get_tmp_dir());
+	g_autofree char *err = NULL, *warn = NULL;
+	struct moat_report *rep;
+
+	ck_assert_int_eq(av_load(c, &err, &warn), 0);
+	ck_assert_msg(warn != NULL && strstr(warn, "[av] temp_dir /nonexistent/moat-scan is no directory") != NULL,
+	    "%s", warn ? warn : "(no warning)");
+	rep = t_scan_sample("demo/virus-eicar-in-zip.eml", c);
+	t_finding(rep, "av.Moat.Test.EICAR");
+	report_free(rep);
 	conf_free(c);
 }
 END_TEST
@@ -491,6 +511,7 @@ av_suite(void)
 	tcase_add_test(tc, test_reload_dir_unreadable);
 	tcase_add_test(tc, test_reload_corrupt_keeps);
 	tcase_add_test(tc, test_first_load_skips);
+	tcase_add_test(tc, test_temp_dir_missing);
 	tcase_add_test(tc, test_reload_changes_on_purpose);
 	tcase_add_test(tc, test_reload_after_repair);
 	tcase_add_test(tc, test_moatd_refresh_counts);
