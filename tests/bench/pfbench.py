@@ -1,36 +1,48 @@
 #!/usr/bin/env python3
 """pfbench.py - the rounds of the Postfix benchmark, run by tests/bench/postfix.sh
 
-    pfbench.py --sink FILE [--rounds R] [--sessions S] [--warmup N]
-               --load NAME:COUNT:MESSAGE ...  --mode NAME:PORT[:LOG:PID] ...
+    pfbench.py --sink FILE --inject PFINJECT [--rounds R] [--sessions S]
+               [--warmup N] --load NAME:COUNT:GLOB ...
+               [--check NAME:PORT ...] --mode NAME:PORT[:LOG[:PID]] ...
 
 Everything must already run: Postfix with one smtpd per mode on
-127.0.0.1:PORT (e.g. one without a milter, one with moatd on a unix socket,
-one with moatd on TCP), all relaying to one smtp-sink started with -c, whose
-stdout is FILE (its running "mesg=N" counter).
+127.0.0.1:PORT (e.g. one without a milter, one per null milter, one with
+moatd on a unix socket, one with moatd on TCP), all relaying to one
+smtp-sink started with -c, whose stdout is FILE (its running "mesg=N"
+counter). A --check port is the sink itself (or anything else that counts
+in FILE): it is measured like a mode but is no part of the ratios; it shows
+what the injector and the sink do alone.
 
-One run = smtp-source sends COUNT copies of MESSAGE to one mode's port over
-S parallel sessions (one message per connection); its time is from the start
-of smtp-source to the moment the sink's counter shows the last message
+One run = PFINJECT (tests/bench/pfinject.c) sends COUNT messages made from
+the files GLOB matches to one mode's port over S parallel sessions (one
+message per connection), each with a token of its own in every part, so no
+two messages of the whole benchmark are alike; its time is from the start
+of pfinject to the moment the sink's counter shows the last message
 delivered. For each load, after one unmeasured warm-up run per mode, R
 rounds each run every mode once, the order rotating from round to round so
-no mode always goes first. A run that does not complete (smtp-source error,
+no mode always goes first. A run that does not complete (pfinject error,
 a 4xx from the milter, nothing delivered for 60 s) stops the benchmark.
 
-For a mode with LOG and PID (a moatd): LOG is moatd's stderr (-f); the
-"ms=N" of its summary lines written during a load's measured runs give the
-p50/p99 per message (the time from MAIL FROM to the verdict, queueing
-behind other sessions included), and every run must add exactly COUNT
-lines with action=accept. PID's VmHWM (peak resident set) is read after
-each load, its CPU time (utime + stime) around each run.
+For a mode with LOG (a moatd's stderr, -f): the "ms=N" of its summary lines
+written during a load's measured runs give the p50/p99 per message (the
+time from MAIL FROM to the verdict, queueing behind other sessions
+included), and every run must add exactly COUNT lines with action=accept.
+LOG may be empty (a null milter). For a mode with PID (the milter's
+process), its VmHWM (peak resident set) is read after each load, its CPU
+time (utime + stime) around each run.
 
 Prints one table row per load and mode: messages per run, median seconds,
 msgs/s, the ratio of the mode's median rate to the first mode's (1.00 = no
 cost), moatd p50/p99 ms, peak RSS MB, then CPU per message (medians over
 the runs): the whole machine's (/proc/stat, every process: Postfix,
-smtp-source, smtp-sink, moatd, and anything else running) and moatd's own.
+pfinject, smtp-sink, the milter, and anything else running) and the
+milter's own. Then, per load, the check: how many times each mode's rate
+the --check rate is (the injector and the sink are not the bottleneck when
+it is well above 1 for every mode, Postfix alone included; below 1.5 the
+line says so).
 """
 import argparse
+import glob
 import os
 import re
 import statistics
@@ -68,11 +80,12 @@ class Sink:
 class Mode:
     def __init__(self, spec):
         parts = spec.split(":")
-        if len(parts) not in (2, 4):
-            raise SystemExit("pfbench.py: --mode NAME:PORT[:LOG:PID], not %r" % spec)
+        if len(parts) not in (2, 3, 4):
+            raise SystemExit("pfbench.py: --mode NAME:PORT[:LOG[:PID]], not %r" % spec)
         self.name, self.port = parts[0], int(parts[1])
-        self.log = parts[2] if len(parts) == 4 else None
-        self.pid = int(parts[3]) if len(parts) == 4 else None
+        self.log = parts[2] if len(parts) > 2 and parts[2] else None
+        self.pid = int(parts[3]) if len(parts) == 4 and parts[3] else None
+        self.check = False
         self.secs = {}		# load name -> [seconds per measured run]
         self.ms = {}		# load name -> [moatd ms per message]
         self.hwm = {}		# load name -> VmHWM in kB after the load
@@ -104,13 +117,11 @@ class Mode:
         return 0
 
 
-def run(sink, mode, count, message, sessions):
+def run(sink, inject, mode, count, files, sessions):
     """One run; returns its seconds. Exits on a run that fails or stalls."""
     base = sink.count()
     want = base + count
-    cmd = ["smtp-source", "-s", str(sessions), "-m", str(count), "-F", message,
-           "-f", "sender@supplier.example.com", "-t", "bench@example.org",
-           "-M", "bench.moat-test", "127.0.0.1:%d" % mode.port]
+    cmd = [inject, "-p", str(mode.port), "-n", str(count), "-s", str(sessions)] + files
     t0 = time.monotonic()
     src = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     last, last_t = base, t0
@@ -124,7 +135,7 @@ def run(sink, mode, count, message, sessions):
         rc = src.poll()
         if rc not in (None, 0):
             err = src.stderr.read().decode("utf-8", "replace").strip()
-            sys.exit("pfbench.py: %s: smtp-source failed (exit %d): %s"
+            sys.exit("pfbench.py: %s: pfinject failed (exit %d): %s"
                      % (mode.name, rc, err))
         if now - last_t > STALL:
             src.kill()
@@ -134,7 +145,8 @@ def run(sink, mode, count, message, sessions):
     secs = now - t0
     src.wait()
     if src.returncode != 0:
-        sys.exit("pfbench.py: %s: smtp-source exit %d" % (mode.name, src.returncode))
+        err = src.stderr.read().decode("utf-8", "replace").strip()
+        sys.exit("pfbench.py: %s: pfinject exit %d: %s" % (mode.name, src.returncode, err))
     return secs
 
 
@@ -155,26 +167,35 @@ def percentile(values, p):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sink", required=True)
+    ap.add_argument("--inject", required=True, help="the pfinject binary")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--sessions", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=100,
                     help="messages in the unmeasured first run of each mode (0: none)")
-    ap.add_argument("--load", action="append", required=True, metavar="NAME:COUNT:MESSAGE")
-    ap.add_argument("--mode", action="append", required=True, metavar="NAME:PORT[:LOG:PID]")
+    ap.add_argument("--load", action="append", required=True, metavar="NAME:COUNT:GLOB")
+    ap.add_argument("--check", action="append", default=[], metavar="NAME:PORT")
+    ap.add_argument("--mode", action="append", required=True, metavar="NAME:PORT[:LOG[:PID]]")
     args = ap.parse_args()
 
     sink = Sink(args.sink)
-    modes = [Mode(s) for s in args.mode]
+    checks = [Mode(s) for s in args.check]
+    for m in checks:
+        m.check = True
+    modes = checks + [Mode(s) for s in args.mode]
+    base_mode = modes[len(checks)]
     loads = []
     for spec in args.load:
-        name, count, message = spec.split(":", 2)
-        loads.append((name, int(count), message))
+        name, count, pattern = spec.split(":", 2)
+        files = sorted(glob.glob(pattern))
+        if not files:
+            sys.exit("pfbench.py: no file matches %s" % pattern)
+        loads.append((name, int(count), files))
 
     t_all = time.monotonic()
-    for load, count, message in loads:
+    for load, count, files in loads:
         for m in modes:
             if args.warmup > 0:
-                run(sink, m, min(args.warmup, count), message, args.sessions)
+                run(sink, args.inject, m, min(args.warmup, count), files, args.sessions)
             m.secs[load], m.ms[load], m.cpu[load], m.own[load] = [], [], [], []
         for r in range(args.rounds):
             order = modes[r % len(modes):] + modes[:r % len(modes)]
@@ -182,7 +203,7 @@ def main():
             for m in order:
                 start = m.log_size()
                 cpu0, own0 = machine_cpu_ms(), m.cpu_ms() if m.pid else 0
-                secs = run(sink, m, count, message, args.sessions)
+                secs = run(sink, args.inject, m, count, files, args.sessions)
                 m.cpu[load].append((machine_cpu_ms() - cpu0) / count)
                 if m.pid:
                     m.own[load].append((m.cpu_ms() - own0) / count)
@@ -199,24 +220,34 @@ def main():
                 m.hwm[load] = m.vm_hwm()
 
     print()
-    print("%-6s %-9s %5s %8s %7s %5s %6s %6s %6s  %s" % (
+    print("%-6s %-14s %5s %8s %7s %5s %6s %6s %6s  %s" % (
         "load", "mode", "msgs", "median s", "msgs/s", "ratio", "p50 ms", "p99 ms", "RSS MB",
-        "CPU ms/msg: all, moatd"))
+        "CPU ms/msg: all, milter"))
+    checks_out = []
     for load, count, _ in loads:
-        base = None
+        rate = {m.name: count / statistics.median(m.secs[load]) for m in modes}
+        base = rate[base_mode.name]
         for m in modes:
             med = statistics.median(m.secs[load])
-            rate = count / med
-            base = base or rate
             cpu = "%5.2f" % statistics.median(m.cpu[load])
+            lat, rss = "%6s %6s" % ("-", "-"), "%6s" % "-"
             if m.log:
                 lat = "%6d %6d" % (percentile(m.ms[load], 50), percentile(m.ms[load], 99))
+            if m.pid:
                 rss = "%6.1f" % (m.hwm[load] / 1024.0)
                 cpu += ", %5.2f" % statistics.median(m.own[load])
-            else:
-                lat, rss = "%6s %6s" % ("-", "-"), "%6s" % "-"
-            print("%-6s %-9s %5d %8.2f %7.0f %5.2f %s %s  %s" % (
-                load, m.name, count, med, rate, rate / base, lat, rss, cpu))
+            print("%-6s %-14s %5d %8.2f %7.0f %5.2f %s %s  %s" % (
+                load, m.name, count, med, rate[m.name], rate[m.name] / base, lat, rss, cpu))
+        for c in checks:
+            slow = [m for m in modes if not m.check and rate[c.name] < 1.5 * rate[m.name]]
+            checks_out.append("injector check, %s: %s %.0f msgs/s = %s%s" % (
+                load, c.name, rate[c.name],
+                ", ".join("%.1fx %s" % (rate[c.name] / rate[m.name], m.name)
+                          for m in modes if not m.check),
+                " - NOT well above %s: the injector or the sink may be the limit"
+                % ", ".join(m.name for m in slow) if slow else ""))
+    for line in checks_out:
+        print(line)
     print("(%d rounds, %d sessions, %.0f s in all)" % (
         args.rounds, args.sessions, time.monotonic() - t_all))
     return 0

@@ -1,20 +1,30 @@
 #!/usr/bin/env python3
-"""pfmsg.py OUTDIR - the two messages the Postfix benchmark sends, over and over
+"""pfmsg.py OUTDIR [VARIANTS] - the messages the Postfix benchmark sends
 
-    OUTDIR/small.eml   about 2 KB: the headers of mail that crossed two relays
-                       (Received, DKIM-Signature, List-Unsubscribe, ...) and a
-                       multipart/alternative text + HTML body
-    OUTDIR/large.eml   about 150 KB: the same headers, a text part and a
-                       PDF-like attachment (a %PDF header, objects, a binary
-                       stream, %%EOF) in base64
+    OUTDIR/small-NN.eml  about 2 KB: the headers of mail that crossed two
+                         relays (Received, DKIM-Signature, List-Unsubscribe,
+                         ...) and a multipart/alternative text + HTML body
+    OUTDIR/large-NN.eml  about 150 KB: the same headers, a text part and a
+                         PDF-like attachment (a %PDF header, objects, a
+                         binary stream, %%EOF) in base64
 
-LF line ends (smtp-source -F sends each line with CRLF). Deterministic: same
-bytes on every run. Both messages are clean: moatd accepts them unchanged.
+VARIANTS (default 20) of each, NN = 00, 01, ...: each variant has its own
+random attachment bytes, and each carries the marker MOATBENCHTOKEN00 in
+the Message-ID, in every text part (plain and HTML) and, four-aligned at
+the start of a base64 line, twice in the attachment's binary stream.
+pfinject replaces the marker with a token unique to each message it sends,
+so no two messages of a benchmark are alike in any part, decoded bytes
+included: a cache keyed on content gets no hits.
+
+LF line ends (pfinject sends CRLF). Deterministic: same bytes on every
+run. All are clean: moatd accepts them unchanged.
 """
 import base64
 import os
 import random
 import sys
+
+MARKER = "MOATBENCHTOKEN00"
 
 HEADERS = """\
 Return-Path: <billing@supplier.example.com>
@@ -33,7 +43,7 @@ From: "Supplier Billing" <billing@supplier.example.com>
 To: "Bench Recipient" <bench@example.org>
 Subject: Your May statement is ready
 Date: Tue, 14 May 2024 09:12:42 +0200
-Message-ID: <20240514071242.4Xq1b20000aB@app01.supplier.example.com>
+Message-ID: <20240514071242.MOATBENCHTOKEN00@app01.supplier.example.com>
 MIME-Version: 1.0
 List-Unsubscribe: <mailto:unsubscribe@supplier.example.com?subject=unsubscribe>
 X-Mailer: supplier-billing 4.2
@@ -50,6 +60,8 @@ Questions about this statement: reply to this message or call us on
 
 Kind regards,
 Supplier Billing
+
+Reference: MOATBENCHTOKEN00
 """
 
 HTML = """\
@@ -60,6 +72,7 @@ HTML = """\
 <p>Questions about this statement: reply to this message or call us on
 +49 30 1234 5678, Monday to Friday, 9:00 to 17:00.</p>
 <p>Kind regards,<br>Supplier Billing</p>
+<p style="color:#888">Reference: MOATBENCHTOKEN00</p>
 </body></html>
 """
 
@@ -90,7 +103,12 @@ def pdf(rng, size):
 
 def large(rng):
     data = base64.b64encode(pdf(rng, 110 * 1024)).decode()
-    lines = "\n".join(data[i:i + 76] for i in range(0, len(data), 76))
+    split = [data[i:i + 76] for i in range(0, len(data), 76)]
+    # Lines of 76 characters: each starts four-aligned, so 16 characters
+    # there stand for 12 bytes of their own, here inside the binary stream.
+    for at in (len(split) // 3, 2 * len(split) // 3):
+        split[at] = MARKER + split[at][len(MARKER):]
+    lines = "\n".join(split)
     return (HEADERS +
             'Content-Type: multipart/mixed; boundary="=_mix_51c0"\n\n'
             "--=_mix_51c0\n"
@@ -104,15 +122,17 @@ def large(rng):
 
 
 def main():
-    if len(sys.argv) != 2:
-        print("usage: pfmsg.py OUTDIR", file=sys.stderr)
+    if len(sys.argv) not in (2, 3):
+        print("usage: pfmsg.py OUTDIR [VARIANTS]", file=sys.stderr)
         return 2
     out = sys.argv[1]
+    variants = int(sys.argv[2]) if len(sys.argv) == 3 else 20
     os.makedirs(out, exist_ok=True)
     rng = random.Random(20240514)
-    for name, text in (("small.eml", small()), ("large.eml", large(rng))):
-        with open(os.path.join(out, name), "w") as f:
-            f.write(text)
+    for k in range(variants):
+        for name, text in (("small-%02d.eml" % k, small()), ("large-%02d.eml" % k, large(rng))):
+            with open(os.path.join(out, name), "w") as f:
+                f.write(text)
     return 0
 
 
