@@ -7,6 +7,14 @@
 # what they do with every message: parse the MIME, decode the parts, look at
 # every attachment. moat's figure is the whole `moat scan` process over the
 # same file list, so start-up counts on both sides.
+#
+# Then signature scale: the ham corpus again with libclamav loading, beside
+# moat's own signature, synthetic databases (synthsigs.py, in BUILD/bench/
+# sigs-*): SYNTH_HASHES MD5 (.hdb) and as many SHA-256 (.hsb) hash
+# signatures, then those plus SYNTH_PATTERNS body patterns (.ndb); each line
+# gives msgs/s, peak RSS and the engine's load time.
+#
+# Environment: SYNTH_HASHES (100000), SYNTH_PATTERNS (20000).
 set -eu
 BUILD=$1
 TESTDATA=$2
@@ -40,6 +48,29 @@ rate gen-mime "$OUT/mime-only.conf" "$OUT/gen"; gen_mime=$RATE
 rate gen-av "$OUT/av.conf" "$OUT/gen"; gen_av=$RATE
 awk -v a="$ham_av" -v m="$ham_mime" -v ga="$gen_av" -v gm="$gen_mime" 'BEGIN {
 	printf "cost of av + walk: ham %.2fx the time of MIME only, generated %.2fx\n", m / a, gm / ga }'
+
+SYNTH_HASHES=${SYNTH_HASHES:-100000}
+SYNTH_PATTERNS=${SYNTH_PATTERNS:-20000}
+echo "== signature scale: ham with libclamav on moat's signature, + $SYNTH_HASHES .hdb and" \
+    "$SYNTH_HASHES .hsb synthetic hashes, + $SYNTH_PATTERNS .ndb body patterns (best of 3)"
+# sigs-hash: the hashes alone; sigs-all: the hashes and the patterns
+SIGS="$OUT/sigs-$SYNTH_HASHES-$SYNTH_PATTERNS"
+if [ ! -f "$SIGS/all/synth.ndb" ]; then
+	rm -rf "$SIGS"
+	python3 "$(dirname "$0")/synthsigs.py" "$SIGS/all" "$SYNTH_HASHES" "$SYNTH_PATTERNS"
+	mkdir "$SIGS/hash"
+	ln "$SIGS/all/synth.hdb" "$SIGS/all/synth.hsb" "$SIGS/hash/"
+	cp "$TOP"/conf/signatures/*.ndb "$SIGS/all/"
+	cp "$TOP"/conf/signatures/*.ndb "$SIGS/hash/"
+fi
+printf '[av]\nsignature_dirs = %s\n' "$SIGS/hash" >"$OUT/synth-hash.conf"
+printf '[av]\nsignature_dirs = %s\n' "$SIGS/all" >"$OUT/synth-all.conf"
+rate ham-av "$OUT/av.conf" "$HAM"; sig_one=$RATE
+rate ham-hashes "$OUT/synth-hash.conf" "$HAM"; sig_hash=$RATE
+rate ham-h+ndb "$OUT/synth-all.conf" "$HAM"; sig_all=$RATE
+awk -v o="$sig_one" -v h="$sig_hash" -v a="$sig_all" 'BEGIN {
+	printf "cost per message: %.2f ms with one signature, %.2f ms with the hashes, %.2f ms with hashes and patterns\n",
+	    1000 / o, 1000 / h, 1000 / a }'
 
 # The EICAR test string as ClamAV's own test signature, hex-encoded.
 printf 'Eicar-Test-Signature:0:*:%s\n' \
