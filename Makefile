@@ -138,9 +138,19 @@ fuzz-check: fuzz-build $(FUZZ_SEEDS)
 $(BUILD)/moat-bench: tests/bench/bench.c $(LIB)
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
 
-# bench: scan rates on the ham corpus and a generated one, and the ratio to clamscan;
-# then mail through a private Postfix with and without moatd (as root; see tests/bench/postfix.sh)
-bench: deps testdata $(MOAT) $(MOATD) $(BUILD)/moat-bench
+# the Postfix bench's null milter and its injector (tests/bench/postfix.sh)
+$(BUILD)/nullmilter: tests/bench/nullmilter.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $< -lmilter -pthread
+
+$(BUILD)/pfinject: tests/bench/pfinject.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $< -pthread
+
+# bench: scan rates on the ham corpus and a generated one, the ratio to clamscan and
+# synthetic signature databases; then mail through a private Postfix alone, with null
+# milters and with moatd (as root; see tests/bench/postfix.sh)
+bench: deps testdata $(MOAT) $(MOATD) $(BUILD)/moat-bench $(BUILD)/nullmilter $(BUILD)/pfinject
 	sh tests/bench/run.sh $(BUILD) $(TESTDATA)
 	sh tests/bench/postfix.sh $(BUILD)
 
