@@ -18,6 +18,7 @@
 #include "moat/report.h"
 
 struct moatd_conf_ref;
+struct sha256;			/* moat/sha256.h */
 
 /* One message as the MTA hands it over, rebuilt as it will be delivered. */
 struct moatd_msg {
@@ -31,7 +32,7 @@ struct moatd_msg {
 	char *message_id;		/* first Message-ID value, or NULL */
 	guint64 header_bytes;		/* where the body starts in the spool */
 	guint moat_headers[3];		/* X-Moat-Verdict, -Score, -Findings seen */
-	GChecksum *body_sum;		/* SHA-256 of the body as received (poison key) */
+	struct sha256 *body_sum;	/* SHA-256 of the body as received (poison key), owned */
 	gint64 started;			/* monotonic µs at MAIL FROM */
 	struct moatd_conf_ref *conf_ref;	/* the config it was admitted with (reload.h), or NULL */
 };

@@ -22,6 +22,7 @@
 #include "moatd.h"
 #include "reload.h"
 #include "moat/scan.h"
+#include "moat/sha256.h"
 #include "stats.h"
 
 #define POISON_TABLE_MAX 10000	/* digests remembered; the table is cleared past it */
@@ -41,7 +42,7 @@ moatd_msg_new(void)
 	report_envelope_init(&msg->env);
 	msg->mem = g_byte_array_new();
 	msg->fd = -1;
-	msg->body_sum = g_checksum_new(G_CHECKSUM_SHA256);
+	msg->body_sum = sha256_new();
 	msg->started = g_get_monotonic_time();
 	return msg;
 }
@@ -59,7 +60,7 @@ moatd_msg_free(struct moatd_msg *msg)
 		close(msg->fd);
 	g_free(msg->subject);
 	g_free(msg->message_id);
-	g_checksum_free(msg->body_sum);
+	sha256_free(msg->body_sum);
 	moatd_release(msg->conf_ref);	/* a reload may have been waiting for this one */
 	g_free(msg);
 }
@@ -172,7 +173,7 @@ moatd_msg_body(struct moatd_msg *msg, const struct moat_conf *conf, const unsign
     size_t len)
 {
 	/* Hashed as it arrives, spooled or not: a failing spool must still count as this message. */
-	g_checksum_update(msg->body_sum, data, (gssize)len);
+	sha256_update(msg->body_sum, data, len);
 	moatd_spool(msg, conf, data, len);
 }
 
@@ -208,12 +209,13 @@ moatd_msg_stream(struct moatd_msg *msg)
 static char *
 moatd_msg_digest(struct moatd_msg *msg)
 {
-	GChecksum *body = g_checksum_copy(msg->body_sum);	/* get_string closes a checksum */
-	g_autofree char *key = g_strconcat(msg->message_id != NULL ? msg->message_id : "", "\n",
-	    g_checksum_get_string(body), NULL);
+	char body[SHA256_HEX_LEN + 1], sum[SHA256_HEX_LEN + 1];
+	g_autofree char *key = NULL;
 
-	g_checksum_free(body);
-	return g_compute_checksum_for_string(G_CHECKSUM_SHA256, key, -1);
+	sha256_peek_hex(msg->body_sum, body);	/* the body may still be growing */
+	key = g_strconcat(msg->message_id != NULL ? msg->message_id : "", "\n", body, NULL);
+	sha256_hex(key, strlen(key), sum);
+	return g_strdup(sum);
 }
 
 guint

@@ -22,6 +22,7 @@
 #include "moat/diskimg.h"
 #include "moat/moat.h"
 #include "moat/names.h"
+#include "moat/sha256.h"
 #include "moat/sniff.h"
 #include "moat/walk.h"
 #include "moat/zipdir.h"
@@ -766,7 +767,8 @@ walk_on_file(void *ctx, const struct av_file *f, void **token)
 	struct moat_part *parent, *m;
 	const char *sniffed, *name;
 	struct walk_entry *e;
-	g_autofree char *sha = NULL, *label = NULL;
+	g_autofree char *label = NULL;
+	char sha[SHA256_HEX_LEN + 1];
 
 	if (report_over_budget(w->rep))
 		return AV_SKIP;
@@ -803,7 +805,7 @@ walk_on_file(void *ctx, const struct av_file *f, void **token)
 		walk_set_level(s, f, NULL);	/* pass through: its members hang under PARENT */
 		return AV_SCAN;
 	}
-	sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, f->data, f->size);
+	sha256_hex(f->data, f->size, sha);
 	e = walk_entry_for(s, parent, f->name, f->size);	/* seen, even when skipped below */
 	if (e != NULL)
 		name = e->name;		/* the directory's full path: a/r.txt and b/r.txt are two files */
@@ -876,7 +878,7 @@ static void
 walk_later_data(struct walk_rar_ctx *r, const guint8 *buf, gsize len, gboolean truncated)
 {
 	struct moat_part *m = r->current;
-	g_autofree char *sha = NULL;
+	char sha[SHA256_HEX_LEN + 1];
 
 	if (m == NULL)
 		return;
@@ -895,7 +897,7 @@ walk_later_data(struct walk_rar_ctx *r, const guint8 *buf, gsize len, gboolean t
 	}
 	if (walk_expand(r->s, len))
 		return;
-	sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, buf, len);
+	sha256_hex(buf, len, sha);
 	walk_fill(r->s->w, m, buf, len, sha);
 	r->s->w->extracting += len;	/* BUF lives while its members are walked */
 	walk_buffer(r->s->w, m, buf, len, r->s);	/* through libclamav, and deeper */

@@ -19,6 +19,7 @@
 #include "moat/mime.h"
 #include "moat/moat.h"
 #include "moat/salvage.h"
+#include "moat/sha256.h"
 #include "moat/sniff.h"
 
 #define MIME_CHUNK 16384
@@ -38,6 +39,7 @@ struct mime_walk {
 	char *warn_item[MIME_NWARN];	/* first item GMime named for each warning */
 	guchar *buf;			/* MIME_CHUNK bytes of scratch */
 	guchar *head;			/* the first SNIFF_HEAD_BYTES of a part */
+	struct sha256 *sha;		/* owned; each leaf's digest, restarted per leaf */
 	GMimeParserOptions *opts;	/* this scan's parser options, borrowed */
 };
 
@@ -211,7 +213,6 @@ mime_b64_check(struct mime_b64 *b, const guchar *in, gsize n)
 
 /* Where one leaf's decoded bytes go. */
 struct mime_sink {
-	GChecksum *sha;
 	GByteArray *bytes;	/* the decoded bytes; NULL once nobody needs them */
 	gsize head_len;
 	guint64 size;
@@ -228,7 +229,7 @@ mime_sink_add(struct mime_walk *w, struct mime_sink *s, const guchar *data, gsiz
 {
 	if (n == 0)
 		return;
-	g_checksum_update(s->sha, data, n);
+	sha256_update(w->sha, data, n);
 	if (s->head_len < SNIFF_HEAD_BYTES) {
 		gsize take = MIN(n, SNIFF_HEAD_BYTES - s->head_len);
 
@@ -332,7 +333,6 @@ mime_decode_leaf(struct mime_walk *w, struct moat_part *p, GMimePart *part, GByt
 	GMimeStream *in = NULL;
 	gssize n;
 
-	sink.sha = g_checksum_new(G_CHECKSUM_SHA256);
 	sink.bytes = w->hook == NULL && w->kept_full ? NULL : g_byte_array_new();
 	if (raw != NULL && (enc == GMIME_CONTENT_ENCODING_BASE64 ||
 	    enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE))
@@ -354,10 +354,10 @@ mime_decode_leaf(struct mime_walk *w, struct moat_part *p, GMimePart *part, GByt
 	}
 
 	p->decoded_size = sink.size;
-	g_strlcpy(p->sha256, g_checksum_get_string(sink.sha), sizeof(p->sha256));
+	G_STATIC_ASSERT(sizeof(p->sha256) == SHA256_HEX_LEN + 1);
+	sha256_final_hex(w->sha, p->sha256);
 	p->sniffed = sniff_type(w->head, sink.head_len, NULL);
 	*bytes = sink.bytes;
-	g_checksum_free(sink.sha);
 
 	if (b64.bad > 0)
 		report_add_finding_at(w->rep, "mime.bad_base64", p,
@@ -697,6 +697,7 @@ mime_inventory(struct moat_report *rep, GMimeStream *stream, const struct moat_c
 	}
 	w.buf = g_malloc(MIME_CHUNK);
 	w.head = g_malloc(SNIFF_HEAD_BYTES);
+	w.sha = sha256_new();
 	mime_header_facts(&rep->hdr, msg);
 	mime_check_headers(&w, GMIME_OBJECT(msg), path);
 	if (g_mime_message_get_mime_part(msg) != NULL)
@@ -708,6 +709,7 @@ out:
 		g_free(w.warn_item[c]);
 	g_free(w.buf);
 	g_free(w.head);
+	sha256_free(w.sha);
 	g_ptr_array_unref(path);
 	g_clear_object(&msg);
 	g_clear_object(&parser);

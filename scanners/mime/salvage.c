@@ -23,6 +23,7 @@
 
 #include "moat/names.h"
 #include "moat/salvage.h"
+#include "moat/sha256.h"
 #include "moat/sniff.h"
 
 #define SALVAGE_HEADER_MAX 16384	/* unfolded header bytes kept per block */
@@ -911,12 +912,14 @@ salvage_hidden_name(const struct moat_part *part, GPtrArray *names)
  * one that also carries every extension of NAMES when there is one (the
  * same bytes often come twice, a meeting invitation's text/calendar and its
  * invite.ics attachment), else the first. Sizes first, then the kept bytes;
- * a SHA-256 (*SHA, computed once) only for parts whose bytes were not kept.
+ * a SHA-256 (SHA, computed once; "" until then) only for parts whose bytes
+ * were not kept.
  * Hashing every candidate would double the cost of the inventory, which
  * hashes every part already.
  */
 static struct moat_part *
-salvage_match(struct salvage_ctx *c, const GByteArray *data, GPtrArray *names, char **sha)
+salvage_match(struct salvage_ctx *c, const GByteArray *data, GPtrArray *names,
+    char sha[SHA256_HEX_LEN + 1])
 {
 	struct moat_part *first = NULL;
 
@@ -929,10 +932,9 @@ salvage_match(struct salvage_ctx *c, const GByteArray *data, GPtrArray *names, c
 			if (memcmp(g_bytes_get_data(p->content, NULL), data->data, data->len) != 0)
 				continue;
 		} else {
-			if (*sha == NULL)
-				*sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data->data,
-				    data->len);
-			if (strcmp(p->sha256, *sha) != 0)
+			if (*sha == '\0')
+				sha256_hex(data->data, data->len, sha);
+			if (strcmp(p->sha256, sha) != 0)
 				continue;
 		}
 		if (salvage_hidden_name(p, names) == NULL)
@@ -959,20 +961,18 @@ salvage_compare(struct salvage_ctx *c, const struct salvage_block *b, GPtrArray 
     GByteArray *data, const char *why, struct moat_finding **found, guint *extra)
 {
 	g_autofree char *how = NULL;
-	char *sha = NULL;
-	struct moat_part *match = salvage_match(c, data, names, &sha);
+	char sha[SHA256_HEX_LEN + 1] = "";
+	struct moat_part *match = salvage_match(c, data, names, sha);
 	const char *hidden = match ? salvage_hidden_name(match, names) : NULL;
 	struct moat_part *p;
 
 	if (match != NULL && hidden == NULL) {
 		g_byte_array_unref(data);
-		g_free(sha);
 		return;
 	}
-	if (sha == NULL)
-		sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data->data, data->len);
+	if (*sha == '\0')
+		sha256_hex(data->data, data->len, sha);
 	p = salvage_add_part(c, b, match ? hidden : names->len ? names->pdata[0] : NULL, data, sha);
-	g_free(sha);
 	if (*found != NULL) {
 		(*extra)++;
 		return;
@@ -1078,16 +1078,16 @@ salvage_inline_add(struct salvage_ctx *c, const struct salvage_block *b, char *n
     GByteArray *data, const char *cte)
 {
 	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-	g_autofree char *sha = NULL;
+	char sha[SHA256_HEX_LEN + 1] = "";
 	struct moat_part *p;
 
 	g_ptr_array_add(names, name);
-	if (data->len == 0 || salvage_match(c, data, names, &sha) != NULL) {
+	if (data->len == 0 || salvage_match(c, data, names, sha) != NULL) {
 		g_byte_array_unref(data);
 		return;
 	}
-	if (sha == NULL)
-		sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data->data, data->len);
+	if (*sha == '\0')
+		sha256_hex(data->data, data->len, sha);
 	p = salvage_add_part(c, b, name, data, sha);
 	g_free(p->content_type);
 	p->content_type = g_strdup("application/octet-stream");
