@@ -32,6 +32,7 @@
 
 static int noreply;	/* -n given and the MTA offered every NULL_NR flag */
 static int want_nr;	/* -n given */
+static int warned;	/* said that the MTA offers no no-reply flags */
 
 /* null_step - the answer of a stage that -n makes no-reply */
 static sfsistat
@@ -53,6 +54,10 @@ null_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f
 	if (want_nr && (f1 & NULL_NR) == NULL_NR) {
 		*pf1 |= NULL_NR;
 		noreply = 1;	/* one MTA per run: the same answer on every connection */
+	} else if (want_nr && !warned) {
+		warned = 1;
+		fprintf(stderr, "nullmilter: the MTA does not offer the no-reply flags "
+		    "(offered 0x%lx): answering every command\n", f1);
 	}
 	*pf2 = 0;
 	*pf3 = 0;

@@ -189,9 +189,13 @@ pid_unix=$(pgrep -P "$UNIX_PID" | head -n 1)
 pid_tcp=$(pgrep -P "$TCP_PID" | head -n 1)
 if [ -z "$pid_unix" ] || [ -z "$pid_tcp" ]; then fail "moatd is not running"; fi
 
-echo "moatd: commit $(git -C "$ROOT" log -1 --format='%h %s' 2>/dev/null || echo unknown)$(
-	git -C "$ROOT" diff --quiet HEAD -- milter scanners 2>/dev/null ||
-	echo ' (+ uncommitted changes in milter/ or scanners/)')"
+if commit=$(git -C "$ROOT" log -1 --format='%h %s' 2>/dev/null); then
+	git -C "$ROOT" diff --quiet HEAD -- milter scanners include ||
+		commit="$commit (+ uncommitted changes in milter/, scanners/ or include/)"
+else
+	commit="unknown, $ROOT is not a git checkout"
+fi
+echo "moatd: commit $commit"
 python3 "$HERE/pfbench.py" --sink "$T/sink.count" --inject "$PFINJECT" \
 	--rounds "$ROUNDS" --sessions "$SESSIONS" \
 	--load "small:$SMALL_N:$T/msg/small-*.eml" --load "large:$LARGE_N:$T/msg/large-*.eml" \
