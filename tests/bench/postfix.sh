@@ -25,7 +25,7 @@
 # It prints the table (median time from the first connection to the last
 # delivery, msgs/s, ratio to Postfix alone, moatd's p50/p99 ms per message,
 # the milter's peak RSS, and CPU per message: the machine's and the
-# milter's own). About 4 minutes on 2 cores.
+# milter's own). About 5 minutes on 2 cores.
 #
 # Environment: ROUNDS (5), SESSIONS (20), SMALL_N (2000), LARGE_N (500),
 # VARIANTS (20), LIFETIME (900: seconds any process started here may live),
