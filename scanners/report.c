@@ -349,7 +349,7 @@ report_part_free(struct moat_part *p)
 	if (p->children != NULL)
 		g_ptr_array_unref(p->children);
 	if (p->dirs != NULL)
-		g_ptr_array_unref(p->dirs);
+		g_hash_table_destroy(p->dirs);
 	g_free(p);
 }
 
@@ -360,11 +360,12 @@ report_dir_free(struct moat_dir *d)
 	g_free(d);
 }
 
-/* report_dir_name - NAME with '\\' as '/', no trailing separators, cut like a member's name */
+/* report_dir_name - NAME as valid UTF-8 with '\\' as '/', no trailing separators, cut like a member's name */
 static char *
 report_dir_name(const char *name)
 {
-	char *n = report_shorten_dup(name, REPORT_NAME_MAX);
+	g_autofree char *valid = g_utf8_make_valid(name, -1);
+	char *n = report_shorten_dup(valid, REPORT_NAME_MAX);
 	gsize len;
 
 	g_strdelimit(n, "\\", '/');
@@ -384,35 +385,27 @@ report_part_add_dir(struct moat_part *c, const char *name, gboolean hidden, gboo
 	n = report_dir_name(name);
 	if (*n == '\0')
 		return;
-	for (guint i = 0; c->dirs != NULL && i < c->dirs->len; i++) {
-		d = c->dirs->pdata[i];
-		if (strcmp(d->name, n) == 0) {
-			d->hidden |= hidden;
-			d->system |= system;
-			return;
-		}
-	}
 	if (c->dirs == NULL)
-		c->dirs = g_ptr_array_new_with_free_func((GDestroyNotify)report_dir_free);
-	if (c->dirs->len >= REPORT_MAX_DIRS)
+		c->dirs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+		    (GDestroyNotify)report_dir_free);
+	if ((d = g_hash_table_lookup(c->dirs, n)) != NULL) {
+		d->hidden |= hidden;
+		d->system |= system;
+		return;
+	}
+	if (g_hash_table_size(c->dirs) >= REPORT_MAX_DIRS)
 		return;
 	d = g_new0(struct moat_dir, 1);
 	d->name = g_steal_pointer(&n);
 	d->hidden = hidden;
 	d->system = system;
-	g_ptr_array_add(c->dirs, d);
+	g_hash_table_insert(c->dirs, d->name, d);	/* keyed by its own name, freed with it */
 }
 
 const struct moat_dir *
 report_part_dir(const struct moat_part *c, const char *name)
 {
-	for (guint i = 0; c->dirs != NULL && i < c->dirs->len; i++) {
-		const struct moat_dir *d = c->dirs->pdata[i];
-
-		if (strcmp(d->name, name) == 0)
-			return d;
-	}
-	return NULL;
+	return c->dirs != NULL ? g_hash_table_lookup(c->dirs, name) : NULL;
 }
 
 static void

@@ -108,8 +108,8 @@ struct moat_part {
 	guint nmembers;			/* direct members recorded */
 	GPtrArray *children;		/* struct moat_part * (borrowed from the report): direct
 					 * members in the order found, or NULL for none */
-	GPtrArray *dirs;		/* struct moat_dir *, owned: the directories the container
-					 * lists (zip, 7z, RAR, ISO, FAT), or NULL */
+	GHashTable *dirs;		/* name -> struct moat_dir *, owned: the directories the
+					 * container lists (zip, 7z, RAR, ISO, FAT), or NULL */
 	gboolean hidden;		/* DOS/Windows hidden attribute */
 	gboolean system;		/* DOS/Windows system attribute */
 	gboolean encrypted;		/* stored encrypted: the bytes could not be read */
@@ -204,7 +204,8 @@ struct moat_part *report_member_new(struct moat_report *rep, struct moat_part *p
 
 /*
  * report_part_add_dir - record that container C lists directory NAME
- * ('/'- or '\\'-separated, a trailing separator dropped) with its attributes;
+ * ('/'- or '\\'-separated, a trailing separator dropped, made valid UTF-8
+ * as member names are) with its attributes;
  * a directory listed twice keeps the union of its attributes; past
  * REPORT_MAX_DIRS directories in C, further ones are not recorded
  */
