@@ -69,7 +69,7 @@ char *lure_folder(const char *name);
 /*
  * lure_folder_hidden - whether folder FOLDER of container C, or one above
  * it, is marked hidden or system in C's listing; *WHICH (when not NULL)
- * gets the first such folder (borrowed from C).
+ * gets the outermost such folder (borrowed from C), or NULL.
  */
 gboolean lure_folder_hidden(const struct moat_part *c, const char *folder, const char **which);
 

@@ -93,7 +93,10 @@ struct walk_scan {
 	gboolean deep, bomb;		/* container.too_deep / .bomb recorded for ROOT */
 };
 
-/* A container libclamav cannot open, opened after its scan: a RAR (libarchive) or a disk image (diskimg.h). */
+/*
+ * A container libclamav cannot open, opened after its scan: a RAR
+ * (libarchive) or a disk image (diskimg.h).
+ */
 struct walk_rar {
 	struct walk *w;
 	struct moat_part *part;
@@ -318,10 +321,11 @@ walk_listable(const struct moat_part *part)
 }
 
 /*
- * walk_directory - read the directory of container PART (zip, 7z, ISO 9660)
- * for the member flags, full paths and folders. FALSE when it lists more members than the message may
- * still have: then PART is not opened at all (libclamav takes minutes
- * over a zip of 20,000 files) and container.too_many_members says why.
+ * walk_directory - read the directory of container PART (zip, 7z, ISO
+ * 9660) for the member flags, full paths and folders. FALSE when it lists
+ * more members than the message may still have: then PART is not opened
+ * at all (libclamav takes minutes over a zip of 20,000 files) and
+ * container.too_many_members says why.
  */
 static gboolean
 walk_directory(struct walk_scan *s, struct moat_part *part, const guint8 *data, gsize len)
@@ -670,7 +674,10 @@ walk_queue(struct walk_scan *s, struct moat_part *part, const guint8 *data, gsiz
 	g_ptr_array_add(s->rars, r);
 }
 
-/* walk_queued - whether PART waits in the queue: libclamav's finds in its raw bytes are not members */
+/*
+ * walk_queued - whether PART waits in the queue: what libclamav finds in
+ * its raw bytes are not its members
+ */
 static gboolean
 walk_queued(const struct walk_scan *s, const struct moat_part *part)
 {
@@ -845,7 +852,10 @@ struct walk_rar_ctx {
 	guint64 max;			/* bytes one member may take out (walk_extract_room()) */
 };
 
-/* walk_later_entry - one entry of a RAR or an image: a folder noted, a file listed; TRUE: give me its bytes */
+/*
+ * walk_later_entry - one entry of a RAR or an image: a folder is noted, a
+ * file listed; TRUE: give me its bytes
+ */
 static gboolean
 walk_later_entry(struct walk_rar_ctx *r, const char *name, gint64 size, gboolean hidden,
     gboolean system, gboolean encrypted, gboolean is_dir)
@@ -873,7 +883,10 @@ walk_later_entry(struct walk_rar_ctx *r, const char *name, gint64 size, gboolean
 	return TRUE;
 }
 
-/* walk_later_data - the bytes of the entry walk_later_entry() asked for, through libclamav and deeper */
+/*
+ * walk_later_data - the bytes of the entry walk_later_entry() asked for,
+ * through libclamav and deeper
+ */
 static void
 walk_later_data(struct walk_rar_ctx *r, const guint8 *buf, gsize len, gboolean truncated)
 {

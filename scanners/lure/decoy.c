@@ -42,6 +42,15 @@ decoy_spell(const char *name)
 	return g_string_free(out, FALSE);
 }
 
+/* decoy_system - whether FOLDER is one Windows keeps hidden on every volume ($RECYCLE.BIN, ...) */
+static gboolean
+decoy_system(const char *folder)
+{
+	return g_ascii_strncasecmp(folder, "$RECYCLE.BIN", 12) == 0 ||
+	    g_ascii_strncasecmp(folder, "System Volume Information", 25) == 0 ||
+	    g_ascii_strncasecmp(folder, "RECYCLER", 8) == 0;
+}
+
 /* decoy_levels - how many folders deep FOLDER is ("" is 0) */
 static guint
 decoy_levels(const char *folder)
@@ -106,7 +115,8 @@ decoy_container(struct moat_report *rep, const struct moat_part *c)
 				shown = m;
 			continue;
 		}
-		if (payload != NULL || (k != LURE_PROGRAM && k != LURE_SCRIPT && k != LURE_SHORTCUT))
+		if (payload != NULL || decoy_system(folder) ||
+		    (k != LURE_PROGRAM && k != LURE_SCRIPT && k != LURE_SHORTCUT))
 			continue;
 		if ((odd = decoy_odd_path(folder)) != NULL) {
 			g_autofree char *spelt = decoy_spell(odd);
@@ -126,7 +136,8 @@ decoy_container(struct moat_report *rep, const struct moat_part *c)
 	report_add_finding_at(rep, "lure.decoy_folder", c,
 	    "the top level shows only %u %s ('%s'); %s, %s, holds '%s'", visible,
 	    lure_kind_of(shown) == LURE_SHORTCUT ? "shortcut or document" : "document",
-	    shown->filename, why, where, payload->filename);
+	    shown->filename != NULL ? shown->filename : "?", why, where,
+	    payload->filename != NULL ? payload->filename : "?");
 }
 
 void

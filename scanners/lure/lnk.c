@@ -5,13 +5,15 @@
  * caller frees it with lnk_info_clear(). Read: the ShellLinkHeader (2.1),
  * the last file entry name of the LinkTargetIDList (2.2), LinkInfo's
  * LocalBasePath, LocalBasePathUnicode and NetName (2.3), the five
- * StringData fields (2.4). Not read: the ExtraData blocks (2.5), the volume
- * and path suffix parts of LinkInfo, the Unicode NetName.
+ * StringData fields (2.4), and of the ExtraData blocks (2.5) the
+ * environment-variable target and icon (2.5.4, 2.5.5). Not read: the other
+ * ExtraData blocks, the volume and path suffix parts of LinkInfo, the
+ * Unicode NetName.
  * Limits: every offset and size from the file is compared with what
  * remains before any sum is made (bytes_fit); each string keeps at most
  * LNK_STRING_MAX bytes; every byte is looked at a bounded number of
  * times, so the time is linear in the length. Reentrant: no state.
- * Not called by the pipeline yet (issue 14: the detector comes later).
+ * lure/shortcut.c judges what it reads.
  */
 #include <string.h>
 
@@ -204,7 +206,10 @@ lnk_link_info(struct lnk_info *out, const guint8 *data, gsize len, gsize *pos)
 	return 0;
 }
 
-/* lnk_string_data - the StringData fields the flags announce, from *POS, in the order of 2.4; *POS moves past them */
+/*
+ * lnk_string_data - the StringData fields the flags announce, from *AT, in
+ * the order of 2.4; *AT moves past them
+ */
 static int
 lnk_string_data(struct lnk_info *out, const guint8 *data, gsize len, gsize *at)
 {
@@ -237,7 +242,10 @@ lnk_string_data(struct lnk_info *out, const guint8 *data, gsize len, gsize *at)
 	return 0;
 }
 
-/* lnk_fixed - the NUL-terminated string in a fixed field of N units at P (UTF-16LE when WIDE), or NULL when empty */
+/*
+ * lnk_fixed - the NUL-terminated string in a fixed field of N units at P
+ * (UTF-16LE when WIDE), or NULL when it is empty
+ */
 static char *
 lnk_fixed(const guint8 *p, gsize n, gboolean wide, gboolean *truncated)
 {

@@ -112,33 +112,54 @@ lure_conf_finish(struct moat_conf *conf)
 void
 lure_check(struct moat_report *rep, const struct moat_conf *conf)
 {
-	/* The shortcut detector first: the decoy layout reads what it found. */
-	lure_shortcut_check(rep, conf);
-	lure_sideload_check(rep, conf);
-	lure_image_check(rep, conf);
-	lure_decoy_check(rep, conf);
-	lure_nesting_check(rep, conf);
-	lure_masquerade_check(rep, conf);
+	/* The shortcut detector first: the side-loading one reads what it found. */
+	static void (*const detectors[])(struct moat_report *, const struct moat_conf *) = {
+		lure_shortcut_check, lure_sideload_check, lure_image_check, lure_decoy_check,
+		lure_nesting_check, lure_masquerade_check,
+	};
+
+	/* [limits] scan_budget_ms covers the detectors too: past it, the rest do not run. */
+	for (gsize i = 0; i < G_N_ELEMENTS(detectors) && !report_over_budget(rep); i++)
+		detectors[i](rep, conf);
 }
 
 /* Facts about parts ---------------------------------------------------------- */
 
-/* lure_office - whether zip P is an OOXML, ODF or other zip-based document (a DOCX is a zip) */
+/* lure_runnable_name - whether member M is a program, script or shortcut by its name or magic */
+static gboolean
+lure_runnable_name(const struct moat_part *m)
+{
+	const char *risk = names_risk(m->filename);
+	enum sniff_class c = sniff_class_of(m->sniffed);
+
+	return c == SNIFF_EXECUTABLE || c == SNIFF_SCRIPT ||
+	    (m->sniffed != NULL && strcmp(m->sniffed, "lnk") == 0) ||
+	    (risk != NULL && strcmp(risk, "attach.internet_shortcut") != 0 &&
+	    strcmp(risk, "attach.disk_image") != 0);
+}
+
+/*
+ * lure_office - whether zip P is an OOXML, ODF or other zip-based document
+ * (a DOCX is a zip): named so, or holding [Content_Types].xml or an ODF
+ * manifest. One that holds a program, script or shortcut is an archive
+ * whatever it is called: a manifest dropped in must not hide a lure.
+ */
 static gboolean
 lure_office(const struct moat_part *p)
 {
 	g_autofree char *ext = names_extension(p->filename);
+	gboolean office = ext != NULL && names_document_ext(ext);
 
-	if (ext != NULL && names_document_ext(ext))
-		return TRUE;
 	for (guint i = 0; p->children != NULL && i < p->children->len; i++) {
 		const struct moat_part *c = p->children->pdata[i];
 
+		if (lure_runnable_name(c))
+			return FALSE;
 		if (c->filename != NULL && (strcmp(c->filename, "[Content_Types].xml") == 0 ||
 		    strcmp(c->filename, "mimetype") == 0 || strcmp(c->filename, "META-INF/manifest.xml") == 0))
-			return TRUE;
+			office = TRUE;
 	}
-	return FALSE;
+	return office;
 }
 
 enum lure_kind
@@ -211,10 +232,9 @@ gboolean
 lure_folder_hidden(const struct moat_part *c, const char *folder, const char **which)
 {
 	g_autofree char *f = g_strdup(folder);
-
-	/* "a/b/c", then "a/b", then "a": the outermost hidden one is reported last */
 	const char *found = NULL;
 
+	/* "a/b/c", then "a/b", then "a": FOUND ends as the outermost hidden one */
 	while (*f != '\0') {
 		const struct moat_dir *d = report_part_dir(c, f);
 		char *slash;

@@ -48,8 +48,9 @@ lure_nesting_check(struct moat_report *rep, const struct moat_conf *conf)
 		if ((inner = nesting_runnable(p, &levels)) == NULL)
 			continue;
 		report_add_finding_at(rep, "lure.nested_archive", p,
-		    "archive inside %s, %u more level%s down: '%s'",
-		    p->parent->filename != NULL ? p->parent->filename : "an archive", levels,
-		    levels == 1 ? "" : "s", inner->filename != NULL ? inner->filename : "?");
+		    "archive inside %s holds '%s' %u level%s down",
+		    p->parent->filename != NULL ? p->parent->filename : "an archive",
+		    inner->filename != NULL ? inner->filename : "?", levels + 1,
+		    levels == 0 ? "" : "s");
 	}
 }

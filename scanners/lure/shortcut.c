@@ -43,11 +43,9 @@ static char *
 shortcut_program(const char *path)
 {
 	const char *base = lure_basename(path);
-	char *p = g_ascii_strdown(base, -1);
+	char *p = g_strstrip(g_ascii_strdown(base, -1));
 	gsize n = strlen(p);
 
-	g_strstrip(p);
-	n = strlen(p);
 	if (n > 4 && strcmp(p + n - 4, ".exe") == 0)
 		p[n - 4] = '\0';
 	return p;
@@ -85,12 +83,12 @@ shortcut_runner(const struct lnk_info *info)
 		info->target_name };
 
 	for (gsize i = 0; i < G_N_ELEMENTS(fields); i++) {
-		g_autofree char *prog = NULL;
+		g_autofree char *prog = NULL, *folded = NULL;
 
 		if (fields[i] == NULL)
 			continue;
-		if (strstr(fields[i], "%ComSpec%") != NULL || strstr(fields[i], "%COMSPEC%") != NULL ||
-		    strstr(fields[i], "%comspec%") != NULL)
+		folded = g_ascii_strdown(fields[i], -1);
+		if (strstr(folded, "%comspec%") != NULL)	/* Windows ignores the case of variables */
 			return "cmd";
 		prog = shortcut_program(fields[i]);
 		for (gsize k = 0; k < G_N_ELEMENTS(shortcut_runners); k++)
@@ -140,11 +138,14 @@ shortcut_names(GHashTable *names, const struct moat_part *c)
 /*
  * shortcut_member - the member of container C that path TOKEN (from a
  * shortcut's fields, '\\'-separated, maybe quoted, maybe ".\"-prefixed)
- * names, looked up in C's member table NAMES; NULL when none
+ * names, looked up in C's member table NAMES from the shortcut's own
+ * folder HOME (lower-case, "" at the top) and from the top; NULL when none
  */
 static const struct moat_part *
-shortcut_member(GHashTable *names, const char *token)
+shortcut_member(GHashTable *names, const char *home, const char *token)
 {
+	const struct moat_part *m;
+	g_autofree char *from_home = NULL;
 	g_autofree char *t = g_strdup(token);
 	char *p = t;
 	gsize n;
@@ -171,6 +172,11 @@ shortcut_member(GHashTable *names, const char *token)
 		return NULL;	/* only relative paths into a folder: not C:\, %VAR%, \\host */
 	for (char *c = p; *c != '\0'; c++)
 		*c = g_ascii_tolower(*c);
+	if (*home != '\0') {
+		from_home = g_strconcat(home, "/", p, NULL);
+		if ((m = g_hash_table_lookup(names, from_home)) != NULL)
+			return m;
+	}
 	return g_hash_table_lookup(names, p);
 }
 
@@ -180,11 +186,15 @@ shortcut_into_archive(GHashTable *tables, const struct moat_part *lnk, const str
 {
 	const char *fields[] = { info->relative_path, info->arguments, info->local_base_path_unicode,
 		info->local_base_path, info->working_dir };
+	g_autofree char *home = NULL;
 	GHashTable *names;
 
 	if (lnk->parent == NULL)
 		return NULL;
 	names = shortcut_names(tables, lnk->parent);
+	home = lure_folder(lnk->filename);
+	for (char *c = home; *c != '\0'; c++)
+		*c = g_ascii_tolower(*c);
 	for (gsize i = 0; i < G_N_ELEMENTS(fields); i++) {
 		g_auto(GStrv) tokens = NULL;
 
@@ -193,7 +203,7 @@ shortcut_into_archive(GHashTable *tables, const struct moat_part *lnk, const str
 		/* quoted paths may hold blanks: split on quotes first, then on blanks */
 		tokens = g_strsplit_set(fields[i], "\" ", -1);
 		for (guint k = 0; tokens[k] != NULL; k++) {
-			const struct moat_part *m = shortcut_member(names, tokens[k]);
+			const struct moat_part *m = shortcut_member(names, home, tokens[k]);
 
 			if (m != NULL)
 				return m;
@@ -202,7 +212,7 @@ shortcut_into_archive(GHashTable *tables, const struct moat_part *lnk, const str
 			g_auto(GStrv) quoted = g_strsplit(fields[i], "\"", -1);
 
 			for (guint k = 1; quoted[k] != NULL; k += 2) {
-				const struct moat_part *m = shortcut_member(names, quoted[k]);
+				const struct moat_part *m = shortcut_member(names, home, quoted[k]);
 
 				if (m != NULL)
 					return m;

@@ -8,10 +8,16 @@
  * wsc_proxy.dat). Per folder of every container (and the message's own
  * attachments as one folder): a program whose import table names a DLL
  * beside it, or a known host/DLL pair ([lure] sideload_pairs: delay-loaded
- * DLLs are not in the import table). The evidence says what makes it
- * stronger: a signature on the host, an opaque blob beside it, a hidden
- * folder, a shortcut that runs into it.
+ * DLLs are not in the import table), or a signed program beside a DLL it
+ * does not import in a hidden or oddly named folder with an opaque blob.
+ *
+ * A portable application (python.exe beside python311.dll) imports the DLL
+ * beside it too: an import alone is not enough. A bundle is reported when
+ * one more sign makes it a lure's: a signature on the host, an opaque blob
+ * beside it, a hidden or oddly named folder, a shortcut that runs into the
+ * folder, or a known pair. Each folder's signs are worked out once.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "moat/lure.h"
@@ -20,26 +26,40 @@
 #define BLOB_MIN_BYTES	1024	/* smaller files are no payload */
 #define BLOB_ENTROPY	7.2	/* bits per byte from which bytes look encrypted or packed */
 #define BLOB_SAMPLE	65536	/* bytes of a blob measured */
+#define BLOB_MAX_TRIED	16	/* candidate blobs measured per folder */
 #define SIDELOAD_MAX_DLLS 64	/* DLLs per container compared with each program */
 #define SIDELOAD_MAX_HOSTS 100	/* bundles reported per message (report.h keeps as many per id) */
 
-static gboolean
-sideload_has(char *const *sorted, const char *s)
+/* What one folder of a container holds besides programs: worked out once. */
+struct sideload_folder {
+	const struct moat_part *blob;	/* an opaque blob, or NULL */
+	double entropy;			/* its bits per byte */
+	const char *hidden;		/* the hidden folder it sits in (borrowed from the container), or NULL */
+	gboolean odd;			/* an element of its path looks like a decoy folder's */
+};
+
+/* What the detector carries through one message. */
+struct sideload_ctx {
+	struct moat_report *rep;
+	const struct moat_conf *conf;
+	guint reported;			/* bundles reported so far */
+};
+
+static int
+sideload_cmp(const void *key, const void *elem)
 {
-	for (gsize i = 0; sorted != NULL && sorted[i] != NULL; i++)
-		if (strcmp(sorted[i], s) == 0)
-			return TRUE;
-	return FALSE;
+	return strcmp(key, *(char *const *)elem);
 }
 
-/* sideload_known - whether HOST beside DLL is a pair of [lure] sideload_pairs */
+/* sideload_known - whether HOST beside DLL is a pair of [lure] sideload_pairs (sorted) */
 static gboolean
 sideload_known(const struct moat_conf *conf, const char *host, const char *dll)
 {
 	g_autofree char *pair = g_strdup_printf("%s/%s", host, dll);
 	g_autofree char *folded = g_utf8_casefold(pair, -1);
 
-	return sideload_has(conf->lure.pairs, folded);
+	return bsearch(folded, conf->lure.pairs, g_strv_length(conf->lure.pairs), sizeof(char *),
+	    sideload_cmp) != NULL;
 }
 
 /* sideload_imports - whether program INFO imports a DLL named DLL (case-insensitive) */
@@ -57,37 +77,68 @@ static gboolean
 sideload_is_dll(const struct moat_part *p)
 {
 	const char *base = lure_basename(p->filename);
-	gsize len;
+	gsize len, n;
 	const guint8 *data = lure_data(p, &len);
 	struct pe_info info = { 0 };
 	gboolean dll;
 
 	if (base == NULL || lure_kind_of(p) != LURE_PROGRAM)
 		return FALSE;
-	if (data == NULL || pe_read(&info, data, len) < 0)
-		return g_str_has_suffix(base, ".dll") || g_str_has_suffix(base, ".DLL");
+	if (data == NULL || pe_read(&info, data, len) < 0) {
+		n = strlen(base);
+		return n > 4 && g_ascii_strcasecmp(base + n - 4, ".dll") == 0;
+	}
 	dll = info.is_dll;
 	pe_info_clear(&info);
 	return dll;
 }
 
-/* sideload_blob - a member of FOLDER among MEMBERS whose bytes look encrypted, or NULL; *H its entropy */
+/*
+ * sideload_blob - the first of MEMBERS (one folder's) whose bytes look
+ * encrypted, or NULL; *H gets its entropy
+ */
 static const struct moat_part *
-sideload_blob(GPtrArray *members, const char *folder, double *h)
+sideload_blob(GPtrArray *members, double *h)
 {
-	for (guint i = 0; i < members->len; i++) {
+	guint tried = 0;
+
+	for (guint i = 0; members != NULL && i < members->len && tried < BLOB_MAX_TRIED; i++) {
 		const struct moat_part *m = members->pdata[i];
-		g_autofree char *f = lure_folder(m->filename);
 		gsize len;
 		const guint8 *data = lure_data(m, &len);
 
-		if (data == NULL || len < BLOB_MIN_BYTES || strcmp(f, folder) != 0 ||
-		    lure_kind_of(m) != LURE_OTHER)
+		if (data == NULL || len < BLOB_MIN_BYTES || lure_kind_of(m) != LURE_OTHER)
 			continue;
+		tried++;
 		if ((*h = lure_entropy(data, MIN(len, BLOB_SAMPLE))) >= BLOB_ENTROPY)
 			return m;
 	}
 	return NULL;
+}
+
+/*
+ * sideload_folder_of - FOLDER's signs in container C (NULL: the
+ * attachments), from CACHE or worked out; BY_FOLDER holds C's members by folder
+ */
+static const struct sideload_folder *
+sideload_folder_of(GHashTable *cache, const struct moat_part *c, GHashTable *by_folder,
+    const char *folder)
+{
+	struct sideload_folder *f = g_hash_table_lookup(cache, folder);
+	g_auto(GStrv) parts = NULL;
+
+	if (f != NULL)
+		return f;
+	f = g_new0(struct sideload_folder, 1);
+	f->blob = sideload_blob(g_hash_table_lookup(by_folder, folder), &f->entropy);
+	if (c != NULL && *folder != '\0') {
+		lure_folder_hidden(c, folder, &f->hidden);
+		parts = g_strsplit(folder, "/", -1);
+		for (guint i = 0; parts[i] != NULL && !f->odd; i++)
+			f->odd = lure_odd_folder(parts[i]);
+	}
+	g_hash_table_insert(cache, g_strdup(folder), f);
+	return f;
 }
 
 /* sideload_shortcut_into - whether a lure.lnk_relative_target finding sits in container C */
@@ -106,132 +157,133 @@ sideload_shortcut_into(const struct moat_report *rep, const struct moat_part *c)
 }
 
 /*
- * sideload_triad - whether FOLDER of container C is set out like a lure's
- * even without an import to show for it: hidden or oddly named, with an
- * opaque blob in it. A signed host's DLL is often delay-loaded, and so
- * missing from the import table.
+ * sideload_report - lure.sideload for HOST (INFO, or NULL when unread) and
+ * DLL in folder F of container C, when a sign beside the import makes it a
+ * lure's; "HOST VERB DLL TAIL" and the signs are the evidence. Returns
+ * whether it reported.
  */
 static gboolean
-sideload_triad(const struct moat_part *c, GPtrArray *members, const char *folder)
+sideload_report(struct sideload_ctx *x, const struct moat_part *c, const struct sideload_folder *f,
+    const struct moat_part *host, const struct pe_info *info, const struct moat_part *dll,
+    const char *verb, const char *tail)
 {
-	g_auto(GStrv) parts = NULL;
-	gboolean odd = FALSE;
-	double h;
-
-	if (c == NULL || *folder == '\0' || sideload_blob(members, folder, &h) == NULL)
-		return FALSE;
-	if (lure_folder_hidden(c, folder, NULL))
-		return TRUE;
-	parts = g_strsplit(folder, "/", -1);
-	for (guint i = 0; parts[i] != NULL && !odd; i++)
-		odd = lure_odd_folder(parts[i]);
-	return odd;
-}
-
-/* sideload_report - the finding for HOST loading DLL in FOLDER of container C */
-static void
-sideload_report(struct moat_report *rep, const struct moat_conf *conf, const struct moat_part *c,
-    GPtrArray *members, const struct moat_part *host, const struct pe_info *info,
-    const struct moat_part *dll, const char *verb, const char *tail)
-{
+	const char *hname = lure_basename(host->filename), *dname = lure_basename(dll->filename);
 	g_autofree char *folder = lure_folder(host->filename);
-	GString *why = g_string_new(NULL);
-	const struct moat_part *blob;
-	const char *hidden = NULL;
-	double h = 0;
+	gboolean signed_ = info != NULL && info->has_security;
+	gboolean into = sideload_shortcut_into(x->rep, c);
+	gboolean known = sideload_known(x->conf, hname, dname);
+	GString *why;
 
-	g_string_printf(why, "%s%s %s %s%s", lure_basename(host->filename),
-	    info != NULL && info->has_security ? " (signed)" : "", verb, lure_basename(dll->filename),
-	    tail);
+	if (!signed_ && f->blob == NULL && f->hidden == NULL && !f->odd && !into && !known)
+		return FALSE;	/* an application's own DLL, as far as anything shows */
+	why = g_string_new(NULL);
+	g_string_printf(why, "%s%s %s %s%s", hname, signed_ ? " (signed)" : "", verb, dname, tail);
 	if (*folder != '\0')
 		g_string_append_printf(why, " in '%s'", folder);
-	if ((blob = sideload_blob(members, folder, &h)) != NULL)
+	if (f->blob != NULL)
 		g_string_append_printf(why, "; opaque %s (%" G_GUINT64_FORMAT " bytes, %.1f bits/byte)",
-		    lure_basename(blob->filename), blob->decoded_size, h);
-	if (c != NULL && *folder != '\0' && lure_folder_hidden(c, folder, &hidden))
-		g_string_append_printf(why, "; hidden folder '%s'", hidden);
-	if (c != NULL && sideload_shortcut_into(rep, c))
+		    lure_basename(f->blob->filename), f->blob->decoded_size, f->entropy);
+	if (f->hidden != NULL)
+		g_string_append_printf(why, "; hidden folder '%s'", f->hidden);
+	else if (f->odd)
+		g_string_append(why, "; an oddly named folder");
+	if (into)
 		g_string_append(why, "; a shortcut beside it runs into the folder");
-	if (sideload_known(conf, lure_basename(host->filename), lure_basename(dll->filename)))
+	if (known)
 		g_string_append(why, "; a known side-loading pair");
-	report_add_finding_at(rep, "lure.sideload", host, "%s", why->str);
+	report_add_finding_at(x->rep, "lure.sideload", host, "%s", why->str);
 	g_string_free(why, TRUE);
+	return TRUE;
 }
 
-/* sideload_host - whether program HOST of MEMBERS loads a DLL beside it; reported once */
+/* sideload_host - whether program HOST loads one of DLLS beside it; reported once */
 static gboolean
-sideload_host(struct moat_report *rep, const struct moat_conf *conf, const struct moat_part *c,
-    GPtrArray *members, GPtrArray *dlls, const struct moat_part *host)
+sideload_host(struct sideload_ctx *x, const struct moat_part *c, GHashTable *by_folder,
+    GPtrArray *dlls, GHashTable *cache, const struct moat_part *host)
 {
 	g_autofree char *folder = lure_folder(host->filename);
+	const struct sideload_folder *f = NULL;
 	struct pe_info info = { 0 };
 	gsize len;
 	const guint8 *data = lure_data(host, &len);
 	gboolean read = data != NULL && pe_read(&info, data, len) == 0;
-
 	gboolean found = FALSE;
 
-	if (read && info.is_dll)
-		goto out;
-	for (guint i = 0; !found && i < dlls->len; i++) {
+	for (guint i = 0; !found && !(read && info.is_dll) && i < dlls->len; i++) {
 		const struct moat_part *dll = dlls->pdata[i];
-		g_autofree char *f = lure_folder(dll->filename);
+		g_autofree char *df = lure_folder(dll->filename);
 		const char *base = lure_basename(dll->filename);
 
-		if (strcmp(f, folder) != 0)
+		if (strcmp(df, folder) != 0)
 			continue;
-		if (read && sideload_imports(&info, base)) {
-			sideload_report(rep, conf, c, members, host, &info, dll, "imports", " beside it");
-			found = TRUE;
-		} else if (sideload_known(conf, lure_basename(host->filename), base)) {
-			sideload_report(rep, conf, c, members, host, read ? &info : NULL, dll, "loads",
+		if (f == NULL)
+			f = sideload_folder_of(cache, c, by_folder, folder);
+		if (read && sideload_imports(&info, base))
+			found = sideload_report(x, c, f, host, &info, dll, "imports", " beside it");
+		else if (sideload_known(x->conf, lure_basename(host->filename), base))
+			found = sideload_report(x, c, f, host, read ? &info : NULL, dll, "loads",
 			    " beside it");
-			found = TRUE;
-		} else if (read && info.has_security && sideload_triad(c, members, folder)) {
-			sideload_report(rep, conf, c, members, host, &info, dll, "sits beside",
+		else if (read && info.has_security && f->blob != NULL && (f->hidden != NULL || f->odd))
+			found = sideload_report(x, c, f, host, &info, dll, "sits beside",
 			    ", not in its import table (delay-loaded?)");
-			found = TRUE;
-		}
 	}
-out:
 	pe_info_clear(&info);
 	return found;
 }
 
-/* sideload_members - MEMBERS (one container's, or the message's attachments) checked */
+/* sideload_members - MEMBERS (container C's, or the message's attachments when C is NULL) */
 static void
-sideload_members(struct moat_report *rep, const struct moat_conf *conf, const struct moat_part *c,
-    GPtrArray *members, guint *reported)
+sideload_members(struct sideload_ctx *x, const struct moat_part *c, GPtrArray *members)
 {
 	GPtrArray *dlls = g_ptr_array_new();
+	GHashTable *cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	GHashTable *by_folder = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	    (GDestroyNotify)g_ptr_array_unref);
 
-	for (guint i = 0; i < members->len && dlls->len < SIDELOAD_MAX_DLLS; i++)
-		if (sideload_is_dll(members->pdata[i]))
-			g_ptr_array_add(dlls, members->pdata[i]);
-	for (guint i = 0; dlls->len > 0 && i < members->len && *reported < SIDELOAD_MAX_HOSTS; i++) {
+	for (guint i = 0; i < members->len; i++) {
+		const struct moat_part *m = members->pdata[i];
+		char *folder = lure_folder(m->filename);
+		GPtrArray *list = g_hash_table_lookup(by_folder, folder);
+
+		if (list == NULL) {
+			list = g_ptr_array_new();
+			g_hash_table_insert(by_folder, folder, list);
+		} else {
+			g_free(folder);
+		}
+		g_ptr_array_add(list, (gpointer)m);
+		if (m->filename != NULL && dlls->len < SIDELOAD_MAX_DLLS && sideload_is_dll(m))
+			g_ptr_array_add(dlls, (gpointer)m);
+	}
+	for (guint i = 0; dlls->len > 0 && i < members->len && x->reported < SIDELOAD_MAX_HOSTS; i++) {
 		const struct moat_part *m = members->pdata[i];
 
-		if (lure_kind_of(m) == LURE_PROGRAM && !sideload_is_dll(m) &&
-		    sideload_host(rep, conf, c, members, dlls, m))
-			(*reported)++;
+		if (report_over_budget(x->rep))
+			break;
+		if (m->filename != NULL && lure_kind_of(m) == LURE_PROGRAM && !sideload_is_dll(m) &&
+		    sideload_host(x, c, by_folder, dlls, cache, m))
+			x->reported++;
 	}
+	g_hash_table_destroy(by_folder);
+	g_hash_table_destroy(cache);
 	g_ptr_array_unref(dlls);
 }
 
 void
 lure_sideload_check(struct moat_report *rep, const struct moat_conf *conf)
 {
+	struct sideload_ctx x = { rep, conf, 0 };
 	GPtrArray *top = g_ptr_array_new();
-	guint nparts = rep->parts->len, reported = 0;
+	guint nparts = rep->parts->len;
 
-	for (guint i = 0; i < nparts; i++) {
+	for (guint i = 0; i < nparts && !report_over_budget(rep); i++) {
 		const struct moat_part *p = rep->parts->pdata[i];
 
 		if (p->parent == NULL)
 			g_ptr_array_add(top, (gpointer)p);
 		if (p->children != NULL)
-			sideload_members(rep, conf, p, p->children, &reported);
+			sideload_members(&x, p, p->children);
 	}
-	sideload_members(rep, conf, NULL, top, &reported);
+	sideload_members(&x, NULL, top);
 	g_ptr_array_unref(top);
 }

@@ -30,6 +30,7 @@
 #define IDEO_SPACE	"\xe3\x80\x80"			/* U+3000 */
 #define DOS_DIR		0x10
 #define DOS_HIDDEN	0x02
+#define DOS_SYSTEM	0x04
 
 static struct moat_conf *conf;	/* the defaults, [av] on moat's own signatures */
 
@@ -377,6 +378,48 @@ START_TEST(test_decoy_hidden_folder)
 	struct moat_report *rep = scan_attached("Agenda.zip", zip->data, zip->len, conf);
 
 	evidence_names(rep, "lure.decoy_folder", "hidden folder 'setup'", "a.exe", NULL);
+	report_free(rep);
+}
+END_TEST
+
+/* A manifest dropped into the zip must not make it pass for an ODF document and hide the decoy. */
+START_TEST(test_decoy_manifest_trick)
+{
+	struct zipw z;
+	g_autoptr(GByteArray) zip = NULL;
+	struct moat_report *rep;
+
+	zipw_init(&z);
+	zipw_add(&z, "Agenda.pdf", pdf_bytes, sizeof(pdf_bytes) - 1, 0x20);
+	zipw_add(&z, "META-INF/manifest.xml", "<m/>", 4, 0x20);
+	zipw_add(&z, "_/", "", 0, DOS_DIR);
+	zipw_add(&z, "_/a.exe", exe_bytes, sizeof(exe_bytes) - 1, 0x20);
+	zip = zipw_end(&z);
+	rep = scan_attached("Agenda.zip", zip->data, zip->len, conf);
+	evidence_names(rep, "lure.decoy_folder", "folder '_'", "a.exe", NULL);
+	report_free(rep);
+}
+END_TEST
+
+/* A hidden folder named in a DOS code page (CP866 "Файлы", no UTF-8 flag) is still seen hidden. */
+START_TEST(test_decoy_codepage_folder)
+{
+	g_autoptr(GByteArray) zip = decoy_zip_attr("\x94\xa0\xa9\xab\xeb", DOS_DIR | DOS_HIDDEN);
+	struct moat_report *rep = scan_attached("Agenda.zip", zip->data, zip->len, conf);
+
+	evidence_names(rep, "lure.decoy_folder", "hidden folder", "a.exe", NULL);
+	report_free(rep);
+}
+END_TEST
+
+/* A zipped volume with a program in its recycle bin is no decoy layout. */
+START_TEST(test_decoy_recycle_bin)
+{
+	g_autoptr(GByteArray) zip = decoy_zip_attr("$RECYCLE.BIN", DOS_DIR | DOS_HIDDEN | DOS_SYSTEM);
+	struct moat_report *rep = scan_attached("Backup.zip", zip->data, zip->len, conf);
+	g_autofree char *got = ids_of(rep);
+
+	ck_assert_msg(report_has_finding(rep, "lure.decoy_folder") == NULL, "found:%s", got);
 	report_free(rep);
 }
 END_TEST
@@ -805,6 +848,9 @@ lure_suite(void)
 	tcase_add_test(built, test_decoy_nbsp_folder);
 	tcase_add_test(built, test_decoy_plain_folder);
 	tcase_add_test(built, test_decoy_hidden_folder);
+	tcase_add_test(built, test_decoy_manifest_trick);
+	tcase_add_test(built, test_decoy_codepage_folder);
+	tcase_add_test(built, test_decoy_recycle_bin);
 	tcase_add_test(built, test_sideload_known_pair);
 	tcase_add_test(built, test_nested_text);
 	tcase_add_test(built, test_nested_script);
