@@ -235,8 +235,36 @@ def lure_storm():
                  attachment(b"docs.zip", buf.getvalue(), b"application/zip")])
 
 
+def sideload_churn():
+    """The review's find: 64 DLLs, 200 signed programs and 240 blocks of
+    64 KiB of zeros in one folder. Before, each (program, DLL) pair
+    measured every block's entropy again: 13 s for 20 programs."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
+    import lures
+    buf = io.BytesIO()
+    host = lures.pe([("KERNEL32.dll", ["ExitProcess"])], signed="Example Ltd")
+    dll = lures.pe([("KERNEL32.dll", ["ExitProcess"])], dll=True)
+    zeros = bytes(65536)
+
+    def member(name):
+        info = zipfile.ZipInfo(name, ZIP_DATE)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        return info
+    with zipfile.ZipFile(buf, "w") as z:
+        for i in range(64):
+            z.writestr(member("d/l%02d.dll" % i), dll)
+        for i in range(200):
+            z.writestr(member("d/h%03d.exe" % i), host)
+        for i in range(240):	# 15 MiB: under the bomb threshold (16 MiB out)
+            z.writestr(member("d/z%03d.dat" % i), zeros)
+    return mail(b"documents", b"sideload-churn-b0undary",
+                [(TEXT_PART, b"see attachment\n"),
+                 attachment(b"docs.zip", buf.getvalue(), b"application/zip")])
+
+
 INPUTS = {
     "lure-storm.eml": lure_storm,
+    "sideload-churn.eml": sideload_churn,
     "av-bypass-qp-layers.eml": av_bypass_qp_layers,
     "av-bypass-big-first.eml": av_bypass_big_first,
     "long-filename-unseen.eml": long_filename_unseen,

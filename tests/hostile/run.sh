@@ -161,6 +161,7 @@ scan nested-long-names.eml base.conf verdict
 scan zip64-oob.eml base.conf verdict
 scan zip64-oob-ff00.eml base.conf verdict
 scan lure-storm.eml base.conf verdict
+scan sideload-churn.eml base.conf verdict
 scan tiny-body.eml base.conf accept
 scan tiny-attach-1.eml base.conf accept
 scan tiny-attach-5.eml base.conf accept
