@@ -80,6 +80,19 @@ gboolean lure_folder_hidden(const struct moat_part *c, const char *folder, const
  */
 gboolean lure_odd_folder(const char *name);
 
+/*
+ * lure_runnable_below - the first program, script or shortcut among C's
+ * members and theirs, depth first, or NULL; *LEVELS (when not NULL) gets
+ * how many containers below C's members it sits (0: a member of C)
+ */
+const struct moat_part *lure_runnable_below(const struct moat_part *c, guint *levels);
+
+/*
+ * lure_system_folder - whether path NAME starts in a folder Windows keeps
+ * hidden on every volume ($RECYCLE.BIN, RECYCLER, System Volume Information)
+ */
+gboolean lure_system_folder(const char *name);
+
 /* lure_entropy - Shannon entropy of the LEN bytes at DATA, bits per byte (0..8) */
 double lure_entropy(const guint8 *data, gsize len);
 

@@ -42,15 +42,6 @@ decoy_spell(const char *name)
 	return g_string_free(out, FALSE);
 }
 
-/* decoy_system - whether FOLDER is one Windows keeps hidden on every volume ($RECYCLE.BIN, ...) */
-static gboolean
-decoy_system(const char *folder)
-{
-	return g_ascii_strncasecmp(folder, "$RECYCLE.BIN", 12) == 0 ||
-	    g_ascii_strncasecmp(folder, "System Volume Information", 25) == 0 ||
-	    g_ascii_strncasecmp(folder, "RECYCLER", 8) == 0;
-}
-
 /* decoy_levels - how many folders deep FOLDER is ("" is 0) */
 static guint
 decoy_levels(const char *folder)
@@ -115,7 +106,7 @@ decoy_container(struct moat_report *rep, const struct moat_part *c)
 				shown = m;
 			continue;
 		}
-		if (payload != NULL || decoy_system(folder) ||
+		if (payload != NULL || lure_system_folder(folder) ||
 		    (k != LURE_PROGRAM && k != LURE_SCRIPT && k != LURE_SHORTCUT))
 			continue;
 		if ((odd = decoy_odd_path(folder)) != NULL) {

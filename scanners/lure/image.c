@@ -18,14 +18,6 @@ struct image_tally {
 	const struct moat_part *first;	/* the first of them, for the evidence */
 };
 
-/* image_system_dir - whether NAME is in a folder Windows itself hides on a volume */
-static gboolean
-image_system_dir(const char *name)
-{
-	return name != NULL && (g_str_has_prefix(name, "System Volume Information") ||
-	    g_str_has_prefix(name, "$RECYCLE.BIN"));
-}
-
 static void
 image_count(const struct moat_part *c, struct image_tally *t, unsigned depth)
 {
@@ -40,7 +32,7 @@ image_count(const struct moat_part *c, struct image_tally *t, unsigned depth)
 		case LURE_SHORTCUT:	t->shortcuts++; break;
 		default:		counted = FALSE; break;
 		}
-		if (!image_system_dir(m->filename) && (m->hidden || m->system ||
+		if (!lure_system_folder(m->filename) && (m->hidden || m->system ||
 		    (depth == 0 && lure_folder_hidden(c, folder, NULL)))) {
 			t->hidden++;
 			counted = TRUE;

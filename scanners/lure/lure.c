@@ -40,6 +40,24 @@ lure_pair_name(const char *name)
 	    g_utf8_validate(name, -1, NULL);
 }
 
+/* lure_fields - the blank-separated words of LINE (NULL-terminated; caller g_strfreev()s) */
+static char **
+lure_fields(const char *line)
+{
+	char **all = g_strsplit_set(line, " \t\r", -1);
+	GPtrArray *words = g_ptr_array_new();
+
+	for (guint i = 0; all[i] != NULL; i++) {
+		if (*all[i] != '\0')
+			g_ptr_array_add(words, all[i]);
+		else
+			g_free(all[i]);
+	}
+	g_free(all);		/* the words moved to WORDS, the empty ones are freed */
+	g_ptr_array_add(words, NULL);
+	return (char **)g_ptr_array_free(words, FALSE);
+}
+
 /* lure_pairs_read - the pairs in PATH added to PAIRS; NULL, or an error (a missing file is none) */
 static char *
 lure_pairs_read(GPtrArray *pairs, const char *path)
@@ -58,14 +76,9 @@ lure_pairs_read(GPtrArray *pairs, const char *path)
 
 		if (hash != NULL)
 			*hash = '\0';
-		f = g_strsplit_set(g_strstrip(lines[i]), " \t", -1);
-		if (f[0] == NULL || *f[0] == '\0')
+		f = lure_fields(lines[i]);
+		if (f[0] == NULL)
 			continue;
-		/* g_strsplit_set() leaves empty fields between runs of blanks */
-		for (guint a = 1; f[a] != NULL && *f[a] == '\0';) {
-			g_free(f[a]);
-			memmove(&f[a], &f[a + 1], (g_strv_length(&f[a + 1]) + 1) * sizeof(char *));
-		}
 		if (f[1] == NULL || f[2] != NULL || !lure_pair_name(f[0]) || !lure_pair_name(f[1]))
 			return g_strdup_printf("%s:%u: expected `host.exe dll.dll`", path, i + 1);
 		if (pairs->len >= LURE_PAIRS_MAX)
@@ -265,6 +278,44 @@ lure_odd_folder(const char *name)
 		return FALSE;
 	}
 	return TRUE;
+}
+
+const struct moat_part *
+lure_runnable_below(const struct moat_part *c, guint *levels)
+{
+	for (guint i = 0; c->children != NULL && i < c->children->len; i++) {
+		const struct moat_part *m = c->children->pdata[i], *found;
+		enum lure_kind k = lure_kind_of(m);
+		guint below = 0;
+
+		if (k == LURE_PROGRAM || k == LURE_SCRIPT || k == LURE_SHORTCUT) {
+			if (levels != NULL)
+				*levels = 0;
+			return m;
+		}
+		if ((found = lure_runnable_below(m, &below)) != NULL) {
+			if (levels != NULL)
+				*levels = below + 1;
+			return found;
+		}
+	}
+	return NULL;
+}
+
+gboolean
+lure_system_folder(const char *name)
+{
+	static const char *const folders[] = {
+		"$RECYCLE.BIN", "RECYCLER", "System Volume Information",
+	};
+
+	for (gsize i = 0; name != NULL && i < G_N_ELEMENTS(folders); i++) {
+		gsize n = strlen(folders[i]);
+
+		if (g_ascii_strncasecmp(name, folders[i], n) == 0 && (name[n] == '\0' || name[n] == '/'))
+			return TRUE;
+	}
+	return FALSE;
 }
 
 double

@@ -48,22 +48,6 @@ masquerade_mixed_word(const char *name)
 	}
 }
 
-/* masquerade_runnable - the first program, script or shortcut below C, or NULL */
-static const struct moat_part *
-masquerade_runnable(const struct moat_part *c)
-{
-	for (guint i = 0; c->children != NULL && i < c->children->len; i++) {
-		const struct moat_part *m = c->children->pdata[i], *found;
-		enum lure_kind k = lure_kind_of(m);
-
-		if (k == LURE_PROGRAM || k == LURE_SCRIPT || k == LURE_SHORTCUT)
-			return m;
-		if ((found = masquerade_runnable(m)) != NULL)
-			return found;
-	}
-	return NULL;
-}
-
 /* masquerade_archive - a program inside an archive named as a document ("topic.pdf.zip") */
 static void
 masquerade_archive(struct moat_report *rep, const struct moat_part *p, const char *base)
@@ -73,7 +57,7 @@ masquerade_archive(struct moat_report *rep, const struct moat_part *p, const cha
 	g_autofree char *shown = names_extension(stem);
 	const struct moat_part *inner;
 
-	if (shown == NULL || !names_document_ext(shown) || (inner = masquerade_runnable(p)) == NULL)
+	if (shown == NULL || !names_document_ext(shown) || (inner = lure_runnable_below(p, NULL)) == NULL)
 		return;
 	report_add_finding_at(rep, "lure.program_as_document", inner,
 	    "'%s' is a program in '%s', an archive named as a .%s document",

@@ -11,26 +11,6 @@
  */
 #include "moat/lure.h"
 
-/* nesting_runnable - the first program, script or shortcut below C, or NULL */
-static const struct moat_part *
-nesting_runnable(const struct moat_part *c, guint *levels)
-{
-	for (guint i = 0; c->children != NULL && i < c->children->len; i++) {
-		const struct moat_part *m = c->children->pdata[i];
-		enum lure_kind k = lure_kind_of(m);
-		const struct moat_part *found;
-		guint below = 0;
-
-		if (k == LURE_PROGRAM || k == LURE_SCRIPT || k == LURE_SHORTCUT)
-			return m;
-		if ((found = nesting_runnable(m, &below)) != NULL) {
-			*levels += 1 + below;
-			return found;
-		}
-	}
-	return NULL;
-}
-
 void
 lure_nesting_check(struct moat_report *rep, const struct moat_conf *conf)
 {
@@ -45,7 +25,7 @@ lure_nesting_check(struct moat_report *rep, const struct moat_conf *conf)
 			continue;
 		if (p->parent->parent != NULL && lure_kind_of(p->parent->parent) == LURE_ARCHIVE)
 			continue;	/* reported at the level above */
-		if ((inner = nesting_runnable(p, &levels)) == NULL)
+		if ((inner = lure_runnable_below(p, &levels)) == NULL)
 			continue;
 		report_add_finding_at(rep, "lure.nested_archive", p,
 		    "archive inside %s holds '%s' %u level%s down",
