@@ -211,7 +211,9 @@ shortcut_into_archive(GHashTable *tables, const struct moat_part *lnk, const str
 		if (fields[i] == info->arguments) {
 			g_auto(GStrv) quoted = g_strsplit(fields[i], "\"", -1);
 
-			for (guint k = 1; quoted[k] != NULL; k += 2) {
+			/* the odd pieces are inside quotes; stop at the
+			 * terminator, never step over it */
+			for (guint k = 1; quoted[k - 1] != NULL && quoted[k] != NULL; k += 2) {
 				const struct moat_part *m = shortcut_member(names, home, quoted[k]);
 
 				if (m != NULL)
