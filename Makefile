@@ -12,7 +12,7 @@ SAN	= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	  -fno-sanitize-recover=all
 LDFLAGS	?=
 
-PKGS	= gmime-3.0 glib-2.0 json-glib-1.0 libclamav libarchive libcrypto
+PKGS	= gmime-3.0 glib-2.0 json-glib-1.0 libclamav libarchive libcrypto sqlite3
 # Library headers come in with -isystem so their warnings never fail our build.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed 's/-I/-isystem /g')
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
@@ -34,7 +34,8 @@ CORPORA_MISSING = $(filter-out $(notdir $(call corpus_dirs,$(CORPORA))),$(CORPOR
 SEED_CORPORA_MISSING = $(filter mime-mimekit mime-cpython-email mime-gmime mime-evasion-noxxi,$(CORPORA_MISSING))
 CPPFLAGS += -Iinclude $(PKG_CFLAGS) -D_GNU_SOURCE -DMOAT_DATADIR='"$(PREFIX)/share/moat"'
 
-LIB_SRCS = $(wildcard scanners/*.c scanners/*/*.c)
+# quarantine/ goes into the same archive: conf.c lists its [quarantine] rows.
+LIB_SRCS = $(wildcard scanners/*.c scanners/*/*.c quarantine/*.c)
 CLI_SRCS = $(wildcard cli/*.c)
 MILTER_SRCS = $(wildcard milter/*.c)
 TEST_SRCS = $(wildcard tests/unit/*.c)

@@ -16,6 +16,7 @@
 #include "moat/entry.h"
 #include "moat/lure.h"
 #include "moat/moat.h"
+#include "moat/quarantine.h"
 #include "moat/report.h"
 #include "moat/sockspec.h"
 
@@ -85,6 +86,7 @@ const struct conf_group conf_milter_group = CONF_GROUP("milter", conf_milter_key
 static const struct conf_group *const conf_groups[] = {
 	&conf_limits_group, &walk_conf_group, &av_conf_group, &policy_conf_group,
 	&lists_conf_group, &lists_outbound_group, &lure_conf_group, &conf_milter_group,
+	&quar_conf_group,
 };
 
 /* conf_nkeys - how many keys all groups have */
@@ -441,7 +443,8 @@ conf_from_keyfile(struct moat_conf **out, char **err, GKeyFile *kf, const char *
 	struct moat_conf *conf = conf_new_defaults();
 	char *why;
 
-	if ((why = conf_apply(conf, kf)) != NULL || (why = lure_conf_finish(conf)) != NULL) {
+	if ((why = conf_apply(conf, kf)) != NULL || (why = quar_conf_check(conf)) != NULL ||
+	    (why = lure_conf_finish(conf)) != NULL) {
 		*err = g_strdup_printf("%s: %s", name, why);
 		g_free(why);
 		conf_free(conf);

@@ -105,6 +105,20 @@ struct conf_lure {
 					 * sideload_pairs by lure_conf_finish(); empty, never NULL */
 };
 
+/* [quarantine] moat's own store (quarantine.h; rows in quarantine/quarantine.c) */
+struct conf_quarantine {
+	char *mode;			/* "store": moat's store; "hold": the MTA's hold queue */
+	char *dir;			/* the store (restart-only in moatd) */
+	char *reply;			/* store mode, once stored: "discard" or "reject" */
+	guint retention_days;		/* items older are purged; 0 keeps them */
+	guint64 max_bytes;		/* message files in the store; 0 no quota */
+	char *full_action;		/* over max_bytes: "tempfail" or "hold" */
+	char *admin_group;		/* besides moatd's user, who may use moat quarantine; "" none */
+	char *release_host;		/* "host:port" of an MTA listener without milters */
+	char *release_helo;		/* EHLO name of a release; "" the host name */
+	guint release_timeout;		/* seconds per SMTP step of a release */
+};
+
 struct moat_conf {
 	struct conf_limits limits;
 	struct conf_containers containers;
@@ -114,6 +128,7 @@ struct moat_conf {
 	struct conf_outbound outbound;
 	struct conf_milter milter;
 	struct conf_lure lure;
+	struct conf_quarantine quarantine;
 
 	/* [scores] finding id -> score override; "off" is CONF_SCORE_OFF */
 	GHashTable *scores;		/* owned: char * -> GINT_TO_POINTER */

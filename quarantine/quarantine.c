@@ -1,0 +1,391 @@
+/*
+ * quarantine.c - the quarantine store's rules over its files and its index backend
+ *
+ * In: [quarantine] of the config, messages and their index rows. Out: items,
+ * their message files and their history. Ids are 16 bytes from getrandom(),
+ * base64url: unguessable, and safe in a path and a URL. The quota is checked
+ * before a message is written. Thread-safe as the backend is (sqlite.c
+ * locks); files.c needs no lock (each item has its own file).
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "moat/confkeys.h"
+#include "moat/moat.h"
+#include "moat/sha256.h"
+#include "backend.h"
+
+struct quar {
+	const struct quar_backend *be;
+	void *state;
+	char *dir;
+	guint64 max_bytes;
+};
+
+/* [quarantine] (conf->quarantine) */
+static const struct conf_key quar_conf_keys[] = {
+	{ "quarantine", "mode", CONF_STRING, CONF_OFF(quarantine.mode), "store", 4, 5,
+	    "store: moatd keeps held mail in moat's own store (dir), which moat quarantine "
+	    "lists, shows and releases; hold: in the MTA's hold queue (Postfix postsuper -H, "
+	    "Sendmail -qQ), as before the store." },
+	{ "quarantine", "dir", CONF_STRING, CONF_OFF(quarantine.dir), "/var/lib/moat/quarantine",
+	    1, 1024,
+	    "The store: index.sqlite and msg/XY/ID files, folders 2770, files 0660. moatd makes it; "
+	    "changes need a restart. May sit on another file system than spool_dir." },
+	{ "quarantine", "reply", CONF_STRING, CONF_OFF(quarantine.reply), "discard", 6, 7,
+	    "Once a message is safe in the store: discard (the client is told 250, nothing is "
+	    "delivered) or reject (550 5.7.1 with the item's id, so a sender can quote it)." },
+	{ "quarantine", "retention_days", CONF_UINT, CONF_OFF(quarantine.retention_days), "30", 0,
+	    36500,
+	    "Items stored longer ago are purged (message, index row, history) by moatd every hour "
+	    "and by moat quarantine purge; 0 keeps them." },
+	{ "quarantine", "max_bytes", CONF_BYTES, CONF_OFF(quarantine.max_bytes), "10G", 0,
+	    G_GINT64_CONSTANT(1) << 50,
+	    "Bytes of message files the store may hold; 0: no limit. Past it full_action applies "
+	    "and moatd logs it and counts moat_quarantine_full_total." },
+	{ "quarantine", "full_action", CONF_STRING, CONF_OFF(quarantine.full_action), "tempfail",
+	    4, 8,
+	    "What a message to be held gets when the store is over max_bytes: tempfail (the MTA "
+	    "retries; nothing is dropped) or hold (the MTA's hold queue)." },
+	{ "quarantine", "admin_group", CONF_STRING, CONF_OFF(quarantine.admin_group), "", 0, 64,
+	    "Group whose members may use moat quarantine, besides moatd's user ([milter] user) and "
+	    "root; the store's folders get it. Empty: nobody else." },
+	{ "quarantine", "release_host", CONF_STRING, CONF_OFF(quarantine.release_host),
+	    "127.0.0.1:10026", 3, 300,
+	    "Where moat quarantine release delivers, host:port or [IPv6]:port: an MTA listener "
+	    "without milters (README: the master.cf line)." },
+	{ "quarantine", "release_helo", CONF_STRING, CONF_OFF(quarantine.release_helo), "", 0, 255,
+	    "EHLO name of a release; empty: this host's name." },
+	{ "quarantine", "release_timeout", CONF_UINT, CONF_OFF(quarantine.release_timeout), "60", 1,
+	    3600,
+	    "Seconds a release waits for each SMTP step before it gives up (the item stays held)." },
+};
+
+const struct conf_group quar_conf_group = CONF_GROUP("quarantine", quar_conf_keys);
+
+char *
+quar_conf_check(const struct moat_conf *conf)
+{
+	const struct conf_quarantine *c = &conf->quarantine;
+
+	if (strcmp(c->mode, "store") != 0 && strcmp(c->mode, "hold") != 0)
+		return g_strdup_printf("[quarantine] mode: '%s': store or hold", c->mode);
+	if (strcmp(c->reply, "discard") != 0 && strcmp(c->reply, "reject") != 0)
+		return g_strdup_printf("[quarantine] reply: '%s': discard or reject", c->reply);
+	if (strcmp(c->full_action, "tempfail") != 0 && strcmp(c->full_action, "hold") != 0)
+		return g_strdup_printf("[quarantine] full_action: '%s': tempfail or hold",
+		    c->full_action);
+	if (!g_path_is_absolute(c->dir))
+		return g_strdup_printf("[quarantine] dir: '%s': not an absolute path", c->dir);
+	return NULL;
+}
+
+static const char *const quar_status_names[QUAR_NSTATUS] = {
+	"held", "releasing", "released", "deleted",
+};
+
+const char *
+quar_status_name(enum quar_status s)
+{
+	return (unsigned)s < QUAR_NSTATUS ? quar_status_names[s] : "unknown";
+}
+
+int
+quar_status_parse(const char *name)
+{
+	for (int i = 0; i < QUAR_NSTATUS; i++)
+		if (g_ascii_strcasecmp(name, quar_status_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+gboolean
+quar_id_valid(const char *id)
+{
+	gsize n = 0;
+
+	if (id == NULL)
+		return FALSE;
+	for (; id[n] != '\0'; n++)
+		if (!g_ascii_isalnum(id[n]) && id[n] != '-' && id[n] != '_')
+			return FALSE;
+	return n == QUAR_ID_LEN;
+}
+
+/* quar_new_id - 16 random bytes as 22 base64url characters */
+static int
+quar_new_id(char id[QUAR_ID_LEN + 1], char **err)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	guint8 r[16];
+	gsize got = 0;
+	int o = 0;
+
+	while (got < sizeof(r)) {
+		ssize_t n = getrandom(r + got, sizeof(r) - got, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+
+			*err = g_strdup_printf("getrandom: %s", g_strerror(e));
+			return MOAT_EINTERNAL;
+		}
+		got += (gsize)n;
+	}
+	/* 5 groups of 3 bytes give 20 characters, the last byte 2 more */
+	for (int i = 0; i < 15; i += 3) {
+		guint32 v = (guint32)r[i] << 16 | (guint32)r[i + 1] << 8 | r[i + 2];
+
+		for (int k = 3; k >= 0; k--)
+			id[o++] = b64[(v >> (6 * k)) & 63];
+	}
+	id[o++] = b64[r[15] >> 2];
+	id[o++] = b64[(r[15] & 3) << 4];
+	id[o] = '\0';
+	return 0;
+}
+
+char *
+quar_key(const char *message_id, const char *body_sha256, const char *mail_from,
+    const GPtrArray *rcpts)
+{
+	GString *k = g_string_new(NULL);
+	char sum[SHA256_HEX_LEN + 1];
+
+	/* NUL cannot be in any of them: it separates them unambiguously */
+	g_string_append(k, message_id != NULL ? message_id : "");
+	g_string_append_c(k, '\0');
+	g_string_append(k, body_sha256 != NULL ? body_sha256 : "");
+	g_string_append_c(k, '\0');
+	g_string_append(k, mail_from != NULL ? mail_from : "");
+	for (guint i = 0; rcpts != NULL && i < rcpts->len; i++) {
+		g_string_append_c(k, '\0');
+		g_string_append(k, rcpts->pdata[i]);
+	}
+	sha256_hex(k->str, k->len, sum);
+	g_string_free(k, TRUE);
+	return g_strdup(sum);
+}
+
+int
+quar_open(struct quar **out, char **err, const struct moat_conf *conf, gboolean create)
+{
+	const struct conf_quarantine *c = &conf->quarantine;
+	struct quar *q = g_new0(struct quar, 1);
+	int rc;
+
+	q->be = &quar_sqlite_backend;
+	q->dir = g_strdup(c->dir);
+	q->max_bytes = c->max_bytes;
+	if ((rc = quar_files_prepare(err, q->dir, create, c->admin_group)) < 0 ||
+	    (rc = q->be->open(&q->state, err, q->dir, create)) < 0) {
+		quar_close(q);
+		return rc;
+	}
+	*out = q;
+	return 0;
+}
+
+void
+quar_close(struct quar *q)
+{
+	if (q == NULL)
+		return;
+	if (q->state != NULL)
+		q->be->close(q->state);
+	g_free(q->dir);
+	g_free(q);
+}
+
+/* quar_row - META with the fields quar_put() sets, strings borrowed: never freed */
+static struct quar_item
+quar_row(const struct quar_item *meta, const char *id, guint64 size, gint64 now)
+{
+	struct quar_item row = *meta;
+
+	g_strlcpy(row.id, id, sizeof(row.id));
+	row.time = now;
+	row.changed = now;
+	row.size = size;
+	row.status = QUAR_HELD;
+	return row;
+}
+
+int
+quar_put(struct quar *q, char id[QUAR_ID_LEN + 1], gboolean *dup, char **err,
+    const struct quar_item *meta, const struct quar_source *src)
+{
+	struct quar_item row;
+	guint64 bytes = 0, size = 0;
+	guint items;
+	char *why = NULL;
+	int rc;
+
+	*dup = FALSE;
+	if ((rc = q->be->find_key(q->state, id, err, meta->key)) == 0) {
+		*dup = TRUE;
+		return 0;
+	}
+	if (rc != MOAT_ENOENT)
+		return rc;
+	g_clear_pointer(err, g_free);
+	if (q->max_bytes > 0) {
+		guint64 need = src->data != NULL ? src->len : meta->size;
+
+		if ((rc = q->be->usage(q->state, &bytes, &items, err)) < 0)
+			return rc;
+		if (bytes + need > q->max_bytes) {
+			*err = g_strdup_printf("%s: %" G_GUINT64_FORMAT " bytes in %u items, "
+			    "%" G_GUINT64_FORMAT " more would pass [quarantine] max_bytes "
+			    "(%" G_GUINT64_FORMAT ")", q->dir, bytes, items, need, q->max_bytes);
+			return MOAT_EFULL;
+		}
+	}
+	if ((rc = quar_new_id(id, err)) < 0 || (rc = quar_files_write(&size, err, q->dir, id, src)) < 0)
+		return rc;
+	row = quar_row(meta, id, size, g_get_real_time() / G_USEC_PER_SEC);
+	if ((rc = q->be->insert(q->state, err, &row, "moatd")) == 0)
+		return 0;
+	/* Not indexed: the file goes. Another thread stored the same message meanwhile? */
+	quar_files_remove(&why, q->dir, id);
+	g_free(why);
+	if (rc == MOAT_EBUSY) {
+		g_clear_pointer(err, g_free);
+		if (q->be->find_key(q->state, id, err, meta->key) == 0) {
+			*dup = TRUE;
+			return 0;
+		}
+	}
+	return rc;
+}
+
+int
+quar_get(struct quar *q, struct quar_item **out, char **err, const char *id)
+{
+	if (!quar_id_valid(id)) {
+		*err = g_strdup_printf("'%s': not a quarantine id", id);
+		return MOAT_ENOENT;
+	}
+	return q->be->get(q->state, out, err, id);
+}
+
+int
+quar_list(struct quar *q, GPtrArray **out, char **err, const struct quar_filter *f)
+{
+	return q->be->list(q->state, out, err, f);
+}
+
+int
+quar_message_path(struct quar *q, char **path, char **err, const char *id)
+{
+	struct quar_item *it = NULL;
+	char *p;
+	int rc;
+
+	if ((rc = quar_get(q, &it, err, id)) < 0)
+		return rc;
+	rc = it->status == QUAR_DELETED ? MOAT_ENOENT : 0;
+	quar_item_free(it);
+	p = quar_files_path(q->dir, id);
+	if (rc == 0 && !g_file_test(p, G_FILE_TEST_IS_REGULAR))
+		rc = MOAT_ENOENT;
+	if (rc < 0) {
+		*err = g_strdup_printf("%s: the message is no longer in the store", id);
+		g_free(p);
+		return rc;
+	}
+	*path = p;
+	return 0;
+}
+
+int
+quar_transition(struct quar *q, char **err, const char *id, enum quar_status from,
+    enum quar_status to, const char *who, const char *what, const char *detail)
+{
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	int rc;
+
+	if (!quar_id_valid(id)) {
+		*err = g_strdup_printf("'%s': not a quarantine id", id);
+		return MOAT_ENOENT;
+	}
+	if ((rc = q->be->transition(q->state, err, id, from, to, now, now - QUAR_CLAIM_SECONDS, who,
+	    what, detail != NULL ? detail : "")) < 0)
+		return rc;
+	/* The row says deleted first: a crash here leaves a file nobody lists, never a row without one. */
+	return to == QUAR_DELETED ? quar_files_remove(err, q->dir, id) : 0;
+}
+
+int
+quar_note(struct quar *q, char **err, const char *id, const char *who, const char *what,
+    const char *detail)
+{
+	return q->be->note(q->state, err, id, g_get_real_time() / G_USEC_PER_SEC, who, what,
+	    detail != NULL ? detail : "");
+}
+
+int
+quar_history(struct quar *q, GPtrArray **out, char **err, const char *id)
+{
+	return q->be->history(q->state, out, err, id);
+}
+
+int
+quar_purge(struct quar *q, guint *n, char **err, gint64 before)
+{
+	g_autoptr(GPtrArray) ids = NULL;
+	int rc;
+
+	*n = 0;
+	if ((rc = q->be->older(q->state, &ids, err, before)) < 0)
+		return rc;
+	for (guint i = 0; i < ids->len; i++) {
+		/* the file first: a row without its file is listed as gone, not lost */
+		if ((rc = quar_files_remove(err, q->dir, ids->pdata[i])) < 0 ||
+		    (rc = q->be->remove(q->state, err, ids->pdata[i])) < 0)
+			return rc;
+		(*n)++;
+	}
+	return 0;
+}
+
+int
+quar_usage(struct quar *q, guint64 *bytes, guint *items, char **err)
+{
+	return q->be->usage(q->state, bytes, items, err);
+}
+
+void
+quar_item_free(struct quar_item *item)
+{
+	if (item == NULL)
+		return;
+	g_free(item->queue_id);
+	g_free(item->client_addr);
+	g_free(item->helo);
+	g_free(item->mail_from);
+	if (item->rcpts != NULL)
+		g_ptr_array_unref(item->rcpts);
+	g_free(item->header_from);
+	g_free(item->subject);
+	g_free(item->message_id);
+	g_free(item->action);
+	g_free(item->findings);
+	g_free(item->report_json);
+	g_free(item->key);
+	g_free(item);
+}
+
+void
+quar_event_free(struct quar_event *ev)
+{
+	if (ev == NULL)
+		return;
+	g_free(ev->who);
+	g_free(ev->what);
+	g_free(ev->detail);
+	g_free(ev);
+}

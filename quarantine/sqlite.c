@@ -1,0 +1,591 @@
+/*
+ * sqlite.c - the quarantine index in SQLite: DIR/index.sqlite, WAL, synchronous=FULL
+ *
+ * Two tables: items (one row per held message) and history (who did what
+ * to it, when). A key is unique among the items not deleted (a partial
+ * index), which is what makes a retried put find its first item. One
+ * connection per open store, behind a mutex: moatd's threads share it,
+ * and each call is one statement or one transaction. Other processes
+ * (moat quarantine) wait up to QSQL_BUSY_MS for a lock.
+ *
+ * The database file is made 0660 before SQLite opens it: SQLite gives its
+ * -wal and -shm files the database file's mode (and, run as root, its
+ * owner), so all three end up alike.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "moat/moat.h"
+#include "backend.h"
+
+#define QSQL_BUSY_MS 10000
+#define QSQL_SCHEMA_VERSION 1
+
+struct qsql {
+	GMutex lock;
+	sqlite3 *db;
+	char *path;
+};
+
+static const char qsql_schema[] =
+	"CREATE TABLE IF NOT EXISTS items ("
+	"  id TEXT PRIMARY KEY, time INTEGER NOT NULL, queue_id TEXT NOT NULL,"
+	"  client_addr TEXT NOT NULL, helo TEXT NOT NULL, mail_from TEXT NOT NULL,"
+	"  rcpts TEXT NOT NULL, header_from TEXT NOT NULL, subject TEXT NOT NULL,"
+	"  message_id TEXT NOT NULL, size INTEGER NOT NULL, score INTEGER NOT NULL,"
+	"  action TEXT NOT NULL, findings TEXT NOT NULL, report TEXT NOT NULL,"
+	"  key TEXT NOT NULL, status INTEGER NOT NULL, changed INTEGER NOT NULL);"
+	"CREATE UNIQUE INDEX IF NOT EXISTS items_key ON items(key) WHERE status != 3;"
+	"CREATE INDEX IF NOT EXISTS items_time ON items(time);"
+	"CREATE TABLE IF NOT EXISTS history ("
+	"  id TEXT NOT NULL, time INTEGER NOT NULL, who TEXT NOT NULL, what TEXT NOT NULL,"
+	"  detail TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS history_id ON history(id);";
+
+/* qsql_fail - *ERR from the connection's last error; the MOAT_E* code for it */
+static int
+qsql_fail(struct qsql *s, char **err, const char *what)
+{
+	int code = sqlite3_extended_errcode(s->db);
+
+	*err = g_strdup_printf("%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+	if ((code & 0xff) == SQLITE_CONSTRAINT)
+		return MOAT_EBUSY;
+	if ((code & 0xff) == SQLITE_FULL)
+		return MOAT_EFULL;
+	return MOAT_EIO;
+}
+
+/* qsql_prepare - a statement for SQL, or NULL with *ERR set */
+static sqlite3_stmt *
+qsql_prepare(struct qsql *s, char **err, int *rc, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		*rc = qsql_fail(s, err, "prepare");
+		return NULL;
+	}
+	return st;
+}
+
+/* qsql_text - column I as an owned string, "" for NULL */
+static char *
+qsql_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return g_strdup(t != NULL ? (const char *)t : "");
+}
+
+static void
+qsql_bind(sqlite3_stmt *st, int i, const char *text)
+{
+	sqlite3_bind_text(st, i, text != NULL ? text : "", -1, SQLITE_TRANSIENT);
+}
+
+static int
+qsql_open(void **state, char **err, const char *dir, gboolean create)
+{
+	struct qsql *s = g_new0(struct qsql, 1);
+	char *msg = NULL;
+	int fd, e, version = 0;
+
+	g_mutex_init(&s->lock);
+	s->path = g_build_filename(dir, "index.sqlite", NULL);
+	if (create && (fd = open(s->path, O_RDWR | O_CREAT | O_CLOEXEC, 0660)) >= 0) {
+		struct stat st;
+
+		/* a new file: 0660 whatever the umask (a second fchmod of an old one is harmless) */
+		if (fstat(fd, &st) == 0 && st.st_size == 0 && fchmod(fd, 0660) < 0) {
+			e = errno;
+			*err = g_strdup_printf("%s: %s", s->path, g_strerror(e));
+			close(fd);
+			goto fail;
+		}
+		close(fd);
+	}
+	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL)
+	    != SQLITE_OK) {
+		*err = g_strdup_printf("%s: %s", s->path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, QSQL_BUSY_MS);
+	/*
+	 * FULL: a commit is on disk when sqlite3_step() returns, as the message
+	 * file is when files.c returns; moatd answers the MTA only after both.
+	 */
+	if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
+	    &msg) != SQLITE_OK || sqlite3_exec(s->db, qsql_schema, NULL, NULL, &msg) != SQLITE_OK) {
+		*err = g_strdup_printf("%s: %s", s->path, msg != NULL ? msg : "schema");
+		sqlite3_free(msg);
+		goto fail;
+	}
+	{
+		sqlite3_stmt *st = NULL;
+
+		if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+		    sqlite3_step(st) == SQLITE_ROW)
+			version = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (version == 0)
+		sqlite3_exec(s->db, "PRAGMA user_version=1", NULL, NULL, NULL);
+	else if (version != QSQL_SCHEMA_VERSION) {
+		*err = g_strdup_printf("%s: index version %d, this moat knows %d", s->path, version,
+		    QSQL_SCHEMA_VERSION);
+		goto fail;
+	}
+	*state = s;
+	return 0;
+fail:
+	sqlite3_close(s->db);
+	g_mutex_clear(&s->lock);
+	g_free(s->path);
+	g_free(s);
+	return MOAT_EIO;
+}
+
+static void
+qsql_close(void *state)
+{
+	struct qsql *s = state;
+
+	sqlite3_close(s->db);
+	g_mutex_clear(&s->lock);
+	g_free(s->path);
+	g_free(s);
+}
+
+static int
+qsql_find_key(void *state, char id[QUAR_ID_LEN + 1], char **err, const char *key)
+{
+	struct qsql *s = state;
+	sqlite3_stmt *st;
+	int rc = MOAT_ENOENT, r;
+
+	g_mutex_lock(&s->lock);
+	if ((st = qsql_prepare(s, err, &rc, "SELECT id FROM items WHERE key = ? AND status != 3")) ==
+	    NULL)
+		goto out;
+	qsql_bind(st, 1, key);
+	if ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		g_strlcpy(id, (const char *)sqlite3_column_text(st, 0), QUAR_ID_LEN + 1);
+		rc = 0;
+	} else if (r != SQLITE_DONE) {
+		rc = qsql_fail(s, err, "find");
+	}
+out:
+	sqlite3_finalize(st);
+	g_mutex_unlock(&s->lock);
+	return rc;
+}
+
+/* qsql_history_add - one history row; the caller holds the lock */
+static int
+qsql_history_add(struct qsql *s, char **err, const char *id, gint64 now, const char *who,
+    const char *what, const char *detail)
+{
+	sqlite3_stmt *st;
+	int rc = MOAT_EIO;
+
+	if ((st = qsql_prepare(s, err, &rc, "INSERT INTO history VALUES (?, ?, ?, ?, ?)")) == NULL)
+		return rc;
+	qsql_bind(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	qsql_bind(st, 3, who);
+	qsql_bind(st, 4, what);
+	qsql_bind(st, 5, detail);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : qsql_fail(s, err, "history");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* qsql_end - COMMIT when RC is 0, else ROLLBACK; RC, or the commit's failure */
+static int
+qsql_end(struct qsql *s, char **err, int rc)
+{
+	if (rc == 0 && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		rc = qsql_fail(s, err, "commit");
+	if (rc < 0)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+/* qsql_join - the recipients as one "\n"-separated column */
+static char *
+qsql_join(const GPtrArray *rcpts)
+{
+	GString *j = g_string_new(NULL);
+
+	for (guint i = 0; rcpts != NULL && i < rcpts->len; i++) {
+		if (i > 0)
+			g_string_append_c(j, '\n');
+		g_string_append(j, rcpts->pdata[i]);
+	}
+	return g_string_free(j, FALSE);
+}
+
+static int
+qsql_insert(void *state, char **err, const struct quar_item *it, const char *who)
+{
+	struct qsql *s = state;
+	g_autofree char *rcpts = qsql_join(it->rcpts);
+	sqlite3_stmt *st = NULL;
+	int rc = MOAT_EIO;
+
+	g_mutex_lock(&s->lock);
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = qsql_fail(s, err, "begin");
+		g_mutex_unlock(&s->lock);
+		return rc;
+	}
+	if ((st = qsql_prepare(s, err, &rc, "INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+	    " ?, ?, ?, ?, ?, ?, ?, ?)")) == NULL)
+		goto out;
+	qsql_bind(st, 1, it->id);
+	sqlite3_bind_int64(st, 2, it->time);
+	qsql_bind(st, 3, it->queue_id);
+	qsql_bind(st, 4, it->client_addr);
+	qsql_bind(st, 5, it->helo);
+	qsql_bind(st, 6, it->mail_from);
+	qsql_bind(st, 7, rcpts);
+	qsql_bind(st, 8, it->header_from);
+	qsql_bind(st, 9, it->subject);
+	qsql_bind(st, 10, it->message_id);
+	sqlite3_bind_int64(st, 11, (sqlite3_int64)it->size);
+	sqlite3_bind_int(st, 12, it->score);
+	qsql_bind(st, 13, it->action);
+	qsql_bind(st, 14, it->findings);
+	qsql_bind(st, 15, it->report_json);
+	qsql_bind(st, 16, it->key);
+	sqlite3_bind_int(st, 17, it->status);
+	sqlite3_bind_int64(st, 18, it->changed);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = qsql_fail(s, err, "insert");
+		goto out;
+	}
+	rc = qsql_history_add(s, err, it->id, it->time, who, "stored", it->findings);
+out:
+	sqlite3_finalize(st);
+	rc = qsql_end(s, err, rc);
+	g_mutex_unlock(&s->lock);
+	return rc;
+}
+
+#define QSQL_COLUMNS "id, time, queue_id, client_addr, helo, mail_from, rcpts, header_from, " \
+	"subject, message_id, size, score, action, findings, report, key, status, changed"
+
+/* qsql_row - the item in ST's current row (QSQL_COLUMNS) */
+static struct quar_item *
+qsql_row(sqlite3_stmt *st)
+{
+	struct quar_item *it = g_new0(struct quar_item, 1);
+	g_autofree char *rcpts = qsql_text(st, 6);
+	g_auto(GStrv) v = NULL;
+
+	g_strlcpy(it->id, (const char *)sqlite3_column_text(st, 0), sizeof(it->id));
+	it->time = sqlite3_column_int64(st, 1);
+	it->queue_id = qsql_text(st, 2);
+	it->client_addr = qsql_text(st, 3);
+	it->helo = qsql_text(st, 4);
+	it->mail_from = qsql_text(st, 5);
+	it->rcpts = g_ptr_array_new_with_free_func(g_free);
+	v = g_strsplit(rcpts, "\n", -1);
+	for (guint i = 0; *rcpts != '\0' && v[i] != NULL; i++)
+		g_ptr_array_add(it->rcpts, g_strdup(v[i]));
+	it->header_from = qsql_text(st, 7);
+	it->subject = qsql_text(st, 8);
+	it->message_id = qsql_text(st, 9);
+	it->size = (guint64)sqlite3_column_int64(st, 10);
+	it->score = sqlite3_column_int(st, 11);
+	it->action = qsql_text(st, 12);
+	it->findings = qsql_text(st, 13);
+	it->report_json = qsql_text(st, 14);
+	it->key = qsql_text(st, 15);
+	it->status = (enum quar_status)CLAMP(sqlite3_column_int(st, 16), 0, QUAR_NSTATUS - 1);
+	it->changed = sqlite3_column_int64(st, 17);
+	return it;
+}
+
+static int
+qsql_get(void *state, struct quar_item **out, char **err, const char *id)
+{
+	struct qsql *s = state;
+	sqlite3_stmt *st;
+	int rc = MOAT_EIO, r;
+
+	g_mutex_lock(&s->lock);
+	if ((st = qsql_prepare(s, err, &rc, "SELECT " QSQL_COLUMNS " FROM items WHERE id = ?")) ==
+	    NULL)
+		goto out;
+	qsql_bind(st, 1, id);
+	if ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = qsql_row(st);
+		rc = 0;
+	} else if (r == SQLITE_DONE) {
+		*err = g_strdup_printf("%s: no such item in the quarantine", id);
+		rc = MOAT_ENOENT;
+	} else {
+		rc = qsql_fail(s, err, "get");
+	}
+out:
+	sqlite3_finalize(st);
+	g_mutex_unlock(&s->lock);
+	return rc;
+}
+
+static int
+qsql_list(void *state, GPtrArray **out, char **err, const struct quar_filter *f)
+{
+	struct qsql *s = state;
+	g_autoptr(GString) sql = g_string_new("SELECT " QSQL_COLUMNS " FROM items WHERE 1");
+	g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func((GDestroyNotify)quar_item_free);
+	sqlite3_stmt *st;
+	int rc = MOAT_EIO, r, n = 1;
+
+	if (f->since != 0)
+		g_string_append(sql, " AND time >= ?1");
+	if (f->until != 0)
+		g_string_append(sql, " AND time < ?2");
+	if (f->sender != NULL)
+		g_string_append(sql, " AND lower(mail_from) = lower(?3)");
+	/* one of the "\n"-separated recipients, one of the ","-separated findings */
+	if (f->recipient != NULL)
+		g_string_append(sql, " AND instr(char(10) || lower(rcpts) || char(10),"
+		    " char(10) || lower(?4) || char(10)) > 0");
+	if (f->finding != NULL)
+		g_string_append(sql, " AND instr(',' || findings || ',', ',' || ?5 || ',') > 0");
+	if (f->status >= 0)
+		g_string_append(sql, " AND status = ?6");
+	g_string_append(sql, " ORDER BY time DESC, rowid DESC");
+	if (f->limit > 0)
+		g_string_append(sql, " LIMIT ?7");
+	g_mutex_lock(&s->lock);
+	if ((st = qsql_prepare(s, err, &rc, sql->str)) == NULL)
+		goto out;
+	sqlite3_bind_int64(st, n++, f->since);
+	sqlite3_bind_int64(st, n++, f->until);
+	qsql_bind(st, n++, f->sender);
+	qsql_bind(st, n++, f->recipient);
+	qsql_bind(st, n++, f->finding);
+	sqlite3_bind_int(st, n++, f->status);
+	sqlite3_bind_int64(st, n, f->limit);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		g_ptr_array_add(items, qsql_row(st));
+	if (r != SQLITE_DONE) {
+		rc = qsql_fail(s, err, "list");
+		goto out;
+	}
+	*out = g_steal_pointer(&items);
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	g_mutex_unlock(&s->lock);
+	return rc;
+}
+
+static int
+qsql_transition(void *state, char **err, const char *id, enum quar_status from,
+    enum quar_status to, gint64 now, gint64 stale, const char *who, const char *what,
+    const char *detail)
+{
+	struct qsql *s = state;
+	sqlite3_stmt *st = NULL;
+	int rc = MOAT_EIO;
+
+	g_mutex_lock(&s->lock);
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = qsql_fail(s, err, "begin");
+		g_mutex_unlock(&s->lock);
+		return rc;
+	}
+	/* compare and set: of two admins releasing at once, one changes the row */
+	if ((st = qsql_prepare(s, err, &rc, "UPDATE items SET status = ?1, changed = ?2 WHERE id = ?3"
+	    " AND (status = ?4 OR (?4 = 0 AND status = 1 AND changed < ?5))")) == NULL)
+		goto out;
+	sqlite3_bind_int(st, 1, to);
+	sqlite3_bind_int64(st, 2, now);
+	qsql_bind(st, 3, id);
+	sqlite3_bind_int(st, 4, from);
+	sqlite3_bind_int64(st, 5, stale);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = qsql_fail(s, err, "update");
+		goto out;
+	}
+	if (sqlite3_changes(s->db) == 0) {
+		sqlite3_stmt *q = NULL;
+		int status = -1;
+
+		if (sqlite3_prepare_v2(s->db, "SELECT status FROM items WHERE id = ?", -1, &q, NULL) ==
+		    SQLITE_OK) {
+			qsql_bind(q, 1, id);
+			if (sqlite3_step(q) == SQLITE_ROW)
+				status = sqlite3_column_int(q, 0);
+		}
+		sqlite3_finalize(q);
+		if (status < 0) {
+			*err = g_strdup_printf("%s: no such item in the quarantine", id);
+			rc = MOAT_ENOENT;
+		} else {
+			*err = g_strdup_printf("%s is %s, not %s", id,
+			    quar_status_name((enum quar_status)status), quar_status_name(from));
+			rc = MOAT_EBUSY;
+		}
+		goto out;
+	}
+	rc = qsql_history_add(s, err, id, now, who, what, detail);
+out:
+	sqlite3_finalize(st);
+	rc = qsql_end(s, err, rc);
+	g_mutex_unlock(&s->lock);
+	return rc;
+}
+
+static int
+qsql_note(void *state, char **err, const char *id, gint64 now, const char *who, const char *what,
+    const char *detail)
+{
+	struct qsql *s = state;
+	int rc;
+
+	g_mutex_lock(&s->lock);
+	rc = qsql_history_add(s, err, id, now, who, what, detail);
+	g_mutex_unlock(&s->lock);
+	return rc;
+}
+
+static int
+qsql_history(void *state, GPtrArray **out, char **err, const char *id)
+{
+	struct qsql *s = state;
+	g_autoptr(GPtrArray) evs = g_ptr_array_new_with_free_func((GDestroyNotify)quar_event_free);
+	sqlite3_stmt *st;
+	int rc = MOAT_EIO, r;
+
+	g_mutex_lock(&s->lock);
+	if ((st = qsql_prepare(s, err, &rc, "SELECT time, who, what, detail FROM history WHERE id = ?"
+	    " ORDER BY time, rowid")) == NULL)
+		goto out;
+	qsql_bind(st, 1, id);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct quar_event *ev = g_new0(struct quar_event, 1);
+
+		ev->time = sqlite3_column_int64(st, 0);
+		ev->who = qsql_text(st, 1);
+		ev->what = qsql_text(st, 2);
+		ev->detail = qsql_text(st, 3);
+		g_ptr_array_add(evs, ev);
+	}
+	if (r != SQLITE_DONE) {
+		rc = qsql_fail(s, err, "history");
+		goto out;
+	}
+	*out = g_steal_pointer(&evs);
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	g_mutex_unlock(&s->lock);
+	return rc;
+}
+
+static int
+qsql_older(void *state, GPtrArray **ids, char **err, gint64 before)
+{
+	struct qsql *s = state;
+	g_autoptr(GPtrArray) v = g_ptr_array_new_with_free_func(g_free);
+	sqlite3_stmt *st;
+	int rc = MOAT_EIO, r;
+
+	g_mutex_lock(&s->lock);
+	if ((st = qsql_prepare(s, err, &rc, "SELECT id FROM items WHERE time < ?")) == NULL)
+		goto out;
+	sqlite3_bind_int64(st, 1, before);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		g_ptr_array_add(v, qsql_text(st, 0));
+	if (r != SQLITE_DONE) {
+		rc = qsql_fail(s, err, "older");
+		goto out;
+	}
+	*ids = g_steal_pointer(&v);
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	g_mutex_unlock(&s->lock);
+	return rc;
+}
+
+static int
+qsql_remove(void *state, char **err, const char *id)
+{
+	struct qsql *s = state;
+	sqlite3_stmt *st = NULL;
+	int rc = MOAT_EIO;
+
+	g_mutex_lock(&s->lock);
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = qsql_fail(s, err, "begin");
+		g_mutex_unlock(&s->lock);
+		return rc;
+	}
+	for (int i = 0; i < 2; i++) {
+		rc = MOAT_EIO;
+		if ((st = qsql_prepare(s, err, &rc, i == 0 ? "DELETE FROM items WHERE id = ?" :
+		    "DELETE FROM history WHERE id = ?")) == NULL)
+			break;
+		qsql_bind(st, 1, id);
+		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : qsql_fail(s, err, "remove");
+		sqlite3_finalize(st);
+		st = NULL;
+		if (rc < 0)
+			break;
+	}
+	rc = qsql_end(s, err, rc);
+	g_mutex_unlock(&s->lock);
+	return rc;
+}
+
+static int
+qsql_usage(void *state, guint64 *bytes, guint *items, char **err)
+{
+	struct qsql *s = state;
+	sqlite3_stmt *st;
+	int rc = MOAT_EIO;
+
+	g_mutex_lock(&s->lock);
+	if ((st = qsql_prepare(s, err, &rc, "SELECT total(size), count(*) FROM items"
+	    " WHERE status != 3")) == NULL)
+		goto out;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*bytes = (guint64)sqlite3_column_double(st, 0);
+		*items = (guint)sqlite3_column_int(st, 1);
+		rc = 0;
+	} else {
+		rc = qsql_fail(s, err, "usage");
+	}
+out:
+	sqlite3_finalize(st);
+	g_mutex_unlock(&s->lock);
+	return rc;
+}
+
+const struct quar_backend quar_sqlite_backend = {
+	.name = "sqlite",
+	.open = qsql_open,
+	.close = qsql_close,
+	.find_key = qsql_find_key,
+	.insert = qsql_insert,
+	.get = qsql_get,
+	.list = qsql_list,
+	.transition = qsql_transition,
+	.note = qsql_note,
+	.history = qsql_history,
+	.older = qsql_older,
+	.remove = qsql_remove,
+	.usage = qsql_usage,
+};
