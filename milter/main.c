@@ -39,6 +39,7 @@
 #include "reload.h"
 #include "moat/scan.h"
 #include "stats.h"
+#include "store.h"
 #include "status.h"
 
 static void
@@ -380,6 +381,16 @@ main(int argc, char **argv)
 		moatd_log(NULL, LOG_ERR, "daemon: %s", g_strerror(e));
 		return 1;
 	}
+	/*
+	 * The store after the fork (an SQLite connection must not cross one)
+	 * and as moatd's user, so every file in it is moatd's.
+	 */
+	if (moatd_store_open(conf, &err) < 0) {
+		moatd_log(NULL, LOG_ERR, "quarantine store: %s", err);
+		if (foreground)
+			fprintf(stderr, "moatd: quarantine store: %s\n", err);
+		return 1;
+	}
 	/* Threads only now: daemon() forks, and a fork keeps only the calling thread. */
 	status_spec = g_strdup(conf->milter.status_socket);
 	conf_name = g_strdup(conf->path ? conf->path : "built-in defaults");
@@ -390,6 +401,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	moatd_av_watch_start();
+	moatd_store_purge_start();
 	if (status_fd >= 0 && status_start(status_fd, status_spec, &err) < 0) {
 		moatd_log(NULL, LOG_ERR, "%s; the counters are not served", err);
 		g_clear_pointer(&err, g_free);
@@ -412,6 +424,7 @@ main(int argc, char **argv)
 	}
 	status_stop();
 	moatd_av_watch_stop();
+	moatd_store_close();
 	moatd_conf_shutdown();
 	moatd_log(NULL, LOG_INFO, "stopped");
 	return rc == MI_SUCCESS ? 0 : 1;

@@ -20,6 +20,7 @@
 #include "moatd.h"
 #include "reload.h"
 #include "stats.h"
+#include "store.h"
 
 /*
  * Lengths moatd keeps of what the MTA passes. They are fixed, not config:
@@ -122,6 +123,21 @@ mlfi_address(const char *arg)
 	return report_clean_text(arg, -1, MLFI_ADDRESS_MAX);
 }
 
+/*
+ * mlfi_raw_address - an envelope address as given, without its <> and any
+ * ESMTP parameters the MTA left on it: what a release must send back. At
+ * most an SMTP line (RFC 5321 4.5.3.1.4), which is all it can be.
+ */
+static char *
+mlfi_raw_address(const char *arg)
+{
+	gsize n = strlen(arg);
+
+	if (n >= 2 && arg[0] == '<' && arg[n - 1] == '>')
+		return g_strndup(arg + 1, MIN(n - 2, 998));
+	return g_strndup(arg, 998);
+}
+
 static sfsistat
 mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
     unsigned long f3, unsigned long *pf0, unsigned long *pf1, unsigned long *pf2,
@@ -215,6 +231,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	conn->msg->env.client_addr = g_strdup(conn->client_addr);
 	conn->msg->env.helo = g_strdup(conn->helo);
 	conn->msg->env.mail_from = mlfi_address(argv[0]);
+	conn->msg->raw_from = mlfi_raw_address(argv[0]);
 	g_free(conn->auth);
 	conn->auth = (auth = smfi_getsymval(ctx, "{auth_authen}")) ? g_strdup(auth) : NULL;
 	/* Authenticated submission makes the message outbound ([outbound], lists.h). */
@@ -234,6 +251,7 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 	/* Past [milter] max_recipients they are counted: no allow by recipients, a finding. */
 	if (conn->msg->env.rcpt_to->len < mlfi_msg_conf(conn)->milter.max_recipients) {
 		g_ptr_array_add(conn->msg->env.rcpt_to, mlfi_address(argv[0]));
+		g_ptr_array_add(conn->msg->raw_rcpts, mlfi_raw_address(argv[0]));
 	} else if (conn->msg->env.rcpt_dropped++ == 0) {
 		moatd_log(conn->msg, LOG_WARNING, "more than %u recipients: the rest are counted, "
 		    "not kept ([milter] max_recipients)", mlfi_msg_conf(conn)->milter.max_recipients);
@@ -341,6 +359,54 @@ mlfi_reply_text(const char *reason)
 	return t;
 }
 
+/* mlfi_hold_queue - held in the MTA's hold queue, with the verdict on it for the admin */
+static sfsistat
+mlfi_hold_queue(SMFICTX *ctx, struct moatd_conn *conn, const struct moatd_decision *d,
+    const char *text)
+{
+	if ((d->report != NULL ? mlfi_verdict_headers(ctx, conn, d)
+	    : mlfi_drop_forged(ctx, conn->msg)) != MI_SUCCESS)
+		return SMFIS_TEMPFAIL;
+	return smfi_quarantine(ctx, (char *)text) == MI_SUCCESS ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
+}
+
+/*
+ * mlfi_quarantine - a held message goes into moat's store, and only once it
+ * is there is it discarded or rejected with its id ([quarantine] reply).
+ * The MTA's hold queue takes it in hold mode, when its bytes were not
+ * spooled (a poison message), and when the store is full and full_action
+ * says hold. A store that fails tempfails: the MTA keeps the message.
+ */
+static sfsistat
+mlfi_quarantine(SMFICTX *ctx, struct moatd_conn *conn, const struct moatd_decision *d,
+    const char *text)
+{
+	const struct moat_conf *conf = mlfi_msg_conf(conn);
+	struct moatd_msg *msg = conn->msg;
+	g_autofree char *reply = NULL;
+
+	if (!moatd_store_active() || msg->spool_failed)
+		return mlfi_hold_queue(ctx, conn, d, text);
+	switch (moatd_store_put(msg->quarantine_id, msg, d, conf)) {
+	case MOATD_STORED:
+		if (strcmp(conf->quarantine.reply, "discard") == 0)
+			return SMFIS_DISCARD;
+		reply = g_strdup_printf("moat: message held as %s", msg->quarantine_id);
+		smfi_setreply(ctx, "550", "5.7.1", reply);
+		return SMFIS_REJECT;
+	case MOATD_STORE_FULL:
+		if (strcmp(conf->quarantine.full_action, "hold") == 0)
+			return mlfi_hold_queue(ctx, conn, d, text);
+		break;
+	case MOATD_STORE_FAILED:
+	default:
+		break;
+	}
+	msg->store_failed = TRUE;
+	smfi_setreply(ctx, "451", "4.3.0", "moat: cannot quarantine the message now, try again later");
+	return SMFIS_TEMPFAIL;
+}
+
 /* mlfi_apply - carry out the decision; returns the status for the MTA */
 static sfsistat
 mlfi_apply(SMFICTX *ctx, struct moatd_conn *conn, const struct moatd_decision *d)
@@ -354,11 +420,7 @@ mlfi_apply(SMFICTX *ctx, struct moatd_conn *conn, const struct moatd_decision *d
 	case MOAT_TAG:
 		return mlfi_verdict_headers(ctx, conn, d) == MI_SUCCESS ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
 	case MOAT_QUARANTINE:
-		/* Held in the MTA's hold queue, with the verdict on it for the admin. */
-		if ((d->report != NULL ? mlfi_verdict_headers(ctx, conn, d)
-		    : mlfi_drop_forged(ctx, conn->msg)) != MI_SUCCESS)
-			return SMFIS_TEMPFAIL;
-		return smfi_quarantine(ctx, text) == MI_SUCCESS ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
+		return mlfi_quarantine(ctx, conn, d, text);
 	case MOAT_REJECT:
 		smfi_setreply(ctx, "550", "5.7.1", text);
 		return SMFIS_REJECT;
@@ -388,7 +450,9 @@ mlfi_eom(SMFICTX *ctx)
 	moatd_msg_decide(&d, conn->msg, mlfi_msg_conf(conn));
 	scan_us = g_get_monotonic_time() - scan_us;
 	ret = mlfi_apply(ctx, conn, &d);
-	if (ret == SMFIS_TEMPFAIL && d.action != MOAT_TEMPFAIL) {
+	if (ret == SMFIS_TEMPFAIL && d.action != MOAT_TEMPFAIL && conn->msg->store_failed) {
+		stats_tempfail(STATS_TEMPFAIL_ERROR);	/* moatd_store_put() logged why */
+	} else if (ret == SMFIS_TEMPFAIL && d.action != MOAT_TEMPFAIL) {
 		moatd_log(conn->msg, LOG_ERR, "the MTA refused a change; tempfail");
 		stats_tempfail(STATS_TEMPFAIL_MTA);
 	}
@@ -401,11 +465,12 @@ mlfi_eom(SMFICTX *ctx)
 	allowed = d.report && d.report->verdict.allowed ? d.report->verdict.allowed : NULL;
 	moatd_log(conn->msg, d.action == MOAT_ACCEPT ? LOG_INFO : LOG_NOTICE,
 	    "from=<%s> rcpts=%u dir=%s size=%" G_GUINT64_FORMAT " action=%s score=%d findings=%s"
-	    "%s%.*s ms=%" G_GINT64_FORMAT, conn->msg->env.mail_from ? conn->msg->env.mail_from : "",
+	    "%s%.*s%s%s ms=%" G_GINT64_FORMAT, conn->msg->env.mail_from ? conn->msg->env.mail_from : "",
 	    conn->msg->env.rcpt_to->len, report_direction_name(dir), conn->msg->size,
 	    ret == SMFIS_TEMPFAIL ? "tempfail" : report_action_name(d.action),
 	    d.report ? d.report->verdict.score : 0, *ids ? ids : "-", allowed ? " allowed=" : "",
 	    allowed ? (int)strcspn(allowed, " ") : 0, allowed ? allowed : "",
+	    *conn->msg->quarantine_id ? " quarantine=" : "", conn->msg->quarantine_id,
 	    (g_get_monotonic_time() - conn->msg->started) / 1000);
 	moatd_decision_clear(&d);
 	moatd_msg_free(conn->msg);

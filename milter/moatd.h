@@ -15,6 +15,7 @@
 #include <glib.h>
 
 #include "moat/conf.h"
+#include "moat/quarantine.h"
 #include "moat/report.h"
 
 struct moatd_conf_ref;
@@ -23,7 +24,9 @@ struct sha256;			/* moat/sha256.h */
 /* One message as the MTA hands it over, rebuilt as it will be delivered. */
 struct moatd_msg {
 	char *queue_id;			/* {i}, NULL until the MTA sends it */
-	struct moat_envelope env;	/* MAIL FROM, RCPT TO, client, HELO */
+	struct moat_envelope env;	/* MAIL FROM, RCPT TO, client, HELO (cleaned for display) */
+	char *raw_from;			/* MAIL FROM as the MTA gave it, without <> (a release uses it) */
+	GPtrArray *raw_rcpts;		/* RCPT TO as given, without <>, char * owned */
 	GByteArray *mem;		/* the message while it fits in memory */
 	int fd;				/* else an unlinked temp file, or -1 */
 	guint64 size;			/* bytes spooled */
@@ -35,6 +38,8 @@ struct moatd_msg {
 	struct sha256 *body_sum;	/* SHA-256 of the body as received (poison key), owned */
 	gint64 started;			/* monotonic µs at MAIL FROM */
 	struct moatd_conf_ref *conf_ref;	/* the config it was admitted with (reload.h), or NULL */
+	char quarantine_id[QUAR_ID_LEN + 1];	/* the store's item, "" when not stored */
+	gboolean store_failed;		/* the store could not take it: tempfailed for that */
 };
 
 /* Indexes into moat_headers[], and the names moatd writes. */
@@ -81,6 +86,12 @@ void moatd_decision_clear(struct moatd_decision *d);
  * SHA-256 is DIGEST and return the count; RESET forgets the message. Locked.
  */
 guint moatd_poison_count(const char *digest, gboolean reset);
+
+/*
+ * moatd_msg_key - what makes a retry of MSG the same quarantine item
+ * (quar_key(): Message-ID, body digest, raw envelope); caller g_free()s
+ */
+char *moatd_msg_key(struct moatd_msg *msg);
 
 /* moatd_findings_line - "id1,id2" of the scoring findings; caller g_free()s */
 char *moatd_findings_line(const struct moat_report *rep);

@@ -21,6 +21,7 @@
 #include "moat/moat.h"
 #include "moatd.h"
 #include "reload.h"
+#include "moat/quarantine.h"
 #include "moat/scan.h"
 #include "moat/sha256.h"
 #include "stats.h"
@@ -40,6 +41,7 @@ moatd_msg_new(void)
 	struct moatd_msg *msg = g_new0(struct moatd_msg, 1);
 
 	report_envelope_init(&msg->env);
+	msg->raw_rcpts = g_ptr_array_new_with_free_func(g_free);
 	msg->mem = g_byte_array_new();
 	msg->fd = -1;
 	msg->body_sum = sha256_new();
@@ -54,6 +56,8 @@ moatd_msg_free(struct moatd_msg *msg)
 		return;
 	g_free(msg->queue_id);
 	report_envelope_clear(&msg->env);
+	g_free(msg->raw_from);
+	g_ptr_array_unref(msg->raw_rcpts);
 	if (msg->mem != NULL)
 		g_byte_array_unref(msg->mem);
 	if (msg->fd >= 0)
@@ -216,6 +220,15 @@ moatd_msg_digest(struct moatd_msg *msg)
 	key = g_strconcat(msg->message_id != NULL ? msg->message_id : "", "\n", body, NULL);
 	sha256_hex(key, strlen(key), sum);
 	return g_strdup(sum);
+}
+
+char *
+moatd_msg_key(struct moatd_msg *msg)
+{
+	char body[SHA256_HEX_LEN + 1];
+
+	sha256_peek_hex(msg->body_sum, body);
+	return quar_key(msg->message_id, body, msg->raw_from, msg->raw_rcpts);
 }
 
 guint

@@ -33,16 +33,21 @@ static gboolean gate_draining;
 static guint gate_in_flight;
 static guint gate_conns;
 
-/* The [milter] strings a running moatd cannot change: sockets are bound, privileges dropped. */
+/*
+ * The strings a running moatd cannot change: sockets are bound, privileges
+ * dropped, the quarantine store is open (or, in hold mode, not).
+ */
 static const struct {
-	const char *key;
+	const char *group, *key;
 	size_t offset;
 } restart_keys[] = {
-	{ "socket", offsetof(struct moat_conf, milter.socket) },
-	{ "socket_owner", offsetof(struct moat_conf, milter.socket_owner) },
-	{ "socket_group", offsetof(struct moat_conf, milter.socket_group) },
-	{ "user", offsetof(struct moat_conf, milter.user) },
-	{ "status_socket", offsetof(struct moat_conf, milter.status_socket) },
+	{ "milter", "socket", offsetof(struct moat_conf, milter.socket) },
+	{ "milter", "socket_owner", offsetof(struct moat_conf, milter.socket_owner) },
+	{ "milter", "socket_group", offsetof(struct moat_conf, milter.socket_group) },
+	{ "milter", "user", offsetof(struct moat_conf, milter.user) },
+	{ "milter", "status_socket", offsetof(struct moat_conf, milter.status_socket) },
+	{ "quarantine", "mode", offsetof(struct moat_conf, quarantine.mode) },
+	{ "quarantine", "dir", offsetof(struct moat_conf, quarantine.dir) },
 };
 
 /* moatd_conf_ref_new - a reference holder for CONF (taken over), one reference */
@@ -116,8 +121,8 @@ moatd_keep_restart_keys(struct moat_conf *new, const struct moat_conf *old)
 
 		if (strcmp(*n, *o) == 0)
 			continue;
-		moatd_log(NULL, LOG_WARNING, "reload: [milter] %s: '%s' needs a restart; '%s' stays",
-		    restart_keys[i].key, *n, *o);
+		moatd_log(NULL, LOG_WARNING, "reload: [%s] %s: '%s' needs a restart; '%s' stays",
+		    restart_keys[i].group, restart_keys[i].key, *n, *o);
 		g_free(*n);
 		*n = g_strdup(*o);
 	}

@@ -21,6 +21,7 @@ static const char *const stats_bucket_le[STATS_NBUCKETS] = {
 };
 
 static const char *const stats_tempfail_names[STATS_NTEMPFAIL] = { "error", "mta", "shutdown" };
+static const char *const stats_quar_names[STATS_NQUAR] = { "stored", "duplicate", "full", "failed" };
 
 static GMutex stats_lock;
 static struct {
@@ -31,6 +32,8 @@ static struct {
 	guint64 internal_errors;
 	guint64 tempfails[STATS_NTEMPFAIL];
 	guint64 poison;
+	guint64 quar[STATS_NQUAR];
+	guint64 quar_purged;
 	guint64 budget;
 	guint64 bytes;
 	guint64 connections;
@@ -146,6 +149,23 @@ stats_poison(void)
 {
 	g_mutex_lock(&stats_lock);
 	st.poison++;
+	g_mutex_unlock(&stats_lock);
+}
+
+void
+stats_quarantine(enum stats_quar result)
+{
+	g_assert((guint)result < STATS_NQUAR);
+	g_mutex_lock(&stats_lock);
+	st.quar[result]++;
+	g_mutex_unlock(&stats_lock);
+}
+
+void
+stats_quarantine_purged(guint n)
+{
+	g_mutex_lock(&stats_lock);
+	st.quar_purged += n;
 	g_mutex_unlock(&stats_lock);
 }
 
@@ -291,6 +311,15 @@ stats_render(void)
 		    stats_tempfail_names[r], st.tempfails[r]);
 	stats_counter(out, "moat_poison_quarantines_total",
 	    "Messages quarantined after [milter] poison_attempts internal errors.", st.poison);
+	stats_head(out, "moat_quarantine_total", "counter",
+	    "Messages put into the quarantine store: stored, duplicate (a retry of an item stored), "
+	    "full ([quarantine] max_bytes reached), failed (the store failed: tempfail).");
+	for (int r = 0; r < STATS_NQUAR; r++)
+		g_string_append_printf(out, "moat_quarantine_total{result=\"%s\"} %" G_GUINT64_FORMAT
+		    "\n", stats_quar_names[r], st.quar[r]);
+	stats_counter(out, "moat_quarantine_purged_total",
+	    "Items purged from the quarantine store after [quarantine] retention_days.",
+	    st.quar_purged);
 	stats_counter(out, "moat_budget_exceeded_total",
 	    "Messages whose scan ran past [limits] scan_budget_ms (scan.budget_exceeded).", st.budget);
 	stats_counter(out, "moat_scanned_bytes_total", "Bytes of the messages scanned.", st.bytes);

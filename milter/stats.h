@@ -57,6 +57,16 @@ void stats_internal_error(void);
 /* stats_poison - a message quarantined after [milter] poison_attempts internal errors */
 void stats_poison(void);
 /* stats_reload - a config reload on SIGHUP that succeeded (OK) or kept the old config */
+/* What a put into the quarantine store came to (moat_quarantine_total{result}). */
+enum stats_quar {
+	STATS_QUAR_STORED,		/* a new item */
+	STATS_QUAR_DUPLICATE,		/* a retry of an item already stored */
+	STATS_QUAR_FULL,		/* [quarantine] max_bytes reached */
+	STATS_QUAR_FAILED,		/* the store failed: tempfail */
+	STATS_NQUAR
+};
+void stats_quarantine(enum stats_quar result);
+void stats_quarantine_purged(guint n);
 void stats_reload(gboolean ok);
 /*
  * stats_engine_reload - libclamav's engine rebuilt after start (SIGHUP, or
