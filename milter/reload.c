@@ -48,6 +48,7 @@ static const struct {
 	{ "milter", "status_socket", offsetof(struct moat_conf, milter.status_socket) },
 	{ "quarantine", "mode", offsetof(struct moat_conf, quarantine.mode) },
 	{ "quarantine", "dir", offsetof(struct moat_conf, quarantine.dir) },
+	{ "quarantine", "backend", offsetof(struct moat_conf, quarantine.backend) },
 };
 
 /* moatd_conf_ref_new - a reference holder for CONF (taken over), one reference */

@@ -50,6 +50,8 @@ struct quar_backend {
 };
 
 extern const struct quar_backend quar_sqlite_backend;	/* sqlite.c */
+/* every backend, NULL-terminated: [quarantine] backend names one, the tests loop over them */
+extern const struct quar_backend *const quar_backends[];
 
 /* files.c: the message files of a store, DIR/msg/XY/ID, written through DIR/tmp */
 

@@ -29,6 +29,9 @@ static const struct conf_key quar_conf_keys[] = {
 	    "store: moatd keeps held mail in moat's own store (dir), which moat quarantine "
 	    "lists, shows and releases; hold: in the MTA's hold queue (Postfix postsuper -H, "
 	    "Sendmail -qQ), as before the store." },
+	{ "quarantine", "backend", CONF_STRING, CONF_OFF(quarantine.backend), "sqlite", 1, 32,
+	    "Where the index lives: sqlite (dir/index.sqlite, WAL). Message files are in dir "
+	    "whatever the backend. Changes need a restart." },
 	{ "quarantine", "dir", CONF_STRING, CONF_OFF(quarantine.dir), "/var/lib/moat/quarantine",
 	    1, 1024,
 	    "The store: index.sqlite and msg/XY/ID files, folders 2770, files 0660. moatd makes it; "
@@ -64,6 +67,18 @@ static const struct conf_key quar_conf_keys[] = {
 
 const struct conf_group quar_conf_group = CONF_GROUP("quarantine", quar_conf_keys);
 
+const struct quar_backend *const quar_backends[] = { &quar_sqlite_backend, NULL };
+
+/* quar_backend_find - the backend called NAME, or NULL */
+static const struct quar_backend *
+quar_backend_find(const char *name)
+{
+	for (gsize i = 0; quar_backends[i] != NULL; i++)
+		if (strcmp(quar_backends[i]->name, name) == 0)
+			return quar_backends[i];
+	return NULL;
+}
+
 char *
 quar_conf_check(const struct moat_conf *conf)
 {
@@ -76,6 +91,8 @@ quar_conf_check(const struct moat_conf *conf)
 	if (strcmp(c->full_action, "tempfail") != 0 && strcmp(c->full_action, "hold") != 0)
 		return g_strdup_printf("[quarantine] full_action: '%s': tempfail or hold",
 		    c->full_action);
+	if (quar_backend_find(c->backend) == NULL)
+		return g_strdup_printf("[quarantine] backend: '%s': sqlite", c->backend);
 	if (!g_path_is_absolute(c->dir))
 		return g_strdup_printf("[quarantine] dir: '%s': not an absolute path", c->dir);
 	return NULL;
@@ -177,7 +194,11 @@ quar_open(struct quar **out, char **err, const struct moat_conf *conf, gboolean 
 	struct quar *q = g_new0(struct quar, 1);
 	int rc;
 
-	q->be = &quar_sqlite_backend;
+	if ((q->be = quar_backend_find(c->backend)) == NULL) {
+		*err = g_strdup_printf("[quarantine] backend: no backend '%s'", c->backend);
+		g_free(q);
+		return MOAT_EINVAL;
+	}
 	q->dir = g_strdup(c->dir);
 	q->max_bytes = c->max_bytes;
 	if ((rc = quar_files_prepare(err, q->dir, create, c->admin_group)) < 0 ||

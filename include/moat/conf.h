@@ -108,6 +108,7 @@ struct conf_lure {
 /* [quarantine] moat's own store (quarantine.h; rows in quarantine/quarantine.c) */
 struct conf_quarantine {
 	char *mode;			/* "store": moat's store; "hold": the MTA's hold queue */
+	char *backend;			/* the index: "sqlite" (quar_backends[]) */
 	char *dir;			/* the store (restart-only in moatd) */
 	char *reply;			/* store mode, once stored: "discard" or "reject" */
 	guint retention_days;		/* items older are purged; 0 keeps them */
