@@ -143,7 +143,12 @@ SCAN=$(mktemp -d /dev/shm/moat-pfbench-scan.XXXXXX 2>/dev/null) || SCAN=""
 [ -n "$SCAN" ] && chown nobody "$SCAN"
 python3 "$HERE/pfmsg.py" "$T/msg" "$VARIANTS" || fail "pfmsg.py"
 
+mkdir -m 0700 "$T/quarantine"
+chown nobody "$T/quarantine"
 cat >"$T/moat.conf" <<EOF
+[quarantine]
+dir = $T/quarantine
+
 [milter]
 spool_dir = $T/spool
 socket_group = postfix

@@ -17,6 +17,10 @@
 # are never touched (Postfix still reads its read-only meta files such as
 # /etc/postfix/postfix-files from there).
 #
+# With RELEASE_PORT set, a second smtpd listens on 127.0.0.1:RELEASE_PORT
+# without milters and relays to the same sink: what `moat quarantine
+# release` delivers to (README's master.cf line).
+#
 # start also leaves a watchdog that aborts the master after
 # $POSTFIX_LIFETIME seconds (default 900), so the instance stops by itself
 # even if the caller dies without running stop.
@@ -141,6 +145,13 @@ anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
+	if [ -n "${RELEASE_PORT:-}" ]; then
+		cat >>"$DIR/etc/master.cf" <<EOF
+127.0.0.1:$RELEASE_PORT inet n  -       n       -       -       smtpd
+  -o smtpd_milters=
+  -o syslog_name=postfix-moattest/release
+EOF
+	fi
 
 	if master_pid >/dev/null; then
 		echo "$0: a master is already running for $DIR" >&2

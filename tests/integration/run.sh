@@ -335,6 +335,11 @@ allow_networks = 127.0.0.3/32
 signature_dirs = $T/sigs;$T/share/signatures
 check_seconds = 1
 
+[quarantine]
+# Postfix's hold queue: this suite checks hold mode; moat's own store is
+# tests/integration/quarantine.sh's.
+mode = hold
+
 [milter]
 spool_dir = $T/spool
 spool_memory_bytes = 65536

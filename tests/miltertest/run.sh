@@ -152,6 +152,10 @@ attach.script = 8
 [av]
 signature_dirs = $T/share/signatures
 
+[quarantine]
+# the MTA's hold queue: SMFIR_QUARANTINE is what these scripts check
+mode = hold
+
 [milter]
 spool_dir = $T/spool
 spool_memory_bytes = 65536
@@ -167,6 +171,10 @@ attach.script = 8
 
 [av]
 signature_dirs = $T/share/signatures
+
+[quarantine]
+# the MTA's hold queue: SMFIR_QUARANTINE is what these scripts check
+mode = hold
 
 [milter]
 # Every message goes to the spool at once, and the spool cannot be created.
