@@ -50,10 +50,10 @@ moatd_store_active(void)
 	return store != NULL;
 }
 
-/* store_item - the index row of MSG and D: strings borrowed from them, but the key */
+/* store_item - the index row of MSG and D: strings borrowed (MESSAGE_ID trimmed), but the key */
 static void
 store_item(struct quar_item *it, struct moatd_msg *msg, const struct moatd_decision *d,
-    char *findings, char *report_json)
+    char *findings, char *report_json, char *message_id)
 {
 	const struct moat_report *rep = d->report;
 
@@ -67,7 +67,7 @@ store_item(struct quar_item *it, struct moatd_msg *msg, const struct moatd_decis
 	/* decoded for display when the scan got that far, else as received */
 	it->subject = rep != NULL && rep->hdr.subject != NULL ? rep->hdr.subject :
 	    msg->subject != NULL ? msg->subject : "";
-	it->message_id = msg->message_id != NULL ? msg->message_id : "";
+	it->message_id = message_id;
 	it->size = msg->size;
 	it->score = rep != NULL ? rep->verdict.score : 0;
 	it->action = (char *)report_action_name(d->action);
@@ -83,10 +83,10 @@ moatd_store_put(char id[QUAR_ID_LEN + 1], struct moatd_msg *msg, const struct mo
 	g_autofree char *findings = d->report ? moatd_findings_line(d->report) : g_strdup("poison");
 	g_autofree char *json = d->report ? report_to_json(d->report, FALSE) : g_strdup("");
 	g_autofree char *err = NULL;
+	g_autofree char *mid = g_strstrip(g_strdup(msg->message_id != NULL ? msg->message_id : ""));
 	struct quar_source src = { NULL, 0, -1 };
 	struct quar_item it;
 	gboolean dup = FALSE;
-	gint64 t0 = g_get_monotonic_time();
 	int rc;
 
 	if (msg->mem != NULL) {
@@ -95,7 +95,7 @@ moatd_store_put(char id[QUAR_ID_LEN + 1], struct moatd_msg *msg, const struct mo
 	} else {
 		src.fd = msg->fd;
 	}
-	store_item(&it, msg, d, findings, json);
+	store_item(&it, msg, d, findings, json, mid);
 	rc = quar_put(store, id, &dup, &err, &it, &src);
 	g_free(it.key);
 	if (rc == MOAT_EFULL) {
@@ -109,8 +109,9 @@ moatd_store_put(char id[QUAR_ID_LEN + 1], struct moatd_msg *msg, const struct mo
 		return MOATD_STORE_FAILED;
 	}
 	stats_quarantine(dup ? STATS_QUAR_DUPLICATE : STATS_QUAR_STORED);
-	moatd_log(msg, LOG_INFO, "quarantine=%s %s in %" G_GINT64_FORMAT " ms", id,
-	    dup ? "already stored (a retry)" : "stored", (g_get_monotonic_time() - t0) / 1000);
+	/* the summary line names the item; a retry is worth a line of its own */
+	if (dup)
+		moatd_log(msg, LOG_INFO, "quarantine=%s was stored by an earlier attempt", id);
 	if (store_pause_ms > 0)
 		g_usleep((gulong)store_pause_ms * 1000);
 	return MOATD_STORED;
