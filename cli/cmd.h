@@ -13,4 +13,12 @@
  */
 int cmd_stats(const struct moat_conf *conf, int argc, char **argv);
 
+/*
+ * cmd_quarantine - `moat quarantine list|show|release|delete|purge|export`
+ * (ARGV[0] is "quarantine") on the store of CONF's [quarantine] dir.
+ * Returns the exit status: 0 done, 1 the item is missing or not in a state
+ * for it, 2 usage, permission or store error.
+ */
+int cmd_quarantine(const struct moat_conf *conf, int argc, char **argv);
+
 #endif

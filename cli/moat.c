@@ -9,6 +9,8 @@
  *						(--man: roff, for moat.conf(5))
  *   moat config findings			the finding catalogue as a Markdown table
  *   moat [-c FILE] stats [--socket SPEC] [--raw]	moatd's counters (cli/stats.c)
+ *   moat [-c FILE] quarantine list|show|release|delete|purge|export ...
+ *						the quarantine store (cli/quarantine.c)
  *
  * Exit status of scan: 0 every message accepted, 1 any tagged or worse,
  * 2 on any error (unreadable file, bad option, bad config); 2 wins over 1.
@@ -38,6 +40,10 @@ cmd_usage(FILE *fp)
 	    "       moat [-c FILE] config check\n"
 	    "       moat config reference [--man] | findings\n"
 	    "       moat [-c FILE] stats [--socket SPEC] [--raw]\n"
+	    "       moat [-c FILE] quarantine list [--since T] [--until T] [--from ADDR] [--rcpt ADDR]\n"
+	    "           [--finding ID] [--status S|all] [--limit N] [--json]\n"
+	    "       moat [-c FILE] quarantine show ID [--json] | release ID [--to RCPT]... |\n"
+	    "           delete ID | purge --older-than DAYS | export ID >FILE.eml\n"
 	    "  -c FILE   config file (default " CONF_DEFAULT_PATH "; built-in defaults when absent)\n");
 }
 
@@ -273,6 +279,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[0], "scan") == 0) {
 		status = cmd_scan(conf, argc, argv);
+	} else if (strcmp(argv[0], "quarantine") == 0) {
+		status = cmd_quarantine(conf, argc, argv);
 	} else if (strcmp(argv[0], "stats") == 0) {
 		status = cmd_stats(conf, argc, argv);
 	} else if (strcmp(argv[0], "config") == 0) {
