@@ -69,6 +69,8 @@ SEEDS_milter = samples/demo samples/mime
 SEEDS_walk   = /usr/share/clamav-testfiles build/fixtures build/fixtures/lures $(FUZZ_BUILD)/seeds/zipdir
 SEEDS_zipdir = $(FUZZ_BUILD)/seeds/zipdir build/fixtures /usr/share/clamav-testfiles
 SEEDS_diskimg = $(FUZZ_BUILD)/seeds/diskimg
+# the first lines of a message stand for the envelope and header fields
+SEEDS_quarantine = samples/demo
 # generated seed directories: tests/fuzz/NAME_seeds.py DIR
 FUZZ_SEEDS   = $(patsubst tests/fuzz/%_seeds.py,$(FUZZ_BUILD)/seeds/%,$(wildcard tests/fuzz/*_seeds.py))
 

@@ -34,6 +34,8 @@ Suite *pe_suite(void);
 Suite *diskimg_suite(void);
 Suite *lure_suite(void);
 Suite *sha256_suite(void);
+Suite *quarsmtp_suite(void);
+Suite *quarantine_suite(void);
 
 /* testdata_have - TRUE when the corpus folder CORPUS is in TESTDATA_DIR; else
  * prints "skipped: TEST (no CORPUS)" and records TEST in BUILD_DIR/skipped.txt,

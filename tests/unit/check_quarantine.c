@@ -1,0 +1,619 @@
+/*
+ * check_quarantine.c - the quarantine store through its interface, for every backend
+ *
+ * Each test runs once per entry of quar_backends[] (tcase_add_loop_test):
+ * a new backend passes the same tests. Stores live in fresh temp folders.
+ * What an admin relies on: a put is on disk byte for byte, a retry is the
+ * same item, filters select exactly, two releases cannot both win, delete
+ * and purge leave nothing behind, the quota refuses before writing, and
+ * folders and files keep the modes the group needs whatever the umask.
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+
+#include "checks.h"
+#include "moat/moat.h"
+#include "moat/quarantine.h"
+#include "quarantine/backend.h"
+
+struct store {
+	char *dir;			/* the temp folder; the store is DIR/q */
+	struct moat_conf *conf;
+	struct quar *q;
+};
+
+/* store_open - a new store for backend number B, with EXTRA config lines */
+static void
+store_open(struct store *s, int b, const char *extra)
+{
+	g_autofree char *text = NULL;
+	char *err = NULL;
+
+	s->dir = g_dir_make_tmp("moat-quar-XXXXXX", NULL);
+	ck_assert_ptr_nonnull(s->dir);
+	text = g_strdup_printf("[quarantine]\nbackend = %s\ndir = %s/q\n%s", quar_backends[b]->name,
+	    s->dir, extra != NULL ? extra : "");
+	ck_assert_int_eq(conf_load_data(&s->conf, &err, text, strlen(text)), 0);
+	ck_assert_msg(quar_open(&s->q, &err, s->conf, TRUE) == 0, "open: %s", err);
+}
+
+/* rm_rf - remove PATH and what is under it */
+static void
+rm_rf(const char *path)
+{
+	GDir *d = g_dir_open(path, 0, NULL);
+	const char *name;
+
+	while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+		g_autofree char *p = g_build_filename(path, name, NULL);
+
+		if (g_file_test(p, G_FILE_TEST_IS_DIR) && !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
+			rm_rf(p);
+		else
+			g_unlink(p);
+	}
+	if (d != NULL)
+		g_dir_close(d);
+	g_rmdir(path);
+}
+
+static void
+store_close(struct store *s)
+{
+	quar_close(s->q);
+	conf_free(s->conf);
+	rm_rf(s->dir);
+	g_free(s->dir);
+}
+
+/* item - index fields of a held message from SENDER to RCPTS ("a;b"), with FINDINGS; free with item_clear() */
+static void
+item(struct quar_item *it, const char *sender, const char *rcpts, const char *findings,
+    const char *mid)
+{
+	g_auto(GStrv) v = g_strsplit(rcpts, ";", -1);
+
+	memset(it, 0, sizeof(*it));
+	it->queue_id = g_strdup("4XyZ1a2B3c");
+	it->client_addr = g_strdup("192.0.2.7");
+	it->helo = g_strdup("mx.example.net");
+	it->mail_from = g_strdup(sender);
+	it->rcpts = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; v[i] != NULL; i++)
+		g_ptr_array_add(it->rcpts, g_strdup(v[i]));
+	it->header_from = g_strdup("\"Accounts\" <billing@example.net>");
+	it->subject = g_strdup("Überweisung – Rechnung 42");
+	it->message_id = g_strdup(mid);
+	it->score = 12;
+	it->action = g_strdup("quarantine");
+	it->findings = g_strdup(findings);
+	it->report_json = g_strdup("{\"verdict\": {\"score\": 12}}");
+	it->key = quar_key(mid, "00ff", sender, it->rcpts);
+}
+
+static void
+item_clear(struct quar_item *it)
+{
+	g_free(it->queue_id);
+	g_free(it->client_addr);
+	g_free(it->helo);
+	g_free(it->mail_from);
+	g_ptr_array_unref(it->rcpts);
+	g_free(it->header_from);
+	g_free(it->subject);
+	g_free(it->message_id);
+	g_free(it->action);
+	g_free(it->findings);
+	g_free(it->report_json);
+	g_free(it->key);
+}
+
+static const char message[] = "Received: from mx (mx [192.0.2.7])\r\nFrom: a@example.net\r\n"
+    "Subject: x\r\n\r\nbody line\r\n.\r\n\xff\xfe bytes\r\n";
+
+/* put - store MESSAGE under IT; the new id in ID */
+static void
+put(struct store *s, const struct quar_item *it, char id[QUAR_ID_LEN + 1])
+{
+	struct quar_source src = { (const guint8 *)message, sizeof(message) - 1, -1 };
+	g_autofree char *err = NULL;
+	gboolean dup = TRUE;
+
+	ck_assert_msg(quar_put(s->q, id, &dup, &err, it, &src) == 0, "put: %s", err);
+	ck_assert(!dup);
+}
+
+/* put_simple - a put of an item from SENDER to RCPTS with FINDINGS and Message-ID MID */
+static void
+put_simple(struct store *s, const char *sender, const char *rcpts, const char *findings,
+    const char *mid, char id[QUAR_ID_LEN + 1])
+{
+	struct quar_item it;
+
+	item(&it, sender, rcpts, findings, mid);
+	put(s, &it, id);
+	item_clear(&it);
+}
+
+/* file_text - the bytes of ID's message file */
+static GBytes *
+file_bytes(struct store *s, const char *id)
+{
+	g_autofree char *path = NULL, *err = NULL, *data = NULL;
+	gsize len = 0;
+
+	ck_assert_msg(quar_message_path(s->q, &path, &err, id) == 0, "path: %s", err);
+	ck_assert(g_file_get_contents(path, &data, &len, NULL));
+	return g_bytes_new(data, len);
+}
+
+/* Every field comes back as it went in, the file holds the message byte for byte. */
+START_TEST(test_put_get)
+{
+	struct store s;
+	struct quar_item it, *got = NULL;
+	char id[QUAR_ID_LEN + 1];
+	g_autofree char *err = NULL;
+	g_autoptr(GBytes) b = NULL;
+
+	store_open(&s, _i, NULL);
+	item(&it, "bounce+x=y@example.net", "ceo@example.org;Finance@Example.org", "attach.shortcut",
+	    "<1@example.net>");
+	put(&s, &it, id);
+	ck_assert(quar_id_valid(id));
+	ck_assert_int_eq(quar_get(s.q, &got, &err, id), 0);
+	ck_assert_str_eq(got->id, id);
+	ck_assert_str_eq(got->mail_from, "bounce+x=y@example.net");
+	ck_assert_uint_eq(got->rcpts->len, 2);
+	ck_assert_str_eq(got->rcpts->pdata[1], "Finance@Example.org");
+	ck_assert_str_eq(got->subject, "Überweisung – Rechnung 42");
+	ck_assert_str_eq(got->helo, "mx.example.net");
+	ck_assert_str_eq(got->findings, "attach.shortcut");
+	ck_assert_str_eq(got->report_json, it.report_json);
+	ck_assert_str_eq(got->key, it.key);
+	ck_assert_int_eq(got->score, 12);
+	ck_assert_uint_eq(got->size, sizeof(message) - 1);
+	ck_assert_int_eq(got->status, QUAR_HELD);
+	ck_assert(got->time > 1700000000 && got->time <= g_get_real_time() / G_USEC_PER_SEC);
+	b = file_bytes(&s, id);
+	ck_assert_uint_eq(g_bytes_get_size(b), sizeof(message) - 1);
+	ck_assert(memcmp(g_bytes_get_data(b, NULL), message, sizeof(message) - 1) == 0);
+	quar_item_free(got);
+	item_clear(&it);
+	store_close(&s);
+}
+END_TEST
+
+/* A message read from a descriptor: all of it, and the descriptor's offset is left alone. */
+START_TEST(test_put_fd)
+{
+	struct store s;
+	struct quar_item it;
+	char id[QUAR_ID_LEN + 1], *path;
+	g_autofree char *err = NULL, *data = NULL;
+	struct quar_source src = { NULL, 0, -1 };
+	gboolean dup;
+	gsize big = 3 * 65536 + 17, len = 0;
+	g_autofree char *text = g_malloc(big);
+	g_autofree char *file = NULL;
+
+	store_open(&s, _i, NULL);
+	for (gsize i = 0; i < big; i++)
+		text[i] = (char)('a' + i % 26);
+	file = g_build_filename(s.dir, "spool", NULL);
+	ck_assert(g_file_set_contents(file, text, (gssize)big, NULL));
+	src.fd = open(file, O_RDONLY);
+	ck_assert_int_ge(src.fd, 0);
+	ck_assert_int_eq(lseek(src.fd, 5, SEEK_SET), 5);
+	item(&it, "a@example.net", "b@example.org", "x", "<fd@x>");
+	it.size = big;
+	ck_assert_msg(quar_put(s.q, id, &dup, &err, &it, &src) == 0, "put: %s", err);
+	ck_assert_int_eq(lseek(src.fd, 0, SEEK_CUR), 5);
+	close(src.fd);
+	ck_assert_int_eq(quar_message_path(s.q, &path, &err, id), 0);
+	ck_assert(g_file_get_contents(path, &data, &len, NULL));
+	ck_assert_uint_eq(len, big);
+	ck_assert(memcmp(data, text, big) == 0);
+	g_free(path);
+	item_clear(&it);
+	store_close(&s);
+}
+END_TEST
+
+/* The same message again (the MTA retried) is the first item; once deleted, a new one. */
+START_TEST(test_idempotent)
+{
+	struct store s;
+	struct quar_item it;
+	struct quar_source src = { (const guint8 *)message, sizeof(message) - 1, -1 };
+	char id[QUAR_ID_LEN + 1], again[QUAR_ID_LEN + 1], third[QUAR_ID_LEN + 1];
+	g_autofree char *err = NULL;
+	g_autoptr(GPtrArray) all = NULL;
+	struct quar_filter f = { .status = -1 };
+	gboolean dup = FALSE;
+	guint64 bytes;
+	guint n;
+
+	store_open(&s, _i, NULL);
+	item(&it, "a@example.net", "b@example.org", "x", "<same@x>");
+	put(&s, &it, id);
+	ck_assert_int_eq(quar_put(s.q, again, &dup, &err, &it, &src), 0);
+	ck_assert(dup);
+	ck_assert_str_eq(again, id);
+	ck_assert_int_eq(quar_usage(s.q, &bytes, &n, &err), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(bytes, sizeof(message) - 1);
+	ck_assert_int_eq(quar_transition(s.q, &err, id, QUAR_HELD, QUAR_DELETED, "admin", "deleted",
+	    NULL), 0);
+	ck_assert_int_eq(quar_put(s.q, third, &dup, &err, &it, &src), 0);
+	ck_assert(!dup);
+	ck_assert_str_ne(third, id);
+	ck_assert_int_eq(quar_list(s.q, &all, &err, &f), 0);
+	ck_assert_uint_eq(all->len, 2);
+	item_clear(&it);
+	store_close(&s);
+}
+END_TEST
+
+/* The key: stable, and any part of the envelope, Message-ID or body changes it. */
+START_TEST(test_key)
+{
+	g_autoptr(GPtrArray) r1 = g_ptr_array_new();
+	g_autoptr(GPtrArray) r2 = g_ptr_array_new();
+	g_autofree char *k1 = NULL, *k2 = NULL, *k3 = NULL, *k4 = NULL, *k5 = NULL, *k6 = NULL;
+
+	g_ptr_array_add(r1, "a@x");
+	g_ptr_array_add(r2, "a@x");
+	g_ptr_array_add(r2, "b@x");
+	k1 = quar_key("<m@x>", "aa", "s@x", r1);
+	k2 = quar_key("<m@x>", "aa", "s@x", r1);
+	k3 = quar_key("<m@x>", "aa", "s@x", r2);
+	k4 = quar_key("<m@x>", "ab", "s@x", r1);
+	k5 = quar_key("<m@x>a", "a", "s@x", r1);	/* the fields cannot run into each other */
+	k6 = quar_key(NULL, "aa", "s@x", r1);
+	ck_assert_uint_eq(strlen(k1), 64);
+	ck_assert_str_eq(k1, k2);
+	ck_assert_str_ne(k1, k3);
+	ck_assert_str_ne(k1, k4);
+	ck_assert_str_ne(k4, k5);
+	ck_assert_str_ne(k1, k6);
+}
+END_TEST
+
+/* list: every filter selects exactly what it names, newest first, up to the limit. */
+START_TEST(test_list_filters)
+{
+	struct store s;
+	char a[QUAR_ID_LEN + 1], b[QUAR_ID_LEN + 1], c[QUAR_ID_LEN + 1];
+	g_autofree char *err = NULL;
+	struct {
+		struct quar_filter f;
+		guint n;
+		const char *first;
+	} cases[] = {
+		{ { .status = -1 }, 3, c },
+		{ { .status = QUAR_HELD, .sender = "ALICE@example.net" }, 2, b },
+		{ { .status = -1, .recipient = "ceo@example.org" }, 2, c },
+		{ { .status = -1, .recipient = "eo@example.org" }, 0, NULL },	/* not a substring */
+		{ { .status = -1, .recipient = "CFO@EXAMPLE.ORG" }, 1, b },
+		{ { .status = -1, .finding = "lure.sideload" }, 1, b },
+		{ { .status = -1, .finding = "lure.side" }, 0, NULL },		/* not a prefix */
+		{ { .status = -1, .finding = "attach.shortcut" }, 3, c },
+		{ { .status = -1, .limit = 1 }, 1, c },
+		{ { .status = QUAR_RELEASED }, 0, NULL },
+		{ { .status = -1, .since = 1 }, 3, c },
+		{ { .status = -1, .until = 1 }, 0, NULL },
+	};
+
+	store_open(&s, _i, NULL);
+	put_simple(&s, "alice@example.net", "ceo@example.org", "attach.shortcut", "<a@x>", a);
+	put_simple(&s, "Alice@Example.net", "cfo@example.org", "lure.sideload,attach.shortcut", "<b@x>",
+	    b);
+	put_simple(&s, "bob@example.net", "x@example.org;ceo@example.org", "attach.shortcut", "<c@x>",
+	    c);
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GPtrArray) got = NULL;
+
+		ck_assert_int_eq(quar_list(s.q, &got, &err, &cases[i].f), 0);
+		ck_assert_msg(got->len == cases[i].n, "case %zu: %u items, expected %u", i, got->len,
+		    cases[i].n);
+		if (cases[i].first != NULL)
+			ck_assert_str_eq(((struct quar_item *)got->pdata[0])->id, cases[i].first);
+	}
+	store_close(&s);
+}
+END_TEST
+
+/* Of two releases of one item, one wins; a stale claim can be taken over; history records each step. */
+START_TEST(test_transitions)
+{
+	struct store s;
+	char id[QUAR_ID_LEN + 1];
+	g_autofree char *err = NULL;
+	g_autoptr(GPtrArray) hist = NULL;
+	struct quar_item *got = NULL;
+	const struct quar_event *ev;
+
+	store_open(&s, _i, NULL);
+	put_simple(&s, "a@example.net", "b@example.org", "x", "<t@x>", id);
+	ck_assert_int_eq(quar_transition(s.q, &err, id, QUAR_HELD, QUAR_RELEASING, "ann",
+	    "release started", "b@example.org"), 0);
+	ck_assert_int_eq(quar_transition(s.q, &err, id, QUAR_HELD, QUAR_RELEASING, "bob",
+	    "release started", NULL), MOAT_EBUSY);
+	ck_assert_ptr_nonnull(strstr(err, "releasing"));
+	g_clear_pointer(&err, g_free);
+	ck_assert_int_eq(quar_transition(s.q, &err, id, QUAR_RELEASING, QUAR_RELEASED, "ann",
+	    "released", "250 ok"), 0);
+	ck_assert_int_eq(quar_transition(s.q, &err, id, QUAR_HELD, QUAR_RELEASING, "bob",
+	    "release started", NULL), MOAT_EBUSY);
+	g_clear_pointer(&err, g_free);
+	ck_assert_int_eq(quar_transition(s.q, &err, "AAAAAAAAAAAAAAAAAAAAAA", QUAR_HELD,
+	    QUAR_RELEASING, "bob", "x", NULL), MOAT_ENOENT);
+	g_clear_pointer(&err, g_free);
+	ck_assert_int_eq(quar_transition(s.q, &err, "../../etc/passwd", QUAR_HELD, QUAR_DELETED,
+	    "bob", "x", NULL), MOAT_ENOENT);
+	g_clear_pointer(&err, g_free);
+	ck_assert_int_eq(quar_note(s.q, &err, id, "ann", "exported", NULL), 0);
+	ck_assert_int_eq(quar_history(s.q, &hist, &err, id), 0);
+	ck_assert_uint_eq(hist->len, 4);
+	ev = hist->pdata[0];
+	ck_assert_str_eq(ev->who, "moatd");
+	ck_assert_str_eq(ev->what, "stored");
+	ev = hist->pdata[2];
+	ck_assert_str_eq(ev->who, "ann");
+	ck_assert_str_eq(ev->what, "released");
+	ck_assert_str_eq(ev->detail, "250 ok");
+	ck_assert_int_eq(quar_get(s.q, &got, &err, id), 0);
+	ck_assert_int_eq(got->status, QUAR_RELEASED);
+	quar_item_free(got);
+	store_close(&s);
+}
+END_TEST
+
+/* A release whose command died (claimed more than QUAR_CLAIM_SECONDS ago) can be taken over. */
+START_TEST(test_stale_claim)
+{
+	struct store s;
+	char id[QUAR_ID_LEN + 1];
+	g_autofree char *err = NULL, *db = NULL, *sql = NULL;
+	sqlite3 *h = NULL;
+
+	if (strcmp(quar_backends[_i]->name, "sqlite") != 0)
+		return;		/* ages the row in the database itself */
+	store_open(&s, _i, NULL);
+	put_simple(&s, "a@example.net", "b@example.org", "x", "<s@x>", id);
+	ck_assert_int_eq(quar_transition(s.q, &err, id, QUAR_HELD, QUAR_RELEASING, "ann", "claim",
+	    NULL), 0);
+	db = g_build_filename(s.dir, "q", "index.sqlite", NULL);
+	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+	sql = g_strdup_printf("UPDATE items SET changed = changed - %d WHERE id = '%s'",
+	    QUAR_CLAIM_SECONDS + 5, id);
+	ck_assert_int_eq(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	ck_assert_int_eq(quar_transition(s.q, &err, id, QUAR_HELD, QUAR_RELEASING, "bob", "claim",
+	    NULL), 0);
+	store_close(&s);
+}
+END_TEST
+
+/* delete: the file goes, the row and history stay; purge: everything older goes, the rest stays. */
+START_TEST(test_delete_purge)
+{
+	struct store s;
+	char a[QUAR_ID_LEN + 1], b[QUAR_ID_LEN + 1];
+	g_autofree char *err = NULL, *path = NULL, *fa = NULL;
+	g_autoptr(GPtrArray) all = NULL;
+	struct quar_filter f = { .status = -1 };
+	struct quar_item *got = NULL;
+	guint n = 99;
+
+	store_open(&s, _i, NULL);
+	put_simple(&s, "a@example.net", "b@example.org", "x", "<d1@x>", a);
+	put_simple(&s, "a@example.net", "b@example.org", "x", "<d2@x>", b);
+	fa = quar_files_path(s.conf->quarantine.dir, a);
+	ck_assert(g_file_test(fa, G_FILE_TEST_EXISTS));
+	ck_assert_int_eq(quar_transition(s.q, &err, a, QUAR_HELD, QUAR_DELETED, "ann", "deleted", NULL),
+	    0);
+	ck_assert(!g_file_test(fa, G_FILE_TEST_EXISTS));
+	ck_assert_int_eq(quar_message_path(s.q, &path, &err, a), MOAT_ENOENT);
+	g_clear_pointer(&err, g_free);
+	ck_assert_int_eq(quar_get(s.q, &got, &err, a), 0);
+	ck_assert_int_eq(got->status, QUAR_DELETED);
+	quar_item_free(got);
+	/* nothing is older than a day ago: both stay */
+	ck_assert_int_eq(quar_purge(s.q, &n, &err, g_get_real_time() / G_USEC_PER_SEC - 86400), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(quar_purge(s.q, &n, &err, g_get_real_time() / G_USEC_PER_SEC + 1), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(quar_list(s.q, &all, &err, &f), 0);
+	ck_assert_uint_eq(all->len, 0);
+	ck_assert_int_eq(quar_get(s.q, &got, &err, b), MOAT_ENOENT);
+	g_clear_pointer(&err, g_free);
+	g_free(fa);
+	fa = quar_files_path(s.conf->quarantine.dir, b);
+	ck_assert(!g_file_test(fa, G_FILE_TEST_EXISTS));
+	store_close(&s);
+}
+END_TEST
+
+/* The quota refuses before anything is written. */
+START_TEST(test_quota)
+{
+	struct store s;
+	char id[QUAR_ID_LEN + 1];
+	struct quar_item it;
+	struct quar_source src = { (const guint8 *)message, sizeof(message) - 1, -1 };
+	g_autofree char *err = NULL, *tmp = NULL;
+	gboolean dup;
+	guint64 bytes;
+	guint n;
+	GDir *d;
+
+	g_autofree char *quota = g_strdup_printf("max_bytes = %zu\n", sizeof(message) + 10);
+
+	/* room for one message, not two */
+	store_open(&s, _i, quota);
+	put_simple(&s, "a@example.net", "b@example.org", "x", "<q1@x>", id);
+	item(&it, "a@example.net", "b@example.org", "x", "<q2@x>");
+	ck_assert_int_eq(quar_put(s.q, id, &dup, &err, &it, &src), MOAT_EFULL);
+	ck_assert_ptr_nonnull(strstr(err, "max_bytes"));
+	ck_assert_int_eq(quar_usage(s.q, &bytes, &n, &err), 0);
+	ck_assert_uint_eq(n, 1);
+	tmp = g_build_filename(s.dir, "q", "tmp", NULL);
+	d = g_dir_open(tmp, 0, NULL);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_ptr_null(g_dir_read_name(d));
+	g_dir_close(d);
+	item_clear(&it);
+	store_close(&s);
+}
+END_TEST
+
+/* Folders 2770, files 0660 (the admin group reads them), whatever the umask. */
+START_TEST(test_modes)
+{
+	struct store s;
+	char id[QUAR_ID_LEN + 1];
+	g_autofree char *db = NULL, *file = NULL, *msg = NULL, *wal = NULL;
+	struct stat st;
+	mode_t old = umask(077);
+
+	store_open(&s, _i, NULL);
+	put_simple(&s, "a@example.net", "b@example.org", "x", "<m@x>", id);
+	umask(old);
+	ck_assert_int_eq(stat(s.conf->quarantine.dir, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 02770);
+	msg = g_build_filename(s.conf->quarantine.dir, "msg", NULL);
+	ck_assert_int_eq(stat(msg, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 02770);
+	file = quar_files_path(s.conf->quarantine.dir, id);
+	ck_assert_int_eq(stat(file, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0660);
+	if (strcmp(quar_backends[_i]->name, "sqlite") == 0) {
+		db = g_build_filename(s.conf->quarantine.dir, "index.sqlite", NULL);
+		wal = g_strconcat(db, "-wal", NULL);
+		ck_assert_int_eq(stat(db, &st), 0);
+		ck_assert_uint_eq(st.st_mode & 0777, 0660);
+		ck_assert_int_eq(stat(wal, &st), 0);
+		ck_assert_uint_eq(st.st_mode & 0777, 0660);
+	}
+	store_close(&s);
+}
+END_TEST
+
+struct racer {
+	struct store *s;
+	int n;
+	int who;
+	GPtrArray *ids;			/* char *, owned */
+};
+
+static gpointer
+racer_run(gpointer data)
+{
+	struct racer *r = data;
+
+	for (int i = 0; i < r->n; i++) {
+		char id[QUAR_ID_LEN + 1];
+		g_autofree char *mid = g_strdup_printf("<%d.%d@race>", r->who, i);
+
+		put_simple(r->s, "a@example.net", "b@example.org", "x", mid, id);
+		g_ptr_array_add(r->ids, g_strdup(id));
+	}
+	return NULL;
+}
+
+/* moatd's threads put at once into one store: every item kept, every id distinct. */
+START_TEST(test_threads)
+{
+	struct store s;
+	struct racer r[4];
+	GThread *t[4];
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GPtrArray) all = NULL;
+	struct quar_filter f = { .status = -1 };
+	g_autofree char *err = NULL;
+
+	store_open(&s, _i, NULL);
+	for (int i = 0; i < 4; i++) {
+		r[i] = (struct racer){ &s, 50, i, g_ptr_array_new_with_free_func(g_free) };
+		t[i] = g_thread_new("racer", racer_run, &r[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		g_thread_join(t[i]);
+		for (guint k = 0; k < r[i].ids->len; k++)
+			ck_assert(g_hash_table_add(seen, r[i].ids->pdata[k]));
+	}
+	ck_assert_uint_eq(g_hash_table_size(seen), 200);
+	ck_assert_int_eq(quar_list(s.q, &all, &err, &f), 0);
+	ck_assert_uint_eq(all->len, 200);
+	for (int i = 0; i < 4; i++)
+		g_ptr_array_unref(r[i].ids);
+	store_close(&s);
+}
+END_TEST
+
+/* Opening a store that is not there without CREATE fails and says where; bad config words are named. */
+START_TEST(test_open_and_conf)
+{
+	struct moat_conf *conf = NULL;
+	struct quar *q = NULL;
+	char *err = NULL;
+	const char *bad[] = { "mode = keep\n", "reply = bounce\n", "full_action = drop\n",
+		"dir = relative/q\n", "backend = mysql\n" };
+	const char *text = "[quarantine]\ndir = /nonexistent/moat-q\n";
+
+	ck_assert_int_eq(conf_load_data(&conf, &err, text, strlen(text)), 0);
+	ck_assert_int_lt(quar_open(&q, &err, conf, FALSE), 0);
+	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/moat-q"));
+	g_clear_pointer(&err, g_free);
+	conf_free(conf);
+	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autofree char *t = g_strconcat("[quarantine]\n", bad[i], NULL);
+		const char *eq = strchr(bad[i], '=');
+		g_autofree char *key = g_strndup(bad[i], (gsize)(eq - bad[i] - 1));
+
+		conf = NULL;
+		ck_assert_int_eq(conf_load_data(&conf, &err, t, strlen(t)), MOAT_EINVAL);
+		ck_assert_msg(strstr(err, key) != NULL, "'%s' not named in '%s'", key, err);
+		g_clear_pointer(&err, g_free);
+	}
+	ck_assert(quar_id_valid("AbCdEfGhIjKlMnOpQrSt-_"));
+	ck_assert(!quar_id_valid("AbCdEfGhIjKlMnOpQrSt/_"));
+	ck_assert(!quar_id_valid("short"));
+	ck_assert_int_eq(quar_status_parse("Released"), QUAR_RELEASED);
+	ck_assert_int_eq(quar_status_parse("gone"), -1);
+}
+END_TEST
+
+Suite *
+quarantine_suite(void)
+{
+	Suite *s = suite_create("quarantine");
+	TCase *tc = tcase_create("store");
+	int nb = 0;
+
+	while (quar_backends[nb] != NULL)
+		nb++;
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_put_get, 0, nb);
+	tcase_add_loop_test(tc, test_put_fd, 0, nb);
+	tcase_add_loop_test(tc, test_idempotent, 0, nb);
+	tcase_add_test(tc, test_key);
+	tcase_add_loop_test(tc, test_list_filters, 0, nb);
+	tcase_add_loop_test(tc, test_transitions, 0, nb);
+	tcase_add_loop_test(tc, test_stale_claim, 0, nb);
+	tcase_add_loop_test(tc, test_delete_purge, 0, nb);
+	tcase_add_loop_test(tc, test_quota, 0, nb);
+	tcase_add_loop_test(tc, test_modes, 0, nb);
+	tcase_add_loop_test(tc, test_threads, 0, nb);
+	tcase_add_test(tc, test_open_and_conf);
+	suite_add_tcase(s, tc);
+	return s;
+}
