@@ -7,7 +7,10 @@
 # 2. The same messages go through a private Postfix (loopback only, under a
 #    temp dir, stopped at the end) with moatd as its milter, to an SMTP sink:
 #    for each, the SMTP reply, and what was delivered (the X-Moat-* headers
-#    and Subject) or held in Postfix's hold queue.
+#    and Subject) or held in moat's quarantine store.
+# 3. The admin's side: `moat quarantine list`, `show` of one held message,
+#    and `release`, which delivers it through a Postfix listener without
+#    milters (the master.cf line README gives).
 # Needs root for Postfix (make demo runs as root, like make check).
 set -u
 MOAT=${1:?usage: demo.sh MOAT MOATD}
@@ -46,9 +49,15 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+RELEASE_PORT=$(free_port)
 cat >"$T/moat.conf" <<CONF
 [av]
 signature_dirs = /var/lib/clamav;$TOP/conf/signatures
+
+[quarantine]
+dir = $T/quarantine
+release_host = 127.0.0.1:$RELEASE_PORT
 
 [milter]
 spool_dir = $T/spool
@@ -65,8 +74,8 @@ until [ -s "$T/sink.port" ] && [ -S "$T/moatd.sock" ]; do
 	sleep 0.1
 done
 sleep 0.2
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-POSTFIX_LIFETIME=300 sh "$IT/postfix.sh" start "$T" "$PORT" "$(cat "$T/sink.port")" \
+PORT=$(free_port)
+RELEASE_PORT=$RELEASE_PORT POSTFIX_LIFETIME=300 sh "$IT/postfix.sh" start "$T" "$PORT" "$(cat "$T/sink.port")" \
     "unix:$T/moatd.sock" >"$T/postfix.out" 2>&1 || { cat "$T/postfix.out"; exit 1; }
 PF=1
 
@@ -81,11 +90,15 @@ for f in "$DEMO"/*.eml; do
 	summary=$(tail -n +"$((lines + 1))" "$T/moatd.log" | grep ' action=' | tail -n 1)
 	field() { printf '%s\n' "$summary" | sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
 	qid=$(printf '%s\n' "$reply" | sed -n 's/.*queued as \([0-9A-Za-z]*\).*/\1/p')
+	held=$(field quarantine)
 	case $reply in
 	550*) where="rejected, the sender got $(printf "%s" "$reply" | cut -c1-9)" ;;
 	250*)
 		sleep 1
-		if [ -n "$qid" ] && [ -e "$T/queue/hold/$qid" ]; then
+		if [ -n "$held" ]; then
+			where="in moat's quarantine as $held"
+			HELD=$held
+		elif [ -n "$qid" ] && [ -e "$T/queue/hold/$qid" ]; then
 			where="held in the hold queue as $qid"
 		elif [ -n "$(python3 "$IT/mailtool.py" find "$T/out" "$name@example.org")" ]; then
 			where="delivered"
@@ -99,7 +112,27 @@ for f in "$DEMO"/*.eml; do
 done
 echo
 echo "Delivered mail carries X-Moat-Verdict, X-Moat-Score, X-Moat-Findings and a"
-echo "tagged Subject; held mail waits for an admin (postqueue -p, postsuper -H ID)."
+echo "tagged Subject; held mail waits in moat's quarantine for an admin."
+
+echo
+echo "== 3. the admin: moat quarantine list, show, release"
+"$MOAT" -c "$T/moat.conf" quarantine list
+if [ -n "${HELD:-}" ]; then
+	echo
+	echo "\$ moat quarantine show $HELD"
+	"$MOAT" -c "$T/moat.conf" quarantine show "$HELD"
+	echo
+	echo "\$ moat quarantine release $HELD"
+	"$MOAT" -c "$T/moat.conf" quarantine release "$HELD" || exit 1
+	i=0
+	until [ -n "$(grep -l "^X-Moat-Released:" "$T"/out/*.eml 2>/dev/null)" ] || [ $i -ge 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	f=$(grep -l "^X-Moat-Released:" "$T"/out/*.eml 2>/dev/null | head -n 1)
+	[ -n "$f" ] || { echo "demo: the released message did not arrive"; exit 1; }
+	echo "delivered: $(grep -m1 "^X-Moat-Released:" "$f" | tr -d '\r')"
+fi
 echo "Next: README.md (plugging moatd into Postfix or Sendmail, the config keys,"
 echo "the finding list), and \`moat scan --json FILE.eml\` for a full report."
 echo
