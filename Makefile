@@ -182,6 +182,7 @@ install: $(MOAT) $(MOATD) $(MANCONF)
 	    getent passwd moat >/dev/null || useradd --system --gid moat --home-dir /nonexistent \
 	        --shell /usr/sbin/nologin moat; \
 	    ! getent passwd postfix >/dev/null || usermod -a -G moat postfix; \
+	    install -d -o moat -g moat -m 2770 /var/lib/moat /var/lib/moat/quarantine; \
 	fi
 
 deps:
