@@ -142,6 +142,9 @@ $(BUILD)/moat-bench: tests/bench/bench.c $(LIB)
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
 
 # the Postfix bench's null milter and its injector (tests/bench/postfix.sh)
+$(BUILD)/quarbench: tests/bench/quarbench.c $(LIB)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+
 $(BUILD)/nullmilter: tests/bench/nullmilter.c
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $< -lmilter -pthread
@@ -153,8 +156,10 @@ $(BUILD)/pfinject: tests/bench/pfinject.c
 # bench: scan rates on the ham corpus and a generated one, the ratio to clamscan and
 # synthetic signature databases; then mail through a private Postfix alone, with null
 # milters and with moatd (as root; see tests/bench/postfix.sh)
-bench: deps testdata $(MOAT) $(MOATD) $(BUILD)/moat-bench $(BUILD)/nullmilter $(BUILD)/pfinject
+bench: deps testdata $(MOAT) $(MOATD) $(BUILD)/moat-bench $(BUILD)/nullmilter $(BUILD)/pfinject \
+    $(BUILD)/quarbench
 	sh tests/bench/run.sh $(BUILD) $(TESTDATA)
+	$(BUILD)/quarbench $(BUILD)
 	sh tests/bench/postfix.sh $(BUILD)
 
 # install: binaries, the man pages, /etc/moat/moat.conf (kept if present),
