@@ -32,7 +32,9 @@ struct qsql {
 	char *path;
 };
 
+/* one transaction: two processes opening a new store at once make it once */
 static const char qsql_schema[] =
+	"BEGIN IMMEDIATE;"
 	"CREATE TABLE IF NOT EXISTS items ("
 	"  id TEXT PRIMARY KEY, time INTEGER NOT NULL, queue_id TEXT NOT NULL,"
 	"  client_addr TEXT NOT NULL, helo TEXT NOT NULL, mail_from TEXT NOT NULL,"
@@ -45,7 +47,23 @@ static const char qsql_schema[] =
 	"CREATE TABLE IF NOT EXISTS history ("
 	"  id TEXT NOT NULL, time INTEGER NOT NULL, who TEXT NOT NULL, what TEXT NOT NULL,"
 	"  detail TEXT NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS history_id ON history(id);";
+	"CREATE INDEX IF NOT EXISTS history_id ON history(id);"
+	/*
+	 * What the quota reads on every put, kept by triggers in the same
+	 * transaction as the change: a sum over the items would grow with the
+	 * store (a scan of every row per held message).
+	 */
+	"CREATE TABLE IF NOT EXISTS usage (bytes INTEGER NOT NULL, items INTEGER NOT NULL);"
+	"INSERT INTO usage SELECT total(size), count(*) FROM items WHERE status != 3"
+	"  AND NOT EXISTS (SELECT 1 FROM usage);"
+	"CREATE TRIGGER IF NOT EXISTS usage_insert AFTER INSERT ON items WHEN NEW.status != 3"
+	"  BEGIN UPDATE usage SET bytes = bytes + NEW.size, items = items + 1; END;"
+	"CREATE TRIGGER IF NOT EXISTS usage_delete AFTER DELETE ON items WHEN OLD.status != 3"
+	"  BEGIN UPDATE usage SET bytes = bytes - OLD.size, items = items - 1; END;"
+	"CREATE TRIGGER IF NOT EXISTS usage_deleted AFTER UPDATE OF status ON items"
+	"  WHEN OLD.status != 3 AND NEW.status = 3"
+	"  BEGIN UPDATE usage SET bytes = bytes - OLD.size, items = items - 1; END;"
+	"COMMIT;";
 
 /* qsql_fail - *ERR from the connection's last error; the MOAT_E* code for it */
 static int
@@ -558,11 +576,10 @@ qsql_usage(void *state, guint64 *bytes, guint *items, char **err)
 	int rc = MOAT_EIO;
 
 	g_mutex_lock(&s->lock);
-	if ((st = qsql_prepare(s, err, &rc, "SELECT total(size), count(*) FROM items"
-	    " WHERE status != 3")) == NULL)
+	if ((st = qsql_prepare(s, err, &rc, "SELECT bytes, items FROM usage")) == NULL)
 		goto out;
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		*bytes = (guint64)sqlite3_column_double(st, 0);
+		*bytes = (guint64)sqlite3_column_int64(st, 0);
 		*items = (guint)sqlite3_column_int(st, 1);
 		rc = 0;
 	} else {

@@ -411,7 +411,8 @@ START_TEST(test_delete_purge)
 	g_autoptr(GPtrArray) all = NULL;
 	struct quar_filter f = { .status = -1 };
 	struct quar_item *got = NULL;
-	guint n = 99;
+	guint64 bytes;
+	guint n = 99, items;
 
 	store_open(&s, _i, NULL);
 	put_simple(&s, "a@example.net", "b@example.org", "x", "<d1@x>", a);
@@ -426,6 +427,9 @@ START_TEST(test_delete_purge)
 	ck_assert_int_eq(quar_get(s.q, &got, &err, a), 0);
 	ck_assert_int_eq(got->status, QUAR_DELETED);
 	quar_item_free(got);
+	ck_assert_int_eq(quar_usage(s.q, &bytes, &items, &err), 0);
+	ck_assert_uint_eq(items, 1);		/* the quota counts what is on disk */
+	ck_assert_uint_eq(bytes, sizeof(message) - 1);
 	/* nothing is older than a day ago: both stay */
 	ck_assert_int_eq(quar_purge(s.q, &n, &err, g_get_real_time() / G_USEC_PER_SEC - 86400), 0);
 	ck_assert_uint_eq(n, 0);
@@ -433,6 +437,9 @@ START_TEST(test_delete_purge)
 	ck_assert_uint_eq(n, 2);
 	ck_assert_int_eq(quar_list(s.q, &all, &err, &f), 0);
 	ck_assert_uint_eq(all->len, 0);
+	ck_assert_int_eq(quar_usage(s.q, &bytes, &items, &err), 0);
+	ck_assert_uint_eq(items, 0);
+	ck_assert_uint_eq(bytes, 0);
 	ck_assert_int_eq(quar_get(s.q, &got, &err, b), MOAT_ENOENT);
 	g_clear_pointer(&err, g_free);
 	g_free(fa);
