@@ -161,6 +161,7 @@ bench: deps testdata $(MOAT) $(MOATD) $(BUILD)/moat-bench $(BUILD)/nullmilter $(
 	sh tests/bench/run.sh $(BUILD) $(TESTDATA)
 	$(BUILD)/quarbench $(BUILD)
 	sh tests/bench/postfix.sh $(BUILD)
+	sh tests/bench/held.sh $(BUILD)
 
 # install: binaries, the man pages, /etc/moat/moat.conf (kept if present),
 # moat's ClamAV signatures and side-loading pairs, the systemd unit, the moat user, and postfix in
