@@ -165,6 +165,11 @@ START_TEST(test_gauges_and_counters)
 	stats_tempfail(STATS_TEMPFAIL_ERROR);
 	stats_internal_error();
 	stats_poison();
+	stats_quarantine(STATS_QUAR_STORED);
+	stats_quarantine(STATS_QUAR_STORED);
+	stats_quarantine(STATS_QUAR_DUPLICATE);
+	stats_quarantine(STATS_QUAR_FULL);
+	stats_quarantine_purged(7);
 	stats_reload(TRUE);
 	stats_reload(FALSE);
 	stats_reload(TRUE);
@@ -177,6 +182,11 @@ START_TEST(test_gauges_and_counters)
 	t_assert_line(text, "moat_tempfails_total{reason=\"shutdown\"} 1");
 	t_assert_line(text, "moat_internal_errors_total 1");
 	t_assert_line(text, "moat_poison_quarantines_total 1");
+	t_assert_line(text, "moat_quarantine_total{result=\"stored\"} 2");
+	t_assert_line(text, "moat_quarantine_total{result=\"duplicate\"} 1");
+	t_assert_line(text, "moat_quarantine_total{result=\"full\"} 1");
+	t_assert_line(text, "moat_quarantine_total{result=\"failed\"} 0");
+	t_assert_line(text, "moat_quarantine_purged_total 7");
 	t_assert_line(text, "moat_config_reloads_total{result=\"ok\"} 2");
 	t_assert_line(text, "moat_config_reloads_total{result=\"failed\"} 1");
 }
@@ -247,8 +257,8 @@ START_TEST(test_exposition_format)
 			ck_abort_msg("not a line of the text format: '%s'", l);
 		}
 	}
-	ck_assert_uint_eq(g_hash_table_size(types), 15);
-	ck_assert_uint_eq(samples, 40);	/* 18 of them the histogram's */
+	ck_assert_uint_eq(g_hash_table_size(types), 17);
+	ck_assert_uint_eq(samples, 45);	/* 18 of them the histogram's */
 	report_free(rep);
 }
 END_TEST
