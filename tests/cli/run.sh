@@ -85,6 +85,33 @@ expect_status "stats with status_socket empty exits 2" 2 "$MOAT" -c "$TMP/nostat
 expect_grep "stats says the endpoint is off" "$TMP/err" "status_socket is empty"
 expect_status "stats with a bad option exits 2" 2 "$MOAT" stats --bogus
 
+# moat quarantine: what it says before any store is there (the store itself:
+# tests/integration/quarantine.sh, tests/unit/check_quarantine.c)
+printf '[quarantine]\ndir = %s/no-store\n' "$TMP" >"$TMP/nostore.conf"
+expect_status "quarantine without a subcommand exits 2" 2 "$MOAT" quarantine
+expect_grep "quarantine usage names the subcommands" "$TMP/err" "list|show|release|delete|purge|export"
+expect_status "quarantine list without a store exits 2" 2 "$MOAT" -c "$TMP/nostore.conf" quarantine list
+expect_grep "quarantine names the missing store" "$TMP/err" "$TMP/no-store"
+printf '[quarantine]\nmode = keep\n' >"$TMP/badmode.conf"
+expect_status "[quarantine] mode = keep is a config error" 2 "$MOAT" -c "$TMP/badmode.conf" config check
+expect_grep "[quarantine] mode is named" "$TMP/err" "\[quarantine\] mode: 'keep': store or hold"
+# Someone who is neither root, [milter] user nor in admin_group is told so.
+if [ "$(id -u)" = 0 ] && command -v runuser >/dev/null 2>&1 && id daemon >/dev/null 2>&1; then
+	PUB=$(mktemp -d /tmp/moat-cli-pub.XXXXXX)
+	chmod 0755 "$PUB"
+	cp "$MOAT" "$PUB/moat"
+	printf '[milter]\nuser = daemon\n[quarantine]\ndir = %s/q\nadmin_group = root\n' "$PUB" \
+	    >"$PUB/moat.conf"
+	chmod 0644 "$PUB/moat.conf"
+	expect_status "quarantine as nobody exits 2" 2 runuser -u nobody -- "$PUB/moat" -c "$PUB/moat.conf" \
+	    quarantine list
+	expect_grep "quarantine says who may use it" "$TMP/err" \
+	    "only root, daemon and members of group root may use the quarantine"
+	rm -rf "$PUB"
+else
+	echo "skip quarantine as another user (needs root, runuser and user daemon)"
+fi
+
 # moat stats facing a fake endpoint: an odd or truncated answer exits 2 with the reason, no crash.
 # The fake serves one connection and lives at most 10 s whatever happens.
 cat >"$TMP/fake_status.py" <<'EOF'
