@@ -43,7 +43,7 @@ cmd_usage(FILE *fp)
 	    "       moat [-c FILE] quarantine list [--since T] [--until T] [--from ADDR] [--rcpt ADDR]\n"
 	    "           [--finding ID] [--status S|all] [--limit N] [--json]\n"
 	    "       moat [-c FILE] quarantine show ID [--json] | release ID [--to RCPT]... |\n"
-	    "           delete ID | purge --older-than DAYS | export ID >FILE.eml\n"
+	    "           delete ID | purge [--older-than DAYS] | export ID >FILE.eml\n"
 	    "  -c FILE   config file (default " CONF_DEFAULT_PATH "; built-in defaults when absent)\n");
 }
 

@@ -6,7 +6,7 @@
  *   show ID [--json]          envelope, headers, findings, attachment tree, history
  *   release ID [--to RCPT]... re-inject over SMTP to [quarantine] release_host
  *   delete ID                 remove the message, keep its row and history
- *   purge --older-than DAYS   remove items for good
+ *   purge [--older-than DAYS] remove items for good (default: retention_days)
  *   export ID                 the message as stored, byte for byte, on stdout
  *
  * Only root, moatd's user ([milter] user) and members of [quarantine]
@@ -580,17 +580,25 @@ qcmd_delete(struct quar *q, const char *who, int argc, char **argv)
 	return QEXIT_OK;
 }
 
+/* qcmd_purge - purge --older-than DAYS, or without it [quarantine] retention_days */
 static int
-qcmd_purge(struct quar *q, const char *who, int argc, char **argv)
+qcmd_purge(struct quar *q, const struct moat_conf *conf, const char *who, int argc, char **argv)
 {
 	g_autofree char *err = NULL;
 	char *end = NULL;
-	guint64 days;
+	guint64 days = conf->quarantine.retention_days;
 	guint n = 0;
 
-	if (argc != 3 || strcmp(argv[1], "--older-than") != 0 || !g_ascii_isdigit(*argv[2]) ||
-	    (days = g_ascii_strtoull(argv[2], &end, 10)) > 36500 || *end != '\0') {
-		fprintf(stderr, "usage: moat quarantine purge --older-than DAYS (0 to 36500)\n");
+	if (argc == 1 && days == 0) {
+		fprintf(stderr, "moat quarantine purge: [quarantine] retention_days is 0 (keep): "
+		    "give --older-than DAYS\n");
+		return QEXIT_ERROR;
+	}
+	if (argc != 1 && (argc != 3 || strcmp(argv[1], "--older-than") != 0 ||
+	    !g_ascii_isdigit(*argv[2]) || (days = g_ascii_strtoull(argv[2], &end, 10)) > 36500 ||
+	    *end != '\0')) {
+		fprintf(stderr, "usage: moat quarantine purge [--older-than DAYS] (0 to 36500; "
+		    "default [quarantine] retention_days)\n");
 		return QEXIT_ERROR;
 	}
 	if (quar_purge(q, &n, &err, g_get_real_time() / G_USEC_PER_SEC - (gint64)days * 86400) < 0) {
@@ -671,7 +679,7 @@ cmd_quarantine(const struct moat_conf *conf, int argc, char **argv)
 	else if (strcmp(sub, "delete") == 0)
 		status = qcmd_delete(q, who, argc, argv);
 	else if (strcmp(sub, "purge") == 0)
-		status = qcmd_purge(q, who, argc, argv);
+		status = qcmd_purge(q, conf, who, argc, argv);
 	else
 		status = qcmd_export(q, who, argc, argv);
 	closelog();
