@@ -96,6 +96,7 @@ moatd_store_put(char id[QUAR_ID_LEN + 1], struct moatd_msg *msg, const struct mo
 		src.fd = msg->fd;
 	}
 	store_item(&it, msg, d, findings, json, mid);
+	quar_set_max_bytes(store, conf->quarantine.max_bytes);	/* this message's config: reloads count */
 	rc = quar_put(store, id, &dup, &err, &it, &src);
 	g_free(it.key);
 	if (rc == MOAT_EFULL) {

@@ -211,6 +211,12 @@ quar_open(struct quar **out, char **err, const struct moat_conf *conf, gboolean 
 }
 
 void
+quar_set_max_bytes(struct quar *q, guint64 max_bytes)
+{
+	__atomic_store_n(&q->max_bytes, max_bytes, __ATOMIC_RELAXED);
+}
+
+void
 quar_close(struct quar *q)
 {
 	if (q == NULL)
@@ -240,7 +246,7 @@ quar_put(struct quar *q, char id[QUAR_ID_LEN + 1], gboolean *dup, char **err,
     const struct quar_item *meta, const struct quar_source *src)
 {
 	struct quar_item row;
-	guint64 bytes = 0, size = 0;
+	guint64 bytes = 0, size = 0, max;
 	guint items;
 	char *why = NULL;
 	int rc;
@@ -253,15 +259,15 @@ quar_put(struct quar *q, char id[QUAR_ID_LEN + 1], gboolean *dup, char **err,
 	if (rc != MOAT_ENOENT)
 		return rc;
 	g_clear_pointer(err, g_free);
-	if (q->max_bytes > 0) {
+	if ((max = __atomic_load_n(&q->max_bytes, __ATOMIC_RELAXED)) > 0) {
 		guint64 need = src->data != NULL ? src->len : meta->size;
 
 		if ((rc = q->be->usage(q->state, &bytes, &items, err)) < 0)
 			return rc;
-		if (bytes + need > q->max_bytes) {
+		if (bytes + need > max) {
 			*err = g_strdup_printf("%s: %" G_GUINT64_FORMAT " bytes in %u items, "
 			    "%" G_GUINT64_FORMAT " more would pass [quarantine] max_bytes "
-			    "(%" G_GUINT64_FORMAT ")", q->dir, bytes, items, need, q->max_bytes);
+			    "(%" G_GUINT64_FORMAT ")", q->dir, bytes, items, need, max);
 			return MOAT_EFULL;
 		}
 	}

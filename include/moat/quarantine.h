@@ -96,14 +96,21 @@ struct quar;
  * admin_group when set), files 0660. Caller closes with quar_close().
  */
 int quar_open(struct quar **out, char **err, const struct moat_conf *conf, gboolean create);
+/*
+ * quar_set_max_bytes - the quota from now on (0: none); moatd gives the
+ * running config's [quarantine] max_bytes before each put, so a reload
+ * changes it. Atomic.
+ */
+void quar_set_max_bytes(struct quar *q, guint64 max_bytes);
+
 /* quar_close - NULL is a no-op */
 void quar_close(struct quar *q);
 
 /*
  * quar_key - the key of a message for idempotent puts: SHA-256 hex of its
  * Message-ID, its body digest (hex) and its envelope. Not the header block:
- * the receiving MTA's own Received: line carries a new queue id on every
- * attempt. Caller g_free()s.
+ * Sendmail shows the milter its own Received: line, with a new queue id on
+ * every attempt. Caller g_free()s.
  */
 char *quar_key(const char *message_id, const char *body_sha256, const char *mail_from,
     const GPtrArray *rcpts);
