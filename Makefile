@@ -228,8 +228,9 @@ hostile: $(MOAT)
 	    sh tests/hostile/run.sh $(MOAT) conf $(BUILD)/hostile
 
 # integration: moatd behind a private Postfix (needs root; see tests/integration/run.sh)
-integration: $(MOATD)
+integration: $(MOATD) $(MOAT)
 	sh tests/integration/run.sh $(MOATD)
+	sh tests/integration/quarantine.sh $(MOATD)
 
 # miltertest: moatd against the Sendmail flavour of the milter protocol (see tests/miltertest/run.sh)
 miltertest: $(MOATD)
