@@ -12,7 +12,7 @@ SAN	= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	  -fno-sanitize-recover=all
 LDFLAGS	?=
 
-PKGS	= gmime-3.0 glib-2.0 json-glib-1.0 libclamav libarchive libcrypto sqlite3
+PKGS	= gmime-3.0 glib-2.0 json-glib-1.0 libclamav libarchive libcrypto sqlite3 libpq
 # Library headers come in with -isystem so their warnings never fail our build.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed 's/-I/-isystem /g')
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
@@ -236,10 +236,12 @@ integration: $(MOATD) $(MOAT)
 miltertest: $(MOATD)
 	sh tests/miltertest/run.sh $(MOATD)
 
+# The quarantine's interface tests run on each backend: PostgreSQL's in a
+# private cluster tests/with-pg.sh starts and stops around the suites.
 unit: $(CHECKS) $(MOAT)
 	sh samples/build-binary.sh $(BUILD)/samples >/dev/null
 	sh tests/fixtures/build.sh $(BUILD)/fixtures >/dev/null
-	$(CHECKS)
+	sh tests/with-pg.sh $(CHECKS)
 
 # the lure fixtures (tests/fixtures/lures.py) go through `moat scan --json` too
 cli-test: $(MOAT) $(MANCONF)

@@ -9,7 +9,7 @@
  *						(--man: roff, for moat.conf(5))
  *   moat config findings			the finding catalogue as a Markdown table
  *   moat [-c FILE] stats [--socket SPEC] [--raw]	moatd's counters (cli/stats.c)
- *   moat [-c FILE] quarantine list|show|release|delete|purge|export ...
+ *   moat [-c FILE] quarantine list|show|release|delete|purge|export|migrate ...
  *						the quarantine store (cli/quarantine.c)
  *
  * Exit status of scan: 0 every message accepted, 1 any tagged or worse,
@@ -43,7 +43,7 @@ cmd_usage(FILE *fp)
 	    "       moat [-c FILE] quarantine list [--since T] [--until T] [--from ADDR] [--rcpt ADDR]\n"
 	    "           [--finding ID] [--status S|all] [--limit N] [--json]\n"
 	    "       moat [-c FILE] quarantine show ID [--json] | release ID [--to RCPT]... |\n"
-	    "           delete ID | purge [--older-than DAYS] | export ID >FILE.eml\n"
+	    "           delete ID | purge [--older-than DAYS] | export ID >FILE.eml | migrate\n"
 	    "  -c FILE   config file (default " CONF_DEFAULT_PATH "; built-in defaults when absent)\n");
 }
 

@@ -8,6 +8,7 @@
  *   delete ID                 remove the message, keep its row and history
  *   purge [--older-than DAYS] remove items for good (default: retention_days)
  *   export ID                 the message as stored, byte for byte, on stdout
+ *   migrate                   bring the store's schema to this moat's (makes a new store)
  *
  * Only root, moatd's user ([milter] user) and members of [quarantine]
  * admin_group may use it; root becomes moatd's user before it opens the
@@ -198,6 +199,8 @@ qcmd_item_json(JsonBuilder *b, const struct quar_item *it)
 	json_builder_add_string_value(b, when);
 	json_builder_set_member_name(b, "status");
 	json_builder_add_string_value(b, quar_status_name(it->status));
+	json_builder_set_member_name(b, "node");
+	json_builder_add_string_value(b, it->node != NULL ? it->node : "");
 	for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
 		g_autofree char *v = g_utf8_make_valid(vals[i], -1);
 
@@ -446,11 +449,11 @@ qcmd_show(struct quar *q, int argc, char **argv)
 		g_autofree char *subj = qcmd_clean(it->subject, 0), *mid = qcmd_clean(it->message_id, 0);
 		g_autofree char *helo = qcmd_clean(it->helo, 0), *qid = qcmd_clean(it->queue_id, 0);
 
-		printf("id:          %s\nstatus:      %s\nstored:      %s UTC (queue id %s)\n"
+		printf("id:          %s\nstatus:      %s\nstored:      %s UTC on %s (queue id %s)\n"
 		    "client:      %s, HELO %s\nenvelope:    from %s\n             to %s\n"
 		    "From:        %s\nSubject:     %s\nMessage-ID:  %s\nsize:        %" G_GUINT64_FORMAT
 		    " bytes\nverdict:     %s, score %d (%s)\n", it->id, quar_status_name(it->status), when,
-		    *qid ? qid : "-", it->client_addr, helo, from, rcpts, hfrom, subj, mid, it->size,
+		    it->node != NULL && *it->node ? it->node : "-", *qid ? qid : "-", it->client_addr, helo, from, rcpts, hfrom, subj, mid, it->size,
 		    it->action, it->score, *it->findings ? it->findings : "-");
 	}
 	qcmd_show_report(it->report_json);
@@ -481,7 +484,7 @@ qcmd_release(struct quar *q, const struct moat_conf *conf, const char *who, int 
 {
 	g_autoptr(GPtrArray) to = g_ptr_array_new();
 	struct quar_item *it = NULL;
-	g_autofree char *err = NULL, *path = NULL, *prepend = NULL, *reply = NULL, *detail = NULL;
+	g_autofree char *err = NULL, *prepend = NULL, *reply = NULL, *detail = NULL;
 	g_autofree char *helo = NULL, *list = NULL;
 	struct quar_smtp_job job;
 	const char *id;
@@ -499,7 +502,7 @@ qcmd_release(struct quar *q, const struct moat_conf *conf, const char *who, int 
 		}
 		g_ptr_array_add(to, argv[++i]);
 	}
-	if ((rc = quar_get(q, &it, &err, id)) < 0 || (rc = quar_message_path(q, &path, &err, id)) < 0)
+	if ((rc = quar_get(q, &it, &err, id)) < 0 || (rc = quar_message_open(q, &fd, &err, id)) < 0)
 		goto out;
 	if (to->len == 0)
 		for (guint i = 0; i < it->rcpts->len; i++)
@@ -514,22 +517,14 @@ qcmd_release(struct quar *q, const struct moat_conf *conf, const char *who, int 
 	if ((rc = quar_transition(q, &err, id, QUAR_HELD, QUAR_RELEASING, who, "release started",
 	    list)) < 0)
 		goto out;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		int e = errno;
-
-		err = g_strdup_printf("%s: %s", path, g_strerror(e));
-		rc = MOAT_EIO;
-	} else {
-		helo = g_strdup(*conf->quarantine.release_helo ? conf->quarantine.release_helo :
-		    g_get_host_name());
-		prepend = qcmd_released_header(who, id);
-		job = (struct quar_smtp_job){ .host_port = conf->quarantine.release_host, .helo = helo,
-			.timeout_seconds = conf->quarantine.release_timeout,
-			.mail_from = it->mail_from, .rcpts = (const char *const *)to->pdata,
-			.n_rcpts = to->len, .prepend = prepend, .fd = fd };
-		rc = quar_smtp_send(&reply, &err, &job);
-		close(fd);
-	}
+	helo = g_strdup(*conf->quarantine.release_helo ? conf->quarantine.release_helo :
+	    g_get_host_name());
+	prepend = qcmd_released_header(who, id);
+	job = (struct quar_smtp_job){ .host_port = conf->quarantine.release_host, .helo = helo,
+		.timeout_seconds = conf->quarantine.release_timeout,
+		.mail_from = it->mail_from, .rcpts = (const char *const *)to->pdata,
+		.n_rcpts = to->len, .prepend = prepend, .fd = fd };
+	rc = quar_smtp_send(&reply, &err, &job);
 	if (rc < 0) {
 		g_autofree char *why = g_strdup(err);
 
@@ -550,6 +545,8 @@ qcmd_release(struct quar *q, const struct moat_conf *conf, const char *who, int 
 out:
 	if (rc < 0)
 		fprintf(stderr, "moat quarantine release: %s\n", err);
+	if (fd >= 0)
+		close(fd);
 	quar_item_free(it);
 	return qcmd_exit(rc);
 }
@@ -614,24 +611,18 @@ qcmd_purge(struct quar *q, const struct moat_conf *conf, const char *who, int ar
 static int
 qcmd_export(struct quar *q, const char *who, int argc, char **argv)
 {
-	g_autofree char *err = NULL, *path = NULL;
+	g_autofree char *err = NULL;
 	char buf[65536];
 	ssize_t n;
-	int fd, rc;
+	int fd = -1, rc;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: moat quarantine export ID >FILE.eml\n");
 		return QEXIT_ERROR;
 	}
-	if ((rc = quar_message_path(q, &path, &err, argv[1])) < 0) {
+	if ((rc = quar_message_open(q, &fd, &err, argv[1])) < 0) {
 		fprintf(stderr, "moat quarantine export: %s\n", err);
 		return qcmd_exit(rc);
-	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		int e = errno;
-
-		fprintf(stderr, "moat quarantine export: %s: %s\n", path, g_strerror(e));
-		return QEXIT_ERROR;
 	}
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
@@ -646,6 +637,30 @@ qcmd_export(struct quar *q, const char *who, int argc, char **argv)
 	return QEXIT_OK;
 }
 
+/* qcmd_migrate - the schema to this moat's version; said and logged */
+static int
+qcmd_migrate(struct quar *q, const char *who, int argc)
+{
+	g_autofree char *err = NULL;
+	int from = 0, to = 0;
+
+	if (argc != 1) {
+		fprintf(stderr, "usage: moat quarantine migrate\n");
+		return QEXIT_ERROR;
+	}
+	if (quar_migrate(q, &from, &to, &err) < 0) {
+		fprintf(stderr, "moat quarantine migrate: %s\n", err);
+		return QEXIT_ERROR;
+	}
+	if (from == to) {
+		printf("schema version %d: nothing to do\n", to);
+		return QEXIT_OK;
+	}
+	syslog(LOG_NOTICE, "quarantine: %s migrated the schema from version %d to %d", who, from, to);
+	printf("schema version %d -> %d\n", from, to);
+	return QEXIT_OK;
+}
+
 int
 cmd_quarantine(const struct moat_conf *conf, int argc, char **argv)
 {
@@ -657,14 +672,17 @@ cmd_quarantine(const struct moat_conf *conf, int argc, char **argv)
 	argc--;
 	argv++;
 	if (strcmp(sub, "list") != 0 && strcmp(sub, "show") != 0 && strcmp(sub, "release") != 0 &&
-	    strcmp(sub, "delete") != 0 && strcmp(sub, "purge") != 0 && strcmp(sub, "export") != 0) {
-		fprintf(stderr, "usage: moat quarantine list|show|release|delete|purge|export ...\n");
+	    strcmp(sub, "delete") != 0 && strcmp(sub, "purge") != 0 && strcmp(sub, "export") != 0 &&
+	    strcmp(sub, "migrate") != 0) {
+		fprintf(stderr, "usage: moat quarantine list|show|release|delete|purge|export|"
+		    "migrate ...\n");
 		return QEXIT_ERROR;
 	}
 	if (qcmd_become(conf) < 0)
 		return QEXIT_ERROR;
-	/* moatd makes the store; a command only opens one that is there */
-	if (quar_open(&q, &err, conf, FALSE) < 0) {
+	/* moatd makes the store; a command only opens one that is there, but migrate */
+	if (quar_open(&q, &err, conf, strcmp(sub, "migrate") == 0 ? QUAR_CREATE | QUAR_MIGRATE : 0)
+	    < 0) {
 		fprintf(stderr, "moat quarantine: %s\n", err);
 		return QEXIT_ERROR;
 	}
@@ -680,6 +698,8 @@ cmd_quarantine(const struct moat_conf *conf, int argc, char **argv)
 		status = qcmd_delete(q, who, argc, argv);
 	else if (strcmp(sub, "purge") == 0)
 		status = qcmd_purge(q, conf, who, argc, argv);
+	else if (strcmp(sub, "migrate") == 0)
+		status = qcmd_migrate(q, who, argc);
 	else
 		status = qcmd_export(q, who, argc, argv);
 	closelog();

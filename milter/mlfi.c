@@ -465,12 +465,15 @@ mlfi_eom(SMFICTX *ctx)
 	allowed = d.report && d.report->verdict.allowed ? d.report->verdict.allowed : NULL;
 	moatd_log(conn->msg, d.action == MOAT_ACCEPT ? LOG_INFO : LOG_NOTICE,
 	    "from=<%s> rcpts=%u dir=%s size=%" G_GUINT64_FORMAT " action=%s score=%d findings=%s"
-	    "%s%.*s%s%s ms=%" G_GINT64_FORMAT, conn->msg->env.mail_from ? conn->msg->env.mail_from : "",
+	    "%s%.*s%s%s%s%s ms=%" G_GINT64_FORMAT,
+	    conn->msg->env.mail_from ? conn->msg->env.mail_from : "",
 	    conn->msg->env.rcpt_to->len, report_direction_name(dir), conn->msg->size,
 	    ret == SMFIS_TEMPFAIL ? "tempfail" : report_action_name(d.action),
 	    d.report ? d.report->verdict.score : 0, *ids ? ids : "-", allowed ? " allowed=" : "",
 	    allowed ? (int)strcspn(allowed, " ") : 0, allowed ? allowed : "",
 	    *conn->msg->quarantine_id ? " quarantine=" : "", conn->msg->quarantine_id,
+	    *conn->msg->quarantine_id ? " node=" : "",
+	    *conn->msg->quarantine_id ? moatd_store_node() : "",
 	    (g_get_monotonic_time() - conn->msg->started) / 1000);
 	moatd_decision_clear(&d);
 	moatd_msg_free(conn->msg);

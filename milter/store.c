@@ -34,8 +34,11 @@ moatd_store_open(const struct moat_conf *conf, char **err)
 
 	if (strcmp(conf->quarantine.mode, "store") != 0)
 		return 0;
-	if ((rc = quar_open(&store, err, conf, TRUE)) < 0)
+	if ((rc = quar_open(&store, err, conf, QUAR_CREATE)) < 0)
 		return rc;
+	moatd_log(NULL, LOG_INFO, "quarantine store: %s as node %s",
+	    strcmp(conf->quarantine.backend, "sqlite") == 0 ? conf->quarantine.dir : "postgresql",
+	    quar_node(store));
 	if (pause != NULL && *pause != '\0') {
 		store_pause_ms = (guint)CLAMP(g_ascii_strtoull(pause, NULL, 10), 0, 600000);
 		moatd_log(NULL, LOG_WARNING, "MOATD_TEST_STORE_PAUSE_MS=%u: every put into the "
@@ -48,6 +51,12 @@ gboolean
 moatd_store_active(void)
 {
 	return store != NULL;
+}
+
+const char *
+moatd_store_node(void)
+{
+	return store != NULL ? quar_node(store) : "";
 }
 
 /* store_item - the index row of MSG and D: strings borrowed (MESSAGE_ID trimmed), but the key */

@@ -28,6 +28,8 @@ int moatd_store_open(const struct moat_conf *conf, char **err);
 void moatd_store_close(void);
 /* moatd_store_active - whether held mail goes to the store (else the MTA's hold queue) */
 gboolean moatd_store_active(void);
+/* moatd_store_node - this gateway's name in the store ("" in hold mode) */
+const char *moatd_store_node(void);
 
 /*
  * moatd_store_put - put MSG, as spooled, with D's verdict into the store;

@@ -1,11 +1,11 @@
 /*
- * quarantine.c - the quarantine store's rules over its files and its index backend
+ * quarantine.c - the quarantine store's rules over its backend
  *
  * In: [quarantine] of the config, messages and their index rows. Out: items,
- * their message files and their history. Ids are 16 bytes from getrandom(),
- * base64url: unguessable, and safe in a path and a URL. The quota is checked
- * before a message is written. Thread-safe as the backend is (sqlite.c
- * locks); files.c needs no lock (each item has its own file).
+ * their messages and their history, through the backend the config names
+ * (backend.h). Ids are 16 bytes from getrandom(), base64url: unguessable,
+ * and safe in a path and a URL. The quota is checked before a message is
+ * written. Thread-safe as the backends are (each locks its connection).
  */
 #include <errno.h>
 #include <string.h>
@@ -19,8 +19,9 @@
 struct quar {
 	const struct quar_backend *be;
 	void *state;
-	char *dir;
-	guint64 max_bytes;
+	char *where;			/* the dir, or the database, for messages */
+	char *node;
+	guint64 max_bytes;		/* atomic: quar_set_max_bytes() */
 };
 
 /* [quarantine] (conf->quarantine) */
@@ -30,8 +31,16 @@ static const struct conf_key quar_conf_keys[] = {
 	    "lists, shows and releases; hold: in the MTA's hold queue (Postfix postsuper -H, "
 	    "Sendmail -qQ), as before the store." },
 	{ "quarantine", "backend", CONF_STRING, CONF_OFF(quarantine.backend), "sqlite", 1, 32,
-	    "Where the index lives: sqlite (dir/index.sqlite, WAL). Message files are in dir "
-	    "whatever the backend. Changes need a restart." },
+	    "sqlite: one gateway's store in dir (index.sqlite, WAL, and the message files); "
+	    "postgresql: rows and messages in the database pg_conninfo names, which several "
+	    "gateways share. Changes need a restart." },
+	{ "quarantine", "pg_conninfo", CONF_STRING, CONF_OFF(quarantine.pg_conninfo), "", 0, 1024,
+	    "backend = postgresql: the libpq connection string (host=db.example.org dbname=moat "
+	    "user=moat, or a postgresql:// URI); a password belongs in ~/.pgpass, not here. "
+	    "Changes need a restart." },
+	{ "quarantine", "node", CONF_STRING, CONF_OFF(quarantine.node), "", 0, 64,
+	    "This gateway's name in the items it stores and in its log lines; empty: the host "
+	    "name." },
 	{ "quarantine", "dir", CONF_STRING, CONF_OFF(quarantine.dir), "/var/lib/moat/quarantine",
 	    1, 1024,
 	    "The store: index.sqlite and msg/XY/ID files, folders 2770, files 0660. moatd makes it; "
@@ -67,7 +76,8 @@ static const struct conf_key quar_conf_keys[] = {
 
 const struct conf_group quar_conf_group = CONF_GROUP("quarantine", quar_conf_keys);
 
-const struct quar_backend *const quar_backends[] = { &quar_sqlite_backend, NULL };
+const struct quar_backend *const quar_backends[] = { &quar_sqlite_backend, &quar_pg_backend,
+	NULL };
 
 /* quar_backend_find - the backend called NAME, or NULL */
 static const struct quar_backend *
@@ -92,7 +102,9 @@ quar_conf_check(const struct moat_conf *conf)
 		return g_strdup_printf("[quarantine] full_action: '%s': tempfail or hold",
 		    c->full_action);
 	if (quar_backend_find(c->backend) == NULL)
-		return g_strdup_printf("[quarantine] backend: '%s': sqlite", c->backend);
+		return g_strdup_printf("[quarantine] backend: '%s': sqlite or postgresql", c->backend);
+	if (strcmp(c->backend, "postgresql") == 0 && *c->pg_conninfo == '\0')
+		return g_strdup("[quarantine] pg_conninfo: empty, and backend = postgresql needs it");
 	if (!g_path_is_absolute(c->dir))
 		return g_strdup_printf("[quarantine] dir: '%s': not an absolute path", c->dir);
 	return NULL;
@@ -187,8 +199,18 @@ quar_key(const char *message_id, const char *body_sha256, const char *mail_from,
 	return g_strdup(sum);
 }
 
+char *
+quar_schema_error(const char *where, int version, int want)
+{
+	if (version > want)
+		return g_strdup_printf("%s: schema version %d is newer than this moat's (%d): "
+		    "upgrade moat on this gateway", where, version, want);
+	return g_strdup_printf("%s: schema version %d, this moat needs %d: run "
+	    "'moat quarantine migrate'", where, version, want);
+}
+
 int
-quar_open(struct quar **out, char **err, const struct moat_conf *conf, gboolean create)
+quar_open(struct quar **out, char **err, const struct moat_conf *conf, unsigned flags)
 {
 	const struct conf_quarantine *c = &conf->quarantine;
 	struct quar *q = g_new0(struct quar, 1);
@@ -199,15 +221,27 @@ quar_open(struct quar **out, char **err, const struct moat_conf *conf, gboolean 
 		g_free(q);
 		return MOAT_EINVAL;
 	}
-	q->dir = g_strdup(c->dir);
+	q->where = g_strdup(strcmp(c->backend, "sqlite") == 0 ? c->dir : "the database");
+	q->node = g_strdup(*c->node != '\0' ? c->node : g_get_host_name());
 	q->max_bytes = c->max_bytes;
-	if ((rc = quar_files_prepare(err, q->dir, create, c->admin_group)) < 0 ||
-	    (rc = q->be->open(&q->state, err, q->dir, create)) < 0) {
+	if ((rc = q->be->open(&q->state, err, c, flags)) < 0) {
 		quar_close(q);
 		return rc;
 	}
 	*out = q;
 	return 0;
+}
+
+int
+quar_migrate(struct quar *q, int *from, int *to, char **err)
+{
+	return q->be->migrate(q->state, from, to, err);
+}
+
+const char *
+quar_node(const struct quar *q)
+{
+	return q->node;
 }
 
 void
@@ -223,20 +257,21 @@ quar_close(struct quar *q)
 		return;
 	if (q->state != NULL)
 		q->be->close(q->state);
-	g_free(q->dir);
+	g_free(q->where);
+	g_free(q->node);
 	g_free(q);
 }
 
 /* quar_row - META with the fields quar_put() sets, strings borrowed: never freed */
 static struct quar_item
-quar_row(const struct quar_item *meta, const char *id, guint64 size, gint64 now)
+quar_row(const struct quar *q, const struct quar_item *meta, const char *id, gint64 now)
 {
 	struct quar_item row = *meta;
 
 	g_strlcpy(row.id, id, sizeof(row.id));
+	row.node = q->node;
 	row.time = now;
 	row.changed = now;
-	row.size = size;
 	row.status = QUAR_HELD;
 	return row;
 }
@@ -246,9 +281,8 @@ quar_put(struct quar *q, char id[QUAR_ID_LEN + 1], gboolean *dup, char **err,
     const struct quar_item *meta, const struct quar_source *src)
 {
 	struct quar_item row;
-	guint64 bytes = 0, size = 0, max;
+	guint64 bytes = 0, max;
 	guint items;
-	char *why = NULL;
 	int rc;
 
 	*dup = FALSE;
@@ -267,18 +301,16 @@ quar_put(struct quar *q, char id[QUAR_ID_LEN + 1], gboolean *dup, char **err,
 		if (bytes + need > max) {
 			*err = g_strdup_printf("%s: %" G_GUINT64_FORMAT " bytes in %u items, "
 			    "%" G_GUINT64_FORMAT " more would pass [quarantine] max_bytes "
-			    "(%" G_GUINT64_FORMAT ")", q->dir, bytes, items, need, max);
+			    "(%" G_GUINT64_FORMAT ")", q->where, bytes, items, need, max);
 			return MOAT_EFULL;
 		}
 	}
-	if ((rc = quar_new_id(id, err)) < 0 || (rc = quar_files_write(&size, err, q->dir, id, src)) < 0)
+	if ((rc = quar_new_id(id, err)) < 0)
 		return rc;
-	row = quar_row(meta, id, size, g_get_real_time() / G_USEC_PER_SEC);
-	if ((rc = q->be->insert(q->state, err, &row, "moatd")) == 0)
+	row = quar_row(q, meta, id, g_get_real_time() / G_USEC_PER_SEC);
+	if ((rc = q->be->insert(q->state, err, &row, src, "moatd")) == 0)
 		return 0;
-	/* Not indexed: the file goes. Another thread stored the same message meanwhile? */
-	quar_files_remove(&why, q->dir, id);
-	g_free(why);
+	/* another thread, or another gateway, stored the same message meanwhile? */
 	if (rc == MOAT_EBUSY) {
 		g_clear_pointer(err, g_free);
 		if (q->be->find_key(q->state, id, err, meta->key) == 0) {
@@ -306,26 +338,13 @@ quar_list(struct quar *q, GPtrArray **out, char **err, const struct quar_filter 
 }
 
 int
-quar_message_path(struct quar *q, char **path, char **err, const char *id)
+quar_message_open(struct quar *q, int *fd, char **err, const char *id)
 {
-	struct quar_item *it = NULL;
-	char *p;
-	int rc;
-
-	if ((rc = quar_get(q, &it, err, id)) < 0)
-		return rc;
-	rc = it->status == QUAR_DELETED ? MOAT_ENOENT : 0;
-	quar_item_free(it);
-	p = quar_files_path(q->dir, id);
-	if (rc == 0 && !g_file_test(p, G_FILE_TEST_IS_REGULAR))
-		rc = MOAT_ENOENT;
-	if (rc < 0) {
-		*err = g_strdup_printf("%s: the message is no longer in the store", id);
-		g_free(p);
-		return rc;
+	if (!quar_id_valid(id)) {
+		*err = g_strdup_printf("'%s': not a quarantine id", id);
+		return MOAT_ENOENT;
 	}
-	*path = p;
-	return 0;
+	return q->be->message(q->state, fd, err, id);
 }
 
 int
@@ -333,17 +352,13 @@ quar_transition(struct quar *q, char **err, const char *id, enum quar_status fro
     enum quar_status to, const char *who, const char *what, const char *detail)
 {
 	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-	int rc;
 
 	if (!quar_id_valid(id)) {
 		*err = g_strdup_printf("'%s': not a quarantine id", id);
 		return MOAT_ENOENT;
 	}
-	if ((rc = q->be->transition(q->state, err, id, from, to, now, now - QUAR_CLAIM_SECONDS, who,
-	    what, detail != NULL ? detail : "")) < 0)
-		return rc;
-	/* The row says deleted first: a crash here leaves a file nobody lists, never a row without one. */
-	return to == QUAR_DELETED ? quar_files_remove(err, q->dir, id) : 0;
+	return q->be->transition(q->state, err, id, from, to, now, now - QUAR_CLAIM_SECONDS, who,
+	    what, detail != NULL ? detail : "");
 }
 
 int
@@ -370,9 +385,7 @@ quar_purge(struct quar *q, guint *n, char **err, gint64 before)
 	if ((rc = q->be->older(q->state, &ids, err, before)) < 0)
 		return rc;
 	for (guint i = 0; i < ids->len; i++) {
-		/* the file first: a row without its file is listed as gone, not lost */
-		if ((rc = quar_files_remove(err, q->dir, ids->pdata[i])) < 0 ||
-		    (rc = q->be->remove(q->state, err, ids->pdata[i])) < 0)
+		if ((rc = q->be->remove(q->state, err, ids->pdata[i])) < 0)
 			return rc;
 		(*n)++;
 	}
@@ -390,6 +403,7 @@ quar_item_free(struct quar_item *item)
 {
 	if (item == NULL)
 		return;
+	g_free(item->node);
 	g_free(item->queue_id);
 	g_free(item->client_addr);
 	g_free(item->helo);

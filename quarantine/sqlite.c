@@ -1,12 +1,17 @@
 /*
- * sqlite.c - the quarantine index in SQLite: DIR/index.sqlite, WAL, synchronous=FULL
+ * sqlite.c - the embedded quarantine backend: DIR/index.sqlite (WAL,
+ * synchronous=FULL) beside the message files DIR/msg/XY/ID (files.c)
  *
- * Two tables: items (one row per held message) and history (who did what
- * to it, when). A key is unique among the items not deleted (a partial
- * index), which is what makes a retried put find its first item. One
- * connection per open store, behind a mutex: moatd's threads share it,
- * and each call is one statement or one transaction. Other processes
- * (moat quarantine) wait up to QSQL_BUSY_MS for a lock.
+ * Tables: items (one row per held message), history (who did what to it,
+ * when), usage (what the quota reads). A key is unique among the items not
+ * deleted (a partial index), which is what makes a retried put find its
+ * first item. A message file is synced before its row is committed, and a
+ * row says deleted before its file goes: after a crash there may be a file
+ * nobody lists, never a listed item without its message. One connection
+ * per open store, behind a mutex: moatd's threads share it, and each call
+ * is one statement or one transaction. Other processes (moat quarantine)
+ * wait up to QSQL_BUSY_MS for a lock. The schema version is PRAGMA
+ * user_version; qsql_migrations[] bring an older store up.
  *
  * The database file is made 0660 before SQLite opens it: SQLite gives its
  * -wal and -shm files the database file's mode (and, run as root, its
@@ -24,17 +29,16 @@
 #include "backend.h"
 
 #define QSQL_BUSY_MS 10000
-#define QSQL_SCHEMA_VERSION 1
 
 struct qsql {
 	GMutex lock;
 	sqlite3 *db;
-	char *path;
+	char *path;			/* the index */
+	char *dir;			/* the store: messages under msg/ */
 };
 
-/* one transaction: two processes opening a new store at once make it once */
+/* version 1, the first schema */
 static const char qsql_schema[] =
-	"BEGIN IMMEDIATE;"
 	"CREATE TABLE IF NOT EXISTS items ("
 	"  id TEXT PRIMARY KEY, time INTEGER NOT NULL, queue_id TEXT NOT NULL,"
 	"  client_addr TEXT NOT NULL, helo TEXT NOT NULL, mail_from TEXT NOT NULL,"
@@ -62,8 +66,14 @@ static const char qsql_schema[] =
 	"  BEGIN UPDATE usage SET bytes = bytes - OLD.size, items = items - 1; END;"
 	"CREATE TRIGGER IF NOT EXISTS usage_deleted AFTER UPDATE OF status ON items"
 	"  WHEN OLD.status != 3 AND NEW.status = 3"
-	"  BEGIN UPDATE usage SET bytes = bytes - OLD.size, items = items - 1; END;"
-	"COMMIT;";
+	"  BEGIN UPDATE usage SET bytes = bytes - OLD.size, items = items - 1; END;";
+
+/* qsql_migrations[v - 1] brings version v to v + 1: append, never edit one that shipped */
+static const char *const qsql_migrations[] = {
+	/* 1 -> 2: the gateway that stored each item */
+	"ALTER TABLE items ADD COLUMN node TEXT NOT NULL DEFAULT '';",
+};
+#define QSQL_VERSION ((int)G_N_ELEMENTS(qsql_migrations) + 1)
 
 /* qsql_fail - *ERR from the connection's last error; the MOAT_E* code for it */
 static int
@@ -107,16 +117,77 @@ qsql_bind(sqlite3_stmt *st, int i, const char *text)
 	sqlite3_bind_text(st, i, text != NULL ? text : "", -1, SQLITE_TRANSIENT);
 }
 
+/* qsql_version - the store's schema version, 0 for a new database */
 static int
-qsql_open(void **state, char **err, const char *dir, gboolean create)
+qsql_version(struct qsql *s)
+{
+	sqlite3_stmt *st = NULL;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/*
+ * qsql_upgrade - in one transaction (two processes opening a new store make
+ * it once): the first schema when the database is new, then the
+ * migrations up to QSQL_VERSION. *FROM gets the version found.
+ */
+static int
+qsql_upgrade(struct qsql *s, int *from, char **err)
+{
+	g_autofree char *set = g_strdup_printf("PRAGMA user_version=%d", QSQL_VERSION);
+	char *msg = NULL;
+	int v, rc = SQLITE_OK;
+
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
+		goto fail;
+	if ((v = qsql_version(s)) < 0)
+		goto fail;
+	*from = v;
+	if (v == 0)
+		rc = sqlite3_exec(s->db, qsql_schema, NULL, NULL, &msg);
+	for (int m = MAX(v, 1) - 1; rc == SQLITE_OK && m < QSQL_VERSION - 1; m++)
+		rc = sqlite3_exec(s->db, qsql_migrations[m], NULL, NULL, &msg);
+	if (rc != SQLITE_OK || (v < QSQL_VERSION &&
+	    sqlite3_exec(s->db, set, NULL, NULL, &msg) != SQLITE_OK) ||
+	    sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
+		goto fail;
+	return 0;
+fail:
+	*err = g_strdup_printf("%s: schema: %s", s->path, msg != NULL ? msg : sqlite3_errmsg(s->db));
+	sqlite3_free(msg);
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return MOAT_EIO;
+}
+
+static void
+qsql_free(struct qsql *s)
+{
+	sqlite3_close(s->db);
+	g_mutex_clear(&s->lock);
+	g_free(s->path);
+	g_free(s->dir);
+	g_free(s);
+}
+
+static int
+qsql_open(void **state, char **err, const struct conf_quarantine *c, unsigned flags)
 {
 	struct qsql *s = g_new0(struct qsql, 1);
 	char *msg = NULL;
-	int fd, e, version = 0;
+	int fd, e, rc, version, from;
 
 	g_mutex_init(&s->lock);
-	s->path = g_build_filename(dir, "index.sqlite", NULL);
-	if (create && (fd = open(s->path, O_RDWR | O_CREAT | O_CLOEXEC, 0660)) >= 0) {
+	s->dir = g_strdup(c->dir);
+	s->path = g_build_filename(c->dir, "index.sqlite", NULL);
+	if ((rc = quar_files_prepare(err, c->dir, (flags & QUAR_CREATE) != 0, c->admin_group)) < 0)
+		goto fail;
+	rc = MOAT_EIO;
+	if ((flags & QUAR_CREATE) && (fd = open(s->path, O_RDWR | O_CREAT | O_CLOEXEC, 0660)) >= 0) {
 		struct stat st;
 
 		/* a new file: 0660 whatever the umask (a second fchmod of an old one is harmless) */
@@ -139,45 +210,45 @@ qsql_open(void **state, char **err, const char *dir, gboolean create)
 	 * file is when files.c returns; moatd answers the MTA only after both.
 	 */
 	if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
-	    &msg) != SQLITE_OK || sqlite3_exec(s->db, qsql_schema, NULL, NULL, &msg) != SQLITE_OK) {
-		*err = g_strdup_printf("%s: %s", s->path, msg != NULL ? msg : "schema");
+	    &msg) != SQLITE_OK) {
+		*err = g_strdup_printf("%s: %s", s->path, msg != NULL ? msg : "cannot set WAL");
 		sqlite3_free(msg);
 		goto fail;
 	}
-	{
-		sqlite3_stmt *st = NULL;
-
-		if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
-		    sqlite3_step(st) == SQLITE_ROW)
-			version = sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
-	}
-	if (version == 0)
-		sqlite3_exec(s->db, "PRAGMA user_version=1", NULL, NULL, NULL);
-	else if (version != QSQL_SCHEMA_VERSION) {
-		*err = g_strdup_printf("%s: index version %d, this moat knows %d", s->path, version,
-		    QSQL_SCHEMA_VERSION);
+	version = qsql_version(s);
+	if (version == 0 && (flags & QUAR_CREATE) && (rc = qsql_upgrade(s, &from, err)) < 0)
+		goto fail;
+	version = qsql_version(s);
+	if (version != QSQL_VERSION && !((flags & QUAR_MIGRATE) && version < QSQL_VERSION)) {
+		*err = version == 0 ? g_strdup_printf("%s: not a quarantine store (empty)", s->path) :
+		    quar_schema_error(s->path, version, QSQL_VERSION);
+		rc = MOAT_EINVAL;
 		goto fail;
 	}
 	*state = s;
 	return 0;
 fail:
-	sqlite3_close(s->db);
-	g_mutex_clear(&s->lock);
-	g_free(s->path);
-	g_free(s);
-	return MOAT_EIO;
+	qsql_free(s);
+	return rc;
+}
+
+static int
+qsql_migrate(void *state, int *from, int *to, char **err)
+{
+	struct qsql *s = state;
+	int rc;
+
+	g_mutex_lock(&s->lock);
+	rc = qsql_upgrade(s, from, err);
+	g_mutex_unlock(&s->lock);
+	*to = QSQL_VERSION;
+	return rc;
 }
 
 static void
 qsql_close(void *state)
 {
-	struct qsql *s = state;
-
-	sqlite3_close(s->db);
-	g_mutex_clear(&s->lock);
-	g_free(s->path);
-	g_free(s);
+	qsql_free(state);
 }
 
 static int
@@ -249,10 +320,10 @@ qsql_join(const GPtrArray *rcpts)
 	return g_string_free(j, FALSE);
 }
 
+/* qsql_insert_row - IT's row and first history line, in one transaction */
 static int
-qsql_insert(void *state, char **err, const struct quar_item *it, const char *who)
+qsql_insert_row(struct qsql *s, char **err, const struct quar_item *it, const char *who)
 {
-	struct qsql *s = state;
 	g_autofree char *rcpts = qsql_join(it->rcpts);
 	sqlite3_stmt *st = NULL;
 	int rc = MOAT_EIO;
@@ -263,8 +334,10 @@ qsql_insert(void *state, char **err, const struct quar_item *it, const char *who
 		g_mutex_unlock(&s->lock);
 		return rc;
 	}
-	if ((st = qsql_prepare(s, err, &rc, "INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-	    " ?, ?, ?, ?, ?, ?, ?, ?)")) == NULL)
+	if ((st = qsql_prepare(s, err, &rc, "INSERT INTO items (id, time, queue_id, client_addr, helo,"
+	    " mail_from, rcpts, header_from, subject, message_id, size, score, action, findings,"
+	    " report, key, status, changed, node) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+	    " ?, ?, ?, ?, ?)")) == NULL)
 		goto out;
 	qsql_bind(st, 1, it->id);
 	sqlite3_bind_int64(st, 2, it->time);
@@ -284,6 +357,7 @@ qsql_insert(void *state, char **err, const struct quar_item *it, const char *who
 	qsql_bind(st, 16, it->key);
 	sqlite3_bind_int(st, 17, it->status);
 	sqlite3_bind_int64(st, 18, it->changed);
+	qsql_bind(st, 19, it->node);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		rc = qsql_fail(s, err, "insert");
 		goto out;
@@ -296,8 +370,57 @@ out:
 	return rc;
 }
 
+/*
+ * qsql_insert - the message file first, synced, outside the lock (threads
+ * write theirs at once); then the row. A row that fails takes its file
+ * with it.
+ */
+static int
+qsql_insert(void *state, char **err, struct quar_item *it, const struct quar_source *src,
+    const char *who)
+{
+	struct qsql *s = state;
+	char *why = NULL;
+	int rc;
+
+	if ((rc = quar_files_write(&it->size, err, s->dir, it->id, src)) < 0)
+		return rc;
+	if ((rc = qsql_insert_row(s, err, it, who)) < 0) {
+		quar_files_remove(&why, s->dir, it->id);
+		g_free(why);
+	}
+	return rc;
+}
+
+static int qsql_get(void *state, struct quar_item **out, char **err, const char *id);
+
+/* qsql_message - ID's file, when its row is there and not deleted */
+static int
+qsql_message(void *state, int *fd, char **err, const char *id)
+{
+	struct qsql *s = state;
+	struct quar_item *it = NULL;
+	g_autofree char *path = quar_files_path(s->dir, id);
+	gboolean deleted;
+	int rc, e;
+
+	if ((rc = qsql_get(state, &it, err, id)) < 0)
+		return rc;
+	deleted = it->status == QUAR_DELETED;
+	quar_item_free(it);
+	if (!deleted && (*fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0)
+		return 0;
+	e = deleted ? ENOENT : errno;
+	if (e != ENOENT) {
+		*err = g_strdup_printf("%s: %s", path, g_strerror(e));
+		return MOAT_EIO;
+	}
+	*err = g_strdup_printf("%s: the message is no longer in the store", id);
+	return MOAT_ENOENT;
+}
+
 #define QSQL_COLUMNS "id, time, queue_id, client_addr, helo, mail_from, rcpts, header_from, " \
-	"subject, message_id, size, score, action, findings, report, key, status, changed"
+	"subject, message_id, size, score, action, findings, report, key, status, changed, node"
 
 /* qsql_row - the item in ST's current row (QSQL_COLUMNS) */
 static struct quar_item *
@@ -328,6 +451,7 @@ qsql_row(sqlite3_stmt *st)
 	it->key = qsql_text(st, 15);
 	it->status = (enum quar_status)CLAMP(sqlite3_column_int(st, 16), 0, QUAR_NSTATUS - 1);
 	it->changed = sqlite3_column_int64(st, 17);
+	it->node = qsql_text(st, 18);
 	return it;
 }
 
@@ -462,7 +586,8 @@ out:
 	sqlite3_finalize(st);
 	rc = qsql_end(s, err, rc);
 	g_mutex_unlock(&s->lock);
-	return rc;
+	/* the row says deleted first: a crash here leaves a file nobody lists */
+	return rc == 0 && to == QUAR_DELETED ? quar_files_remove(err, s->dir, id) : rc;
 }
 
 static int
@@ -545,6 +670,10 @@ qsql_remove(void *state, char **err, const char *id)
 	sqlite3_stmt *st = NULL;
 	int rc = MOAT_EIO;
 
+	/* the file first: a row without its file is listed as gone, never lost unseen */
+	if ((rc = quar_files_remove(err, s->dir, id)) < 0)
+		return rc;
+	rc = MOAT_EIO;
 	g_mutex_lock(&s->lock);
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
 		rc = qsql_fail(s, err, "begin");
@@ -596,7 +725,9 @@ const struct quar_backend quar_sqlite_backend = {
 	.open = qsql_open,
 	.close = qsql_close,
 	.find_key = qsql_find_key,
+	.migrate = qsql_migrate,
 	.insert = qsql_insert,
+	.message = qsql_message,
 	.get = qsql_get,
 	.list = qsql_list,
 	.transition = qsql_transition,

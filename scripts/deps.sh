@@ -13,6 +13,7 @@ build-essential pkg-config make gcc clang libclang-rt-14-dev
 libglib2.0-dev libgmime-3.0-dev libjson-glib-dev check
 libmilter-dev libspf2-dev libopendkim-dev libopendmarc-dev
 libclamav-dev clamav clamav-testfiles libarchive-dev libsqlite3-dev sqlite3
+libpq-dev postgresql
 libxml2-dev libytnef0-dev libssl-dev
 postfix miltertest
 zip unzip p7zip-full xorriso libarchive-tools unar

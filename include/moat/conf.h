@@ -108,8 +108,10 @@ struct conf_lure {
 /* [quarantine] moat's own store (quarantine.h; rows in quarantine/quarantine.c) */
 struct conf_quarantine {
 	char *mode;			/* "store": moat's store; "hold": the MTA's hold queue */
-	char *backend;			/* the index: "sqlite" (quar_backends[]) */
-	char *dir;			/* the store (restart-only in moatd) */
+	char *backend;			/* "sqlite" or "postgresql" (quar_backends[]) */
+	char *dir;			/* sqlite: the store (restart-only in moatd) */
+	char *pg_conninfo;		/* postgresql: libpq connection string */
+	char *node;			/* this gateway's name in rows and logs; "" the host name */
 	char *reply;			/* store mode, once stored: "discard" or "reject" */
 	guint retention_days;		/* items older are purged; 0 keeps them */
 	guint64 max_bytes;		/* message files in the store; 0 no quota */

@@ -2,9 +2,10 @@
  * quarantine.h - moat's quarantine store: held messages, why, and what
  * admins did with them
  *
- * A store is a directory: the message files (byte for byte as moatd
- * received them) in sharded folders, and an index that a backend keeps
- * (SQLite, the default: DIR/index.sqlite). moatd puts; `moat quarantine`
+ * A backend keeps the messages (byte for byte as moatd received them), an
+ * index row for each and its history: SQLite, the default, in a directory
+ * (DIR/index.sqlite and sharded message files); PostgreSQL in a database
+ * several gateways share. moatd puts; `moat quarantine`
  * lists, shows, releases, deletes and purges. Every change of status is a
  * row of history (who, when, what). The store sees reports and envelopes,
  * never milter contexts.
@@ -39,6 +40,7 @@ enum quar_status {
 /* One item of the index. Strings are owned, never NULL once read from a store ("" for none). */
 struct quar_item {
 	char id[QUAR_ID_LEN + 1];
+	char *node;			/* the gateway that stored it ([quarantine] node) */
 	gint64 time;			/* when it was stored, seconds since the epoch */
 	char *queue_id;			/* the MTA's, as it gave it */
 	char *client_addr;
@@ -89,13 +91,25 @@ struct quar_source {
 
 struct quar;
 
+/* quar_open() flags */
+#define QUAR_CREATE	1u	/* make what is missing: folders, an empty schema (moatd) */
+#define QUAR_MIGRATE	2u	/* open an older schema too, for quar_migrate() */
+
 /*
- * quar_open - open the store of CONF ([quarantine] dir), creating the
- * directory, its folders and the index when CREATE. Directories are made
- * 2770 (setgid: files take the directory's group, [quarantine]
- * admin_group when set), files 0660. Caller closes with quar_close().
+ * quar_open - open the store of CONF's [quarantine] backend. With
+ * QUAR_CREATE a missing store is made (SQLite: folders 2770, setgid, so
+ * files take the group, [quarantine] admin_group when set; files 0660; a
+ * new database gets the current schema). A store whose schema is older
+ * than this moat's is refused, naming `moat quarantine migrate`, unless
+ * QUAR_MIGRATE. Caller closes with quar_close().
  */
-int quar_open(struct quar **out, char **err, const struct moat_conf *conf, gboolean create);
+int quar_open(struct quar **out, char **err, const struct moat_conf *conf, unsigned flags);
+
+/* quar_migrate - bring the store's schema to this moat's: *FROM and *TO the versions */
+int quar_migrate(struct quar *q, int *from, int *to, char **err);
+
+/* quar_node - the name this store's puts carry ([quarantine] node, or the host name) */
+const char *quar_node(const struct quar *q);
 /*
  * quar_set_max_bytes - the quota from now on (0: none); moatd gives the
  * running config's [quarantine] max_bytes before each put, so a reload
@@ -116,8 +130,8 @@ char *quar_key(const char *message_id, const char *body_sha256, const char *mail
     const GPtrArray *rcpts);
 
 /*
- * quar_put - store the message SRC with the index row META (its id, time,
- * size, status and changed are set here; key must be set). *ID gets the
+ * quar_put - store the message SRC with the index row META (its id, node,
+ * time, size, status and changed are set here; key must be set). *ID gets the
  * new item's id, or the id of the item already stored under META->key
  * (*DUP TRUE, nothing written). Fails with MOAT_EIO when the message could
  * not be made durable (nothing is indexed then), MOAT_EFULL when
@@ -133,10 +147,11 @@ int quar_get(struct quar *q, struct quar_item **out, char **err, const char *id)
 int quar_list(struct quar *q, GPtrArray **out, char **err, const struct quar_filter *f);
 
 /*
- * quar_message_path - the path of ID's message file (caller g_free()s);
- * MOAT_ENOENT when the item has none (deleted, purged, unknown)
+ * quar_message_open - *FD reads ID's message, as stored, from its start
+ * (caller closes); MOAT_ENOENT when the item has none (deleted, purged,
+ * unknown)
  */
-int quar_message_path(struct quar *q, char **path, char **err, const char *id);
+int quar_message_open(struct quar *q, int *fd, char **err, const char *id);
 
 /*
  * quar_transition - move ID from status FROM to TO and record WHO did WHAT

@@ -149,7 +149,7 @@ main(int argc, char **argv)
 	}
 	text = g_strdup_printf("[quarantine]\ndir = %s\nmax_bytes = 0\n", store);
 	if (conf_load_data(&conf, &err, text, strlen(text)) != 0 ||
-	    quar_open(&q, &err, conf, TRUE) != 0) {
+	    quar_open(&q, &err, conf, QUAR_CREATE) != 0) {
 		fprintf(stderr, "quarbench: %s\n", err);
 		return 1;
 	}

@@ -71,7 +71,7 @@ fuzz_open(void)
 		abort();
 	text = g_strdup_printf("[quarantine]\ndir = %s/q\n", tmpdir);
 	if (conf_load_data(&conf, &err, text, strlen(text)) != 0 ||
-	    quar_open(&store, &err, conf, TRUE) != 0)
+	    quar_open(&store, &err, conf, QUAR_CREATE) != 0)
 		g_error("store: %s", err);
 	atexit(fuzz_cleanup);
 }
@@ -98,9 +98,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *p = (const char *)data, *end = p + size, *nl;
 	struct quar_item it = { 0 }, *got = NULL;
 	struct quar_source src;
-	char id[QUAR_ID_LEN + 1], *err = NULL, *path = NULL, *bytes = NULL;
+	char id[QUAR_ID_LEN + 1], *err = NULL, *bytes = NULL;
 	gsize len = 0;
 	gboolean dup;
+	int fd = -1;
 
 	if (store == NULL)
 		fuzz_open();
@@ -144,10 +145,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (guint i = 0; i < it.rcpts->len; i++)
 			if (strcmp(got->rcpts->pdata[i], it.rcpts->pdata[i]) != 0)
 				g_error("recipient %u changed", i);
-		if (quar_message_path(store, &path, &err, id) != 0 ||
-		    !g_file_get_contents(path, &bytes, &len, NULL) || len != (gsize)(end - p) ||
-		    memcmp(bytes, p, len) != 0)
-			g_error("message file of %s differs", id);
+		if (quar_message_open(store, &fd, &err, id) != 0)
+			g_error("message of %s: %s", id, err);
+		bytes = g_malloc((gsize)(end - p) + 1);
+		len = (gsize)read(fd, bytes, (gsize)(end - p) + 1);
+		close(fd);
+		if (len != (gsize)(end - p) || memcmp(bytes, p, len) != 0)
+			g_error("message of %s differs", id);
 		if (!fuzz_found(&(struct quar_filter){ .status = -1, .sender = it.mail_from }, id))
 			g_error("%s not found by its sender", id);
 		for (guint i = 0; i < it.rcpts->len; i++)
@@ -156,7 +160,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				g_error("%s not found by recipient %u", id, i);
 	}
 	quar_item_free(got);
-	g_free(path);
 	g_free(bytes);
 	g_free(it.key);
 	g_ptr_array_unref(it.rcpts);

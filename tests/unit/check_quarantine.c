@@ -2,7 +2,10 @@
  * check_quarantine.c - the quarantine store through its interface, for every backend
  *
  * Each test runs once per entry of quar_backends[] (tcase_add_loop_test):
- * a new backend passes the same tests. Stores live in fresh temp folders.
+ * a new backend passes the same tests. SQLite stores live in fresh temp
+ * folders; PostgreSQL ones in the database MOAT_TEST_PG names (a private
+ * cluster tests/pg.sh started for make check), emptied before each test;
+ * without it those runs are skipped and say so.
  * What an admin relies on: a put is on disk byte for byte, a retry is the
  * same item, filters select exactly, two releases cannot both win, delete
  * and purge leave nothing behind, the quota refuses before writing, and
@@ -15,6 +18,7 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "checks.h"
@@ -28,19 +32,56 @@ struct store {
 	struct quar *q;
 };
 
-/* store_open - a new store for backend number B, with EXTRA config lines */
-static void
+static gboolean
+is_pg(int b)
+{
+	return strcmp(quar_backends[b]->name, "postgresql") == 0;
+}
+
+/* pg_sql - run SQL on the test database; FALSE when it failed */
+static gboolean
+pg_sql(const char *sql)
+{
+	PGconn *c = PQconnectdb(g_getenv("MOAT_TEST_PG"));
+	PGresult *r;
+
+	PQclear(PQexec(c, "SET client_min_messages = warning"));
+	r = PQexec(c, sql);
+	gboolean ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+
+	if (!ok)
+		fprintf(stderr, "pg_sql: %s: %s", sql, PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+	return ok;
+}
+
+/*
+ * store_open - a new store for backend number B, with EXTRA config lines;
+ * FALSE (and a note) when the backend cannot be tested here
+ */
+static gboolean
 store_open(struct store *s, int b, const char *extra)
 {
 	g_autofree char *text = NULL;
+	const char *pg = g_getenv("MOAT_TEST_PG");
 	char *err = NULL;
 
+	memset(s, 0, sizeof(*s));
+	if (is_pg(b) && (pg == NULL || *pg == '\0')) {
+		printf("skipped: a quarantine test on postgresql (no MOAT_TEST_PG: make check sets it)\n");
+		return FALSE;
+	}
 	s->dir = g_dir_make_tmp("moat-quar-XXXXXX", NULL);
 	ck_assert_ptr_nonnull(s->dir);
-	text = g_strdup_printf("[quarantine]\nbackend = %s\ndir = %s/q\n%s", quar_backends[b]->name,
-	    s->dir, extra != NULL ? extra : "");
+	if (is_pg(b))
+		ck_assert(pg_sql("DROP TABLE IF EXISTS moat_items, moat_history, moat_usage, moat_schema;"
+		    " DROP FUNCTION IF EXISTS moat_usage_keep"));
+	text = g_strdup_printf("[quarantine]\nbackend = %s\ndir = %s/q\npg_conninfo = %s\nnode = gw1\n%s",
+	    quar_backends[b]->name, s->dir, pg != NULL ? pg : "", extra != NULL ? extra : "");
 	ck_assert_int_eq(conf_load_data(&s->conf, &err, text, strlen(text)), 0);
-	ck_assert_msg(quar_open(&s->q, &err, s->conf, TRUE) == 0, "open: %s", err);
+	ck_assert_msg(quar_open(&s->q, &err, s->conf, QUAR_CREATE) == 0, "open: %s", err);
+	return TRUE;
 }
 
 /* rm_rf - remove PATH and what is under it */
@@ -141,16 +182,22 @@ put_simple(struct store *s, const char *sender, const char *rcpts, const char *f
 	item_clear(&it);
 }
 
-/* file_text - the bytes of ID's message file */
+/* message_bytes - the bytes of ID's message, as quar_message_open() reads them */
 static GBytes *
-file_bytes(struct store *s, const char *id)
+message_bytes(struct store *s, const char *id)
 {
-	g_autofree char *path = NULL, *err = NULL, *data = NULL;
-	gsize len = 0;
+	g_autoptr(GByteArray) b = g_byte_array_new();
+	g_autofree char *err = NULL;
+	char buf[65536];
+	ssize_t n;
+	int fd = -1;
 
-	ck_assert_msg(quar_message_path(s->q, &path, &err, id) == 0, "path: %s", err);
-	ck_assert(g_file_get_contents(path, &data, &len, NULL));
-	return g_bytes_new(data, len);
+	ck_assert_msg(quar_message_open(s->q, &fd, &err, id) == 0, "message: %s", err);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		g_byte_array_append(b, (const guint8 *)buf, (guint)n);
+	ck_assert_int_eq(n, 0);
+	close(fd);
+	return g_byte_array_free_to_bytes(g_steal_pointer(&b));
 }
 
 /* Every field comes back as it went in, the file holds the message byte for byte. */
@@ -162,7 +209,8 @@ START_TEST(test_put_get)
 	g_autofree char *err = NULL;
 	g_autoptr(GBytes) b = NULL;
 
-	store_open(&s, _i, NULL);
+	if (!store_open(&s, _i, NULL))
+		return;
 	item(&it, "bounce+x=y@example.net", "ceo@example.org;Finance@Example.org", "attach.shortcut",
 	    "<1@example.net>");
 	put(&s, &it, id);
@@ -181,7 +229,8 @@ START_TEST(test_put_get)
 	ck_assert_uint_eq(got->size, sizeof(message) - 1);
 	ck_assert_int_eq(got->status, QUAR_HELD);
 	ck_assert(got->time > 1700000000 && got->time <= g_get_real_time() / G_USEC_PER_SEC);
-	b = file_bytes(&s, id);
+	ck_assert_str_eq(got->node, "gw1");
+	b = message_bytes(&s, id);
 	ck_assert_uint_eq(g_bytes_get_size(b), sizeof(message) - 1);
 	ck_assert(memcmp(g_bytes_get_data(b, NULL), message, sizeof(message) - 1) == 0);
 	quar_item_free(got);
@@ -195,15 +244,17 @@ START_TEST(test_put_fd)
 {
 	struct store s;
 	struct quar_item it;
-	char id[QUAR_ID_LEN + 1], *path;
-	g_autofree char *err = NULL, *data = NULL;
+	char id[QUAR_ID_LEN + 1];
+	g_autofree char *err = NULL;
+	g_autoptr(GBytes) got = NULL;
 	struct quar_source src = { NULL, 0, -1 };
 	gboolean dup;
-	gsize big = 3 * 65536 + 17, len = 0;
+	gsize big = 3 * 65536 + 17;
 	g_autofree char *text = g_malloc(big);
 	g_autofree char *file = NULL;
 
-	store_open(&s, _i, NULL);
+	if (!store_open(&s, _i, NULL))
+		return;
 	for (gsize i = 0; i < big; i++)
 		text[i] = (char)('a' + i % 26);
 	file = g_build_filename(s.dir, "spool", NULL);
@@ -216,11 +267,9 @@ START_TEST(test_put_fd)
 	ck_assert_msg(quar_put(s.q, id, &dup, &err, &it, &src) == 0, "put: %s", err);
 	ck_assert_int_eq(lseek(src.fd, 0, SEEK_CUR), 5);
 	close(src.fd);
-	ck_assert_int_eq(quar_message_path(s.q, &path, &err, id), 0);
-	ck_assert(g_file_get_contents(path, &data, &len, NULL));
-	ck_assert_uint_eq(len, big);
-	ck_assert(memcmp(data, text, big) == 0);
-	g_free(path);
+	got = message_bytes(&s, id);
+	ck_assert_uint_eq(g_bytes_get_size(got), big);
+	ck_assert(memcmp(g_bytes_get_data(got, NULL), text, big) == 0);
 	item_clear(&it);
 	store_close(&s);
 }
@@ -240,7 +289,8 @@ START_TEST(test_idempotent)
 	guint64 bytes;
 	guint n;
 
-	store_open(&s, _i, NULL);
+	if (!store_open(&s, _i, NULL))
+		return;
 	item(&it, "a@example.net", "b@example.org", "x", "<same@x>");
 	put(&s, &it, id);
 	ck_assert_int_eq(quar_put(s.q, again, &dup, &err, &it, &src), 0);
@@ -311,7 +361,8 @@ START_TEST(test_list_filters)
 		{ { .status = -1, .until = 1 }, 0, NULL },
 	};
 
-	store_open(&s, _i, NULL);
+	if (!store_open(&s, _i, NULL))
+		return;
 	put_simple(&s, "alice@example.net", "ceo@example.org", "attach.shortcut", "<a@x>", a);
 	put_simple(&s, "Alice@Example.net", "cfo@example.org", "lure.sideload,attach.shortcut", "<b@x>",
 	    b);
@@ -340,7 +391,8 @@ START_TEST(test_transitions)
 	struct quar_item *got = NULL;
 	const struct quar_event *ev;
 
-	store_open(&s, _i, NULL);
+	if (!store_open(&s, _i, NULL))
+		return;
 	put_simple(&s, "a@example.net", "b@example.org", "x", "<t@x>", id);
 	ck_assert_int_eq(quar_transition(s.q, &err, id, QUAR_HELD, QUAR_RELEASING, "ann",
 	    "release started", "b@example.org"), 0);
@@ -384,18 +436,22 @@ START_TEST(test_stale_claim)
 	g_autofree char *err = NULL, *db = NULL, *sql = NULL;
 	sqlite3 *h = NULL;
 
-	if (strcmp(quar_backends[_i]->name, "sqlite") != 0)
-		return;		/* ages the row in the database itself */
-	store_open(&s, _i, NULL);
+	if (!store_open(&s, _i, NULL))
+		return;
 	put_simple(&s, "a@example.net", "b@example.org", "x", "<s@x>", id);
 	ck_assert_int_eq(quar_transition(s.q, &err, id, QUAR_HELD, QUAR_RELEASING, "ann", "claim",
 	    NULL), 0);
-	db = g_build_filename(s.dir, "q", "index.sqlite", NULL);
-	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
-	sql = g_strdup_printf("UPDATE items SET changed = changed - %d WHERE id = '%s'",
-	    QUAR_CLAIM_SECONDS + 5, id);
-	ck_assert_int_eq(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(h);
+	/* the claim ages in the database itself */
+	sql = g_strdup_printf("UPDATE %s SET changed = changed - %d WHERE id = '%s'",
+	    is_pg(_i) ? "moat_items" : "items", QUAR_CLAIM_SECONDS + 5, id);
+	if (is_pg(_i)) {
+		ck_assert(pg_sql(sql));
+	} else {
+		db = g_build_filename(s.dir, "q", "index.sqlite", NULL);
+		ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(h);
+	}
 	ck_assert_int_eq(quar_transition(s.q, &err, id, QUAR_HELD, QUAR_RELEASING, "bob", "claim",
 	    NULL), 0);
 	store_close(&s);
@@ -407,22 +463,24 @@ START_TEST(test_delete_purge)
 {
 	struct store s;
 	char a[QUAR_ID_LEN + 1], b[QUAR_ID_LEN + 1];
-	g_autofree char *err = NULL, *path = NULL, *fa = NULL;
+	g_autofree char *err = NULL, *fa = NULL;
 	g_autoptr(GPtrArray) all = NULL;
 	struct quar_filter f = { .status = -1 };
 	struct quar_item *got = NULL;
 	guint64 bytes;
 	guint n = 99, items;
+	int fd = -1;
 
-	store_open(&s, _i, NULL);
+	if (!store_open(&s, _i, NULL))
+		return;
 	put_simple(&s, "a@example.net", "b@example.org", "x", "<d1@x>", a);
 	put_simple(&s, "a@example.net", "b@example.org", "x", "<d2@x>", b);
 	fa = quar_files_path(s.conf->quarantine.dir, a);
-	ck_assert(g_file_test(fa, G_FILE_TEST_EXISTS));
+	ck_assert(is_pg(_i) || g_file_test(fa, G_FILE_TEST_EXISTS));
 	ck_assert_int_eq(quar_transition(s.q, &err, a, QUAR_HELD, QUAR_DELETED, "ann", "deleted", NULL),
 	    0);
 	ck_assert(!g_file_test(fa, G_FILE_TEST_EXISTS));
-	ck_assert_int_eq(quar_message_path(s.q, &path, &err, a), MOAT_ENOENT);
+	ck_assert_int_eq(quar_message_open(s.q, &fd, &err, a), MOAT_ENOENT);
 	g_clear_pointer(&err, g_free);
 	ck_assert_int_eq(quar_get(s.q, &got, &err, a), 0);
 	ck_assert_int_eq(got->status, QUAR_DELETED);
@@ -465,18 +523,21 @@ START_TEST(test_quota)
 	g_autofree char *quota = g_strdup_printf("max_bytes = %zu\n", sizeof(message) + 10);
 
 	/* room for one message, not two */
-	store_open(&s, _i, quota);
+	if (!store_open(&s, _i, quota))
+		return;
 	put_simple(&s, "a@example.net", "b@example.org", "x", "<q1@x>", id);
 	item(&it, "a@example.net", "b@example.org", "x", "<q2@x>");
 	ck_assert_int_eq(quar_put(s.q, id, &dup, &err, &it, &src), MOAT_EFULL);
 	ck_assert_ptr_nonnull(strstr(err, "max_bytes"));
 	ck_assert_int_eq(quar_usage(s.q, &bytes, &n, &err), 0);
 	ck_assert_uint_eq(n, 1);
-	tmp = g_build_filename(s.dir, "q", "tmp", NULL);
-	d = g_dir_open(tmp, 0, NULL);
-	ck_assert_ptr_nonnull(d);
-	ck_assert_ptr_null(g_dir_read_name(d));
-	g_dir_close(d);
+	if (!is_pg(_i)) {	/* no temp file left behind */
+		tmp = g_build_filename(s.dir, "q", "tmp", NULL);
+		d = g_dir_open(tmp, 0, NULL);
+		ck_assert_ptr_nonnull(d);
+		ck_assert_ptr_null(g_dir_read_name(d));
+		g_dir_close(d);
+	}
 	item_clear(&it);
 	store_close(&s);
 }
@@ -491,7 +552,10 @@ START_TEST(test_modes)
 	struct stat st;
 	mode_t old = umask(077);
 
-	store_open(&s, _i, NULL);
+	if (is_pg(_i) || !store_open(&s, _i, NULL)) {
+		umask(old);
+		return;		/* files and their modes are SQLite's */
+	}
 	put_simple(&s, "a@example.net", "b@example.org", "x", "<m@x>", id);
 	umask(old);
 	ck_assert_int_eq(stat(s.conf->quarantine.dir, &st), 0);
@@ -547,7 +611,8 @@ START_TEST(test_threads)
 	struct quar_filter f = { .status = -1 };
 	g_autofree char *err = NULL;
 
-	store_open(&s, _i, NULL);
+	if (!store_open(&s, _i, NULL))
+		return;
 	for (int i = 0; i < 4; i++) {
 		r[i] = (struct racer){ &s, 50, i, g_ptr_array_new_with_free_func(g_free) };
 		t[i] = g_thread_new("racer", racer_run, &r[i]);
@@ -573,18 +638,22 @@ START_TEST(test_open_and_conf)
 	struct quar *q = NULL;
 	char *err = NULL;
 	const char *bad[] = { "mode = keep\n", "reply = bounce\n", "full_action = drop\n",
-		"dir = relative/q\n", "backend = mysql\n" };
+		"dir = relative/q\n", "backend = mysql\n", "backend = postgresql\npg_conninfo =\n" };
 	const char *text = "[quarantine]\ndir = /nonexistent/moat-q\n";
 
 	ck_assert_int_eq(conf_load_data(&conf, &err, text, strlen(text)), 0);
-	ck_assert_int_lt(quar_open(&q, &err, conf, FALSE), 0);
+	ck_assert_int_lt(quar_open(&q, &err, conf, 0), 0);
 	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/moat-q"));
 	g_clear_pointer(&err, g_free);
 	conf_free(conf);
 	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
 		g_autofree char *t = g_strconcat("[quarantine]\n", bad[i], NULL);
-		const char *eq = strchr(bad[i], '=');
-		g_autofree char *key = g_strndup(bad[i], (gsize)(eq - bad[i] - 1));
+		const char *eq = strrchr(bad[i], '=');
+		const char *kb = g_strrstr_len(bad[i], eq - bad[i], "\n");
+		g_autofree char *key = NULL;
+
+		kb = kb != NULL ? kb + 1 : bad[i];
+		key = g_strndup(kb, (gsize)(eq - kb - 1));
 
 		conf = NULL;
 		ck_assert_int_eq(conf_load_data(&conf, &err, t, strlen(t)), MOAT_EINVAL);
@@ -596,6 +665,60 @@ START_TEST(test_open_and_conf)
 	ck_assert(!quar_id_valid("short"));
 	ck_assert_int_eq(quar_status_parse("Released"), QUAR_RELEASED);
 	ck_assert_int_eq(quar_status_parse("gone"), -1);
+}
+END_TEST
+
+/*
+ * A store made by an older moat (SQLite schema 1, no node column) is
+ * refused with the command that upgrades it; quar_migrate() brings it to
+ * the current version and keeps its items.
+ */
+START_TEST(test_migrate_sqlite)
+{
+	g_autofree char *dir = g_dir_make_tmp("moat-quar-XXXXXX", NULL);
+	g_autofree char *q = g_build_filename(dir, "q", NULL), *db = NULL, *text = NULL;
+	struct moat_conf *conf = NULL;
+	struct quar *store = NULL;
+	struct quar_item *it = NULL;
+	char *err = NULL;
+	sqlite3 *h = NULL;
+	int from = 0, to = 0;
+
+	text = g_strdup_printf("[quarantine]\ndir = %s\n", q);
+	ck_assert_int_eq(conf_load_data(&conf, &err, text, strlen(text)), 0);
+	ck_assert_int_eq(g_mkdir(q, 0700), 0);
+	db = g_build_filename(q, "index.sqlite", NULL);
+	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(h, "CREATE TABLE items (id TEXT PRIMARY KEY, time INTEGER NOT"
+	    " NULL, queue_id TEXT NOT NULL, client_addr TEXT NOT NULL, helo TEXT NOT NULL, mail_from"
+	    " TEXT NOT NULL, rcpts TEXT NOT NULL, header_from TEXT NOT NULL, subject TEXT NOT NULL,"
+	    " message_id TEXT NOT NULL, size INTEGER NOT NULL, score INTEGER NOT NULL, action TEXT NOT"
+	    " NULL, findings TEXT NOT NULL, report TEXT NOT NULL, key TEXT NOT NULL, status INTEGER NOT"
+	    " NULL, changed INTEGER NOT NULL); CREATE TABLE history (id TEXT NOT NULL, time INTEGER NOT"
+	    " NULL, who TEXT NOT NULL, what TEXT NOT NULL, detail TEXT NOT NULL); CREATE TABLE usage"
+	    " (bytes INTEGER NOT NULL, items INTEGER NOT NULL); INSERT INTO usage VALUES (3, 1);"
+	    " INSERT INTO items VALUES ('AAAAAAAAAAAAAAAAAAAAAA', 1, 'Q', '192.0.2.1', 'h', 'a@x',"
+	    " 'b@x', 'A', 'S', '<m@x>', 3, 10, 'quarantine', 'attach.shortcut', '', 'k', 0, 1);"
+	    " PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	g_mkdir(g_build_filename(q, "msg", NULL), 02770);
+	g_mkdir(g_build_filename(q, "tmp", NULL), 02770);
+	ck_assert_int_eq(quar_open(&store, &err, conf, QUAR_CREATE), MOAT_EINVAL);
+	ck_assert_msg(strstr(err, "moat quarantine migrate") != NULL, "%s", err);
+	g_clear_pointer(&err, g_free);
+	ck_assert_int_eq(quar_open(&store, &err, conf, QUAR_MIGRATE), 0);
+	ck_assert_int_eq(quar_migrate(store, &from, &to, &err), 0);
+	ck_assert_int_eq(from, 1);
+	ck_assert_int_gt(to, 1);
+	ck_assert_int_eq(quar_get(store, &it, &err, "AAAAAAAAAAAAAAAAAAAAAA"), 0);
+	ck_assert_str_eq(it->findings, "attach.shortcut");
+	ck_assert_str_eq(it->node, "");
+	quar_item_free(it);
+	quar_close(store);
+	ck_assert_int_eq(quar_open(&store, &err, conf, 0), 0);	/* current now */
+	quar_close(store);
+	conf_free(conf);
+	rm_rf(dir);
 }
 END_TEST
 
@@ -621,6 +744,7 @@ quarantine_suite(void)
 	tcase_add_loop_test(tc, test_modes, 0, nb);
 	tcase_add_loop_test(tc, test_threads, 0, nb);
 	tcase_add_test(tc, test_open_and_conf);
+	tcase_add_test(tc, test_migrate_sqlite);
 	suite_add_tcase(s, tc);
 	return s;
 }
