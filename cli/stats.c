@@ -416,6 +416,16 @@ cmd_stats_print(GPtrArray *samples, const char *spec)
 	    cmd_sum(samples, "moat_tempfails_total", "reason", "shutdown"),
 	    cmd_sum(samples, "moat_poison_quarantines_total", NULL, NULL),
 	    cmd_sum(samples, "moat_budget_exceeded_total", NULL, NULL));
+	if (cmd_sum(samples, "moat_quarantine_total", NULL, NULL) > 0 ||
+	    cmd_sum(samples, "moat_quarantine_store_up", NULL, NULL) == 0)
+		printf("quarantine   %s: %.0f stored, %.0f retries, %.0f full, %.0f failed, "
+		    "%.0f purged\n", cmd_sum(samples, "moat_quarantine_store_up", NULL, NULL) == 0 ?
+		    "DOWN (the last put failed: held mail is tempfailed)" : "up",
+		    cmd_sum(samples, "moat_quarantine_total", "result", "stored"),
+		    cmd_sum(samples, "moat_quarantine_total", "result", "duplicate"),
+		    cmd_sum(samples, "moat_quarantine_total", "result", "full"),
+		    cmd_sum(samples, "moat_quarantine_total", "result", "failed"),
+		    cmd_sum(samples, "moat_quarantine_purged_total", NULL, NULL));
 	printf("reloads      %.0f ok, %.0f failed\n",
 	    cmd_sum(samples, "moat_config_reloads_total", "result", "ok"),
 	    cmd_sum(samples, "moat_config_reloads_total", "result", "failed"));

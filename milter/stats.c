@@ -34,6 +34,7 @@ static struct {
 	guint64 poison;
 	guint64 quar[STATS_NQUAR];
 	guint64 quar_purged;
+	gboolean quar_down;		/* the last put failed: the store (its database) is down */
 	guint64 budget;
 	guint64 bytes;
 	guint64 connections;
@@ -158,6 +159,8 @@ stats_quarantine(enum stats_quar result)
 	g_assert((guint)result < STATS_NQUAR);
 	g_mutex_lock(&stats_lock);
 	st.quar[result]++;
+	if (result != STATS_QUAR_FULL)
+		st.quar_down = result == STATS_QUAR_FAILED;
 	g_mutex_unlock(&stats_lock);
 }
 
@@ -317,6 +320,10 @@ stats_render(void)
 	for (int r = 0; r < STATS_NQUAR; r++)
 		g_string_append_printf(out, "moat_quarantine_total{result=\"%s\"} %" G_GUINT64_FORMAT
 		    "\n", stats_quar_names[r], st.quar[r]);
+	stats_head(out, "moat_quarantine_store_up", "gauge",
+	    "0 when the last put into the quarantine store failed (its disk or database is down: "
+	    "held mail is tempfailed), else 1.");
+	g_string_append_printf(out, "moat_quarantine_store_up %d\n", st.quar_down ? 0 : 1);
 	stats_counter(out, "moat_quarantine_purged_total",
 	    "Items purged from the quarantine store after [quarantine] retention_days.",
 	    st.quar_purged);

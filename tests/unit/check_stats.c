@@ -187,6 +187,12 @@ START_TEST(test_gauges_and_counters)
 	t_assert_line(text, "moat_quarantine_total{result=\"full\"} 1");
 	t_assert_line(text, "moat_quarantine_total{result=\"failed\"} 0");
 	t_assert_line(text, "moat_quarantine_purged_total 7");
+	t_assert_line(text, "moat_quarantine_store_up 1");	/* the last put before "full" was fine */
+	stats_quarantine(STATS_QUAR_FAILED);
+	g_free(text);
+	text = stats_render();
+	t_assert_line(text, "moat_quarantine_store_up 0");
+	t_assert_line(text, "moat_quarantine_total{result=\"failed\"} 1");
 	t_assert_line(text, "moat_config_reloads_total{result=\"ok\"} 2");
 	t_assert_line(text, "moat_config_reloads_total{result=\"failed\"} 1");
 }
@@ -257,8 +263,8 @@ START_TEST(test_exposition_format)
 			ck_abort_msg("not a line of the text format: '%s'", l);
 		}
 	}
-	ck_assert_uint_eq(g_hash_table_size(types), 17);
-	ck_assert_uint_eq(samples, 45);	/* 18 of them the histogram's */
+	ck_assert_uint_eq(g_hash_table_size(types), 18);
+	ck_assert_uint_eq(samples, 46);	/* 18 of them the histogram's */
 	report_free(rep);
 }
 END_TEST
