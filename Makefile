@@ -160,6 +160,7 @@ bench: deps testdata $(MOAT) $(MOATD) $(BUILD)/moat-bench $(BUILD)/nullmilter $(
     $(BUILD)/quarbench
 	sh tests/bench/run.sh $(BUILD) $(TESTDATA)
 	$(BUILD)/quarbench $(BUILD)
+	sh tests/with-pg.sh sh -c '$(BUILD)/quarbench $(BUILD) 400 2 "$$MOAT_TEST_PG"'
 	sh tests/bench/postfix.sh $(BUILD)
 	sh tests/bench/held.sh $(BUILD)
 

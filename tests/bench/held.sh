@@ -9,7 +9,9 @@
 # message). In a temp dir T on the build directory's disk (the store's cost
 # is its fsyncs: /tmp may be a tmpfs):
 #   - two moatds as user nobody, mode = store (store in T/quarantine) and
-#     mode = hold, on unix sockets;
+#     mode = hold, on unix sockets, and a third on the PostgreSQL backend
+#     (a private cluster, tests/pg.sh, in a temp dir under /tmp) when
+#     PostgreSQL is installed;
 #   - a private Postfix (tests/integration/postfix.sh) with one smtpd per
 #     moatd, relaying to smtp-sink (which gets nothing: all is held);
 # then BUILD/pfinject sends N (default 600) small messages with a shortcut
@@ -50,15 +52,22 @@ done
 T=
 STORE_PID=
 HOLD_PID=
+PG_PID=
 SINK_PID=
 PF_STARTED=
+PGDIR=
 cleanup() {
 	rc=$?
 	trap - EXIT INT TERM HUP
 	[ -n "$PF_STARTED" ] && sh "$ROOT/tests/integration/postfix.sh" stop "$T"
 	stop_pid "$STORE_PID"
 	stop_pid "$HOLD_PID"
+	stop_pid "$PG_PID"
 	stop_pid "$SINK_PID"
+	if [ -n "$PGDIR" ]; then
+		sh "$ROOT/tests/pg.sh" stop "$PGDIR" >/dev/null 2>&1
+		rm -rf "$PGDIR"
+	fi
 	[ -n "$T" ] && rm -rf "$T"
 	exit $rc
 }
@@ -106,10 +115,20 @@ with open(sys.argv[2], "w") as f:
             "Content-Disposition: attachment; filename=\"statement.lnk\"\n"
             "Content-Transfer-Encoding: base64\n\n" + body + "\n--=_mix_held--\n")
 EOF
-for mode in store hold; do
+PGINFO=
+if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+	PGDIR=$(mktemp -d /tmp/moat-heldpg.XXXXXX) || fail "mktemp"
+	PGINFO=$(sh "$ROOT/tests/pg.sh" start "$PGDIR") || fail "the private PostgreSQL cluster did not start"
+fi
+for mode in store hold pg; do
+	backend=sqlite
+	[ $mode = pg ] && backend=postgresql
 	cat >"$T/$mode.conf" <<EOF
 [quarantine]
-mode = $mode
+mode = $([ $mode = hold ] && echo hold || echo store)
+backend = $backend
+pg_conninfo = $PGINFO
+node = bench-$mode
 dir = $T/quarantine
 
 [milter]
@@ -129,17 +148,24 @@ timeout "$LIFETIME" "$MOATD" -c "$T/hold.conf" -p "unix:$T/hold.sock" -f 2>"$T/m
 HOLD_PID=$!
 wait_for "$T/store.sock"
 wait_for "$T/hold.sock"
+if [ -n "$PGINFO" ]; then
+	timeout "$LIFETIME" "$MOATD" -c "$T/pg.conf" -p "unix:$T/pg.sock" -f 2>"$T/moatd-pg.log" &
+	PG_PID=$!
+	wait_for "$T/pg.sock"
+fi
 sleep 0.2
 
 NONE_PORT=$(free_port)
 STORE_PORT=$(free_port)
 HOLD_PORT=$(free_port)
+PG_PORT=$(free_port)
 PF_STARTED=1
 POSTFIX_LIFETIME=$LIFETIME sh "$ROOT/tests/integration/postfix.sh" start "$T" "$NONE_PORT" \
 	"$SINK_PORT" "" || fail "postfix.sh start"
 cat >>"$T/etc/master.cf" <<EOF
 127.0.0.1:$STORE_PORT inet n - n - - smtpd -o smtpd_milters=unix:$T/store.sock
 127.0.0.1:$HOLD_PORT inet n - n - - smtpd -o smtpd_milters=unix:$T/hold.sock
+127.0.0.1:$PG_PORT inet n - n - - smtpd -o smtpd_milters=unix:$T/pg.sock
 EOF
 postfix -c "$T/etc" reload >/dev/null 2>&1 || fail "postfix reload"
 sleep 1
@@ -158,6 +184,7 @@ r=1
 while [ $r -le "$ROUNDS" ]; do
 	echo "store $(send store "$STORE_PORT")" >>"$T/rates"
 	echo "hold $(send hold "$HOLD_PORT")" >>"$T/rates"
+	[ -n "$PGINFO" ] && echo "pg $(send pg "$PG_PORT")" >>"$T/rates"
 	postsuper -c "$T/etc" -d ALL hold >/dev/null 2>&1
 	r=$((r + 1))
 done
@@ -178,3 +205,14 @@ printf '%-36s %9s %8s %16s\n' "store: moat's quarantine store" "$store" \
     "$(echo "$store $hold" | awk '{ printf "%.2f", $1 / $2 }')" "$(ms "$T/moatd-store.log")"
 echo "store: $items items for $((N * ROUNDS)) messages sent (each held once)"
 [ "$items" = "$((N * ROUNDS))" ] || fail "the store holds $items items, not $((N * ROUNDS))"
+if [ -n "$PGINFO" ]; then
+	pg=$(median pg)
+	printf '%-36s %9s %8s %16s\n' "store: PostgreSQL backend" "$pg" \
+	    "$(echo "$pg $hold" | awk '{ printf "%.2f", $1 / $2 }')" "$(ms "$T/moatd-pg.log")"
+	items=$("$MOAT" -c "$T/pg.conf" quarantine list --status all --json 2>/dev/null |
+	    python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')
+	echo "postgresql: $items items for $((N * ROUNDS)) messages sent"
+	[ "$items" = "$((N * ROUNDS))" ] || fail "the database holds $items items, not $((N * ROUNDS))"
+else
+	echo "postgresql: not installed, its row skipped"
+fi

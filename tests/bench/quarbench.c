@@ -1,11 +1,13 @@
 /*
  * quarbench.c - `make bench`: what a put into the quarantine store costs
  *
- *   quarbench DIR [COUNT] [THREADS]
+ *   quarbench DIR [COUNT] [THREADS] [CONNINFO]
  *
  * Opens a store in DIR/store-N (made here, removed at the end; DIR should
  * be on the disk the store will live on, not a tmpfs: the cost is the
- * fsyncs), and puts COUNT messages (default 400) from THREADS threads
+ * fsyncs), or with CONNINFO the PostgreSQL backend in that database (its
+ * moat tables are dropped first and at the end: give it a test database),
+ * and puts COUNT messages (default 400) from THREADS threads
  * (default 2, as moatd's workers would), half of 2 KB, half of 200 KB, each
  * with its own key. Prints the latency of a put (p50, p99, max, in ms, as
  * moatd waits for it before answering the MTA), puts per second, and the
@@ -17,6 +19,7 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <libpq-fe.h>
 
 #include "moat/conf.h"
 #include "moat/quarantine.h"
@@ -70,6 +73,25 @@ worker_run(gpointer data)
 		g_free(it.key);
 	}
 	return NULL;
+}
+
+/* pg_reset - drop moat's tables from the database CONNINFO names */
+static gboolean
+pg_reset(const char *conninfo)
+{
+	PGconn *c = PQconnectdb(conninfo);
+	PGresult *r;
+	gboolean ok;
+
+	PQclear(PQexec(c, "SET client_min_messages = warning"));
+	r = PQexec(c, "DROP TABLE IF EXISTS moat_items, moat_history, moat_usage, moat_schema;"
+	    " DROP FUNCTION IF EXISTS moat_usage_keep");
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!ok)
+		fprintf(stderr, "quarbench: %s", PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+	return ok;
 }
 
 static int
@@ -133,6 +155,7 @@ main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : ".";
 	int count = argc > 2 ? atoi(argv[2]) : 400, threads = argc > 3 ? atoi(argv[3]) : 2;
+	const char *pg = argc > 4 && *argv[4] != '\0' ? argv[4] : NULL;
 	g_autofree char *store = NULL, *text = NULL;
 	struct moat_conf *conf = NULL;
 	struct quar *q = NULL;
@@ -147,7 +170,10 @@ main(int argc, char **argv)
 
 		store = g_strdup_printf("%s/store-%d", abs, (int)getpid());
 	}
-	text = g_strdup_printf("[quarantine]\ndir = %s\nmax_bytes = 0\n", store);
+	if (pg != NULL && !pg_reset(pg))
+		return 1;
+	text = g_strdup_printf("[quarantine]\ndir = %s\nmax_bytes = 0\nbackend = %s\n"
+	    "pg_conninfo = %s\n", store, pg != NULL ? "postgresql" : "sqlite", pg != NULL ? pg : "");
 	if (conf_load_data(&conf, &err, text, strlen(text)) != 0 ||
 	    quar_open(&q, &err, conf, QUAR_CREATE) != 0) {
 		fprintf(stderr, "quarbench: %s\n", err);
@@ -157,12 +183,15 @@ main(int argc, char **argv)
 	large_msg = g_malloc(LARGE_BYTES);
 	memset(small_msg, 'a', SMALL_BYTES);
 	memset(large_msg, 'b', LARGE_BYTES);
-	printf("== quarantine store: a put, as moatd waits for it (%s, %d threads)\n", dir, threads);
+	printf("== quarantine store: a put, as moatd waits for it (%s, %d threads)\n",
+	    pg != NULL ? "postgresql" : dir, threads);
 	printf("%-38s %6s %8s %8s %8s %9s\n", "", "puts", "p50 ms", "p99 ms", "max ms", "puts/s");
 	round_run(q, "new items (2 KB and 200 KB)", count, threads, FALSE);
 	round_run(q, "retries (key found, nothing written)", count, threads, TRUE);
 	quar_close(q);
 	conf_free(conf);
+	if (pg != NULL)
+		pg_reset(pg);
 	rm_rf(store);
 	g_free(small_msg);
 	g_free(large_msg);
