@@ -49,6 +49,8 @@ static const struct {
 	{ "quarantine", "mode", offsetof(struct moat_conf, quarantine.mode) },
 	{ "quarantine", "dir", offsetof(struct moat_conf, quarantine.dir) },
 	{ "quarantine", "backend", offsetof(struct moat_conf, quarantine.backend) },
+	{ "quarantine", "pg_conninfo", offsetof(struct moat_conf, quarantine.pg_conninfo) },
+	{ "quarantine", "node", offsetof(struct moat_conf, quarantine.node) },
 };
 
 /* moatd_conf_ref_new - a reference holder for CONF (taken over), one reference */

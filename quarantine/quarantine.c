@@ -29,7 +29,7 @@ static const struct conf_key quar_conf_keys[] = {
 	{ "quarantine", "mode", CONF_STRING, CONF_OFF(quarantine.mode), "store", 4, 5,
 	    "store: moatd keeps held mail in moat's own store (dir), which moat quarantine "
 	    "lists, shows and releases; hold: in the MTA's hold queue (Postfix postsuper -H, "
-	    "Sendmail -qQ), as before the store." },
+	    "Sendmail -qQ), as before the store. Changes need a restart." },
 	{ "quarantine", "backend", CONF_STRING, CONF_OFF(quarantine.backend), "sqlite", 1, 32,
 	    "sqlite: one gateway's store in dir (index.sqlite, WAL, and the message files); "
 	    "postgresql: rows and messages in the database pg_conninfo names, which several "
@@ -40,7 +40,7 @@ static const struct conf_key quar_conf_keys[] = {
 	    "Changes need a restart." },
 	{ "quarantine", "node", CONF_STRING, CONF_OFF(quarantine.node), "", 0, 64,
 	    "This gateway's name in the items it stores and in its log lines; empty: the host "
-	    "name." },
+	    "name. Changes need a restart." },
 	{ "quarantine", "dir", CONF_STRING, CONF_OFF(quarantine.dir), "/var/lib/moat/quarantine",
 	    1, 1024,
 	    "The store: index.sqlite and msg/XY/ID files, folders 2770, files 0660. moatd makes it; "
