@@ -232,6 +232,7 @@ hostile: $(MOAT)
 integration: $(MOATD) $(MOAT)
 	sh tests/integration/run.sh $(MOATD)
 	sh tests/integration/quarantine.sh $(MOATD)
+	sh tests/integration/multinode.sh $(MOATD)
 
 # miltertest: moatd against the Sendmail flavour of the milter protocol (see tests/miltertest/run.sh)
 miltertest: $(MOATD)

@@ -74,7 +74,20 @@ pg_error(struct qpg *s, char **err, const PGresult *res, const char *what)
 	const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = res != NULL && *PQresultErrorMessage(res) ? PQresultErrorMessage(res) :
 	    PQerrorMessage(s->conn);
-	g_autofree char *one = g_strstrip(g_strdup(msg != NULL ? msg : "unknown error"));
+	g_autofree char *one = g_strdup(msg != NULL ? msg : "unknown error");
+	char *w = one;
+
+	/* libpq's messages run over several lines; a log line is one line */
+	for (const char *r = one; *r != '\0'; r++) {
+		if (g_ascii_isspace(*r)) {
+			if (w > one && w[-1] != ' ')
+				*w++ = ' ';
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+	g_strchomp(one);
 
 	*err = g_strdup_printf("postgresql: %s: %s", what, one);
 	if (state != NULL && strcmp(state, "23505") == 0)	/* unique_violation */
