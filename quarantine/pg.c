@@ -8,16 +8,18 @@
  * needed), moat_history, moat_usage (kept by a trigger, what the quota
  * reads) and moat_schema (the version; pg_migrations[] bring it up, applied
  * by `moat quarantine migrate`, or on a new empty database by the first
- * gateway that opens it). A key is unique among the items not deleted (a
+ * gateway that opens it). Text that is not UTF-8 is made valid for the
+ * index (the body keeps the raw bytes); envelope addresses are escaped
+ * instead (pg_escape), since a release sends them back as they came. A key is unique among the items not deleted (a
  * partial unique index), so a message retried through another gateway is
  * still one item; a release claims its item with a conditional UPDATE, so
  * two admins on two nodes deliver once.
  *
  * One connection per open store, behind a mutex (moatd's threads share it);
  * a connection found broken is reset before the next call, and a call that
- * fails is an error (moatd tempfails), never retried blindly. Messages are
- * held in memory while they are written or read: at most [limits]
- * max_message_bytes.
+ * fails is an error (moatd tempfails), never retried blindly; connecting
+ * and each statement are bounded (pg_connect). Messages are held in memory
+ * while they are written or read: at most PG_MESSAGE_MAX.
  */
 #include <errno.h>
 #include <string.h>
@@ -63,6 +65,12 @@ static const char *const pg_migrations[] = {
 	"  FOR EACH ROW EXECUTE FUNCTION moat_usage_keep();",
 };
 #define PG_VERSION ((int)G_N_ELEMENTS(pg_migrations))
+/*
+ * The largest message the backend stores: it is held in memory three times
+ * while it goes, and a bytea parameter's length is an int. Above [limits]
+ * max_message_bytes (12 MiB) with room; a larger one gets full_action.
+ */
+#define PG_MESSAGE_MAX (64 << 20)
 
 #define PG_COLUMNS "id, time, queue_id, client_addr, helo, mail_from, rcpts, header_from, " \
 	"subject, message_id, size, score, action, findings, report, key, status, changed, node"
@@ -101,13 +109,84 @@ pg_error(struct qpg *s, char **err, const PGresult *res, const char *what)
 static gboolean
 pg_ready(struct qpg *s, char **err)
 {
-	if (PQstatus(s->conn) == CONNECTION_OK)
+	/* a call cut off inside a transaction (a lost connection) leaves it open: start over */
+	if (PQstatus(s->conn) == CONNECTION_OK && PQtransactionStatus(s->conn) == PQTRANS_IDLE)
 		return TRUE;
 	PQreset(s->conn);
 	if (PQstatus(s->conn) == CONNECTION_OK)
 		return TRUE;
 	pg_error(s, err, NULL, "connection");
 	return FALSE;
+}
+
+/*
+ * pg_valid - V[0..N) as a database in UTF-8 takes them: a text parameter
+ * (FMTS NULL or 0) that is not valid UTF-8, which mail can put in a
+ * Subject or Message-ID, gets its bad bytes replaced (a copy kept in KEEP;
+ * the raw message is in the body), or every put of it would fail. The
+ * envelope addresses, which a release sends back, are escaped before
+ * (pg_escape). Returns V itself when nothing needed it.
+ */
+static const char *const *
+pg_valid(int n, const char *const *v, const int *fmts, GPtrArray *keep)
+{
+	const char **out = NULL;
+
+	for (int i = 0; i < n; i++) {
+		if (v[i] == NULL || (fmts != NULL && fmts[i] != 0) || g_utf8_validate(v[i], -1, NULL))
+			continue;
+		if (out == NULL) {
+			out = g_new(const char *, n);
+			memcpy(out, v, sizeof(*out) * (gsize)n);
+			g_ptr_array_add(keep, out);
+		}
+		g_ptr_array_add(keep, (gpointer)(out[i] = g_utf8_make_valid(v[i], -1)));
+	}
+	return out != NULL ? out : v;
+}
+
+/*
+ * pg_escape - S with '\' doubled and each byte of it that is not valid
+ * UTF-8 as \xHH: an envelope address as the MTA gave it, kept exactly in
+ * a text column (pg_unescape gives it back). Caller g_free()s.
+ */
+static char *
+pg_escape(const char *s)
+{
+	GString *o = g_string_new(NULL);
+	const char *p = s, *end = s + strlen(s), *bad;
+
+	while (p < end) {
+		g_utf8_validate(p, end - p, &bad);
+		for (; p < bad; p++) {
+			if (*p == '\\')
+				g_string_append_c(o, '\\');
+			g_string_append_c(o, *p);
+		}
+		if (p < end)
+			g_string_append_printf(o, "\\x%02x", (guint8)*p++);
+	}
+	return g_string_free(o, FALSE);
+}
+
+/* pg_unescape - what pg_escape() was given; caller g_free()s */
+static char *
+pg_unescape(const char *s)
+{
+	GString *o = g_string_new(NULL);
+
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p == '\\' && p[1] == '\\') {
+			g_string_append_c(o, '\\');
+			p++;
+		} else if (*p == '\\' && p[1] == 'x' && g_ascii_isxdigit(p[2]) && g_ascii_isxdigit(p[3])) {
+			g_string_append_c(o, (char)(g_ascii_xdigit_value(p[2]) << 4 | g_ascii_xdigit_value(p[3])));
+			p += 3;
+		} else {
+			g_string_append_c(o, *p);
+		}
+	}
+	return g_string_free(o, FALSE);
 }
 
 /*
@@ -118,9 +197,10 @@ static PGresult *
 pg_exec(struct qpg *s, char **err, int *rc, ExecStatusType want, const char *sql, int n,
     const char *const *v)
 {
+	g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func(g_free);
 	/* without parameters, the simple protocol: a migration is several statements */
-	PGresult *res = n == 0 ? PQexec(s->conn, sql) : PQexecParams(s->conn, sql, n, NULL, v, NULL,
-	    NULL, 0);
+	PGresult *res = n == 0 ? PQexec(s->conn, sql) : PQexecParams(s->conn, sql, n, NULL,
+	    pg_valid(n, v, NULL, keep), NULL, NULL, 0);
 
 	if (PQresultStatus(res) == want)
 		return res;
@@ -215,6 +295,23 @@ pg_free(struct qpg *s)
 	g_free(s);
 }
 
+/*
+ * pg_connect - CONNINFO with moat's defaults under it: a database that
+ * stops answering must not hold moatd's threads past the MTA's milter
+ * timeouts, so connecting, an idle or dead peer and each statement are
+ * bounded (10 s, ~60 s, 30 s). Keys CONNINFO sets win: it comes last.
+ */
+static PGconn *
+pg_connect(const char *conninfo)
+{
+	static const char *const keys[] = { "connect_timeout", "keepalives_idle",
+		"keepalives_interval", "keepalives_count", "tcp_user_timeout", "options", "dbname", NULL };
+	const char *vals[] = { "10", "30", "10", "3", "30000", "-c statement_timeout=30000",
+		conninfo, NULL };
+
+	return PQconnectdbParams(keys, vals, 1);
+}
+
 /* pg_notice - NOTICEs (CREATE ... IF NOT EXISTS says what it skipped) are not errors: dropped */
 static void
 pg_notice(void *arg, const char *message)
@@ -230,7 +327,7 @@ pg_open(void **state, char **err, const struct conf_quarantine *c, unsigned flag
 	int rc = MOAT_EIO, v, from;
 
 	g_mutex_init(&s->lock);
-	s->conn = PQconnectdb(c->pg_conninfo);
+	s->conn = pg_connect(c->pg_conninfo);
 	if (PQstatus(s->conn) != CONNECTION_OK) {
 		pg_error(s, err, NULL, "connect");
 		goto fail;
@@ -332,16 +429,18 @@ pg_read_source(const guint8 **data, gsize *len, GByteArray **owned, char **err,
 	return 0;
 }
 
-/* pg_join - the recipients as one "\n"-separated column */
+/* pg_join - the recipients, each pg_escape()d, as one "\n"-separated column */
 static char *
 pg_join(const GPtrArray *rcpts)
 {
 	GString *j = g_string_new(NULL);
 
 	for (guint i = 0; rcpts != NULL && i < rcpts->len; i++) {
+		g_autofree char *e = pg_escape(rcpts->pdata[i]);
+
 		if (i > 0)
 			g_string_append_c(j, '\n');
-		g_string_append(j, rcpts->pdata[i]);
+		g_string_append(j, e);
 	}
 	return g_string_free(j, FALSE);
 }
@@ -353,13 +452,26 @@ pg_insert(void *state, char **err, struct quar_item *it, const struct quar_sourc
 	struct qpg *s = state;
 	g_autoptr(GByteArray) owned = NULL;
 	g_autofree char *rcpts = pg_join(it->rcpts), *time = NULL, *size = NULL, *score = NULL;
-	g_autofree char *status = NULL, *changed = NULL;
+	g_autofree char *status = NULL, *changed = NULL, *from = pg_escape(it->mail_from);
+	g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func(g_free);
 	const guint8 *data = NULL;
 	gsize len = 0;
 	int rc;
 
+	/* the whole message is in memory while it goes (three copies: ours, libpq's, the server's) */
+	if ((src->data != NULL ? src->len : it->size) > PG_MESSAGE_MAX) {
+		*err = g_strdup_printf("postgresql: a message of %" G_GUINT64_FORMAT " bytes is more than "
+		    "the backend takes (%d MiB)", (guint64)(src->data != NULL ? src->len : it->size),
+		    PG_MESSAGE_MAX >> 20);
+		return MOAT_EFULL;
+	}
 	if ((rc = pg_read_source(&data, &len, &owned, err, src)) < 0)
 		return rc;
+	if (len > PG_MESSAGE_MAX) {
+		*err = g_strdup_printf("postgresql: a message of %" G_GSIZE_FORMAT " bytes is more than "
+		    "the backend takes (%d MiB)", len, PG_MESSAGE_MAX >> 20);
+		return MOAT_EFULL;
+	}
 	it->size = len;
 	time = g_strdup_printf("%" G_GINT64_FORMAT, it->time);
 	size = g_strdup_printf("%" G_GSIZE_FORMAT, len);
@@ -368,7 +480,7 @@ pg_insert(void *state, char **err, struct quar_item *it, const struct quar_sourc
 	changed = g_strdup_printf("%" G_GINT64_FORMAT, it->changed);
 	{
 		const char *v[] = { it->id, it->node, time, it->queue_id, it->client_addr, it->helo,
-			it->mail_from, rcpts, it->header_from, it->subject, it->message_id, size, score,
+			from, rcpts, it->header_from, it->subject, it->message_id, size, score,
 			it->action, it->findings, it->report_json, it->key, status, changed,
 			(const char *)data };
 		int lens[G_N_ELEMENTS(v)] = { 0 }, fmts[G_N_ELEMENTS(v)] = { 0 };
@@ -390,8 +502,8 @@ pg_insert(void *state, char **err, struct quar_item *it, const struct quar_sourc
 		    " client_addr, helo, mail_from, rcpts, header_from, subject, message_id, size, score,"
 		    " action, findings, report, key, status, changed, body) VALUES ($1, $2,"
 		    " $3::bigint, $4, $5, $6, $7, $8, $9, $10, $11, $12::bigint, $13::integer, $14, $15,"
-		    " $16, $17, $18::integer, $19::bigint, $20::bytea)", G_N_ELEMENTS(v), NULL, v, lens,
-		    fmts, 0);
+		    " $16, $17, $18::integer, $19::bigint, $20::bytea)", G_N_ELEMENTS(v), NULL,
+		    pg_valid(G_N_ELEMENTS(v), v, fmts, keep), lens, fmts, 0);
 		rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : pg_error(s, err, res, "insert");
 		PQclear(res);
 		if (rc == 0)
@@ -416,10 +528,10 @@ pg_row(const PGresult *res, int i)
 	it->queue_id = g_strdup(PQgetvalue(res, i, 2));
 	it->client_addr = g_strdup(PQgetvalue(res, i, 3));
 	it->helo = g_strdup(PQgetvalue(res, i, 4));
-	it->mail_from = g_strdup(PQgetvalue(res, i, 5));
+	it->mail_from = pg_unescape(PQgetvalue(res, i, 5));
 	it->rcpts = g_ptr_array_new_with_free_func(g_free);
 	for (guint k = 0; *rcpts != '\0' && v[k] != NULL; k++)
-		g_ptr_array_add(it->rcpts, g_strdup(v[k]));
+		g_ptr_array_add(it->rcpts, pg_unescape(v[k]));
 	it->header_from = g_strdup(PQgetvalue(res, i, 7));
 	it->subject = g_strdup(PQgetvalue(res, i, 8));
 	it->message_id = g_strdup(PQgetvalue(res, i, 9));
@@ -478,11 +590,11 @@ pg_list(void *state, GPtrArray **out, char **err, const struct quar_filter *f)
 	if (f->until != 0)
 		PG_PARAM(" AND time < $%u::bigint", g_strdup_printf("%" G_GINT64_FORMAT, f->until));
 	if (f->sender != NULL)
-		PG_PARAM(" AND lower(mail_from) = lower($%u)", g_strdup(f->sender));
+		PG_PARAM(" AND lower(mail_from) = lower($%u)", pg_escape(f->sender));
 	/* one of the "\n"-separated recipients, one of the ","-separated findings */
 	if (f->recipient != NULL)
 		PG_PARAM(" AND strpos(E'\\n' || lower(rcpts) || E'\\n', E'\\n' || lower($%u) || E'\\n')"
-		    " > 0", g_strdup(f->recipient));
+		    " > 0", pg_escape(f->recipient));
 	if (f->finding != NULL)
 		PG_PARAM(" AND strpos(',' || findings || ',', ',' || $%u || ',') > 0",
 		    g_strdup(f->finding));
@@ -515,14 +627,16 @@ pg_message(void *state, int *fd, char **err, const char *id)
 	int rc = MOAT_EIO;
 
 	g_mutex_lock(&s->lock);
-	if (pg_ready(s, err))
+	if (pg_ready(s, err)) {
 		res = PQexecParams(s->conn, "SELECT body FROM moat_items WHERE id = $1 AND status <> 3"
 		    " AND body IS NOT NULL", 1, NULL, p, NULL, NULL, 1);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			rc = pg_error(s, err, res, "message");
+	}
 	g_mutex_unlock(&s->lock);
-	if (res == NULL)
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		PQclear(res);
 		return rc;
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		rc = pg_error(s, err, res, "message");
 	} else if (PQntuples(res) == 0) {
 		*err = g_strdup_printf("%s: the message is no longer in the store", id);
 		rc = MOAT_ENOENT;

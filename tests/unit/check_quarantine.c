@@ -239,6 +239,44 @@ START_TEST(test_put_get)
 }
 END_TEST
 
+/*
+ * Bytes that are not UTF-8, as mail can carry them: the envelope comes back
+ * exactly (a release sends it back), a Subject or Message-ID at least as
+ * valid text (a database in UTF-8 refuses the raw bytes; the message keeps
+ * them), and the item is found by its raw sender and recipient.
+ */
+START_TEST(test_not_utf8)
+{
+	struct store s;
+	struct quar_item it, *got = NULL;
+	struct quar_filter by_from = { .status = -1, .sender = "b\xe9la\\x@example.net" };
+	struct quar_filter by_rcpt = { .status = -1, .recipient = "z\xff@example.org" };
+	g_autoptr(GPtrArray) l1 = NULL, l2 = NULL;
+	char id[QUAR_ID_LEN + 1];
+	g_autofree char *err = NULL;
+
+	if (!store_open(&s, _i, NULL))
+		return;
+	item(&it, "b\xe9la\\x@example.net", "ceo@example.org;z\xff@example.org", "x",
+	    "<\xe9t\xe9@x>");
+	g_free(it.subject);
+	it.subject = g_strdup("R\xe9sum\xe9 \xff");
+	put(&s, &it, id);
+	ck_assert_int_eq(quar_get(s.q, &got, &err, id), 0);
+	ck_assert_str_eq(got->mail_from, "b\xe9la\\x@example.net");
+	ck_assert_str_eq(got->rcpts->pdata[1], "z\xff@example.org");
+	ck_assert(g_utf8_validate(got->subject, -1, NULL) || strcmp(got->subject, it.subject) == 0);
+	ck_assert(g_str_has_prefix(got->subject, "R"));
+	ck_assert_int_eq(quar_list(s.q, &l1, &err, &by_from), 0);
+	ck_assert_uint_eq(l1->len, 1);
+	ck_assert_int_eq(quar_list(s.q, &l2, &err, &by_rcpt), 0);
+	ck_assert_uint_eq(l2->len, 1);
+	quar_item_free(got);
+	item_clear(&it);
+	store_close(&s);
+}
+END_TEST
+
 /* A message read from a descriptor: all of it, and the descriptor's offset is left alone. */
 START_TEST(test_put_fd)
 {
@@ -734,6 +772,7 @@ quarantine_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_put_get, 0, nb);
 	tcase_add_loop_test(tc, test_put_fd, 0, nb);
+	tcase_add_loop_test(tc, test_not_utf8, 0, nb);
 	tcase_add_loop_test(tc, test_idempotent, 0, nb);
 	tcase_add_test(tc, test_key);
 	tcase_add_loop_test(tc, test_list_filters, 0, nb);
