@@ -602,6 +602,64 @@ quar_smtp_dotted(struct quar_smtp_lines *l, GString *out, const char *p, gsize l
 }
 
 /*
+ * quar_smtp_header_end - the offset just past the empty line that ends the
+ * header section in the first LEN bytes of P, or 0 when it is not there
+ */
+static gsize
+quar_smtp_header_end(const char *p, gsize len)
+{
+	if (len > 0 && (p[0] == '\n' || (p[0] == '\r' && len > 1 && p[1] == '\n')))
+		return 0;		/* no header section at all */
+	for (gsize i = 0; i + 1 < len; i++) {
+		if (p[i] != '\n')
+			continue;
+		if (p[i + 1] == '\n')
+			return i + 2;
+		if (p[i + 1] == '\r' && i + 2 < len && p[i + 2] == '\n')
+			return i + 3;
+	}
+	return 0;
+}
+
+/*
+ * quar_smtp_filtered_header - the header section of JOB's message without
+ * the fields named with JOB->drop_prefix (and their folded lines) into
+ * OUT; *END where the body starts. FALSE (nothing read) when there is no
+ * prefix or no end of header within QUAR_SMTP_HEADER_MAX bytes.
+ */
+static gboolean
+quar_smtp_filtered_header(GString *out, off_t *end, const struct quar_smtp_job *job)
+{
+	g_autofree char *h = NULL;
+	gsize plen, stop, i = 0;
+	ssize_t n;
+	gboolean dropping = FALSE;
+
+	if (job->drop_prefix == NULL || *job->drop_prefix == '\0')
+		return FALSE;
+	h = g_malloc(QUAR_SMTP_HEADER_MAX);
+	while ((n = pread(job->fd, h, QUAR_SMTP_HEADER_MAX, 0)) < 0 && errno == EINTR)
+		;
+	if (n <= 0 || (stop = quar_smtp_header_end(h, (gsize)n)) == 0)
+		return FALSE;
+	plen = strlen(job->drop_prefix);
+	while (i < stop) {
+		gsize e = i;
+
+		while (e < stop && h[e] != '\n')
+			e++;
+		e = MIN(e + 1, stop);		/* the line with its end */
+		if (h[i] != ' ' && h[i] != '\t')	/* a new field, not a folded line */
+			dropping = e - i > plen && g_ascii_strncasecmp(h + i, job->drop_prefix, plen) == 0;
+		if (!dropping)
+			g_string_append_len(out, h + i, (gssize)(e - i));
+		i = e;
+	}
+	*end = (off_t)stop;
+	return TRUE;
+}
+
+/*
  * quar_smtp_data - after 354: the prepended lines, the message and the
  * final dot, QUAR_SMTP_CHUNK bytes of the file at a time. When the file
  * cannot be read, C is left broken without the dot: the server drops what
@@ -613,6 +671,7 @@ quar_smtp_data(struct quar_smtp_conn *c, const struct quar_smtp_job *job)
 	struct quar_smtp_lines l = { .bol = TRUE, .cr = FALSE };
 	char *buf = g_malloc(QUAR_SMTP_CHUNK);
 	GString *out = g_string_sized_new(2 * QUAR_SMTP_CHUNK + 8);	/* a chunk doubled at worst */
+	g_autoptr(GString) header = g_string_new(NULL);
 	off_t off = 0;
 	int rc = MOAT_EIO;
 
@@ -623,6 +682,8 @@ quar_smtp_data(struct quar_smtp_conn *c, const struct quar_smtp_job *job)
 			g_string_append_len(out, "\r\n", 2);
 		l = (struct quar_smtp_lines){ .bol = TRUE, .cr = FALSE };
 	}
+	if (quar_smtp_filtered_header(header, &off, job))
+		quar_smtp_dotted(&l, out, header->str, header->len);
 	for (;;) {
 		ssize_t n = pread(job->fd, buf, QUAR_SMTP_CHUNK, off);
 

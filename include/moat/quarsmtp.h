@@ -32,7 +32,17 @@ struct quar_smtp_job {
 	guint n_rcpts;
 	const char *prepend;		/* header lines put before the message, each ending CRLF, or NULL */
 	int fd;				/* the message: read with pread from offset 0 to EOF */
+	/*
+	 * header fields whose name starts with this (any case) are left out,
+	 * with their folded lines, or NULL: a release drops the X-Moat-*
+	 * verdict headers a sender forged, as moatd does on delivery. Only in
+	 * the first QUAR_SMTP_HEADER_MAX bytes; a header section longer than
+	 * that goes as it is (moatd flags such a message mime.long_header).
+	 */
+	const char *drop_prefix;
 };
+
+#define QUAR_SMTP_HEADER_MAX (8 << 20)
 
 /*
  * quar_smtp_send - deliver JOB; on success *REPLY = the server's final reply to the

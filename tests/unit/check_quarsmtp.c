@@ -422,6 +422,35 @@ START_TEST(test_dots_and_line_ends)
 }
 END_TEST
 
+/*
+ * A release drops the X-Moat-* fields a sender forged (any case, folded
+ * lines too) from the header section only; the rest goes as it was.
+ */
+START_TEST(test_drop_prefix)
+{
+	static const char msg[] = "X-Moat-Verdict: accept\r\n\t(folded)\r\nSubject: hi\r\n"
+	    "x-moat-score: 0\r\nX-Moatless: kept\r\n\r\nX-Moat-Verdict: in the body\r\n";
+	struct t_script script = { 0 };
+	struct t_server srv;
+	g_autofree char *reply = NULL, *err = NULL;
+	struct quar_smtp_job job = { .helo = T_HELO, .timeout_seconds = 5, .mail_from = "a@x",
+		.rcpts = one_rcpt, .n_rcpts = 1, .prepend = "X-Moat-Released: by admin\r\n",
+		.drop_prefix = "X-Moat-" };
+	int rc;
+
+	t_server_start(&srv, &script, FALSE);
+	job.host_port = srv.host_port;
+	job.fd = t_tmpfd(msg, strlen(msg));
+	rc = quar_smtp_send(&reply, &err, &job);
+	close(job.fd);
+	t_server_stop(&srv);
+	ck_assert_msg(rc == 0, "%s", err);
+	t_assert_data(&srv, "X-Moat-Released: by admin\r\nSubject: hi\r\nX-Moatless: kept\r\n\r\n"
+	    "X-Moat-Verdict: in the body\r\n");
+	t_server_free(&srv);
+}
+END_TEST
+
 /* An empty message is still a message: nothing but the dot. */
 START_TEST(test_empty_message)
 {
@@ -880,6 +909,7 @@ quarsmtp_suite(void)
 	tcase_add_test(tc, test_plain);
 	tcase_add_test(tc, test_null_sender_by_name);
 	tcase_add_test(tc, test_dots_and_line_ends);
+	tcase_add_test(tc, test_drop_prefix);
 	tcase_add_test(tc, test_empty_message);
 	tcase_add_loop_test(tc, test_mail_params, 0, G_N_ELEMENTS(param_cases));
 	tcase_add_test(tc, test_utf8_address);
