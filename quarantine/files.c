@@ -165,6 +165,7 @@ quar_files_write(guint64 *size, char **err, const char *dir, const char *id,
 	gboolean new_shard = !g_file_test(shard, G_FILE_TEST_IS_DIR);
 	int fd, e = 0, rc;
 
+	g_assert(quar_id_valid(id));	/* made by quar_put() */
 	if ((fd = g_mkstemp_full(tmp, O_RDWR | O_CLOEXEC, FILES_FILE_MODE)) < 0) {
 		e = errno;
 		*err = g_strdup_printf("%s: %s", tmp, g_strerror(e));
@@ -204,9 +205,16 @@ quar_files_write(guint64 *size, char **err, const char *dir, const char *id,
 int
 quar_files_remove(char **err, const char *dir, const char *id)
 {
-	g_autofree char *path = quar_files_path(dir, id);
-	g_autofree char *shard = g_path_get_dirname(path);
+	g_autofree char *path = NULL, *shard = NULL;
 	int e;
+
+	/* ids come back from the index: one that is not an id never names a path */
+	if (!quar_id_valid(id)) {
+		*err = g_strdup_printf("%s: '%s' in the index is not a quarantine id", dir, id);
+		return MOAT_EINVAL;
+	}
+	path = quar_files_path(dir, id);
+	shard = g_path_get_dirname(path);
 
 	if (unlink(path) < 0) {
 		e = errno;

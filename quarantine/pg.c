@@ -390,6 +390,8 @@ pg_find_key(void *state, char id[QUAR_ID_LEN + 1], char **err, const char *key)
 		if (PQntuples(res) > 0) {
 			g_strlcpy(id, PQgetvalue(res, 0, 0), QUAR_ID_LEN + 1);
 			rc = 0;
+		} else {
+			*err = g_strdup("postgresql: no item with this key");
 		}
 	}
 	PQclear(res);
@@ -811,10 +813,14 @@ pg_usage(void *state, guint64 *bytes, guint *items, char **err)
 
 	g_mutex_lock(&s->lock);
 	if (pg_ready(s, err) && (res = pg_exec(s, err, &rc, PGRES_TUPLES_OK,
-	    "SELECT bytes, items FROM moat_usage", 0, NULL)) != NULL && PQntuples(res) == 1) {
-		*bytes = g_ascii_strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-		*items = (guint)g_ascii_strtoull(PQgetvalue(res, 0, 1), NULL, 10);
-		rc = 0;
+	    "SELECT bytes, items FROM moat_usage", 0, NULL)) != NULL) {
+		if (PQntuples(res) == 1) {
+			*bytes = g_ascii_strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+			*items = (guint)g_ascii_strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+			rc = 0;
+		} else {
+			*err = g_strdup("postgresql: moat_usage does not have its one row");
+		}
 	}
 	PQclear(res);
 	g_mutex_unlock(&s->lock);

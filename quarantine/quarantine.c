@@ -312,11 +312,14 @@ quar_put(struct quar *q, char id[QUAR_ID_LEN + 1], gboolean *dup, char **err,
 		return 0;
 	/* another thread, or another gateway, stored the same message meanwhile? */
 	if (rc == MOAT_EBUSY) {
-		g_clear_pointer(err, g_free);
+		g_autofree char *why = g_steal_pointer(err);
+
 		if (q->be->find_key(q->state, id, err, meta->key) == 0) {
 			*dup = TRUE;
 			return 0;
 		}
+		g_free(*err);
+		*err = g_steal_pointer(&why);	/* say why the insert failed */
 	}
 	return rc;
 }
@@ -375,21 +378,43 @@ quar_history(struct quar *q, GPtrArray **out, char **err, const char *id)
 	return q->be->history(q->state, out, err, id);
 }
 
+/*
+ * quar_purge - an item being released right now stays (its release records
+ * its end); one that cannot be removed does not stop the others: the first
+ * error is returned after the rest are done
+ */
 int
 quar_purge(struct quar *q, guint *n, char **err, gint64 before)
 {
 	g_autoptr(GPtrArray) ids = NULL;
-	int rc;
+	gint64 live = g_get_real_time() / G_USEC_PER_SEC - QUAR_CLAIM_SECONDS;
+	int rc, first = 0;
 
 	*n = 0;
 	if ((rc = q->be->older(q->state, &ids, err, before)) < 0)
 		return rc;
 	for (guint i = 0; i < ids->len; i++) {
-		if ((rc = q->be->remove(q->state, err, ids->pdata[i])) < 0)
-			return rc;
+		struct quar_item *it = NULL;
+		char *why = NULL;
+
+		if (q->be->get(q->state, &it, &why, ids->pdata[i]) == 0 &&
+		    it->status == QUAR_RELEASING && it->changed >= live) {
+			quar_item_free(it);
+			continue;
+		}
+		quar_item_free(it);
+		g_clear_pointer(&why, g_free);
+		if ((rc = q->be->remove(q->state, &why, ids->pdata[i])) < 0) {
+			if (first == 0) {
+				first = rc;
+				*err = g_steal_pointer(&why);
+			}
+			g_free(why);
+			continue;
+		}
 		(*n)++;
 	}
-	return 0;
+	return first;
 }
 
 int

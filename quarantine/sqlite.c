@@ -263,10 +263,12 @@ qsql_find_key(void *state, char id[QUAR_ID_LEN + 1], char **err, const char *key
 	    NULL)
 		goto out;
 	qsql_bind(st, 1, key);
-	if ((r = sqlite3_step(st)) == SQLITE_ROW) {
+	if ((r = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL) {
 		g_strlcpy(id, (const char *)sqlite3_column_text(st, 0), QUAR_ID_LEN + 1);
 		rc = 0;
-	} else if (r != SQLITE_DONE) {
+	} else if (r == SQLITE_ROW || r == SQLITE_DONE) {
+		*err = g_strdup_printf("%s: no item with this key", s->path);
+	} else {
 		rc = qsql_fail(s, err, "find");
 	}
 out:
@@ -430,7 +432,8 @@ qsql_row(sqlite3_stmt *st)
 	g_autofree char *rcpts = qsql_text(st, 6);
 	g_auto(GStrv) v = NULL;
 
-	g_strlcpy(it->id, (const char *)sqlite3_column_text(st, 0), sizeof(it->id));
+	if (sqlite3_column_text(st, 0) != NULL)	/* the index is a file others can write */
+		g_strlcpy(it->id, (const char *)sqlite3_column_text(st, 0), sizeof(it->id));
 	it->time = sqlite3_column_int64(st, 1);
 	it->queue_id = qsql_text(st, 2);
 	it->client_addr = qsql_text(st, 3);
