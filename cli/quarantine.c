@@ -51,15 +51,22 @@ qcmd_exit(int rc)
 	return rc == MOAT_ENOENT || rc == MOAT_EBUSY ? QEXIT_STATE : QEXIT_ERROR;
 }
 
-/* qcmd_who - the admin's login: the sudo user behind root, else the real user */
+/*
+ * qcmd_who - the admin's login: the sudo user behind root, else the real
+ * user. It goes into history, syslog and the X-Moat-Released line: a
+ * SUDO_USER that is not a plain login name is not believed.
+ */
 static char *
 qcmd_who(void)
 {
 	const char *sudo = getenv("SUDO_USER");
 	struct passwd pw, *res = NULL;
 	char buf[4096];
+	gboolean plain = sudo != NULL && *sudo != '\0' && strlen(sudo) <= 64;
 
-	if (getuid() == 0 && sudo != NULL && *sudo != '\0')
+	for (const char *p = sudo; plain && *p != '\0'; p++)
+		plain = g_ascii_isalnum(*p) || *p == '.' || *p == '_' || *p == '-' || *p == '@';
+	if (getuid() == 0 && plain)
 		return g_strdup(sudo);
 	if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &res) == 0 && res != NULL)
 		return g_strdup(pw.pw_name);
@@ -107,6 +114,8 @@ qcmd_become(const struct moat_conf *conf)
 			fprintf(stderr, "moat quarantine: cannot become %s: %s\n", user, g_strerror(e));
 			return MOAT_EPERM;
 		}
+		/* libpq reads ~/.pgpass: moatd's, not root's */
+		g_setenv("HOME", pw.pw_dir, TRUE);
 		return 0;
 	}
 	if (pres != NULL && geteuid() == pw.pw_uid)
@@ -350,37 +359,41 @@ qcmd_show_report(const char *report_json)
 	}
 	root = json_node_get_object(json_parser_get_root(p));
 	if (json_object_has_member(root, "findings") &&
+	    JSON_NODE_HOLDS_ARRAY(json_object_get_member(root, "findings")) &&
 	    (a = json_object_get_array_member(root, "findings")) != NULL) {
 		printf("findings:\n");
 		for (guint i = 0; i < json_array_get_length(a); i++) {
 			JsonObject *f = json_array_get_object_element(a, i);
-			g_autofree char *path = NULL, *ev = NULL;
+			g_autofree char *path = NULL, *ev = NULL, *fid = NULL, *attack = NULL;
 
 			if (f == NULL)
 				continue;
 			path = qcmd_clean(qcmd_member_str(f, "path_display"), 120);
 			ev = qcmd_clean(qcmd_member_str(f, "evidence"), 160);
-			printf("  %-28s %3" G_GINT64_FORMAT "  %-10s %s%s%s\n", qcmd_member_str(f, "id"),
-			    json_object_get_int_member_with_default(f, "score", 0),
-			    *qcmd_member_str(f, "attack") ? qcmd_member_str(f, "attack") : "-",
+			fid = qcmd_clean(qcmd_member_str(f, "id"), 64);
+			attack = qcmd_clean(qcmd_member_str(f, "attack"), 16);
+			printf("  %-28s %3" G_GINT64_FORMAT "  %-10s %s%s%s\n", fid,
+			    json_object_get_int_member_with_default(f, "score", 0), *attack ? attack : "-",
 			    path, *ev ? ": " : "", ev);
 		}
 	}
 	if (json_object_has_member(root, "parts") &&
+	    JSON_NODE_HOLDS_ARRAY(json_object_get_member(root, "parts")) &&
 	    (a = json_object_get_array_member(root, "parts")) != NULL) {
 		printf("parts:\n");
 		for (guint i = 0; i < json_array_get_length(a); i++) {
 			JsonObject *o = json_array_get_object_element(a, i);
 			gint64 depth;
-			g_autofree char *name = NULL;
+			g_autofree char *name = NULL, *type = NULL;
 
 			if (o == NULL)
 				continue;
+			type = qcmd_clean(qcmd_member_str(o, "sniffed_type"), 32);
 			depth = json_object_get_int_member_with_default(o, "depth", 1) +
 			    json_object_get_int_member_with_default(o, "container_depth", 0);
 			name = qcmd_clean(qcmd_member_str(o, "path_display"), 120);
 			printf("  %*s%s  (%s, %" G_GINT64_FORMAT " bytes%s)\n", (int)CLAMP(depth - 1, 0, 20) * 2,
-			    "", name, qcmd_member_str(o, "sniffed_type"),
+			    "", name, type,
 			    json_object_get_int_member_with_default(o, "size", 0),
 			    json_object_get_boolean_member_with_default(o, "encrypted", FALSE) ?
 			    ", encrypted" : "");
@@ -448,21 +461,24 @@ qcmd_show(struct quar *q, int argc, char **argv)
 		g_autofree char *rcpts = qcmd_clean(to, 0), *hfrom = qcmd_clean(it->header_from, 0);
 		g_autofree char *subj = qcmd_clean(it->subject, 0), *mid = qcmd_clean(it->message_id, 0);
 		g_autofree char *helo = qcmd_clean(it->helo, 0), *qid = qcmd_clean(it->queue_id, 0);
+		g_autofree char *action = qcmd_clean(it->action, 0), *findings = qcmd_clean(it->findings, 0);
+		g_autofree char *node = qcmd_clean(it->node, 0), *client = qcmd_clean(it->client_addr, 0);
 
 		printf("id:          %s\nstatus:      %s\nstored:      %s UTC on %s (queue id %s)\n"
 		    "client:      %s, HELO %s\nenvelope:    from %s\n             to %s\n"
 		    "From:        %s\nSubject:     %s\nMessage-ID:  %s\nsize:        %" G_GUINT64_FORMAT
 		    " bytes\nverdict:     %s, score %d (%s)\n", it->id, quar_status_name(it->status), when,
-		    it->node != NULL && *it->node ? it->node : "-", *qid ? qid : "-", it->client_addr, helo, from, rcpts, hfrom, subj, mid, it->size,
-		    it->action, it->score, *it->findings ? it->findings : "-");
+		    *node ? node : "-", *qid ? qid : "-", client, helo, from, rcpts, hfrom, subj, mid, it->size,
+		    action, it->score, *findings ? findings : "-");
 	}
 	qcmd_show_report(it->report_json);
 	printf("history:\n");
 	for (guint i = 0; i < hist->len; i++) {
 		const struct quar_event *ev = hist->pdata[i];
 		g_autofree char *t = qcmd_time(ev->time), *d = qcmd_clean(ev->detail, 200);
+		g_autofree char *who = qcmd_clean(ev->who, 64), *what = qcmd_clean(ev->what, 64);
 
-		printf("  %s  %-10s %s%s%s\n", t, ev->who, ev->what, *d ? ": " : "", d);
+		printf("  %s  %-10s %s%s%s\n", t, who, what, *d ? ": " : "", d);
 	}
 	quar_item_free(it);
 	return QEXIT_OK;
@@ -523,7 +539,8 @@ qcmd_release(struct quar *q, const struct moat_conf *conf, const char *who, int 
 	job = (struct quar_smtp_job){ .host_port = conf->quarantine.release_host, .helo = helo,
 		.timeout_seconds = conf->quarantine.release_timeout,
 		.mail_from = it->mail_from, .rcpts = (const char *const *)to->pdata,
-		.n_rcpts = to->len, .prepend = prepend, .fd = fd };
+		.n_rcpts = to->len, .prepend = prepend, .fd = fd,
+		.drop_prefix = "X-Moat-" };	/* verdict headers a sender forged, as moatd drops them */
 	rc = quar_smtp_send(&reply, &err, &job);
 	if (rc < 0) {
 		g_autofree char *why = g_strdup(err);
@@ -538,8 +555,14 @@ qcmd_release(struct quar *q, const struct moat_conf *conf, const char *who, int 
 	}
 	detail = g_strdup_printf("to %s via %s: %s", list, conf->quarantine.release_host, reply);
 	if ((rc = quar_transition(q, &err, id, QUAR_RELEASING, QUAR_RELEASED, who, "released",
-	    detail)) < 0)
+	    detail)) < 0) {
+		/* delivered: say so loudly, or someone releases it again */
+		syslog(LOG_ERR, "quarantine: %s released %s to %s (%s) but could not record it: %s",
+		    who, id, list, reply, err);
+		fprintf(stderr, "moat quarantine release: %s was DELIVERED (%s) but the store could not "
+		    "record it; do not release it again\n", id, reply);
 		goto out;
+	}
 	syslog(LOG_NOTICE, "quarantine: %s released %s to %s (%s)", who, id, list, reply);
 	printf("%s released to %s: %s\n", id, list, reply);
 out:

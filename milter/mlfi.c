@@ -374,8 +374,9 @@ mlfi_hold_queue(SMFICTX *ctx, struct moatd_conn *conn, const struct moatd_decisi
  * mlfi_quarantine - a held message goes into moat's store, and only once it
  * is there is it discarded or rejected with its id ([quarantine] reply).
  * The MTA's hold queue takes it in hold mode, when its bytes were not
- * spooled (a poison message), and when the store is full and full_action
- * says hold. A store that fails tempfails: the MTA keeps the message.
+ * spooled (a poison message), when recipients past [milter]
+ * max_recipients were not kept, and when the store is full and
+ * full_action says hold. A store that fails tempfails: the MTA keeps the message.
  */
 static sfsistat
 mlfi_quarantine(SMFICTX *ctx, struct moatd_conn *conn, const struct moatd_decision *d,
@@ -387,6 +388,12 @@ mlfi_quarantine(SMFICTX *ctx, struct moatd_conn *conn, const struct moatd_decisi
 
 	if (!moatd_store_active() || msg->spool_failed)
 		return mlfi_hold_queue(ctx, conn, d, text);
+	/* a release could only send it to the recipients kept: the MTA, which has them all, holds it */
+	if (msg->env.rcpt_dropped > 0) {
+		moatd_log(msg, LOG_WARNING, "held in the MTA's hold queue, not the store: %u recipients "
+		    "past [milter] max_recipients were not kept", msg->env.rcpt_dropped);
+		return mlfi_hold_queue(ctx, conn, d, text);
+	}
 	switch (moatd_store_put(msg->quarantine_id, msg, d, conf)) {
 	case MOATD_STORED:
 		if (strcmp(conf->quarantine.reply, "discard") == 0)
