@@ -6,7 +6,8 @@
  * renamed into its shard and the shard synced, so that after a crash a
  * file is either whole under its final name or not there at all. Folders
  * are 2770 (setgid: everything takes the store's group), files 0660,
- * whatever the umask. 4096 shards keep any folder small.
+ * whatever the umask. 4096 shards, all made with the store, keep any
+ * folder small.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -85,18 +86,37 @@ files_mkdir(char **err, const char *path, gboolean create, const char *group)
 	return 0;
 }
 
+/*
+ * quar_files_prepare - with CREATE, every shard too, synced once: a shard
+ * made later by one thread could be used by another before its entry in
+ * msg/ is on disk, and a crash would lose that message with the shard
+ */
 int
 quar_files_prepare(char **err, const char *dir, gboolean create, const char *group)
 {
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	g_autofree char *msg = g_build_filename(dir, "msg", NULL);
 	g_autofree char *tmp = g_build_filename(dir, "tmp", NULL);
+	gboolean made = FALSE;
 	int rc;
 
 	if ((rc = files_mkdir(err, dir, create, group)) < 0 ||
 	    (rc = files_mkdir(err, msg, create, NULL)) < 0 ||
 	    (rc = files_mkdir(err, tmp, create, NULL)) < 0)
 		return rc;
-	return 0;
+	for (int i = 0; create && i < 64; i++) {
+		for (int k = 0; k < 64; k++) {
+			char name[3] = { b64[i], b64[k], '\0' };
+			g_autofree char *shard = g_build_filename(msg, name, NULL);
+
+			if (g_file_test(shard, G_FILE_TEST_IS_DIR))
+				continue;
+			if ((rc = files_mkdir(err, shard, TRUE, NULL)) < 0)
+				return rc;
+			made = TRUE;
+		}
+	}
+	return made ? files_sync_dir(err, msg) : 0;
 }
 
 char *

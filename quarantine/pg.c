@@ -306,8 +306,9 @@ pg_connect(const char *conninfo)
 {
 	static const char *const keys[] = { "connect_timeout", "keepalives_idle",
 		"keepalives_interval", "keepalives_count", "tcp_user_timeout", "options", "dbname", NULL };
-	const char *vals[] = { "10", "30", "10", "3", "30000", "-c statement_timeout=30000",
-		conninfo, NULL };
+	/* synchronous_commit: a commit is on the server's disk before moatd answers the MTA */
+	const char *vals[] = { "10", "30", "10", "3", "30000",
+		"-c statement_timeout=30000 -c synchronous_commit=on", conninfo, NULL };
 
 	return PQconnectdbParams(keys, vals, 1);
 }
