@@ -739,8 +739,13 @@ START_TEST(test_migrate_sqlite)
 	    " 'b@x', 'A', 'S', '<m@x>', 3, 10, 'quarantine', 'attach.shortcut', '', 'k', 0, 1);"
 	    " PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(h);
-	g_mkdir(g_build_filename(q, "msg", NULL), 02770);
-	g_mkdir(g_build_filename(q, "tmp", NULL), 02770);
+	{
+		g_autofree char *msg = g_build_filename(q, "msg", NULL);
+		g_autofree char *tmp = g_build_filename(q, "tmp", NULL);
+
+		ck_assert_int_eq(g_mkdir(msg, 02770), 0);
+		ck_assert_int_eq(g_mkdir(tmp, 02770), 0);
+	}
 	ck_assert_int_eq(quar_open(&store, &err, conf, QUAR_CREATE), MOAT_EINVAL);
 	ck_assert_msg(strstr(err, "moat quarantine migrate") != NULL, "%s", err);
 	g_clear_pointer(&err, g_free);
