@@ -107,6 +107,13 @@ static const struct moat_finding_kind report_catalogue[] = {
 	    "named (topic.pdf.zip)" },
 	{ "lure.mixed_script_name", 6, MOAT_SEV_MEDIUM, "T1036",
 	    "a program's or shortcut's name mixes Latin with Cyrillic or Greek letters in one word" },
+	{ "lure.html_smuggling", 15, MOAT_SEV_HIGH, "T1027.006",
+	    "HTML smuggling: a page's script builds a file it carries encoded (base64, char codes) "
+	    "and saves it (Blob, msSaveOrOpenBlob, createObjectURL, a clicked download), or a "
+	    "data: URL of an archive or program" },
+	{ "lure.html_script_payload", 6, MOAT_SEV_MEDIUM, "T1027.006",
+	    "a page's script carries a long encoded payload that it decodes (atob, fromCharCode, "
+	    "unescape) or that is a program, archive, disk image or script, with no save seen" },
 	/* Scored at the reject threshold of the message's direction, not 20 (policy.c). */
 	{ "policy.blocked_sender", 20, MOAT_SEV_HIGH, "",
 	    "the envelope sender or its domain is in [lists] block_senders or block_domains "

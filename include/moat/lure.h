@@ -42,6 +42,7 @@ void lure_image_check(struct moat_report *rep, const struct moat_conf *conf);		/
 void lure_decoy_check(struct moat_report *rep, const struct moat_conf *conf);		/* decoy.c */
 void lure_nesting_check(struct moat_report *rep, const struct moat_conf *conf);		/* nesting.c */
 void lure_masquerade_check(struct moat_report *rep, const struct moat_conf *conf);	/* masquerade.c */
+void lure_smuggle_check(struct moat_report *rep, const struct moat_conf *conf);	/* smuggle.c */
 
 /* What a part is, from its sniffed type and its name (lure.c). */
 enum lure_kind {
