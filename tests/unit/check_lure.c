@@ -529,6 +529,125 @@ START_TEST(test_url_file)
 }
 END_TEST
 
+/* HTML smuggling (smuggle.c) ------------------------------------------------------ */
+
+/* What the quarantine view says about each smuggling fixture: how it is built, what, how saved. */
+static const struct {
+	const char *mail, *texts[3];
+} smuggle_evidence[] = {
+	{ "mail-smuggle-mssave.html.eml", { "atob()", "→ zip", "msSaveOrOpenBlob" } },
+	{ "mail-smuggle-objurl.html.eml", { "Blob from atob()", "→ iso", "createObjectURL" } },
+	{ "mail-smuggle-charcode.html.eml", { "fromCharCode", "char codes", "→ hta" } },
+	{ "mail-smuggle-dataurl.html.eml", { "data:application/zip", "→ zip", "download" } },
+	{ "mail-smuggle-html.zip.eml", { "atob()", "→ zip", "msSaveOrOpenBlob" } },
+	{ "mail-smuggle.svg.eml", { "Blob", "→ zip", "a.download and click()" } },
+};
+
+START_TEST(test_smuggle_evidence)
+{
+	g_autofree char *path = g_build_filename(LURES_DIR, smuggle_evidence[_i].mail, NULL);
+	struct moat_report *rep = t_scan_file(path, conf);
+	const char *const *t = smuggle_evidence[_i].texts;
+
+	evidence_names(rep, "lure.html_smuggling", t[0], t[1], t[2], NULL);
+	ck_assert_ptr_null(report_has_finding(rep, "lure.html_script_payload"));
+	report_free(rep);
+}
+END_TEST
+
+/* smuggle_page - a report of one HTML part NAME holding PAGE (taken), for the detector alone */
+static struct moat_report *
+smuggle_page(const char *name, GBytes *page)
+{
+	struct moat_report *rep = report_new();
+	g_autoptr(GPtrArray) path = g_ptr_array_new();
+	struct moat_part *p;
+
+	g_ptr_array_add(path, (char *)name);
+	p = report_part_new(rep, path);
+	p->filename = g_strdup(name);
+	p->content_type = g_strdup("text/html");
+	p->content = page;
+	return rep;
+}
+
+/* smuggle_b64_page - a page whose script holds BYTES as base64 and then SCRIPT */
+static GBytes *
+smuggle_b64_page(const void *bytes, gsize len, const char *script)
+{
+	g_autofree char *b64 = g_base64_encode(bytes, len);
+	char *page = g_strdup_printf("<html><body><script>\nvar f = \"%s\";\n%s</script></body></html>\n",
+	    b64, script);
+
+	return g_bytes_new_take(page, strlen(page));
+}
+
+/* A payload decoded in script with no save is the weaker finding; a picture is neither. */
+START_TEST(test_smuggle_script_payload)
+{
+	GByteArray *zip, *png = g_byte_array_new();
+	struct zipw z;
+	struct moat_report *rep;
+	static const guint8 magic[] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+
+	zipw_init(&z);
+	for (int i = 0; i < 40; i++) {
+		g_autofree char *name = g_strdup_printf("_/part%02d.exe", i);
+
+		zipw_add(&z, name, exe_bytes, sizeof(exe_bytes) - 1, 0x20);
+	}
+	zip = zipw_end(&z);
+	rep = smuggle_page("a.html", smuggle_b64_page(zip->data, zip->len, "var d = atob(f);\n"));
+	lure_smuggle_check(rep, conf);
+	evidence_names(rep, "lure.html_script_payload", "atob()", "→ zip", "in script", NULL);
+	ck_assert_ptr_null(report_has_finding(rep, "lure.html_smuggling"));
+	report_free(rep);
+
+	g_byte_array_append(png, magic, sizeof(magic));
+	for (guint i = 0; i < 8192; i++)
+		g_byte_array_append(png, (const guint8 *)&i, 1);
+	rep = smuggle_page("b.html", smuggle_b64_page(png->data, png->len,
+	    "var img = new Blob([atob(f)]); var u = URL.createObjectURL(img);\n"));
+	lure_smuggle_check(rep, conf);
+	ck_assert_msg(rep->findings->len == 0, "a picture shown from script: %s",
+	    rep->findings->len ? ((struct moat_finding *)rep->findings->pdata[0])->id : "");
+	report_free(rep);
+	g_byte_array_unref(zip);
+	g_byte_array_unref(png);
+}
+END_TEST
+
+/* Hostile pages of 8 MB (base64, char codes, broken escapes, "<" floods): linear and quick. */
+START_TEST(test_smuggle_hostile)
+{
+	static const char *const fills[] = { "A", "1,", "%4", "\\x", "<", "AAAA\",\"", "0x" };
+	const gsize size = 8u << 20;
+
+	for (gsize f = 0; f < G_N_ELEMENTS(fills); f++) {
+		GString *page = g_string_sized_new(size + 256);
+		gsize start, n = strlen(fills[f]);
+		struct moat_report *rep;
+		gint64 t0;
+
+		g_string_append(page, "<html><script>var f = \"");
+		start = page->len;
+		g_string_append_len(page, fills[f], (gssize)n);
+		while (page->len < size)	/* doubling: quick under a sanitizer too */
+			g_string_append_len(page, page->str + start,
+			    (gssize)MIN(page->len - start, size + 64 - page->len));	/* no realloc */
+		g_string_append(page, "\"; var b = new Blob([atob(f)]); navigator.msSaveOrOpenBlob(b, "
+		    "'a.zip');</script></html>");
+		rep = smuggle_page("big.html", g_bytes_new_take(page->str, page->len));
+		g_string_free(page, FALSE);
+		t0 = g_get_monotonic_time();
+		lure_smuggle_check(rep, conf);
+		ck_assert_msg(g_get_monotonic_time() - t0 < 5 * G_USEC_PER_SEC, "fill '%s': %.1f s",
+		    fills[f], (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
+		report_free(rep);
+	}
+}
+END_TEST
+
 static void
 utf16(GByteArray *b, const char *s, guint blanks)
 {
@@ -845,6 +964,7 @@ lure_suite(void)
 	suite_add_tcase(s, fx);
 
 	tcase_add_unchecked_fixture(built, lure_setup, lure_teardown);
+	tcase_set_timeout(built, 60);	/* test_smuggle_hostile under a sanitizer */
 	tcase_add_test(built, test_decoy_nbsp_folder);
 	tcase_add_test(built, test_decoy_plain_folder);
 	tcase_add_test(built, test_decoy_hidden_folder);
@@ -858,6 +978,9 @@ lure_suite(void)
 	tcase_add_test(built, test_url_file);
 	tcase_add_test(built, test_lnk_blanks_threshold);
 	tcase_add_test(built, test_lnk_env_target);
+	tcase_add_loop_test(built, test_smuggle_evidence, 0, G_N_ELEMENTS(smuggle_evidence));
+	tcase_add_test(built, test_smuggle_script_payload);
+	tcase_add_test(built, test_smuggle_hostile);
 	suite_add_tcase(s, built);
 
 	tcase_add_test(cf, test_pairs_load);
