@@ -45,6 +45,7 @@ PG_BIN=${PG_BIN:-$(pg_config --bindir 2>/dev/null)}
 	PG_BIN=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 
 PASSED=0
+SKIPPED=0	# checks that could not run here (itlib.sh check)
 FAILED=0
 T=
 SINK_PID=
@@ -74,6 +75,7 @@ command -v python3 >/dev/null 2>&1 || prereq "python3 is not installed"
 id nobody >/dev/null 2>&1 || prereq "no user nobody"
 
 . "$HERE/../lib.sh"	# stop_pid, moatd_share
+. "$HERE/itlib.sh"	# check, fatal, expect_code, arrived, pyjson, ...
 
 # mpid N: the timeout(1) process that runs moatd of node N
 mpid() { eval "echo \"\${MOATD_PID_$1:-}\""; }
@@ -118,8 +120,6 @@ PGD=$T/pg
 
 # --- reporting ----------------------------------------------------------------
 
-indent() { sed 's/^/     /'; }
-
 context() {
 	for N in a b; do
 		echo "     --- $N/postfix.log (last lines)"
@@ -127,31 +127,6 @@ context() {
 		echo "     --- $N/moatd.log (last lines)"
 		tail -n 4 "$T/$N/moatd.log" 2>/dev/null | indent
 	done
-}
-
-# check NAME FUNCTION [ARGS...]: run FUNCTION; on failure it has put the
-# reason in $why
-check() {
-	name=$1
-	shift
-	why=
-	if "$@"; then
-		PASSED=$((PASSED + 1))
-		echo "ok   $name"
-	else
-		FAILED=$((FAILED + 1))
-		echo "FAIL $name"
-		[ -n "$why" ] && printf '%s\n' "$why" | indent
-		context
-	fi
-}
-
-fatal() {
-	FAILED=$((FAILED + 1))
-	echo "FAIL setup: $1"
-	context
-	summary
-	exit 1
 }
 
 # --- helpers ------------------------------------------------------------------
@@ -169,45 +144,6 @@ inject() {
 	reply=$(python3 "$HERE/inject.py" --port "$in_port" --to "$in_rcpt" "$@" 2>&1)
 }
 
-# queue_id REPLY: the queue id in a "250 ... queued as ID" line
-queue_id() {
-	printf '%s\n' "$1" | sed -n 's/.*queued as \([0-9A-Za-z]*\).*/\1/p'
-}
-
-# expect_code CODE: the last line of $reply starts with CODE
-expect_code() {
-	case $(printf '%s\n' "$reply" | tail -n 1) in
-	"$1 "*) return 0 ;;
-	esac
-	why="expected a $1 reply, got: $reply"
-	return 1
-}
-
-# found RCPT [MSGID]: the sink's files for RCPT, one per line, into $got
-found() { got=$(python3 "$HERE/mailtool.py" find "$T/out" "$@"); }
-
-# arrived RCPT [MSGID]: wait up to $WAIT s for a message to RCPT in the
-# sink; its file goes to $got
-arrived() {
-	n_=0
-	while :; do
-		found "$@"
-		got=$(printf '%s' "$got" | head -n 1)
-		[ -n "$got" ] && return 0
-		n_=$((n_ + 1))
-		[ $n_ -gt $((WAIT * 10)) ] && return 1
-		sleep 0.1
-	done
-}
-
-# deliveries RCPT: how many messages to RCPT the sink holds
-deliveries() {
-	found "$1"
-	count_lines "$got"
-}
-
-count_lines() { if [ -z "$1" ]; then echo 0; else printf '%s\n' "$1" | wc -l | tr -d ' '; fi; }
-
 # mkmsg NAME [SRC]: T/msg/NAME.eml, a copy of SRC ($LNK) whose Message-ID
 # is <NAME.PID@moat-itmn.example> (in $mid)
 mkmsg() {
@@ -224,17 +160,6 @@ moatq() {
 	timeout 60 "$MOAT" -c "$T/$mq_n/moat.conf" quarantine "$@" >"$T/cli/q.out" 2>"$T/cli/q.err"
 	qrc=$?
 	cat "$T/cli/q.err" >>"$T/moat-cli.err"
-}
-
-# pyjson FILE CODE [ARGS...]: python CODE with a = the JSON in FILE, args
-# in sys.argv[2:]; its output in $out, its exit status returned
-pyjson() {
-	pj_f=$1
-	pj_c=$2
-	shift 2
-	out=$(python3 -c "import json, sys
-a = json.load(open(sys.argv[1]))
-$pj_c" "$pj_f" "$@" 2>&1)
 }
 
 # items N STATUS MSGID: the items with that Message-ID in node N's
