@@ -12,10 +12,11 @@ SAN	= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	  -fno-sanitize-recover=all
 LDFLAGS	?=
 
-PKGS	= gmime-3.0 glib-2.0 json-glib-1.0 libclamav libarchive libcrypto sqlite3 libpq
+PKGS	= gmime-3.0 glib-2.0 json-glib-1.0 libclamav libarchive libcrypto sqlite3 libpq \
+	  opendkim libidn2
 # Library headers come in with -isystem so their warnings never fail our build.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed 's/-I/-isystem /g')
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lspf2 -lopendmarc -lresolv -lm
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
 
@@ -77,7 +78,7 @@ FUZZ_SEEDS   = $(patsubst tests/fuzz/%_seeds.py,$(FUZZ_BUILD)/seeds/%,$(wildcard
 PREFIX	?= /usr/local
 SYSCONFDIR ?= /etc
 
-.PHONY: integration miltertest install bench all deps testdata skipped check test unit cli-test expect asan valgrind demo clean fuzz fuzz-build fuzz-check FORCE
+.PHONY: conformance integration miltertest install bench all deps testdata skipped check test unit cli-test expect asan valgrind demo clean fuzz fuzz-build fuzz-check FORCE
 
 all: $(MOAT) $(MOATD) $(MANCONF)
 
@@ -137,6 +138,18 @@ fuzz: fuzz-build $(FUZZ_SEEDS)
 
 fuzz-check: fuzz-build $(FUZZ_SEEDS)
 	@set -e; $(foreach n,$(FUZZ_NAMES),sh tests/fuzz/run.sh $(FUZZ_BUILD) $(n) $(FUZZ_CHECK_SECONDS) $(SEEDS_$(n));)
+
+# conformance: the public SPF, DKIM and DMARC suites in the test data, each a
+# program tests/conformance/NAME.c; tests/conformance/run.sh compares what
+# passes with the recorded tests/conformance/NAME.pass (RECORD=1 rewrites them)
+CONFORMANCE = $(patsubst tests/conformance/%.c,$(BUILD)/conformance_%,$(wildcard tests/conformance/*.c))
+
+$(BUILD)/conformance_%: tests/conformance/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -I. -o $@ $< $(LIB) $(PKG_LIBS) -lyaml
+
+conformance: $(CONFORMANCE)
+	sh tests/conformance/run.sh $(BUILD) '$(TESTDATA)' $(if $(RECORD),record)
 
 $(BUILD)/moat-bench: tests/bench/bench.c $(LIB)
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
@@ -219,7 +232,7 @@ check: deps testdata
 	$(MAKE) fuzz-check
 	@$(MAKE) --no-print-directory skipped
 
-test: unit cli-test integration miltertest hostile
+test: unit cli-test conformance integration miltertest hostile
 
 # hostile: the security review's inputs (tests/hostile/gen.py builds them in
 # $(BUILD)/hostile), scanned by moat; under sanitizers the RSS limit is skipped

@@ -114,6 +114,31 @@ static const struct moat_finding_kind report_catalogue[] = {
 	{ "lure.html_script_payload", 6, MOAT_SEV_MEDIUM, "T1027.006",
 	    "a page's script carries a long encoded payload that it decodes (atob, fromCharCode, "
 	    "unescape) or that is a program, archive, disk image or script, with no save seen" },
+	/* Sender authentication (scanners/auth/): inbound mail only. */
+	{ "auth.spf_fail", 3, MOAT_SEV_MEDIUM, "T1566",
+	    "SPF fail: the client may not send for the MAIL FROM domain (or the HELO name when "
+	    "MAIL FROM is empty)" },
+	{ "auth.spf_softfail", 1, MOAT_SEV_LOW, "T1566",
+	    "SPF softfail: the domain says the client is probably not allowed to send for it" },
+	{ "auth.dkim_fail", 2, MOAT_SEV_MEDIUM, "T1566",
+	    "a DKIM signature does not verify (the message was changed, or the signature forged)" },
+	{ "auth.dmarc_reject", 8, MOAT_SEV_HIGH, "T1656",
+	    "DMARC fail for a From domain whose policy is reject: the From domain is forged" },
+	{ "auth.dmarc_quarantine", 5, MOAT_SEV_MEDIUM, "T1656",
+	    "DMARC fail for a From domain whose policy is quarantine" },
+	{ "auth.dmarc_fail", 1, MOAT_SEV_LOW, "T1656",
+	    "DMARC fail for a From domain whose policy is none (monitoring only)" },
+	{ "auth.from_missing", 2, MOAT_SEV_LOW, "",
+	    "no From address in the header: DMARC cannot say who sent the message" },
+	{ "auth.from_multiple", 3, MOAT_SEV_MEDIUM, "T1656",
+	    "several From addresses: which one a mail client shows is not what DMARC checked" },
+	{ "auth.lookalike_domain", 8, MOAT_SEV_HIGH, "T1566.001",
+	    "the From domain imitates a protected domain (one letter off, homoglyphs or mixed "
+	    "scripts, a hyphen added or removed, another top-level domain)" },
+	{ "auth.display_name", 6, MOAT_SEV_MEDIUM, "T1656",
+	    "the display name shows a protected name or address while the From domain is outside" },
+	{ "auth.temperror", 0, MOAT_SEV_INFO, "",
+	    "a check could not finish (DNS timeout or server failure, or past [auth] dns_budget_ms)" },
 	/* Scored at the reject threshold of the message's direction, not 20 (policy.c). */
 	{ "policy.blocked_sender", 20, MOAT_SEV_HIGH, "",
 	    "the envelope sender or its domain is in [lists] block_senders or block_domains "

@@ -105,6 +105,21 @@ struct conf_lure {
 					 * sideload_pairs by lure_conf_finish(); empty, never NULL */
 };
 
+/* [auth] sender authentication (auth.h; rows in scanners/auth/auth.c) */
+struct conf_auth {
+	gboolean enabled;		/* run SPF, DKIM, DMARC on inbound mail */
+	gboolean add_header;		/* prepend Authentication-Results */
+	char *authserv_id;		/* "" the host name */
+	guint dns_budget_ms;		/* all of one message's lookups */
+	guint dkim_min_key_bits;	/* shorter RSA keys give dkim=policy */
+	guint dkim_max_signatures;	/* signatures verified per message */
+	gboolean dmarc_reject;		/* reject a DMARC fail under p=reject (550 5.7.1) */
+	char *public_suffix_list;	/* organisational domains */
+	char **protected_domains;	/* owned list; empty: the recipients' domains */
+	char **trusted_domains;		/* owned list: look alike on purpose */
+	char *protected_names;		/* "Name;Name": display names only insiders use */
+};
+
 /* [quarantine] moat's own store (quarantine.h; rows in quarantine/quarantine.c) */
 struct conf_quarantine {
 	char *mode;			/* "store": moat's store; "hold": the MTA's hold queue */
@@ -132,6 +147,7 @@ struct moat_conf {
 	struct conf_milter milter;
 	struct conf_lure lure;
 	struct conf_quarantine quarantine;
+	struct conf_auth auth;
 
 	/* [scores] finding id -> score override; "off" is CONF_SCORE_OFF */
 	GHashTable *scores;		/* owned: char * -> GINT_TO_POINTER */

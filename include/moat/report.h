@@ -70,6 +70,8 @@ struct moat_envelope {
 	GPtrArray *rcpt_to;		/* char *, owned; at most [milter] max_recipients */
 	guint rcpt_dropped;		/* recipients past max_recipients: counted, not kept */
 	char *auth;			/* {auth_authen}: the SMTP AUTH user, or NULL */
+	char *raw_mail_from;		/* MAIL FROM as given, without <> (SPF checks it), or NULL:
+					 * use mail_from */
 };
 
 struct moat_headers {
@@ -151,6 +153,8 @@ struct moat_verdict {
 	char *allowed;			/* the allow entry that matched the message ("sender a@b"), or NULL */
 };
 
+struct moat_auth;			/* auth.h */
+
 struct moat_report {
 	char *source;			/* file name or "-", or NULL */
 	guint64 size;			/* message bytes */
@@ -159,6 +163,7 @@ struct moat_report {
 	GPtrArray *parts;		/* struct moat_part *, owned */
 	GPtrArray *findings;		/* struct moat_finding *, owned */
 	struct moat_verdict verdict;
+	struct moat_auth *auth;		/* sender authentication (auth.h), owned; NULL when not run */
 	gint64 started;			/* monotonic µs when the report was made */
 	gint64 deadline;		/* monotonic µs past which scanners stop; 0: none */
 	gboolean over_budget;		/* scan.budget_exceeded recorded */
