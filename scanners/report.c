@@ -10,6 +10,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "moat/auth.h"
 #include "moat/report.h"
 
 static const struct moat_finding_kind report_catalogue[] = {
@@ -333,6 +334,7 @@ report_envelope_copy(struct moat_envelope *dst, const struct moat_envelope *src)
 	dst->helo = g_strdup(src->helo);
 	dst->mail_from = g_strdup(src->mail_from);
 	dst->auth = g_strdup(src->auth);
+	dst->raw_mail_from = g_strdup(src->raw_mail_from);
 	for (guint i = 0; src->rcpt_to != NULL && i < src->rcpt_to->len; i++)
 		g_ptr_array_add(dst->rcpt_to, g_strdup(src->rcpt_to->pdata[i]));
 	dst->rcpt_dropped = src->rcpt_dropped;
@@ -345,6 +347,7 @@ report_envelope_clear(struct moat_envelope *env)
 	g_free(env->helo);
 	g_free(env->mail_from);
 	g_free(env->auth);
+	g_free(env->raw_mail_from);
 	if (env->rcpt_to != NULL)
 		g_ptr_array_unref(env->rcpt_to);
 	memset(env, 0, sizeof(*env));
@@ -457,6 +460,7 @@ report_free(struct moat_report *rep)
 		return;
 	g_free(rep->source);
 	report_envelope_clear(&rep->env);
+	auth_free(rep->auth);
 	g_free(rep->hdr.from);
 	g_free(rep->hdr.from_name);
 	g_free(rep->hdr.from_addr);
@@ -862,6 +866,9 @@ report_to_json(const struct moat_report *rep, gboolean pretty)
 		json_finding(b, rep->findings->pdata[i]);
 	json_builder_end_array(b);
 	json_int(b, "findings_dropped", rep->findings_dropped);
+
+	if (rep->auth != NULL)
+		auth_to_json(rep->auth, b);
 
 	json_builder_set_member_name(b, "verdict");
 	json_builder_begin_object(b);

@@ -5,7 +5,7 @@
  * Out: a report with inventory, findings and verdict. Order: MIME
  * inventory (each leaf walked by libclamav as it is decoded), then name
  * and type checks per part, then the lure detectors over the whole tree,
- * then the policy.
+ * then (when asked) sender authentication, then the policy.
  * Knows nothing of the milter protocol. Reentrant after scan_init().
  */
 #include <errno.h>
@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "moat/auth.h"
 #include "moat/av.h"
 #include "moat/lure.h"
 #include "moat/mime.h"
@@ -43,6 +44,13 @@ int
 scan_message(struct moat_report **out, char **err_out, GMimeStream *stream,
     const struct moat_envelope *env, const struct moat_conf *conf)
 {
+	return scan_message_opts(out, err_out, stream, env, conf, NULL);
+}
+
+int
+scan_message_opts(struct moat_report **out, char **err_out, GMimeStream *stream,
+    const struct moat_envelope *env, const struct moat_conf *conf, const struct scan_opts *opts)
+{
 	struct moat_report *rep = report_new();
 	struct cl_engine *engine = conf->av.enabled ? av_acquire() : NULL;
 	struct walk *walk = engine != NULL ? walk_new(rep, conf, engine) : NULL;
@@ -66,6 +74,8 @@ scan_message(struct moat_report **out, char **err_out, GMimeStream *stream,
 	for (guint i = 0; i < rep->parts->len; i++)
 		names_check_part(rep, rep->parts->pdata[i]);
 	lure_check(rep, conf);
+	if (opts != NULL && opts->auth)
+		auth_check(rep, stream, conf, opts->dns);
 	policy_decide(rep, conf);
 	*out = rep;
 	rep = NULL;		/* the caller owns it now */
@@ -158,6 +168,13 @@ int
 scan_file_env(struct moat_report **out, char **err, const char *path,
     const struct moat_envelope *env, const struct moat_conf *conf)
 {
+	return scan_file_opts(out, err, path, env, conf, NULL);
+}
+
+int
+scan_file_opts(struct moat_report **out, char **err, const char *path,
+    const struct moat_envelope *env, const struct moat_conf *conf, const struct scan_opts *opts)
+{
 	GMimeStream *stream;
 	g_autofree char *why = NULL;
 	int rc;
@@ -168,7 +185,7 @@ scan_file_env(struct moat_report **out, char **err, const char *path,
 		stream = scan_open_file(err, path);
 	if (stream == NULL)
 		return MOAT_EIO;
-	rc = scan_message(out, &why, stream, env, conf);
+	rc = scan_message_opts(out, &why, stream, env, conf, opts);
 	g_object_unref(stream);
 	if (rc == 0)
 		(*out)->source = g_strdup(path);

@@ -78,6 +78,7 @@ struct moat_headers {
 	char *from;			/* the From field as decoded text */
 	char *from_name;		/* display name of the first From mailbox */
 	char *from_addr;		/* address of the first From mailbox */
+	guint from_count;		/* mailboxes in all From fields (DMARC wants exactly one) */
 	char *reply_to;
 	char *return_path;
 	char *subject;

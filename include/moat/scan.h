@@ -26,6 +26,22 @@ void scan_init(void);
 int scan_message(struct moat_report **out, char **err, GMimeStream *stream,
     const struct moat_envelope *env, const struct moat_conf *conf);
 
+struct auth_dns;
+
+/* What scan_message_opts() does beyond scan_message(). */
+struct scan_opts {
+	gboolean auth;			/* check SPF, DKIM, DMARC (auth.h) on ENV's message */
+	struct auth_dns *dns;		/* unit tests: the zone the checks ask; NULL: the resolver */
+};
+
+/*
+ * scan_message_opts - scan_message() with OPTS (NULL: none). With
+ * opts->auth the sender checks run after the lure detectors, on their own
+ * DNS budget ([auth] dns_budget_ms), before the policy weighs everything.
+ */
+int scan_message_opts(struct moat_report **out, char **err, GMimeStream *stream,
+    const struct moat_envelope *env, const struct moat_conf *conf, const struct scan_opts *opts);
+
 /* scan_bytes - scan_message() on a buffer (copied: GMime needs its own stream) */
 int scan_bytes(struct moat_report **out, const void *data, gsize len,
     const struct moat_envelope *env, const struct moat_conf *conf);
@@ -41,5 +57,9 @@ int scan_file(struct moat_report **out, char **err, const char *path,
 /* scan_file_env - scan_file() with an envelope as moatd would pass it (ENV may be NULL) */
 int scan_file_env(struct moat_report **out, char **err, const char *path,
     const struct moat_envelope *env, const struct moat_conf *conf);
+
+/* scan_file_opts - scan_file_env() with OPTS (scan_message_opts()) */
+int scan_file_opts(struct moat_report **out, char **err, const char *path,
+    const struct moat_envelope *env, const struct moat_conf *conf, const struct scan_opts *opts);
 
 #endif

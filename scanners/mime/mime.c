@@ -130,6 +130,46 @@ mime_clean(const char *s)
 	return report_clean_text(flat, -1, MIME_HEADER_TEXT_MAX);
 }
 
+/* mime_count_mailboxes - mailboxes in LIST, group members included */
+static guint
+mime_count_mailboxes(InternetAddressList *list)
+{
+	guint n = 0;
+
+	for (int i = 0; list != NULL && i < internet_address_list_length(list); i++) {
+		InternetAddress *a = internet_address_list_get_address(list, i);
+
+		if (INTERNET_ADDRESS_IS_GROUP(a))
+			n += mime_count_mailboxes(internet_address_group_get_members(
+			    INTERNET_ADDRESS_GROUP(a)));
+		else
+			n++;
+	}
+	return n;
+}
+
+/* mime_from_count - mailboxes in every From field of OBJ's header */
+static guint
+mime_from_count(GMimeObject *obj)
+{
+	GMimeHeaderList *list = g_mime_object_get_header_list(obj);
+	int n = list ? g_mime_header_list_get_count(list) : 0;
+	guint count = 0;
+
+	for (int i = 0; i < n; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(list, i);
+		InternetAddressList *addrs;
+
+		if (g_ascii_strcasecmp(g_mime_header_get_name(h), "From") != 0)
+			continue;
+		if ((addrs = internet_address_list_parse(NULL, g_mime_header_get_value(h))) != NULL) {
+			count += mime_count_mailboxes(addrs);
+			g_object_unref(addrs);
+		}
+	}
+	return count;
+}
+
 /* mime_header_facts - From, Reply-To, Return-Path, Subject, Message-ID, Date */
 static void
 mime_header_facts(struct moat_headers *h, GMimeMessage *msg)
@@ -153,6 +193,7 @@ mime_header_facts(struct moat_headers *h, GMimeMessage *msg)
 
 		h->reply_to = mime_clean(s);
 	}
+	h->from_count = mime_from_count(obj);
 	h->return_path = mime_clean(g_mime_object_get_header(obj, "Return-Path"));
 	h->subject = mime_clean(g_mime_message_get_subject(msg));
 	h->message_id = mime_clean(g_mime_message_get_message_id(msg));

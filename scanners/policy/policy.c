@@ -14,6 +14,7 @@
  */
 #include <string.h>
 
+#include "moat/auth.h"
 #include "moat/confkeys.h"
 #include "moat/lists.h"
 #include "moat/policy.h"
@@ -56,6 +57,25 @@ policy_score(const struct moat_conf *conf, const struct moat_finding *f,
 	gint def = g_str_has_prefix(f->id, "policy.blocked_") ? t->reject : f->kind->score;
 
 	return conf_finding_score_at(conf, f->id, def, t->tag, t->quarantine, t->reject);
+}
+
+/*
+ * policy_dmarc_reject - with [auth] dmarc_reject, a DMARC fail whose policy
+ * asks to reject this message is rejected whatever the score, unless
+ * auth.dmarc_reject was switched off or allowed
+ */
+static void
+policy_dmarc_reject(struct moat_report *rep, const struct moat_conf *conf)
+{
+	const struct moat_finding *f = report_has_finding(rep, "auth.dmarc_reject");
+
+	if (!conf->auth.dmarc_reject || f == NULL || f->score <= 0 || rep->auth == NULL ||
+	    g_strcmp0(rep->auth->dmarc.disposition, "reject") != 0 ||
+	    rep->verdict.action == MOAT_REJECT)
+		return;
+	rep->verdict.action = MOAT_REJECT;
+	g_ptr_array_insert(rep->verdict.reasons, 0, g_strdup_printf("DMARC policy of %s is "
+	    "reject ([auth] dmarc_reject)", rep->auth->dmarc.from_domain));
 }
 
 void
@@ -125,4 +145,5 @@ policy_decide(struct moat_report *rep, const struct moat_conf *conf)
 		v->action = MOAT_TAG;
 	else
 		v->action = MOAT_ACCEPT;
+	policy_dmarc_reject(rep, conf);
 }
