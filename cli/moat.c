@@ -2,8 +2,9 @@
  * moat.c - the moat admin command
  *
  *   moat [-c FILE] scan [--json] [ENVELOPE] FILE.eml...	offline verdict ("-" reads stdin)
- *	ENVELOPE: --from ADDR, --rcpt ADDR (repeatable), --client IP, --auth USER,
- *	as moatd would get them from the MTA, to try [lists] and [outbound]
+ *	ENVELOPE: --from ADDR, --rcpt ADDR (repeatable), --client IP, --helo NAME,
+ *	--auth USER, as moatd would get them from the MTA, to try [lists] and
+ *	[outbound]; with --client, SPF, DKIM and DMARC run too (--no-auth: not)
  *   moat [-c FILE] config check		validate and print the effective config
  *   moat config reference [--man]		the key reference as a Markdown table
  *						(--man: roff, for moat.conf(5))
@@ -27,6 +28,7 @@
 #include "moat/conf.h"
 #include "moat/moat.h"
 #include "moat/report.h"
+#include "moat/auth.h"
 #include "moat/scan.h"
 
 enum { EXIT_CLEAN = 0, EXIT_FLAGGED = 1, EXIT_ERROR = 2 };
@@ -36,7 +38,7 @@ cmd_usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: moat [-c FILE] scan [--json] [--from ADDR] [--rcpt ADDR]... [--client IP]\n"
-	    "           [--auth USER] FILE.eml...  (- reads standard input)\n"
+	    "           [--helo NAME] [--auth USER] [--no-auth] FILE.eml...  (- reads standard input)\n"
 	    "       moat [-c FILE] config check\n"
 	    "       moat config reference [--man] | findings\n"
 	    "       moat [-c FILE] stats [--socket SPEC] [--raw]\n"
@@ -70,6 +72,16 @@ cmd_print_human(const struct moat_report *rep, FILE *fp)
 			    (int)(2 * p->container_depth), "", p->path_display,
 			    p->sniffed ? p->sniffed : "unread", p->decoded_size,
 			    p->hidden ? ", hidden" : "", p->encrypted ? ", encrypted" : "");
+	}
+	if (rep->auth != NULL && rep->auth->skipped != NULL) {
+		fprintf(fp, "  sender authentication not checked: %s\n", rep->auth->skipped);
+	} else if (rep->auth != NULL) {
+		g_autofree char *ar = auth_results_header(rep->auth, &rep->env, "moat");
+		g_autofree char *indented = NULL;
+		g_auto(GStrv) lines = g_strsplit(ar, "\n\t", -1);
+
+		indented = g_strjoinv("\n      ", lines);
+		fprintf(fp, "  Authentication-Results: %s\n", indented);
 	}
 	for (guint i = 0; i < rep->findings->len; i++) {
 		const struct moat_finding *f = rep->findings->pdata[i];
@@ -111,7 +123,7 @@ cmd_address(const char *addr)
 static int
 cmd_scan(const struct moat_conf *conf, int argc, char **argv)
 {
-	enum { OPT_FROM = 256, OPT_RCPT, OPT_CLIENT, OPT_AUTH };
+	enum { OPT_NO_AUTH = 255, OPT_FROM, OPT_RCPT, OPT_CLIENT, OPT_AUTH, OPT_HELO };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -119,9 +131,12 @@ cmd_scan(const struct moat_conf *conf, int argc, char **argv)
 		{ "rcpt", required_argument, NULL, OPT_RCPT },
 		{ "client", required_argument, NULL, OPT_CLIENT },
 		{ "auth", required_argument, NULL, OPT_AUTH },
+		{ "helo", required_argument, NULL, OPT_HELO },
+		{ "no-auth", no_argument, NULL, OPT_NO_AUTH },
 		{ NULL, 0, NULL, 0 },
 	};
-	gboolean json = FALSE, have_env = FALSE;
+	gboolean json = FALSE, have_env = FALSE, no_auth = FALSE;
+	struct scan_opts opts = { 0 };
 	int status = EXIT_CLEAN, ch;
 	struct moat_envelope env;
 	guint8 ip[16];
@@ -159,6 +174,13 @@ cmd_scan(const struct moat_conf *conf, int argc, char **argv)
 			g_free(env.auth);
 			env.auth = g_strdup(optarg);
 			break;
+		case OPT_HELO:
+			g_free(env.helo);
+			env.helo = g_strdup(optarg);
+			break;
+		case OPT_NO_AUTH:
+			no_auth = TRUE;
+			break;
 		default:
 			cmd_usage(stderr);
 			status = EXIT_ERROR;
@@ -172,6 +194,8 @@ cmd_scan(const struct moat_conf *conf, int argc, char **argv)
 		status = EXIT_ERROR;
 		goto out;
 	}
+	/* SPF needs the client: without --client the checks would only say so */
+	opts.auth = env.client_addr != NULL && conf->auth.enabled && !no_auth;
 	scan_init();
 	if (cmd_load_av(conf) < 0) {
 		status = EXIT_ERROR;
@@ -181,7 +205,7 @@ cmd_scan(const struct moat_conf *conf, int argc, char **argv)
 		struct moat_report *rep = NULL;
 		char *err = NULL;
 
-		if (scan_file_env(&rep, &err, argv[i], have_env ? &env : NULL, conf) < 0) {
+		if (scan_file_opts(&rep, &err, argv[i], have_env ? &env : NULL, conf, &opts) < 0) {
 			fprintf(stderr, "moat scan: %s\n", err);
 			g_free(err);
 			status = EXIT_ERROR;

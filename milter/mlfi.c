@@ -15,6 +15,7 @@
 
 #include <libmilter/mfapi.h>
 
+#include "moat/auth.h"
 #include "moat/lists.h"
 #include "mlfi.h"
 #include "moatd.h"
@@ -47,7 +48,8 @@
 
 struct moatd_conn {
 	char *client_addr;
-	char *helo;
+	char *helo;			/* cleaned for display */
+	char *raw_helo;			/* as given, at most MLFI_HELO_MAX bytes (SPF checks it) */
 	char *auth;			/* {auth_authen} of the last MAIL FROM, or NULL */
 	gboolean leadspc;		/* header values keep their leading blank */
 	unsigned long noreply;		/* SMFIP_NR_* the MTA agreed to (MLFI_NOREPLY) */
@@ -206,6 +208,8 @@ mlfi_helo(SMFICTX *ctx, char *helo)
 		return SMFIS_TEMPFAIL;	/* no negotiation, so no SMFIP_NR_HELO */
 	g_free(conn->helo);
 	conn->helo = report_clean_text(helo, -1, MLFI_HELO_MAX);
+	g_free(conn->raw_helo);
+	conn->raw_helo = g_strndup(helo, MLFI_HELO_MAX);
 	return mlfi_next(conn, SMFIP_NR_HELO);
 }
 
@@ -232,6 +236,8 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	conn->msg->env.helo = g_strdup(conn->helo);
 	conn->msg->env.mail_from = mlfi_address(argv[0]);
 	conn->msg->raw_from = mlfi_raw_address(argv[0]);
+	conn->msg->env.raw_helo = g_strdup(conn->raw_helo);
+	conn->msg->env.raw_mail_from = g_strdup(conn->msg->raw_from);
 	g_free(conn->auth);
 	conn->auth = (auth = smfi_getsymval(ctx, "{auth_authen}")) ? g_strdup(auth) : NULL;
 	/* Authenticated submission makes the message outbound ([outbound], lists.h). */
@@ -347,6 +353,31 @@ mlfi_verdict_headers(SMFICTX *ctx, struct moatd_conn *conn, const struct moatd_d
 	return rc;
 }
 
+/*
+ * mlfi_auth_headers - delete the Authentication-Results headers that claim
+ * our authserv-id (forged: RFC 8601 §5), highest index first, and prepend
+ * ours when the checks ran and [auth] add_header is on
+ */
+static int
+mlfi_auth_headers(SMFICTX *ctx, struct moatd_conn *conn, const struct moatd_decision *d)
+{
+	const struct moat_conf *conf = mlfi_msg_conf(conn);
+	struct moatd_msg *msg = conn->msg;
+	const struct moat_auth *a = d->report != NULL ? d->report->auth : NULL;
+	int rc = MI_SUCCESS;
+
+	for (guint i = msg->ar_ours->len; i > 0 && rc == MI_SUCCESS; i--)
+		rc = smfi_chgheader(ctx, "Authentication-Results",
+		    (int)g_array_index(msg->ar_ours, guint, i - 1), NULL);
+	if (rc == MI_SUCCESS && a != NULL && a->skipped == NULL && conf->auth.add_header) {
+		g_autofree char *v = auth_results_header(a, &msg->env, auth_authserv_id(conf));
+		g_autofree char *val = mlfi_value(conn, v);
+
+		rc = smfi_insheader(ctx, 0, "Authentication-Results", val);
+	}
+	return rc;
+}
+
 /* mlfi_reply_text - REASON made safe for an SMTP reply (printable ASCII, no '%') */
 static char *
 mlfi_reply_text(const char *reason)
@@ -365,7 +396,8 @@ mlfi_hold_queue(SMFICTX *ctx, struct moatd_conn *conn, const struct moatd_decisi
     const char *text)
 {
 	if ((d->report != NULL ? mlfi_verdict_headers(ctx, conn, d)
-	    : mlfi_drop_forged(ctx, conn->msg)) != MI_SUCCESS)
+	    : mlfi_drop_forged(ctx, conn->msg)) != MI_SUCCESS ||
+	    mlfi_auth_headers(ctx, conn, d) != MI_SUCCESS)
 		return SMFIS_TEMPFAIL;
 	return smfi_quarantine(ctx, (char *)text) == MI_SUCCESS ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
 }
@@ -422,10 +454,13 @@ mlfi_apply(SMFICTX *ctx, struct moatd_conn *conn, const struct moatd_decision *d
 
 	switch (d->action) {
 	case MOAT_ACCEPT:
-		/* Not one byte changed, but for X-Moat-* headers a sender forged. */
-		return mlfi_drop_forged(ctx, conn->msg) == MI_SUCCESS ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
+		/* Not one byte changed, but for X-Moat-* headers a sender forged and
+		 * Authentication-Results. */
+		return mlfi_drop_forged(ctx, conn->msg) == MI_SUCCESS &&
+		    mlfi_auth_headers(ctx, conn, d) == MI_SUCCESS ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
 	case MOAT_TAG:
-		return mlfi_verdict_headers(ctx, conn, d) == MI_SUCCESS ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
+		return mlfi_verdict_headers(ctx, conn, d) == MI_SUCCESS &&
+		    mlfi_auth_headers(ctx, conn, d) == MI_SUCCESS ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
 	case MOAT_QUARANTINE:
 		return mlfi_quarantine(ctx, conn, d, text);
 	case MOAT_REJECT:
@@ -438,6 +473,23 @@ mlfi_apply(SMFICTX *ctx, struct moatd_conn *conn, const struct moatd_decision *d
 	}
 }
 
+/* mlfi_auth_summary - " spf=R dkim=R dmarc=R" for the log line (dkim: pass when one passed), or "" */
+static char *
+mlfi_auth_summary(const struct moat_report *rep)
+{
+	const struct moat_auth *a = rep != NULL ? rep->auth : NULL;
+	enum auth_result dkim = AUTH_NONE;
+
+	if (a == NULL || a->skipped != NULL)
+		return g_strdup("");
+	for (guint i = 0; i < a->dkim->len && dkim != AUTH_PASS; i++)
+		if (i == 0 || ((const struct auth_dkim *)a->dkim->pdata[i])->result == AUTH_PASS)
+			dkim = ((const struct auth_dkim *)a->dkim->pdata[i])->result;
+	return g_strdup_printf(" spf=%s dkim=%s dmarc=%s", auth_result_name(
+	    a->spf_mailfrom.identity ? a->spf_mailfrom.result : a->spf_helo.result),
+	    auth_result_name(dkim), auth_result_name(a->dmarc.result));
+}
+
 static sfsistat
 mlfi_eom(SMFICTX *ctx)
 {
@@ -445,6 +497,7 @@ mlfi_eom(SMFICTX *ctx)
 	struct moatd_decision d;
 	g_autofree char *ids = NULL;
 	g_autofree char *from = NULL;
+	g_autofree char *auth = NULL;
 	enum moat_direction dir;
 	const char *allowed;
 	gint64 scan_us;
@@ -470,9 +523,10 @@ mlfi_eom(SMFICTX *ctx)
 	    mlfi_msg_conf(conn));
 	/* "allowed=sender": the first word of "sender a@b", so the line stays key=value. */
 	allowed = d.report && d.report->verdict.allowed ? d.report->verdict.allowed : NULL;
+	auth = mlfi_auth_summary(d.report);
 	moatd_log(conn->msg, d.action == MOAT_ACCEPT ? LOG_INFO : LOG_NOTICE,
 	    "from=<%s> rcpts=%u dir=%s size=%" G_GUINT64_FORMAT " action=%s score=%d findings=%s"
-	    "%s%.*s%s%s%s%s ms=%" G_GINT64_FORMAT,
+	    "%s%.*s%s%s%s%s%s ms=%" G_GINT64_FORMAT,
 	    conn->msg->env.mail_from ? conn->msg->env.mail_from : "",
 	    conn->msg->env.rcpt_to->len, report_direction_name(dir), conn->msg->size,
 	    ret == SMFIS_TEMPFAIL ? "tempfail" : report_action_name(d.action),
@@ -480,7 +534,7 @@ mlfi_eom(SMFICTX *ctx)
 	    allowed ? (int)strcspn(allowed, " ") : 0, allowed ? allowed : "",
 	    *conn->msg->quarantine_id ? " quarantine=" : "", conn->msg->quarantine_id,
 	    *conn->msg->quarantine_id ? " node=" : "",
-	    *conn->msg->quarantine_id ? moatd_store_node() : "",
+	    *conn->msg->quarantine_id ? moatd_store_node() : "", auth,
 	    (g_get_monotonic_time() - conn->msg->started) / 1000);
 	moatd_decision_clear(&d);
 	moatd_msg_free(conn->msg);
@@ -511,6 +565,7 @@ mlfi_close(SMFICTX *ctx)
 	moatd_conn_closed();
 	g_free(conn->client_addr);
 	g_free(conn->helo);
+	g_free(conn->raw_helo);
 	g_free(conn->auth);
 	g_free(conn);
 	smfi_setpriv(ctx, NULL);

@@ -35,6 +35,9 @@ struct moatd_msg {
 	char *message_id;		/* first Message-ID value, or NULL */
 	guint64 header_bytes;		/* where the body starts in the spool */
 	guint moat_headers[3];		/* X-Moat-Verdict, -Score, -Findings seen */
+	guint ar_seen;			/* Authentication-Results headers seen */
+	GArray *ar_ours;		/* guint: their indexes (1-based) that claim our
+					 * authserv-id: forged, deleted at the end (RFC 8601 §5) */
 	struct sha256 *body_sum;	/* SHA-256 of the body as received (poison key), owned */
 	gint64 started;			/* monotonic µs at MAIL FROM */
 	struct moatd_conf_ref *conf_ref;	/* the config it was admitted with (reload.h), or NULL */

@@ -18,6 +18,7 @@
 #include <glib/gstdio.h>
 #include <gmime/gmime.h>
 
+#include "moat/auth.h"
 #include "moat/moat.h"
 #include "moatd.h"
 #include "reload.h"
@@ -42,6 +43,7 @@ moatd_msg_new(void)
 
 	report_envelope_init(&msg->env);
 	msg->raw_rcpts = g_ptr_array_new_with_free_func(g_free);
+	msg->ar_ours = g_array_new(FALSE, FALSE, sizeof(guint));
 	msg->mem = g_byte_array_new();
 	msg->fd = -1;
 	msg->body_sum = sha256_new();
@@ -58,6 +60,7 @@ moatd_msg_free(struct moatd_msg *msg)
 	report_envelope_clear(&msg->env);
 	g_free(msg->raw_from);
 	g_ptr_array_unref(msg->raw_rcpts);
+	g_array_unref(msg->ar_ours);
 	if (msg->mem != NULL)
 		g_byte_array_unref(msg->mem);
 	if (msg->fd >= 0)
@@ -145,6 +148,12 @@ moatd_msg_header(struct moatd_msg *msg, const struct moat_conf *conf, const char
 	for (int i = 0; i < MOATD_NHDR; i++)
 		if (g_ascii_strcasecmp(name, moatd_header_names[i]) == 0)
 			msg->moat_headers[i]++;
+	if (g_ascii_strcasecmp(name, "Authentication-Results") == 0) {
+		guint idx = ++msg->ar_seen;
+
+		if (auth_results_ours(value, auth_authserv_id(conf)))
+			g_array_append_val(msg->ar_ours, idx);
+	}
 	if (msg->subject == NULL && g_ascii_strcasecmp(name, "Subject") == 0)
 		msg->subject = g_strdup(leadspc && *value == ' ' ? value + 1 : value);
 	if (msg->message_id == NULL && g_ascii_strcasecmp(name, "Message-ID") == 0)
@@ -314,6 +323,7 @@ moatd_msg_decide(struct moatd_decision *d, struct moatd_msg *msg, const struct m
 {
 	GMimeStream *stream;
 	g_autofree char *ids = NULL, *err = NULL;
+	struct scan_opts opts = { 0 };
 	int rc;
 
 	memset(d, 0, sizeof(*d));
@@ -325,7 +335,8 @@ moatd_msg_decide(struct moatd_decision *d, struct moatd_msg *msg, const struct m
 		moatd_fail(d, msg, conf, "cannot read the spool", NULL);
 		return;
 	}
-	rc = scan_message(&d->report, &err, stream, &msg->env, conf);
+	opts.auth = conf->auth.enabled;
+	rc = scan_message_opts(&d->report, &err, stream, &msg->env, conf, &opts);
 	g_object_unref(stream);
 	if (rc < 0) {
 		d->report = NULL;

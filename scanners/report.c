@@ -335,6 +335,7 @@ report_envelope_copy(struct moat_envelope *dst, const struct moat_envelope *src)
 	dst->mail_from = g_strdup(src->mail_from);
 	dst->auth = g_strdup(src->auth);
 	dst->raw_mail_from = g_strdup(src->raw_mail_from);
+	dst->raw_helo = g_strdup(src->raw_helo);
 	for (guint i = 0; src->rcpt_to != NULL && i < src->rcpt_to->len; i++)
 		g_ptr_array_add(dst->rcpt_to, g_strdup(src->rcpt_to->pdata[i]));
 	dst->rcpt_dropped = src->rcpt_dropped;
@@ -348,6 +349,7 @@ report_envelope_clear(struct moat_envelope *env)
 	g_free(env->mail_from);
 	g_free(env->auth);
 	g_free(env->raw_mail_from);
+	g_free(env->raw_helo);
 	if (env->rcpt_to != NULL)
 		g_ptr_array_unref(env->rcpt_to);
 	memset(env, 0, sizeof(*env));

@@ -72,6 +72,7 @@ struct moat_envelope {
 	char *auth;			/* {auth_authen}: the SMTP AUTH user, or NULL */
 	char *raw_mail_from;		/* MAIL FROM as given, without <> (SPF checks it), or NULL:
 					 * use mail_from */
+	char *raw_helo;			/* HELO as given (SPF checks it), or NULL: use helo */
 };
 
 struct moat_headers {

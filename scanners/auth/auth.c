@@ -248,6 +248,7 @@ auth_check(struct moat_report *rep, GMimeStream *stream, const struct moat_conf 
 	struct auth_dns *dns = dns_in != NULL ? dns_in : &own;
 	const struct moat_envelope *env = &rep->env;
 	const char *sender = env->raw_mail_from != NULL ? env->raw_mail_from : env->mail_from;
+	const char *helo = env->raw_helo != NULL ? env->raw_helo : env->helo;
 	struct moat_auth *a = g_new0(struct moat_auth, 1);
 	g_autofree char *from_domain = NULL;
 	gint64 t0 = g_get_monotonic_time();
@@ -263,10 +264,10 @@ auth_check(struct moat_report *rep, GMimeStream *stream, const struct moat_conf 
 	if (dns_in == NULL)
 		own.deadline = t0 + (gint64)conf->auth.dns_budget_ms * 1000;
 	(void)auth_init(conf, NULL);	/* once per process; dmarc_check() says when it failed */
-	if (env->helo != NULL && *env->helo != '\0')
-		spf_check(&a->spf_helo, dns, env->client_addr, env->helo, NULL);
+	if (helo != NULL && *helo != '\0')
+		spf_check(&a->spf_helo, dns, env->client_addr, helo, NULL);
 	if (sender != NULL && *sender != '\0')
-		spf_check(&a->spf_mailfrom, dns, env->client_addr, env->helo, sender);
+		spf_check(&a->spf_mailfrom, dns, env->client_addr, helo, sender);
 	dkimv_check(a->dkim, dns, stream, conf);
 	from_domain = a->from_count == 1 ? auth_domain_of(rep->hdr.from_addr) : NULL;
 	if (from_domain != NULL) {
@@ -349,7 +350,7 @@ auth_results_header(const struct moat_auth *a, const struct moat_envelope *env,
 	if (a->spf_mailfrom.identity != NULL)
 		auth_ar_spf(s, &a->spf_mailfrom, "smtp.mailfrom", sender);
 	if (a->spf_helo.identity != NULL)
-		auth_ar_spf(s, &a->spf_helo, "smtp.helo", env->helo);
+		auth_ar_spf(s, &a->spf_helo, "smtp.helo", env->raw_helo ? env->raw_helo : env->helo);
 	if (a->spf_mailfrom.identity == NULL && a->spf_helo.identity == NULL)
 		g_string_append(s, ";\n\tspf=none");
 	if (a->dkim->len == 0)
