@@ -75,6 +75,7 @@ main(void)
 	srunner_add_suite(sr, quarsmtp_suite());
 	srunner_add_suite(sr, quarantine_suite());
 	srunner_add_suite(sr, dmarc_suite());
+	srunner_add_suite(sr, dmarc_suite());
 	srunner_add_suite(sr, lookalike_suite());
 	skipped_write();
 	fflush(stdout);	/* before Check forks: a child would print the buffer again */

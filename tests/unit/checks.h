@@ -37,6 +37,7 @@ Suite *sha256_suite(void);
 Suite *quarsmtp_suite(void);
 Suite *quarantine_suite(void);
 Suite *dmarc_suite(void);
+Suite *dmarc_suite(void);
 Suite *lookalike_suite(void);
 
 /* testdata_have - TRUE when the corpus folder CORPUS is in TESTDATA_DIR; else
