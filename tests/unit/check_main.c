@@ -75,7 +75,6 @@ main(void)
 	srunner_add_suite(sr, quarsmtp_suite());
 	srunner_add_suite(sr, quarantine_suite());
 	srunner_add_suite(sr, dmarc_suite());
-	srunner_add_suite(sr, dmarc_suite());
 	srunner_add_suite(sr, lookalike_suite());
 	srunner_add_suite(sr, dkimv_suite());
 	skipped_write();

@@ -37,7 +37,6 @@ Suite *sha256_suite(void);
 Suite *quarsmtp_suite(void);
 Suite *quarantine_suite(void);
 Suite *dmarc_suite(void);
-Suite *dmarc_suite(void);
 Suite *lookalike_suite(void);
 Suite *dkimv_suite(void);
 
