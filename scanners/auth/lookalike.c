@@ -8,7 +8,8 @@
  * (auth.c calls it). No DNS.
  *
  * The protected set is [auth] protected_domains, or the recipients' domains
- * when that is empty, so the check works unconfigured. Domains are compared
+ * when that is empty, so the check works unconfigured (mailbox providers'
+ * domains left out, la_providers[]). Domains are compared
  * as Unicode (libidn2 decodes xn-- labels), NFKC and case-folded. The rules
  * compare registrable labels (the organisational domain, dmarc_org_domain(),
  * minus its public suffix):
@@ -34,8 +35,10 @@
  * at a protected domain, or holds a protected name as whole words, while the
  * From domain is outside the protected and trusted ones.
  *
- * Limits: the first LA_MAX_DOMAINS protected (and trusted) domains; labels
- * of at most 63 bytes; the display name as the report keeps it (998 bytes).
+ * Limits: the first LA_MAX_DOMAINS protected (and trusted) domains, worked
+ * out again for each message (a few ms for a full list); labels of at most
+ * 63 bytes; LA_MAX_SHOWN addresses in the display name as the report keeps
+ * it (998 bytes).
  * Reentrant: reads the config, writes only REP.
  */
 #include <string.h>
@@ -51,6 +54,7 @@
 #define LA_MIN_LABEL	4	/* characters for any rule */
 #define LA_LONG_LABEL	8	/* characters for an edit distance of 2 */
 #define LA_SHOW_MAX	80	/* characters of a display name in evidence */
+#define LA_MAX_SHOWN	16	/* addresses looked at in one display name */
 
 /* Letters of other scripts that look like Latin ones, lower case (after case
  * folding), after accents are dropped (NFKD). UTS #39's confusables, cut
@@ -80,6 +84,15 @@ static const struct { const char *from; char to; } la_ascii_confusables[] = {
 static const char *const la_lures[] = {
 	"secure", "login", "signin", "verify", "account", "support", "billing", "invoice",
 	"payroll", "hr", "it",
+};
+
+/* Registrable labels of mailbox providers. Their recipients do not make them
+ * protected: their brands have real siblings (hotmail.fr, yahoo.co.jp,
+ * mail.com beside gmail.com), and their users are not the organisation the
+ * recipient-derived protection is for. A configured list may name them. */
+static const char *const la_providers[] = {
+	"aol", "gmail", "gmx", "googlemail", "hotmail", "icloud", "live", "mail", "msn",
+	"outlook", "proton", "protonmail", "web", "yahoo", "yandex", "ymail", "zoho",
 };
 
 /* One domain as the rules compare it. Strings owned. */
@@ -342,16 +355,27 @@ la_trusted(const struct la_domain *d, const GPtrArray *trusted)
 	return FALSE;
 }
 
-/* la_add - RAW to SET unless unusable, already there, or SET is full */
+/* la_provider - D is a mailbox provider's (la_providers[]) */
+static gboolean
+la_provider(const struct la_domain *d)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(la_providers); i++)
+		if (strcmp(d->label, la_providers[i]) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+/* la_add - RAW to SET unless unusable, already there, SET is full, or
+ * (PROVIDERS false) it is a mailbox provider's */
 static void
-la_add(GPtrArray *set, const char *raw)
+la_add(GPtrArray *set, const char *raw, gboolean providers)
 {
 	struct la_domain *d;
 
 	if (set->len >= LA_MAX_DOMAINS)
 		return;
 	d = g_new0(struct la_domain, 1);
-	if (!la_domain_init(d, raw)) {
+	if (!la_domain_init(d, raw) || (!providers && la_provider(d))) {
 		la_domain_free(d);
 		return;
 	}
@@ -370,7 +394,7 @@ la_list(char *const *list)
 	GPtrArray *set = g_ptr_array_new_with_free_func(la_domain_free);
 
 	for (guint i = 0; list != NULL && list[i] != NULL; i++)
-		la_add(set, list[i]);
+		la_add(set, list[i], TRUE);
 	return set;
 }
 
@@ -393,7 +417,7 @@ la_protected(const struct moat_report *rep, const struct moat_conf *conf, gboole
 	if (*configured || rep->env.rcpt_to == NULL)
 		return set;
 	for (guint i = 0; i < rep->env.rcpt_to->len; i++)
-		la_add(set, la_addr_domain(rep->env.rcpt_to->pdata[i]));
+		la_add(set, la_addr_domain(rep->env.rcpt_to->pdata[i]), FALSE);
 	return set;
 }
 
@@ -440,7 +464,8 @@ la_distance(const char *a, const char *b, gboolean *swap)
 	return row[m % 3][n];
 }
 
-/* la_scripts - "Cyrillic", "Greek", "Latin with Cyrillic", ...: the scripts of a non-ASCII label */
+/* la_scripts - how a non-ASCII label imitates: its scripts ("mixed scripts:
+ * Latin with Cyrillic"), or "accented letters" for Latin alone */
 static const char *
 la_scripts(const char *label)
 {
@@ -457,7 +482,7 @@ la_scripts(const char *label)
 		return cyrillic && greek ? "mixed scripts: Latin, Cyrillic and Greek" :
 		    cyrillic ? "mixed scripts: Latin with Cyrillic" : "mixed scripts: Latin with Greek";
 	return cyrillic ? "homoglyphs: Cyrillic letters" : greek ? "homoglyphs: Greek letters" :
-	    "homoglyphs";
+	    latin ? "accented letters" : "homoglyphs";
 }
 
 /* la_lure - L is P joined by '-' to a lure word, on either side */
@@ -596,7 +621,10 @@ la_addr_char(gunichar c, gboolean domain)
 static gboolean
 la_shown_addr(char **addr, const char *name, const GPtrArray *prot)
 {
-	for (const char *at = strchr(name, '@'); at != NULL; at = strchr(at + 1, '@')) {
+	guint seen = 0;
+
+	for (const char *at = strchr(name, '@'); at != NULL && seen < LA_MAX_SHOWN;
+	    at = strchr(at + 1, '@')) {
 		const char *start = at, *end = at + 1;
 		g_autofree char *domain = NULL;
 		struct la_domain d;
@@ -610,6 +638,7 @@ la_shown_addr(char **addr, const char *name, const GPtrArray *prot)
 			end--;
 		if (start == at || end == at + 1)
 			continue;
+		seen++;
 		domain = g_strndup(at + 1, (gsize)(end - at - 1));
 		if (!la_domain_init(&d, domain)) {
 			la_domain_clear(&d);

@@ -97,6 +97,10 @@ static const struct {
 	/* all Cyrillic: раураl is р а у р а l, with a Latin l */
 	{ "a@xn--l-7sba6dbr.com", "From domain \xd1\x80\xd0\xb0\xd1\x83\xd1\x80\xd0\xb0l.com "
 	    "imitates paypal.com (mixed scripts: Latin with Cyrillic)" },
+	{ "a@p\xc3\xa4ypal.com", "From domain p\xc3\xa4ypal.com imitates paypal.com "
+	    "(accented letters)" },
+	{ "a@\xce\xb5xample.com", "From domain \xce\xb5xample.com imitates example.com "
+	    "(mixed scripts: Latin with Greek)" },
 	{ "a@ex-ample.com", "From domain ex-ample.com imitates example.com (hyphen added)" },
 	{ "a@partn-er.org", "From domain partn-er.org imitates partner.org (hyphen added)" },
 	{ "a@example-secure.com", "From domain example-secure.com imitates example.com "
@@ -178,6 +182,20 @@ START_TEST(test_recipients)
 	g_autofree char *conf = la_run("[auth]\nprotected_domains = example.com; example.co\n",
 	    NULL, "a@example.com", NULL, AUTH_FAIL, "auth.lookalike_domain");
 
+	/* mailbox providers' recipients protect nothing, unless configured */
+	g_autofree char *fr = la_run("", NULL, "a@hotmail.fr", "bob@hotmail.com", AUTH_NONE,
+	    "auth.lookalike_domain");
+	g_autofree char *mail = la_run("", NULL, "a@mail.com", "bob@gmail.com", AUTH_NONE,
+	    "auth.lookalike_domain");
+	g_autofree char *shown = la_run("", "bob@gmail.com via List", "list@lists.example.org",
+	    "bob@gmail.com", AUTH_NONE, "auth.display_name");
+	g_autofree char *fr_conf = la_run("[auth]\nprotected_domains = hotmail.com\n", NULL,
+	    "a@hotmail.fr", NULL, AUTH_NONE, "auth.lookalike_domain");
+
+	ck_assert_ptr_null(fr);
+	ck_assert_ptr_null(mail);
+	ck_assert_ptr_null(shown);
+	ck_assert_str_eq(fr_conf, "From domain hotmail.fr imitates hotmail.com (TLD swap)");
 	ck_assert_str_eq(rn, "From domain exarnple.com imitates example.com (look-alike letters)");
 	ck_assert_str_eq(other, "From domain 0ther.test imitates other.test (look-alike letters)");
 	ck_assert_ptr_null(none);
