@@ -33,6 +33,7 @@
 
 #include <libmilter/mfapi.h>
 
+#include "moat/auth.h"
 #include "moat/conf.h"
 #include "mlfi.h"
 #include "moatd.h"
@@ -353,6 +354,11 @@ main(int argc, char **argv)
 	moatd_log_init(foreground);
 	stats_reset();
 	scan_init();
+	/* The public suffix list now: a bad path is said at start, not per message. */
+	if (conf->auth.enabled && auth_init(conf, &err) < 0) {
+		moatd_log(NULL, LOG_WARNING, "sender authentication: %s (DMARC gives temperror)", err);
+		g_clear_pointer(&err, g_free);
+	}
 	/* The engine before the first message: without it mail would pass unscanned. */
 	if (moatd_load_engine(conf, &err) < 0) {
 		moatd_log(NULL, LOG_ERR, "%s", err);

@@ -11,11 +11,11 @@ set -eu
 PKGS="
 build-essential pkg-config make gcc clang libclang-rt-14-dev
 libglib2.0-dev libgmime-3.0-dev libjson-glib-dev check
-libmilter-dev libspf2-dev libopendkim-dev libopendmarc-dev
+libmilter-dev libspf2-dev libopendkim-dev libopendmarc-dev libidn2-dev libyaml-dev publicsuffix
 libclamav-dev clamav clamav-testfiles libarchive-dev libsqlite3-dev sqlite3
 libpq-dev postgresql
 libxml2-dev libytnef0-dev libssl-dev
-postfix miltertest
+postfix miltertest nsd iproute2 libmail-dkim-perl
 zip unzip p7zip-full xorriso libarchive-tools unar
 python3 python3-prometheus-client valgrind
 man-db

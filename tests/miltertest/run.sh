@@ -152,6 +152,10 @@ attach.script = 8
 [av]
 signature_dirs = $T/share/signatures
 
+[auth]
+# No DNS here: sender authentication is tests/integration/auth.sh's.
+enabled = no
+
 [quarantine]
 # the MTA's hold queue: SMFIR_QUARANTINE is what these scripts check
 mode = hold
@@ -171,6 +175,10 @@ attach.script = 8
 
 [av]
 signature_dirs = $T/share/signatures
+
+[auth]
+# No DNS here: sender authentication is tests/integration/auth.sh's.
+enabled = no
 
 [quarantine]
 # the MTA's hold queue: SMFIR_QUARANTINE is what these scripts check
