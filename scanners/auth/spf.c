@@ -8,9 +8,8 @@
  *
  * DNS. Each thread keeps one SPF_server_t (GPrivate, freed when the thread
  * ends; making one per check would cost about 3 µs, measured) whose DNS
- * layer is ours, the
- * budget layer: every lookup libspf2
- * asks goes through spf_budget_lookup(), which
+ * layer is ours, the budget layer: every lookup libspf2 asks goes through
+ * spf_budget_lookup(), which
  *   - answers past the message's deadline (auth_dns.deadline) with
  *     TRY_AGAIN without asking, counted in auth_dns.timeouts only;
  *   - answers the obsolete SPF RR type (99) with NO_DATA without asking:
