@@ -220,8 +220,9 @@ auth_findings(struct moat_report *rep)
 		if (d->result == AUTH_TEMPERROR)
 			g_string_append_printf(temp, ", dkim d=%s", d->domain ? d->domain : "?");
 	}
-	if (a->from_count == 0)
-		report_add_finding(rep, "auth.from_missing", NULL, "no From address");
+	if (a->from_count == 0 || rep->hdr.from_addr == NULL)
+		report_add_finding(rep, "auth.from_missing", NULL, a->from_count == 0 ?
+		    "no From address" : "From holds a group, no plain address");
 	else if (a->from_count > 1)
 		report_add_finding(rep, "auth.from_multiple", NULL, "%u From addresses",
 		    a->from_count);
@@ -274,8 +275,10 @@ auth_check(struct moat_report *rep, GMimeStream *stream, const struct moat_conf 
 		dmarc_check(&a->dmarc, dns, env->client_addr, from_domain, &a->spf_mailfrom,
 		    &a->spf_helo, a->dkim);
 	} else {
-		a->dmarc.result = a->from_count > 1 ? AUTH_PERMERROR : AUTH_NONE;
-		a->dmarc.reason = g_strdup_printf("%u From addresses", a->from_count);
+		/* a From group ("Friendly:<ceo@bank.example>;") must not dodge DMARC */
+		a->dmarc.result = a->from_count == 0 ? AUTH_NONE : AUTH_PERMERROR;
+		a->dmarc.reason = a->from_count == 1 ? g_strdup("From has no plain address") :
+		    g_strdup_printf("%u From addresses", a->from_count);
 	}
 	a->dns_lookups = dns->lookups;
 	a->dns_timeouts = dns->timeouts;
