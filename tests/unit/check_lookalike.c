@@ -17,6 +17,7 @@
 #include "helpers.h"
 #include "moat/auth.h"
 #include "moat/conf.h"
+#include "moat/dmarc.h"
 #include "moat/lookalike.h"
 #include "moat/report.h"
 
@@ -303,6 +304,30 @@ START_TEST(test_bounds)
 }
 END_TEST
 
+/* With the public suffix list the registrable label of a subdomain, or under a
+ * two-label suffix, is the one left of the suffix. */
+START_TEST(test_org_domains)
+{
+	struct moat_conf *defaults = conf_new_defaults();
+	g_autofree char *err = NULL;
+	g_autofree char *sub = NULL, *uk = NULL, *same = NULL;
+
+	if (dmarc_init(defaults->auth.public_suffix_list, &err) != 0) {
+		printf("skipped: lookalike/org_domains (%s)\n", err);
+		conf_free(defaults);
+		return;
+	}
+	sub = la_run(LA_CONF, NULL, "a@mail.paypai.com", NULL, AUTH_NONE, "auth.lookalike_domain");
+	uk = la_run(LA_CONF, NULL, "a@example.co.uk", NULL, AUTH_NONE, "auth.lookalike_domain");
+	same = la_run(LA_CONF, NULL, "a@www.example.com", NULL, AUTH_NONE,
+	    "auth.lookalike_domain");
+	ck_assert_str_eq(sub, "From domain mail.paypai.com imitates paypal.com (one letter off)");
+	ck_assert_str_eq(uk, "From domain example.co.uk imitates example.com (TLD swap)");
+	ck_assert_ptr_null(same);
+	conf_free(defaults);
+}
+END_TEST
+
 /* la_ham_addrs - the mailboxes of LIST added to OUT (char *) */
 static void
 la_ham_addrs(GPtrArray *out, InternetAddressList *list)
@@ -406,6 +431,7 @@ lookalike_suite(void)
 	tcase_add_loop_test(tc, test_names, 0, G_N_ELEMENTS(la_names));
 	tcase_add_test(tc, test_names_recipients);
 	tcase_add_test(tc, test_bounds);
+	tcase_add_test(tc, test_org_domains);
 	if (testdata_have("ham-spamassassin", "lookalike/ham_false_positives"))
 		tcase_add_test(tc, test_ham);
 	tcase_set_timeout(tc, 120);
