@@ -599,6 +599,8 @@ dkimv_run(DKIM *dkim, GPtrArray *fields, GMimeStream *stream, const char **why)
 		if ((eoh = dkimv_find_eoh(buf, before)) >= 0)
 			in_body = TRUE;
 		else if (buf->len > DKIMV_MAX_HEADER) {
+			/* only to name the signatures seen so far in the results */
+			(void)dkimv_feed_headers(dkim, fields, buf->data, buf->len);
 			*why = "header section too large";
 			st = DKIM_STAT_SYNTAX;
 			goto out;

@@ -6,8 +6,9 @@
  * key lookup timed out and DNS deadline passed (temperror, the signature
  * still read), key too short (policy), two signatures one good one bad
  * (both, in order), a garbage DKIM-Signature beside a good one (reported,
- * the good one passes), more signatures than dkim_max_signatures, unsigned
- * (nothing), and the stream left at its start.
+ * the good one passes), more signatures than dkim_max_signatures, a header
+ * section over the cap (permerror, named), unsigned (nothing), and the
+ * stream left at its start.
  */
 #include <string.h>
 
@@ -462,6 +463,26 @@ START_TEST(test_hostile_headers)
 }
 END_TEST
 
+START_TEST(test_header_too_large)
+{
+	g_autofree char *signed_msg = sign(message, KEY1024, "sel");
+	g_autoptr(GString) msg = g_string_new(signed_msg);
+	g_autoptr(GHashTable) zone = zone_new(KEY1024, "sel");
+	g_autoptr(GPtrArray) res = NULL;
+	char *eoh = strstr(msg->str, "\r\n\r\n");
+
+	/* 2 MiB of header fields between the signed ones and the body */
+	g_string_truncate(msg, eoh - msg->str + 2);
+	for (int i = 0; i < 40000; i++)
+		g_string_append(msg, "X-Filler: 0123456789012345678901234567890123456789\r\n");
+	g_string_append(msg, strstr(signed_msg, "\r\n\r\n") + 2);
+	res = check(msg->str, zone);
+	ck_assert_uint_eq(res->len, 1);
+	assert_result(res, 0, AUTH_PERMERROR);
+	ck_assert_str_eq(sig_at(res, 0)->domain, DOMAIN);
+}
+END_TEST
+
 Suite *
 dkimv_suite(void)
 {
@@ -485,6 +506,7 @@ dkimv_suite(void)
 	tcase_add_test(tc, test_max_signatures);
 	tcase_add_test(tc, test_unsigned);
 	tcase_add_test(tc, test_hostile_headers);
+	tcase_add_test(tc, test_header_too_large);
 	suite_add_tcase(s, tc);
 	return s;
 }
