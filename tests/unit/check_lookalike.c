@@ -46,14 +46,10 @@ la_report(const char *from_name, const char *from_addr, const char *rcpt, enum a
 	return rep;
 }
 
-/* la_free - XXX report_free() does not release rep->auth yet (report.c is to
- * call auth_free()): free it here, and clear it so that it is not freed twice
- * once report.c does */
+/* la_free - REP and its auth results (report_free() releases rep->auth) */
 static void
 la_free(struct moat_report *rep)
 {
-	auth_free(rep->auth);
-	rep->auth = NULL;
 	report_free(rep);
 }
 
