@@ -72,6 +72,8 @@ SEEDS_zipdir = $(FUZZ_BUILD)/seeds/zipdir build/fixtures /usr/share/clamav-testf
 SEEDS_diskimg = $(FUZZ_BUILD)/seeds/diskimg
 # the first lines of a message stand for the envelope and header fields
 SEEDS_quarantine = samples/demo
+# an SPF and a DMARC record line in front of the DKIM corpora's messages
+SEEDS_auth = $(FUZZ_BUILD)/seeds/auth
 # generated seed directories: tests/fuzz/NAME_seeds.py DIR
 FUZZ_SEEDS   = $(patsubst tests/fuzz/%_seeds.py,$(FUZZ_BUILD)/seeds/%,$(wildcard tests/fuzz/*_seeds.py))
 
