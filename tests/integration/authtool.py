@@ -19,7 +19,8 @@
     authtool.py blackhole IP SECONDS
         Bind UDP IP:53 and read what comes, never answering, for SECONDS: a
         DNS server that does not answer (rather than an ICMP port
-        unreachable, which a resolver takes as a quick failure).
+        unreachable, which a resolver takes as a quick failure). Prints a
+        line per query: "ADDR asked NAME, no answer".
 
     authtool.py dkim-b MESSAGE
         Print the first 8 characters of the b= tag of MESSAGE's first
@@ -35,6 +36,12 @@
 
     authtool.py ar-ids MESSAGE
         Print the authserv-id of each Authentication-Results field, in order.
+
+    authtool.py unchanged ORIGINAL RECEIVED AUTHSERV-ID
+        Exit 0 when RECEIVED is ORIGINAL byte for byte (CRLF line ends) once
+        the MTA's Received field on top and the Authentication-Results
+        fields claiming AUTHSERV-ID are left out; else say where they
+        differ, exit 1.
 """
 
 import argparse
@@ -183,9 +190,15 @@ def cmd_blackhole(a):
             return 0
         s.settimeout(left)
         try:
-            s.recvfrom(65535)	# and never a word back
+            q, peer = s.recvfrom(65535)	# and never a word back
         except socket.timeout:
             return 0
+        name = []
+        i = 12
+        while i < len(q) and q[i] != 0 and q[i] < 64:
+            name.append(q[i + 1:i + 1 + q[i]].decode("ascii", "replace"))
+            i += 1 + q[i]
+        print("%s asked %s, no answer" % (peer[0], ".".join(name)), flush=True)
 
 
 # --- headers ------------------------------------------------------------------
@@ -310,6 +323,47 @@ def cmd_ar_ids(a):
     return 0
 
 
+def raw_fields(data):
+    """(header fields as raw CRLF byte strings, folding kept; body)"""
+    end = data.find(b"\r\n\r\n")
+    header, body = (data, b"") if end < 0 else (data[:end + 2], data[end + 4:])
+    out = []
+    for line in header.split(b"\r\n")[:-1]:
+        if line[:1] in (b" ", b"\t") and out:
+            out[-1] += line + b"\r\n"
+        else:
+            out.append(line + b"\r\n")
+    return out, body
+
+
+def cmd_unchanged(a):
+    with open(a.original, "rb") as f:
+        want_f, want_b = raw_fields(crlf(f.read()))
+    with open(a.received, "rb") as f:
+        got_f, got_b = raw_fields(crlf(f.read()))
+    # the MTA's Received: the first one (ours may come above it)
+    rcvd = [i for i, x in enumerate(got_f) if x.lower().startswith(b"received:")]
+    if rcvd:
+        del got_f[rcvd[0]]
+    kept = []
+    for x in got_f:
+        n, _, v = x.partition(b":")
+        if n.strip().lower() == b"authentication-results" and \
+                parse_ar(v.decode("utf-8", "replace").replace("\r\n", ""))[0].lower() == a.authserv.lower():
+            continue
+        kept.append(x)
+    if kept == want_f and got_b == want_b:
+        return 0
+    for i in range(max(len(kept), len(want_f))):
+        w = want_f[i] if i < len(want_f) else None
+        g = kept[i] if i < len(kept) else None
+        if w != g:
+            print("header field %d: sent %r, delivered %r" % (i + 1, w, g))
+            return 1
+    print("bodies differ: sent %d bytes, delivered %d" % (len(want_b), len(got_b)))
+    return 1
+
+
 def cmd_dkim_b(a):
     for n, v in fields(a.message):
         if n.lower() == "dkim-signature":
@@ -349,6 +403,11 @@ def main():
     p.add_argument("authserv")
     p.add_argument("clauses", nargs="*")
     p.set_defaults(fn=cmd_ar)
+    p = sub.add_parser("unchanged")
+    p.add_argument("original")
+    p.add_argument("received")
+    p.add_argument("authserv")
+    p.set_defaults(fn=cmd_unchanged)
     p = sub.add_parser("ar-ids")
     p.add_argument("message")
     p.set_defaults(fn=cmd_ar_ids)
