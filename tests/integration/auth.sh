@@ -25,8 +25,10 @@
 # and DMARC pass; SPF fail; SPF softfail; DKIM fail (body changed after
 # signing); DMARC fail under p=reject (tagged; 550 with [auth]
 # dmarc_reject = yes); forged Authentication-Results; a look-alike From
-# domain; a DNS server that does not answer (temperror, no stall past the
-# DNS budget). Nothing listens outside the namespace.
+# domain, and the protected domain itself (not flagged); a DNS server that
+# does not answer (temperror, no stall past the DNS budget). A first check
+# verifies a signature with Mail::DKIM through nsd: a failure after it is
+# moatd's, not the test bed's. Nothing listens outside the namespace.
 #
 # One line per check ("ok   name", "FAIL name" plus context, "skip name"),
 # then "auth: N passed, M failed". Exit status 1 on any failure; without
@@ -621,6 +623,16 @@ t_lookalike() {
 	has_finding auth.lookalike_domain header
 }
 check "From examp1e.test (protected: example.test): auth.lookalike_domain in X-Moat-Findings" t_lookalike
+
+# 7b. the protected domain itself, passing DMARC, is never a look-alike
+t_protected() {
+	mkmail protected ceo@example.test example.test || return 1
+	delivered protected "$GOOD_IP" mx.a.test ceo@example.test || return 1
+	ar "spf=pass smtp.mailfrom=ceo@example.test" "dkim=pass header.d=example.test" \
+	    "dmarc=pass header.from=example.test" || return 1
+	no_auth_finding
+}
+check "From example.test itself (protected), DMARC pass: no auth finding" t_protected
 
 # 8. [auth] dmarc_reject = yes: the DMARC fail of 5 is refused
 t_dmarc_reject_yes() {
