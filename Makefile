@@ -243,11 +243,13 @@ hostile: $(MOAT)
 	HOSTILE_SANITIZER=$(if $(findstring -fsanitize,$(CFLAGS)),1,0) \
 	    sh tests/hostile/run.sh $(MOAT) conf $(BUILD)/hostile
 
-# integration: moatd behind a private Postfix (needs root; see tests/integration/run.sh)
+# integration: moatd behind a private Postfix (needs root; see tests/integration/run.sh);
+# auth.sh runs it in a network namespace with its own nsd
 integration: $(MOATD) $(MOAT)
 	sh tests/integration/run.sh $(MOATD)
 	sh tests/integration/quarantine.sh $(MOATD)
 	sh tests/integration/multinode.sh $(MOATD)
+	sh tests/integration/auth.sh $(MOATD)
 
 # miltertest: moatd against the Sendmail flavour of the milter protocol (see tests/miltertest/run.sh)
 miltertest: $(MOATD)

@@ -219,6 +219,21 @@ spf_set_client(SPF_request_t *req, const char *ip)
 	return SPF_request_set_ipv6(req, a6) == SPF_E_SUCCESS;
 }
 
+/*
+ * spf_comment - libspf2's comment without the host name it puts first
+ * ("vm: domain of a.test designates ..."): in Authentication-Results the
+ * authserv-id already says who checked
+ */
+static const char *
+spf_comment(const char *c)
+{
+	const char *colon = c != NULL ? strstr(c, ": ") : NULL;
+
+	if (colon == NULL || memchr(c, ' ', (size_t)(colon - c)) != NULL)
+		return c;
+	return colon + 2;
+}
+
 /* spf_run - ask libspf2 with REQ set up; fills OUT's result and reason */
 static void
 spf_run(struct auth_spf *out, SPF_request_t *req)
@@ -242,7 +257,7 @@ spf_run(struct auth_spf *out, SPF_request_t *req)
 			break;
 		}
 	}
-	spf_reason_set(out, SPF_response_get_header_comment(res), detail);
+	spf_reason_set(out, spf_comment(SPF_response_get_header_comment(res)), detail);
 	SPF_response_free(res);
 }
 
