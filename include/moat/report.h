@@ -80,6 +80,7 @@ struct moat_headers {
 	char *from_name;		/* display name of the first From mailbox */
 	char *from_addr;		/* address of the first From mailbox */
 	guint from_count;		/* mailboxes in all From fields (DMARC wants exactly one) */
+	guint dkim_signatures;		/* DKIM-Signature fields */
 	char *reply_to;
 	char *return_path;
 	char *subject;

@@ -269,7 +269,8 @@ auth_check(struct moat_report *rep, GMimeStream *stream, const struct moat_conf 
 		spf_check(&a->spf_helo, dns, env->client_addr, helo, NULL);
 	if (sender != NULL && *sender != '\0')
 		spf_check(&a->spf_mailfrom, dns, env->client_addr, helo, sender);
-	dkimv_check(a->dkim, dns, stream, conf);
+	if (rep->hdr.dkim_signatures > 0)	/* most mail is signed; reading it all is not free */
+		dkimv_check(a->dkim, dns, stream, conf);
 	from_domain = a->from_count == 1 ? auth_domain_of(rep->hdr.from_addr) : NULL;
 	if (from_domain != NULL) {
 		dmarc_check(&a->dmarc, dns, env->client_addr, from_domain, &a->spf_mailfrom,

@@ -148,26 +148,27 @@ mime_count_mailboxes(InternetAddressList *list)
 	return n;
 }
 
-/* mime_from_count - mailboxes in every From field of OBJ's header */
-static guint
-mime_from_count(GMimeObject *obj)
+/* mime_count_fields - H's mailboxes in every From field and its DKIM-Signature fields */
+static void
+mime_count_fields(struct moat_headers *h, GMimeObject *obj)
 {
 	GMimeHeaderList *list = g_mime_object_get_header_list(obj);
 	int n = list ? g_mime_header_list_get_count(list) : 0;
-	guint count = 0;
 
 	for (int i = 0; i < n; i++) {
-		GMimeHeader *h = g_mime_header_list_get_header_at(list, i);
+		GMimeHeader *f = g_mime_header_list_get_header_at(list, i);
+		const char *name = g_mime_header_get_name(f);
 		InternetAddressList *addrs;
 
-		if (g_ascii_strcasecmp(g_mime_header_get_name(h), "From") != 0)
+		if (g_ascii_strcasecmp(name, "DKIM-Signature") == 0)
+			h->dkim_signatures++;
+		if (g_ascii_strcasecmp(name, "From") != 0)
 			continue;
-		if ((addrs = internet_address_list_parse(NULL, g_mime_header_get_value(h))) != NULL) {
-			count += mime_count_mailboxes(addrs);
+		if ((addrs = internet_address_list_parse(NULL, g_mime_header_get_value(f))) != NULL) {
+			h->from_count += mime_count_mailboxes(addrs);
 			g_object_unref(addrs);
 		}
 	}
-	return count;
 }
 
 /* mime_header_facts - From, Reply-To, Return-Path, Subject, Message-ID, Date */
@@ -193,7 +194,7 @@ mime_header_facts(struct moat_headers *h, GMimeMessage *msg)
 
 		h->reply_to = mime_clean(s);
 	}
-	h->from_count = mime_from_count(obj);
+	mime_count_fields(h, obj);
 	h->return_path = mime_clean(g_mime_object_get_header(obj, "Return-Path"));
 	h->subject = mime_clean(g_mime_message_get_subject(msg));
 	h->message_id = mime_clean(g_mime_message_get_message_id(msg));
