@@ -120,6 +120,17 @@ struct conf_auth {
 	char *protected_names;		/* "Name;Name": display names only insiders use */
 };
 
+/* [banner] warnings recipients see (banner.h; rows in scanners/banner/banner.c) */
+struct conf_banner {
+	gboolean enabled;		/* banner on tagged mail */
+	char *language;			/* template name: "en", "de", "fr" */
+	char *templates;		/* directory of LANGUAGE.conf files */
+	guint max_reasons;		/* sentences under the title */
+	gboolean external_notice;	/* a notice on all inbound mail from outside */
+	char **skip_domains;		/* owned list: no banner when the sender's or a
+					 * recipient's domain is listed */
+};
+
 /* [quarantine] moat's own store (quarantine.h; rows in quarantine/quarantine.c) */
 struct conf_quarantine {
 	char *mode;			/* "store": moat's store; "hold": the MTA's hold queue */
@@ -148,6 +159,7 @@ struct moat_conf {
 	struct conf_lure lure;
 	struct conf_quarantine quarantine;
 	struct conf_auth auth;
+	struct conf_banner banner;
 
 	/* [scores] finding id -> score override; "off" is CONF_SCORE_OFF */
 	GHashTable *scores;		/* owned: char * -> GINT_TO_POINTER */

@@ -51,6 +51,7 @@ extern const struct conf_group lists_outbound_group;	/* [outbound], lists.c */
 extern const struct conf_group conf_milter_group;	/* [milter], conf.c */
 extern const struct conf_group lure_conf_group;		/* [lure], lure.c */
 extern const struct conf_group auth_conf_group;		/* [auth], scanners/auth/auth.c */
+extern const struct conf_group banner_conf_group;	/* [banner], scanners/banner/banner.c */
 extern const struct conf_group quar_conf_group;		/* [quarantine], quarantine/quarantine.c */
 
 #endif
