@@ -16,6 +16,7 @@
 #include <libmilter/mfapi.h>
 
 #include "moat/auth.h"
+#include "moat/banner.h"
 #include "moat/lists.h"
 #include "mlfi.h"
 #include "moatd.h"
@@ -52,6 +53,7 @@ struct moatd_conn {
 	char *raw_helo;			/* as given, at most MLFI_HELO_MAX bytes (SPF checks it) */
 	char *auth;			/* {auth_authen} of the last MAIL FROM, or NULL */
 	gboolean leadspc;		/* header values keep their leading blank */
+	gboolean chgbody;		/* the MTA lets moatd replace the body (banners) */
 	unsigned long noreply;		/* SMFIP_NR_* the MTA agreed to (MLFI_NOREPLY) */
 	struct moatd_msg *msg;		/* the message in flight, or NULL */
 };
@@ -152,8 +154,10 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f
 	/* Negotiation comes before connect: the connection context starts here. */
 	if (conn == NULL)
 		conn = mlfi_conn_new(ctx);
-	/* Only the actions moatd uses: headers, quarantine, and the macro list. */
-	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST);
+	/* Only the actions moatd uses: headers, the body (banners), quarantine, the macro list. */
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | SMFIF_QUARANTINE |
+	    SMFIF_SETSYMLIST);
+	conn->chgbody = (*pf0 & SMFIF_CHGBODY) != 0;
 	/*
 	 * No callback for unknown commands; header values as they are. DATA
 	 * stays on (libmilter answers it, there is no callback): with
@@ -330,14 +334,14 @@ mlfi_verdict_headers(SMFICTX *ctx, struct moatd_conn *conn, const struct moatd_d
 	g_autofree char *ids = moatd_findings_line(d->report);
 	g_autofree char *subject = moatd_tagged_subject(msg->subject,
 	    mlfi_msg_conf(conn)->policy.subject_tag);
-	char *v[MOATD_NHDR];
+	char *v[MOATD_NVERDICT];
 	int rc = mlfi_drop_forged(ctx, msg);
 
 	v[MOATD_HDR_VERDICT] = g_strdup_printf("%s (score %d)",
 	    report_action_name(d->action), d->report->verdict.score);
 	v[MOATD_HDR_SCORE] = g_strdup_printf("%d", d->report->verdict.score);
 	v[MOATD_HDR_FINDINGS] = g_strdup(*ids ? ids : "none");
-	for (int h = 0; h < MOATD_NHDR; h++) {
+	for (int h = 0; h < MOATD_NVERDICT; h++) {
 		g_autofree char *val = mlfi_value(conn, v[h]);
 
 		if (rc == MI_SUCCESS)
@@ -375,6 +379,41 @@ mlfi_auth_headers(SMFICTX *ctx, struct moatd_conn *conn, const struct moatd_deci
 
 		rc = smfi_insheader(ctx, 0, "Authentication-Results", val);
 	}
+	return rc;
+}
+
+/*
+ * mlfi_banner - the banner, when D's message gets one (moatd_banner()):
+ * the new body, the top-level Content-Type and Content-Transfer-Encoding
+ * a single-part message needed changed, and the marker header. Without
+ * SMFIF_CHGBODY (an MTA that does not offer it) the message goes as it is.
+ */
+static int
+mlfi_banner(SMFICTX *ctx, struct moatd_conn *conn, const struct moatd_decision *d)
+{
+	struct banner_result b;
+	int rc = MI_SUCCESS;
+
+	if (!conn->chgbody || !moatd_banner(&b, conn->msg, d, mlfi_msg_conf(conn)))
+		return MI_SUCCESS;
+	rc = smfi_replacebody(ctx, b.body->data, (int)b.body->len);
+	if (rc == MI_SUCCESS && b.content_type != NULL) {
+		g_autofree char *val = mlfi_value(conn, b.content_type);
+
+		rc = smfi_chgheader(ctx, "Content-Type", 1, val);
+	}
+	if (rc == MI_SUCCESS && b.transfer_encoding != NULL) {
+		g_autofree char *val = mlfi_value(conn, b.transfer_encoding);
+
+		rc = smfi_chgheader(ctx, "Content-Transfer-Encoding", 1, val);
+	}
+	if (rc == MI_SUCCESS) {
+		g_autofree char *val = mlfi_value(conn, auth_authserv_id(mlfi_msg_conf(conn)));
+
+		rc = smfi_addheader(ctx, BANNER_MARKER_HEADER, val);
+	}
+	conn->msg->bannered = rc == MI_SUCCESS;
+	banner_result_clear(&b);
 	return rc;
 }
 
@@ -457,10 +496,12 @@ mlfi_apply(SMFICTX *ctx, struct moatd_conn *conn, const struct moatd_decision *d
 		/* Not one byte changed, but for X-Moat-* headers a sender forged and
 		 * Authentication-Results. */
 		return mlfi_drop_forged(ctx, conn->msg) == MI_SUCCESS &&
-		    mlfi_auth_headers(ctx, conn, d) == MI_SUCCESS ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
+		    mlfi_auth_headers(ctx, conn, d) == MI_SUCCESS &&
+		    mlfi_banner(ctx, conn, d) == MI_SUCCESS ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
 	case MOAT_TAG:
 		return mlfi_verdict_headers(ctx, conn, d) == MI_SUCCESS &&
-		    mlfi_auth_headers(ctx, conn, d) == MI_SUCCESS ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
+		    mlfi_auth_headers(ctx, conn, d) == MI_SUCCESS &&
+		    mlfi_banner(ctx, conn, d) == MI_SUCCESS ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
 	case MOAT_QUARANTINE:
 		return mlfi_quarantine(ctx, conn, d, text);
 	case MOAT_REJECT:
@@ -526,7 +567,7 @@ mlfi_eom(SMFICTX *ctx)
 	auth = mlfi_auth_summary(d.report);
 	moatd_log(conn->msg, d.action == MOAT_ACCEPT ? LOG_INFO : LOG_NOTICE,
 	    "from=<%s> rcpts=%u dir=%s size=%" G_GUINT64_FORMAT " action=%s score=%d findings=%s"
-	    "%s%.*s%s%s%s%s%s ms=%" G_GINT64_FORMAT,
+	    "%s%.*s%s%s%s%s%s%s ms=%" G_GINT64_FORMAT,
 	    conn->msg->env.mail_from ? conn->msg->env.mail_from : "",
 	    conn->msg->env.rcpt_to->len, report_direction_name(dir), conn->msg->size,
 	    ret == SMFIS_TEMPFAIL ? "tempfail" : report_action_name(d.action),
@@ -535,6 +576,7 @@ mlfi_eom(SMFICTX *ctx)
 	    *conn->msg->quarantine_id ? " quarantine=" : "", conn->msg->quarantine_id,
 	    *conn->msg->quarantine_id ? " node=" : "",
 	    *conn->msg->quarantine_id ? moatd_store_node() : "", auth,
+	    conn->msg->bannered ? " banner=yes" : "",
 	    (g_get_monotonic_time() - conn->msg->started) / 1000);
 	moatd_decision_clear(&d);
 	moatd_msg_free(conn->msg);
@@ -575,7 +617,8 @@ mlfi_close(SMFICTX *ctx)
 struct smfiDesc mlfi_desc = {
 	.xxfi_name = "moatd",
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | SMFIF_QUARANTINE |
+	    SMFIF_SETSYMLIST,
 	.xxfi_connect = mlfi_connect,
 	.xxfi_helo = mlfi_helo,
 	.xxfi_envfrom = mlfi_envfrom,

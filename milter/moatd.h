@@ -34,7 +34,7 @@ struct moatd_msg {
 	char *subject;			/* first Subject value as received, or NULL */
 	char *message_id;		/* first Message-ID value, or NULL */
 	guint64 header_bytes;		/* where the body starts in the spool */
-	guint moat_headers[3];		/* X-Moat-Verdict, -Score, -Findings seen */
+	guint moat_headers[4];		/* X-Moat-Verdict, -Score, -Findings, -Banner seen */
 	guint ar_seen;			/* Authentication-Results headers seen */
 	GArray *ar_ours;		/* guint: their indexes (1-based) that claim our
 					 * authserv-id: forged, deleted at the end (RFC 8601 §5) */
@@ -43,10 +43,16 @@ struct moatd_msg {
 	struct moatd_conf_ref *conf_ref;	/* the config it was admitted with (reload.h), or NULL */
 	char quarantine_id[QUAR_ID_LEN + 1];	/* the store's item, "" when not stored */
 	gboolean store_failed;		/* the store could not take it: tempfailed for that */
+	gboolean bannered;		/* the body got a banner (moatd_banner()) */
 };
 
-/* Indexes into moat_headers[], and the names moatd writes. */
-enum { MOATD_HDR_VERDICT, MOATD_HDR_SCORE, MOATD_HDR_FINDINGS, MOATD_NHDR };
+/*
+ * Indexes into moat_headers[], and the names moatd writes: the verdict's
+ * three on tagged mail, the banner's marker on bannered mail. A sender's
+ * copies of any of them are deleted.
+ */
+enum { MOATD_HDR_VERDICT, MOATD_HDR_SCORE, MOATD_HDR_FINDINGS, MOATD_NVERDICT,
+	MOATD_HDR_BANNER = MOATD_NVERDICT, MOATD_NHDR };
 extern const char *const moatd_header_names[MOATD_NHDR];
 
 /* What moatd_msg_decide() concluded. */
@@ -95,6 +101,19 @@ guint moatd_poison_count(const char *digest, gboolean reset);
  * (quar_key(): Message-ID, body digest, raw envelope); caller g_free()s
  */
 char *moatd_msg_key(struct moatd_msg *msg);
+
+struct banner_result;
+
+/*
+ * moatd_banner - whether D's message gets a banner ([banner]: tagged mail,
+ * or the external-sender notice on accepted inbound mail from outside)
+ * and, when it does, the rewritten body and header changes in *OUT
+ * (release with banner_result_clear()). Returns TRUE when OUT->body is
+ * set; FALSE when the message stays as it is, with the reason logged
+ * when it was meant to get one (signed, a skip domain, already bannered).
+ */
+gboolean moatd_banner(struct banner_result *out, struct moatd_msg *msg,
+    const struct moatd_decision *d, const struct moat_conf *conf);
 
 /* moatd_findings_line - "id1,id2" of the scoring findings; caller g_free()s */
 char *moatd_findings_line(const struct moat_report *rep);

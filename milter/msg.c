@@ -19,6 +19,8 @@
 #include <gmime/gmime.h>
 
 #include "moat/auth.h"
+#include "moat/banner.h"
+#include "moat/lists.h"
 #include "moat/moat.h"
 #include "moatd.h"
 #include "reload.h"
@@ -30,7 +32,7 @@
 #define POISON_TABLE_MAX 10000	/* digests remembered; the table is cleared past it */
 
 const char *const moatd_header_names[MOATD_NHDR] = {
-	"X-Moat-Verdict", "X-Moat-Score", "X-Moat-Findings",
+	"X-Moat-Verdict", "X-Moat-Score", "X-Moat-Findings", BANNER_MARKER_HEADER,
 };
 
 static GMutex poison_lock;
@@ -364,4 +366,98 @@ moatd_decision_clear(struct moatd_decision *d)
 	report_free(d->report);
 	d->report = NULL;
 	g_clear_pointer(&d->reason, g_free);
+}
+
+/* moatd_domain_of - the domain of ADDR, or NULL (static: points into ADDR) */
+static const char *
+moatd_domain_of(const char *addr)
+{
+	const char *at = addr != NULL ? strrchr(addr, '@') : NULL;
+
+	return at != NULL && at[1] != '\0' ? at + 1 : NULL;
+}
+
+/* moatd_protected - whether DOMAIN is one of [auth] protected_domains, or of REP's recipients' when none */
+static gboolean
+moatd_protected(const struct moat_report *rep, const struct moat_conf *conf, const char *domain)
+{
+	if (domain == NULL)
+		return FALSE;
+	if (conf->auth.protected_domains != NULL && conf->auth.protected_domains[0] != NULL)
+		return lists_domain_match(conf->auth.protected_domains, domain) != NULL;
+	for (guint i = 0; i < rep->env.rcpt_to->len; i++) {
+		const char *r = moatd_domain_of(rep->env.rcpt_to->pdata[i]);
+
+		if (r != NULL && g_ascii_strcasecmp(r, domain) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/*
+ * moatd_outside - whether REP's message comes from outside the organisation:
+ * inbound (not SMTP AUTH, not [outbound] internal_networks), and not from a
+ * protected domain that passed DMARC (a forged From in our own domain is outside)
+ */
+static gboolean
+moatd_outside(const struct moat_report *rep, const struct moat_conf *conf)
+{
+	if (rep->verdict.direction != MOAT_INBOUND)
+		return FALSE;
+	return !(rep->auth != NULL && rep->auth->dmarc.result == AUTH_PASS &&
+	    moatd_protected(rep, conf, rep->auth->dmarc.from_domain));
+}
+
+/* moatd_banner_skip - the [banner] skip_domains entry REP's sender or a recipient matches, or NULL */
+static const char *
+moatd_banner_skip(const struct moat_report *rep, const struct moat_conf *conf)
+{
+	const char *hit = lists_domain_match(conf->banner.skip_domains,
+	    moatd_domain_of(rep->hdr.from_addr));
+
+	for (guint i = 0; hit == NULL && i < rep->env.rcpt_to->len; i++)
+		hit = lists_domain_match(conf->banner.skip_domains,
+		    moatd_domain_of(rep->env.rcpt_to->pdata[i]));
+	return hit;
+}
+
+gboolean
+moatd_banner(struct banner_result *out, struct moatd_msg *msg, const struct moatd_decision *d,
+    const struct moat_conf *conf)
+{
+	const struct moat_report *rep = d->report;
+	struct banner_text text = { 0 };
+	g_autofree char *err = NULL;
+	GMimeStream *stream;
+	gboolean external;
+	const char *skip;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!conf->banner.enabled || rep == NULL)
+		return FALSE;
+	external = d->action == MOAT_ACCEPT && conf->banner.external_notice &&
+	    moatd_outside(rep, conf);
+	if (d->action != MOAT_TAG && !external)
+		return FALSE;
+	if ((skip = moatd_banner_skip(rep, conf)) != NULL) {
+		moatd_log(msg, LOG_INFO, "no banner: [banner] skip_domains %s", skip);
+		return FALSE;
+	}
+	if (banner_words(&text, &err, rep, conf, external) < 0) {
+		moatd_log(msg, LOG_ERR, "no banner: %s", err);
+		return FALSE;
+	}
+	if ((stream = moatd_msg_stream(msg)) == NULL) {
+		rc = MOAT_EIO;
+	} else {
+		rc = banner_rewrite(out, stream, &text);
+		g_object_unref(stream);
+	}
+	banner_text_clear(&text);
+	if (rc < 0)
+		moatd_log(msg, LOG_ERR, "no banner: %s", moat_strerror(rc));
+	else if (out->body == NULL)
+		moatd_log(msg, LOG_INFO, "no banner: %s", out->skipped ? out->skipped : "?");
+	return rc == 0 && out->body != NULL;
 }
