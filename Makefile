@@ -197,6 +197,8 @@ install: $(MOAT) $(MOATD) $(MANCONF)
 	install -m 0644 conf/moatd.service $(DESTDIR)$(SYSCONFDIR)/systemd/system/moatd.service
 	install -m 0644 conf/signatures/*.ndb $(DESTDIR)$(PREFIX)/share/moat/signatures/
 	install -m 0644 conf/sideload.pairs $(DESTDIR)$(PREFIX)/share/moat/sideload.pairs
+	install -d $(DESTDIR)$(PREFIX)/share/moat/banners
+	install -m 0644 conf/banners/*.conf $(DESTDIR)$(PREFIX)/share/moat/banners/
 	install -m 0644 README.md conf/postfix-main.cf.snippet conf/sendmail.mc.snippet \
 	    $(DESTDIR)$(PREFIX)/share/doc/moat/
 	if [ -z "$(DESTDIR)" ]; then \

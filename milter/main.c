@@ -34,6 +34,7 @@
 #include <libmilter/mfapi.h>
 
 #include "moat/auth.h"
+#include "moat/banner.h"
 #include "moat/conf.h"
 #include "mlfi.h"
 #include "moatd.h"
@@ -357,6 +358,10 @@ main(int argc, char **argv)
 	/* The public suffix list now: a bad path is said at start, not per message. */
 	if (conf->auth.enabled && auth_init(conf, &err) < 0) {
 		moatd_log(NULL, LOG_WARNING, "sender authentication: %s (DMARC gives temperror)", err);
+		g_clear_pointer(&err, g_free);
+	}
+	if (conf->banner.enabled && (err = banner_conf_check(conf)) != NULL) {
+		moatd_log(NULL, LOG_WARNING, "banners: %s (tagged mail goes without one)", err);
 		g_clear_pointer(&err, g_free);
 	}
 	/* The engine before the first message: without it mail would pass unscanned. */

@@ -51,13 +51,21 @@ struct banner_result {
 /*
  * banner_words - what the banner on REP's message says under CONF: the
  * findings that scored, most serious first, each as the sentence its
- * template gives ([banner] language), or the external-sender notice when
- * EXTERNAL is TRUE and nothing scored. Fills OUT (release with
+ * template gives ([banner] language), or the external-sender notice alone when
+ * EXTERNAL is TRUE (accepted mail: whatever scored stayed below the tag
+ * threshold, so the notice alone). Fills OUT (release with
  * banner_text_clear()). Returns 0, or MOAT_EINVAL with *err saying why
  * (a template missing or broken; caller g_free()s).
  */
 int banner_words(struct banner_text *out, char **err, const struct moat_report *rep,
     const struct moat_conf *conf, gboolean external);
+
+/*
+ * banner_conf_check - whether CONF's banner template loads (the language
+ * file exists, every key is there, every placeholder known): NULL, or why
+ * not, naming the file and key (caller g_free()s)
+ */
+char *banner_conf_check(const struct moat_conf *conf);
 
 /* banner_text_clear - release what OUT holds and zero it */
 void banner_text_clear(struct banner_text *text);

@@ -532,7 +532,7 @@ banner_words(struct banner_text *out, char **err, const struct moat_report *rep,
 	ranked = words_ranked(rep);
 	words_sender(vals, rep, g_hash_table_lookup(t->banner, "unknown"));
 	words_finding(vals, NULL, t);
-	if (external && ranked->len == 0) {
+	if (external) {	/* accepted mail: the notice, whatever scored below the tag threshold */
 		/* nothing wrong but where it came from: the notice alone */
 		out->external = TRUE;
 		out->title = words_format(g_hash_table_lookup(t->banner, "external"), vals);
@@ -558,4 +558,15 @@ out:
 	else
 		g_free(why);
 	return rc;
+}
+
+char *
+banner_conf_check(const struct moat_conf *conf)
+{
+	char *err = NULL;
+	struct words_tmpl *t = words_load(conf, &err);
+
+	if (t != NULL)
+		words_tmpl_unref(t);
+	return err;
 }

@@ -198,8 +198,8 @@ START_TEST(test_quiet_findings)
 	f->allowed = TRUE;
 	wd_add(rep, "auth.temperror", "", 0, "x");
 	wd_add(rep, "attach.shortcut", "invoice.zip|_/_/run.lnk", 10, "x");
-	wd_words(&t, rep, "en", 5, TRUE);
-	ck_assert(!t.external);		/* a reason scored: the warning, not the notice */
+	wd_words(&t, rep, "en", 5, FALSE);
+	ck_assert(!t.external);
 	ck_assert_uint_eq(t.reasons->len, 1);
 	ck_assert_str_eq(wd_reason(&t, 0), "The attachment run.lnk is a Windows shortcut that "
 	    "can run a command when opened.");
@@ -208,7 +208,7 @@ START_TEST(test_quiet_findings)
 }
 END_TEST
 
-/* Nothing scored and the sender is outside: the one-line notice alone. */
+/* Accepted mail from outside: the one-line notice alone. */
 START_TEST(test_external)
 {
 	struct moat_report *rep = report_new();
@@ -226,10 +226,16 @@ START_TEST(test_external)
 	ck_assert(t.external);
 	ck_assert_ptr_nonnull(strstr(t.title, "außerhalb Ihrer Organisation"));
 	banner_text_clear(&t);
-	/* not external: the title and advice, no reasons */
+	/* accepted mail: a finding that scored below the tag threshold changes nothing */
+	wd_add(rep, "mime.malformed", "", 1, "x");
+	wd_words(&t, rep, "en", 3, TRUE);
+	ck_assert(t.external);
+	ck_assert_uint_eq(t.reasons->len, 0);
+	banner_text_clear(&t);
+	/* not external: the title and advice, and what scored */
 	wd_words(&t, rep, "fr", 3, FALSE);
 	ck_assert(!t.external);
-	ck_assert_uint_eq(t.reasons->len, 0);
+	ck_assert_uint_eq(t.reasons->len, 1);
 	ck_assert_ptr_nonnull(strstr(t.title, "Attention"));
 	banner_text_clear(&t);
 	report_free(rep);
