@@ -15,7 +15,7 @@ libmilter-dev libspf2-dev libopendkim-dev libopendmarc-dev libidn2-dev libyaml-d
 libclamav-dev clamav clamav-testfiles libarchive-dev libsqlite3-dev sqlite3
 libpq-dev postgresql
 libxml2-dev libytnef0-dev libssl-dev
-postfix miltertest nsd iproute2 libmail-dkim-perl
+postfix miltertest nsd iproute2 libmail-dkim-perl chromium python3-pil
 zip unzip p7zip-full xorriso libarchive-tools unar
 python3 python3-prometheus-client valgrind
 man-db
