@@ -283,7 +283,7 @@ t_plain() {
 	PLAIN=$got
 	bannered || return 1
 	marked "$got" || return 1
-	bt plain "$M/plain.eml" "$got" || return 1
+	bt plain "$M/plain.eml" "$got" --templates "$ROOT/conf/banners/en.conf" || return 1
 	TITLE_EN=$(python3 "$HERE/bannertool.py" check title "$M/plain.eml" "$got")
 }
 check "text/plain tagged: banner on top, text and attachment unchanged" t_plain
@@ -294,7 +294,7 @@ t_alt() {
 	ALT=$got
 	bannered || return 1
 	marked "$got" || return 1
-	bt alt "$M/alt.eml" "$got"
+	bt alt "$M/alt.eml" "$got" --templates "$ROOT/conf/banners/en.conf"
 }
 check "multipart/alternative tagged: text and HTML part bannered" t_alt
 
@@ -390,11 +390,7 @@ t_german() {
 	sed 's/^Message-ID: <plain\./Message-ID: <de./' "$M/plain.eml" >"$M/de.eml"
 	deliver de || return 1
 	bannered || return 1
-	bt plain "$M/de.eml" "$got" --title "${TITLE_EN:-}" || return 1
-	title=$(python3 "$HERE/bannertool.py" check title "$M/de.eml" "$got")
-	# German: a word the English banner would not have, or an umlaut
-	printf '%s\n' "$title" | grep -Eiq '[äöüß]|achtung|vorsicht|warnung|nachricht|diese' ||
-		{ why="the banner's first line does not look German: '$title'"; return 1; }
+	bt plain "$M/de.eml" "$got" --title "${TITLE_EN:-}" --templates "$ROOT/conf/banners/de.conf"
 }
 check "language = de: the German banner" t_german
 
@@ -404,14 +400,26 @@ t_external() {
 	sed 's/^Message-ID: <clean\./Message-ID: <external./' "$M/clean.eml" >"$M/external.eml"
 	deliver external || return 1
 	marked "$got" || return 1
-	bt external "$M/external.eml" "$got"
+	bt external "$M/external.eml" "$got" --templates "$ROOT/conf/banners/en.conf"
 }
 check "external_notice = yes: a clean message gets the one-line notice" t_external
 
+# moatd said nothing a developer must look at
 if grep -q "Sanitizer" "$T/moatd.log"; then
 	FAILED=$((FAILED + 1))
 	echo "FAIL sanitizer report in moatd.log"
 	grep -A12 "Sanitizer" "$T/moatd.log" | head -n 20 | indent
+else
+	PASSED=$((PASSED + 1))
+	echo "ok   no sanitizer report in moatd.log"
+fi
+if grep -Eq -- "-(CRITICAL|WARNING) \*\*" "$T/moatd.log"; then
+	FAILED=$((FAILED + 1))
+	echo "FAIL GLib criticals or warnings in moatd.log"
+	grep -E -- "-(CRITICAL|WARNING) \*\*" "$T/moatd.log" | sort | uniq -c | head -n 5 | indent
+else
+	PASSED=$((PASSED + 1))
+	echo "ok   no GLib critical or warning in moatd.log"
 fi
 
 summary

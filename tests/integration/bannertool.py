@@ -9,7 +9,7 @@
         (ISO-8859-2 quoted-printable text and the shortcut), signed.eml (the
         shortcut inside multipart/signed), forged.eml (plain.eml with a
         forged X-Moat-Banner) and clean.eml (the demo clean text).
-    bannertool.py check KIND SENT DELIVERED [--title LINE] [--words FILE]
+    bannertool.py check KIND SENT DELIVERED [--title LINE] [--templates FILE]
         Check the DELIVERED copy of SENT (a file banner.sh sent) for KIND:
           plain     the text part starts with the banner ("⚠"), the sent
                     text follows it unchanged, every attachment's decoded
@@ -21,12 +21,12 @@
                     still quoted-printable, decodes in the charset it declares;
           once      SENT was already bannered: one banner in every text part
                     (the title line once);
-          external  the text starts with a notice of one line, then the sent
-                    text;
+          external  the text starts with the external-sender notice alone,
+                    then the sent text;
           title     print the banner's first line (for --title later).
         --title LINE: the banner's first line must not be LINE (another
-        language). --words FILE: each word of FILE's first line (a title)
-        must be in the banner's first line.
+        language). --templates FILE (LANG.conf): the banner says its
+        [banner] title (external: its external notice and not the title).
         Prints what is wrong and exits 1, or exits 0.
     bannertool.py browser DELIVERED OUTDIR
         The bannered HTML part and the bannered text part (in <pre>, as a
@@ -51,6 +51,7 @@ import subprocess
 import sys
 
 WARN = "\u26a0"
+SIGNS = (WARN, "(!)")	# the banner's sign: "(!)" where the part's charset has no U+26A0
 LNK_NAME = "Shipping_Documents.lnk"
 
 
@@ -195,8 +196,9 @@ def check_attachments(sent, got):
 
 def split_banner(new, old, what):
     """The banner in front of OLD in NEW (both decoded, LF), or Bad."""
-    if not new.startswith(WARN):
-        raise Bad("%s: the text does not start with the banner (%s): %r" % (what, WARN, new[:120]))
+    if not new.startswith(SIGNS):
+        raise Bad("%s: the text does not start with the banner (%s or %s): %r"
+                  % (what, SIGNS[0], SIGNS[1], new[:120]))
     old_ = old.strip("\n")
     new_ = new.rstrip("\n")
     if not new_.endswith(old_):
@@ -231,6 +233,16 @@ def html_banner(new, old, what):
     return start
 
 
+def templates(path):
+    """The [banner] rows of a template file (a GLib key file)."""
+    import configparser
+    cp = configparser.ConfigParser(interpolation=None, delimiters=("=",), strict=False)
+    cp.optionxform = str
+    with open(path, encoding="utf-8") as f:
+        cp.read_file(f)
+    return dict(cp["banner"])
+
+
 def first_line(banner):
     return banner.lstrip("\n").split("\n", 1)[0]
 
@@ -246,22 +258,21 @@ def cmd_check(a):
             if k == "title":
                 print(first_line(banner))
                 return 0
-            if k == "external":
-                lines = [x for x in banner.split("\n") if x.strip()]
-                if len(lines) != 1:
-                    raise Bad("the external notice has %d lines, expected 1: %r" % (len(lines), banner))
+            words = templates(a.templates) if a.templates else None
+            flat = " ".join(banner.replace(WARN, " ").replace("(!)", " ").split())
+            if k == "external" and words is not None:
+                want = " ".join(words["external"].split())
+                if want not in flat or " ".join(words["title"].split()) in flat:
+                    raise Bad("not the external notice %r alone: %r" % (want, banner))
+            elif words is not None and " ".join(words["title"].split()) not in flat:
+                raise Bad("the banner does not say the title %r of %s: %r" % (words["title"], a.templates,
+                                                                               banner))
             if k == "latin2":
                 cte = (gp.get("Content-Transfer-Encoding") or "").strip().lower()
                 if cte != "quoted-printable":
                     raise Bad("the part's transfer encoding is now %r, was quoted-printable" % cte)
             if a.title is not None and first_line(banner) == a.title:
                 raise Bad("the banner's first line is the other language's: %r" % a.title)
-            if a.words is not None:
-                with open(a.words, encoding="utf-8") as f:
-                    want = f.read().split("\n", 1)[0].split()
-                miss = [w for w in want if w not in first_line(banner)]
-                if miss:
-                    raise Bad("the banner's first line %r lacks %s" % (first_line(banner), miss))
         if k in ("alt", "html"):
             _, old = one_part(sent, "html", "sent")
             _, new = one_part(got, "html", "delivered")
@@ -277,7 +288,7 @@ def cmd_check(a):
                         if n != 1:
                             raise Bad("text/html: %d banners" % n)
                         continue
-                    if not t.startswith(WARN):
+                    if not t.startswith(SIGNS):
                         raise Bad("text/plain: no banner at the top any more: %r" % t[:120])
                     title = t.split("\n", 1)[0]
                     n = t.split("\n").count(title)
@@ -392,34 +403,33 @@ def near(a, b, tol):
 
 
 def band(img, top=150, colour=None):
-    """The rows in the top TOP px where one colour (COLOUR, or the commonest
-    colour of each row that is not the page's) covers at least half the width:
-    (first row, last row, colour), or None."""
+    """The rows in the top TOP px where one colour (COLOUR within a small
+    tolerance, or else the colour that does so in the most rows, not the
+    page's) covers at least half the width: (first row, last row, colour,
+    the page's colour), or None when fewer than 12 rows do."""
     w, h = img.size
     px = img.load()
     page = px[w - 3, h - 3][:3]
-    rows = []
-    found = colour
+    samples = len(range(0, w, 2))
+    rows = {}
     for y in range(min(top, h)):
         counts = {}
         for x in range(0, w, 2):
             c = px[x, y][:3]
             counts[c] = counts.get(c, 0) + 1
-        if found is None:
-            best = max((c for c in counts if not near(c, page, 24)), key=lambda c: counts[c], default=None)
-            if best is None or counts[best] * 2 < w // 2:
-                continue
-            cand = best
-        else:
-            cand = found
-        n = sum(v for c, v in counts.items() if near(c, cand, 12))
-        if n * 2 >= (w + 1) // 2:
-            if found is None:
-                found = cand
-            rows.append(y)
-    if len(rows) < 12:
+        if colour is not None:
+            if 2 * sum(v for c, v in counts.items() if near(c, colour, 12)) >= samples:
+                rows.setdefault(colour, []).append(y)
+            continue
+        best = max((c for c in counts if not near(c, page, 24)), key=lambda c: counts[c], default=None)
+        if best is not None and 2 * counts[best] >= samples:
+            rows.setdefault(best, []).append(y)
+    if not rows:
         return None
-    return rows[0], rows[-1], found, page
+    found = max(rows, key=lambda c: len(rows[c]))
+    if len(rows[found]) < 12:
+        return None
+    return rows[found][0], rows[found][-1], found, page
 
 
 def ink_contrast(img, y0, y1, bg):
@@ -483,15 +493,21 @@ def cmd_browser(a):
     try:
         _, plain = one_part(got, "plain", "delivered")
         _, page = one_part(got, "html", "delivered")
-        if not plain.startswith(WARN):
+        if not plain.startswith(SIGNS):
             raise Bad("the text part does not start with the banner")
-        title = plain.split("\n", 1)[0].lstrip(WARN).strip()
+        title = plain.split("\n", 1)[0]
+        for sign in SIGNS:
+            if title.startswith(sign):
+                title = title[len(sign):].strip()
         os.makedirs(a.outdir, exist_ok=True)
         hfile = os.path.join(a.outdir, "banner-html.html")
         pfile = os.path.join(a.outdir, "banner-plain.html")
         with open(hfile, "w", encoding="utf-8") as f:
-            # the part decoded, as the client shows it: in its charset
-            f.write('<meta charset="utf-8">' + page)
+            # the part decoded, as the client shows it: in its charset (the
+            # meta after <head> or a doctype: a page in standards mode stays so)
+            m = re.search(r"<head\b[^>]*>|<!doctype[^>]*>", page, re.I)
+            at = m.end() if m else 0
+            f.write(page[:at] + '<meta charset="utf-8">' + page[at:])
         with open(pfile, "w", encoding="utf-8") as f:
             f.write('<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>text/plain</title></head>'
                     '<body><pre style="white-space: pre-wrap">' + html.escape(plain) + "</pre></body></html>\n")
@@ -512,9 +528,9 @@ def cmd_browser(a):
                 raise Bad("html: no background colour in the banner's style %r" % p.first[1].get("style"))
             q = FirstInBody()
             q.feed(dump_dom(pfile, extra))
-            if q.pre is None or not q.pre.startswith(WARN):
-                raise Bad("plain (%s): the rendered <pre> does not start with %s: %r"
-                          % (mode, WARN, (q.pre or "")[:80]))
+            if q.pre is None or not q.pre.startswith(SIGNS):
+                raise Bad("plain (%s): the rendered <pre> does not start with the banner: %r"
+                          % (mode, (q.pre or "")[:80]))
         for mode, extra in (("light", []), ("dark", DARK)):
             png = os.path.join(a.outdir, "html-%s.png" % mode)
             screenshot(hfile, png, extra)
@@ -543,7 +559,7 @@ def main():
     p.add_argument("sent")
     p.add_argument("delivered")
     p.add_argument("--title")
-    p.add_argument("--words")
+    p.add_argument("--templates")
     p.set_defaults(fn=cmd_check)
     p = sub.add_parser("browser")
     p.add_argument("delivered")
