@@ -55,6 +55,9 @@ cat >"$T/moat.conf" <<CONF
 [av]
 signature_dirs = /var/lib/clamav;$TOP/conf/signatures
 
+[banner]
+templates = $TOP/conf/banners
+
 [quarantine]
 dir = $T/quarantine
 release_host = 127.0.0.1:$RELEASE_PORT
