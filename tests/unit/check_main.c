@@ -79,6 +79,7 @@ main(void)
 	srunner_add_suite(sr, dkimv_suite());
 	srunner_add_suite(sr, spf_suite());
 	srunner_add_suite(sr, auth_suite());
+	srunner_add_suite(sr, banner_suite());
 	srunner_add_suite(sr, words_suite());
 	skipped_write();
 	fflush(stdout);	/* before Check forks: a child would print the buffer again */

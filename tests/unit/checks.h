@@ -41,6 +41,7 @@ Suite *lookalike_suite(void);
 Suite *dkimv_suite(void);
 Suite *spf_suite(void);
 Suite *auth_suite(void);
+Suite *banner_suite(void);
 Suite *words_suite(void);
 
 /* testdata_have - TRUE when the corpus folder CORPUS is in TESTDATA_DIR; else
