@@ -25,8 +25,9 @@
 #   - in a real browser (headless Chromium, python3-pil): the bannered HTML
 #     and text parts rendered, light and dark, the banner at the top as a
 #     band of its colour with readable text; screenshots kept in
-#     BUILD/artifacts/banner/ (BUILD: the directory of moatd). Skipped when
-#     chromium is not installed.
+#     BUILD/artifacts/banner/ (BUILD: the directory of moatd), with the two
+#     pages rendered. Skipped when chromium ($CHROMIUM, default chromium) is
+#     not installed.
 # One line per check ("ok   name", "FAIL name" plus context, "skip name"),
 # then "banner: N passed, N failed". Exit status 1 on any failure.
 # Everything started here is stopped on exit, Ctrl-C included; every helper
