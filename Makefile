@@ -252,6 +252,7 @@ integration: $(MOATD) $(MOAT)
 	sh tests/integration/quarantine.sh $(MOATD)
 	sh tests/integration/multinode.sh $(MOATD)
 	sh tests/integration/auth.sh $(MOATD)
+	sh tests/integration/banner.sh $(MOATD)
 
 # miltertest: moatd against the Sendmail flavour of the milter protocol (see tests/miltertest/run.sh)
 miltertest: $(MOATD)

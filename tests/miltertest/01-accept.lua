@@ -16,11 +16,13 @@ T.run(function ()
 		T.check(mt.test_option(s.conn, o[1]), "moatd did not ask for %s", o[2])
 	end
 	T.check(not mt.test_option(s.conn, SMFIP_NR_MAIL), "moatd asked not to answer MAIL FROM")
+	-- SMFIF_CHGBODY: banners (10-banner.lua)
 	for _, a in ipairs({ { SMFIF_ADDHDRS, "SMFIF_ADDHDRS" }, { SMFIF_CHGHDRS, "SMFIF_CHGHDRS" },
-	    { SMFIF_QUARANTINE, "SMFIF_QUARANTINE" }, { SMFIF_SETSYMLIST, "SMFIF_SETSYMLIST" } }) do
+	    { SMFIF_CHGBODY, "SMFIF_CHGBODY" }, { SMFIF_QUARANTINE, "SMFIF_QUARANTINE" },
+	    { SMFIF_SETSYMLIST, "SMFIF_SETSYMLIST" } }) do
 		T.check(mt.test_action(s.conn, a[1]), "moatd did not request %s", a[2])
 	end
-	for _, a in ipairs({ { SMFIF_CHGBODY, "SMFIF_CHGBODY" }, { SMFIF_ADDRCPT, "SMFIF_ADDRCPT" },
+	for _, a in ipairs({ { SMFIF_ADDRCPT, "SMFIF_ADDRCPT" },
 	    { SMFIF_DELRCPT, "SMFIF_DELRCPT" }, { SMFIF_CHGFROM, "SMFIF_CHGFROM" } }) do
 		T.check(not mt.test_action(s.conn, a[1]), "moatd requested %s, which it never uses", a[2])
 	end

@@ -13,6 +13,9 @@
 #             every message hits an internal error (tempfail);
 #   - poison: the same broken config, for 07-poison.lua alone, so that its
 #             per-message failure count starts from zero.
+#   - banner: main's config with [banner] enabled and templates = a copy of
+#             conf/banners (T/share/banners), its own spool, for
+#             10-banner.lua alone (main has banners off).
 # Then it runs every NN-*.lua here with `miltertest -s`; lib.lua is their
 # shared library (see its header for what "as Sendmail does" means). A script
 # passes when miltertest exits 0; its "checks: N" line is added up. Last,
@@ -29,7 +32,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 LIFETIME=${LIFETIME:-300}		# seconds a moatd may live
 SCRIPT_TIMEOUT=${SCRIPT_TIMEOUT:-120}	# seconds one miltertest script may take
-INSTANCES="main broken poison"
+INSTANCES="main broken poison banner"
 
 if [ $# -ne 1 ]; then
 	echo "usage: $0 PATH/TO/moatd" >&2
@@ -135,6 +138,8 @@ fatal() {
 # `make asan`) goes to T/share, readable by whatever user moatd runs as.
 moatd_share "$ROOT" "$T/share" "$MOATD" ||
 	fatal "cannot copy moatd, conf/signatures and lsan.supp to $T/share"
+mkdir -m 0755 "$T/share/banners" && cp "$ROOT"/conf/banners/*.conf "$T/share/banners/" ||
+	fatal "cannot copy conf/banners to $T/share/banners"
 
 cat >"$T/main.conf" <<EOF
 [policy]
@@ -159,6 +164,10 @@ enabled = no
 [quarantine]
 # the MTA's hold queue: SMFIR_QUARANTINE is what these scripts check
 mode = hold
+
+[banner]
+# no banners but in the banner instance (10-banner.lua)
+enabled = no
 
 [milter]
 spool_dir = $T/spool
@@ -191,6 +200,10 @@ spool_memory_bytes = 0
 poison_attempts = 3
 EOF
 cp "$T/broken.conf" "$T/poison.conf"
+# banner: main's config with the banner templates (10-banner.lua), its own spool
+mkdir -m 0700 "$T/spool-banner"
+sed "s|^spool_dir = .*|spool_dir = $T/spool-banner|" "$T/main.conf" >"$T/banner.conf"
+printf '\n[banner]\nenabled = yes\ntemplates = %s\n' "$T/share/banners" >>"$T/banner.conf"
 
 # moatd in the foreground (-f) in the background of this script; timeout(1)
 # stops it after $LIFETIME s should this script die without cleaning up, and
@@ -224,7 +237,8 @@ for script in "$HERE"/[0-9]*.lua; do
 	    -D MTLIB="$HERE/lib.lua" -D SAMPLES="$ROOT/samples" \
 	    -D MAIN="unix:$T/main.sock" -D MAIN_LOG="$T/main.log" \
 	    -D BROKEN="unix:$T/broken.sock" -D BROKEN_LOG="$T/broken.log" \
-	    -D POISON="unix:$T/poison.sock" -D POISON_LOG="$T/poison.log" 2>&1)
+	    -D POISON="unix:$T/poison.sock" -D POISON_LOG="$T/poison.log" \
+	    -D BANNER="unix:$T/banner.sock" -D BANNER_LOG="$T/banner.log" 2>&1)
 	rc=$?
 	n=$(printf '%s\n' "$out" | sed -n 's/^checks: \([0-9]*\)$/\1/p' | tail -n 1)
 	if [ $rc -eq 0 ] && [ -n "$n" ]; then
