@@ -937,7 +937,8 @@ bn_newtext(struct bn_ctx *c, struct bn_target *t, const char **cs)
 	}
 	g_byte_array_append(out, src->data, (guint)at);
 	g_byte_array_append(out, ban->data, ban->len);
-	g_byte_array_append(out, src->data + at, (guint)(src->len - at));
+	if (src->len > at)	/* an empty part's data is NULL */
+		g_byte_array_append(out, src->data + at, (guint)(src->len - at));
 	g_free(b1);
 	g_byte_array_unref(ban);
 	if (work != NULL)
