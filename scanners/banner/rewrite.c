@@ -700,24 +700,29 @@ bn_encode(const GByteArray *data, GMimeContentEncoding enc)
 {
 	GMimeEncoding st;
 	GByteArray *in = g_byte_array_sized_new(data->len);
-	GByteArray *out = g_byte_array_new();
+	GByteArray *out = g_byte_array_sized_new(data->len / 2 * 3 + 64);
 	char *buf;
 	gsize n;
 
 	/* QP: canonical CRLF as the encoder's hard line breaks (LF) */
-	for (guint i = 0; i < data->len; i++) {
-		if (enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE && data->data[i] == '\r' &&
-		    i + 1 < data->len && data->data[i + 1] == '\n')
-			continue;
-		g_byte_array_append(in, data->data + i, 1);
+	for (guint i = 0, run = 0; i <= data->len; i++) {
+		if (i == data->len || (enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE &&
+		    data->data[i] == '\r' && i + 1 < data->len && data->data[i + 1] == '\n')) {
+			if (i > run)
+				g_byte_array_append(in, data->data + run, i - run);
+			run = i + 1;
+		}
 	}
 	g_mime_encoding_init_encode(&st, enc);
 	buf = g_malloc(g_mime_encoding_outlen(&st, in->len) + 16);
 	n = g_mime_encoding_flush(&st, (const char *)in->data, in->len, buf);
-	for (gsize i = 0; i < n; i++) {
-		if (buf[i] == '\n' && (i == 0 || buf[i - 1] != '\r'))
-			g_byte_array_append(out, (const guint8 *)"\r", 1);
-		g_byte_array_append(out, (const guint8 *)buf + i, 1);
+	for (gsize i = 0, run = 0; i <= n; i++) {
+		if (i == n || (buf[i] == '\n' && (i == 0 || buf[i - 1] != '\r'))) {
+			g_byte_array_append(out, (const guint8 *)buf + run, (guint)(i - run));
+			if (i < n)
+				g_byte_array_append(out, (const guint8 *)"\r", 1);
+			run = i;
+		}
 	}
 	g_free(buf);
 	g_byte_array_unref(in);
@@ -1055,17 +1060,22 @@ bn_read_crlf(GMimeStream *stream)
 	GByteArray *out = g_byte_array_new();
 	char buf[16384];
 	gssize n;
-	guchar last = 0;
+	char last = 0;
 
 	if (g_mime_stream_reset(stream) != 0)
 		goto bad;
 	while ((n = g_mime_stream_read(stream, buf, sizeof(buf))) > 0) {
+		gssize run = 0;		/* bytes of BUF not yet copied */
+
 		for (gssize i = 0; i < n; i++) {
-			if (buf[i] == '\n' && last != '\r')
+			if (buf[i] == '\n' && (i > 0 ? buf[i - 1] : last) != '\r') {
+				g_byte_array_append(out, (const guint8 *)buf + run, (guint)(i - run));
 				g_byte_array_append(out, (const guint8 *)"\r", 1);
-			g_byte_array_append(out, (const guint8 *)buf + i, 1);
-			last = (guchar)buf[i];
+				run = i;
+			}
 		}
+		g_byte_array_append(out, (const guint8 *)buf + run, (guint)(n - run));
+		last = buf[n - 1];
 	}
 	if (n < 0)
 		goto bad;
