@@ -74,6 +74,7 @@ SEEDS_diskimg = $(FUZZ_BUILD)/seeds/diskimg
 SEEDS_quarantine = samples/demo
 # an SPF and a DMARC record line in front of the DKIM corpora's messages
 SEEDS_auth = $(FUZZ_BUILD)/seeds/auth
+SEEDS_banner = samples/demo samples/mime $(call corpus_dirs,mime-mimekit mime-gmime)
 # generated seed directories: tests/fuzz/NAME_seeds.py DIR
 FUZZ_SEEDS   = $(patsubst tests/fuzz/%_seeds.py,$(FUZZ_BUILD)/seeds/%,$(wildcard tests/fuzz/*_seeds.py))
 
