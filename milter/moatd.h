@@ -109,8 +109,9 @@ struct banner_result;
  * or the external-sender notice on accepted inbound mail from outside)
  * and, when it does, the rewritten body and header changes in *OUT
  * (release with banner_result_clear()). Returns TRUE when OUT->body is
- * set; FALSE when the message stays as it is, with the reason logged
- * when it was meant to get one (signed, a skip domain, already bannered).
+ * set; FALSE when the message stays as it is (OUT then holds nothing),
+ * with the reason logged when it was meant to get one (signed, a skip
+ * domain, already bannered).
  */
 gboolean moatd_banner(struct banner_result *out, struct moatd_msg *msg,
     const struct moatd_decision *d, const struct moat_conf *conf);

@@ -459,5 +459,8 @@ moatd_banner(struct banner_result *out, struct moatd_msg *msg, const struct moat
 		moatd_log(msg, LOG_ERR, "no banner: %s", moat_strerror(rc));
 	else if (out->body == NULL)
 		moatd_log(msg, LOG_INFO, "no banner: %s", out->skipped ? out->skipped : "?");
-	return rc == 0 && out->body != NULL;
+	if (rc == 0 && out->body != NULL)
+		return TRUE;
+	banner_result_clear(out);	/* the reason, logged */
+	return FALSE;
 }
