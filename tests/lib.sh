@@ -1,7 +1,27 @@
 # tests/lib.sh - shell helpers the test and benchmark scripts share
 #
-# Sourced (". tests/lib.sh") by tests/integration/run.sh,
+# Sourced (". tests/lib.sh") by the scripts of tests/integration/,
 # tests/miltertest/run.sh and tests/bench/postfix.sh; POSIX sh.
+
+# remove_temp_dir DIR: rm -rf DIR, or only say where it is when KEEP=1 (to
+# look at after a failure); an empty DIR is a no-op
+remove_temp_dir() {
+	[ -n "$1" ] || return 0
+	if [ "${KEEP:-0}" = 1 ]; then
+		echo "kept $1"
+	else
+		rm -rf "$1"
+	fi
+}
+
+# trap_cleanup: the caller's cleanup() runs on exit, and INT, TERM and HUP
+# exit with the status a shell gives for them, so cleanup() runs then too
+trap_cleanup() {
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	trap 'exit 129' HUP
+}
 
 # stop_pid PID: SIGTERM, wait up to 5 s, then SIGKILL; reap it. An empty
 # PID is a no-op. Uses the variable stop_n only.

@@ -146,19 +146,10 @@ cleanup() {
 	rm -f "$NS_ETC/resolv.conf"
 	rmdir "$NS_ETC" 2>/dev/null
 	[ -n "$ETC_NETNS_MADE" ] && rmdir /etc/netns 2>/dev/null
-	if [ -n "$T" ]; then
-		if [ "${KEEP:-0}" = 1 ]; then
-			echo "kept $T"
-		else
-			rm -rf "$T"
-		fi
-	fi
+	remove_temp_dir "$T"
 	exit $rc
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+trap_cleanup
 
 T=$(mktemp -d /tmp/moat-auth.XXXXXX) || exit 1
 chmod 0755 "$T"		# Postfix (user postfix), nsd (user nsd) and moatd (nobody) walk in
@@ -368,15 +359,6 @@ start_moatd() {
 	done
 	sleep 0.2	# the socket's mode and group
 	return 0
-}
-
-# stop_moatd [SIGNAL]: SIGNAL (TERM) to moatd itself, wait; status in $stop_rc
-stop_moatd() {
-	victim=$(moatd_pid)
-	[ -n "$victim" ] && kill -"${1:-TERM}" "$victim"
-	wait "$MOATD_PID" 2>/dev/null
-	stop_rc=$?
-	MOATD_PID=
 }
 
 # restart_moatd CONF: stopped at once (SIGINT), started on CONF

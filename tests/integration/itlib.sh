@@ -1,7 +1,7 @@
 #!/bin/sh
-# tests/integration/itlib.sh - helpers the quarantine end-to-end tests share
+# tests/integration/itlib.sh - helpers the end-to-end tests share
 #
-# Sourced by quarantine.sh and multinode.sh after they set HERE, T and
+# Sourced by quarantine.sh, multinode.sh, auth.sh and banner.sh after they set HERE, T and
 # WAIT, PASSED and FAILED, and define context() (what to show after a
 # failed check) and summary(). POSIX sh; variables end in _ where a helper
 # needs its own.
@@ -88,4 +88,15 @@ pyjson() {
 	out=$(python3 -c "import json, sys
 a = json.load(open(sys.argv[1]))
 $pj_c" "$pj_f" "$@" 2>&1)
+}
+
+# stop_moatd [SIGNAL]: SIGNAL (TERM) to moatd itself (moatd_pid, the
+# caller's: the process under `timeout` or `ip netns exec`), wait for
+# MOATD_PID; its exit status in $stop_rc
+stop_moatd() {
+	victim=$(moatd_pid)
+	[ -n "$victim" ] && kill -"${1:-TERM}" "$victim"
+	wait "$MOATD_PID" 2>/dev/null
+	stop_rc=$?
+	MOATD_PID=
 }

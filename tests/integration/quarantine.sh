@@ -90,19 +90,10 @@ cleanup() {
 	stop_pid "$MOATD_PID"
 	stop_pid "$SINK_PID"
 	unmount_all
-	if [ -n "$T" ]; then
-		if [ "${KEEP:-0}" = 1 ]; then
-			echo "kept $T"
-		else
-			rm -rf "$T"
-		fi
-	fi
+	remove_temp_dir "$T"
 	exit $rc
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+trap_cleanup
 
 T=$(mktemp -d /tmp/moat-itq.XXXXXX) || exit 1
 chmod 0755 "$T"		# the Postfix daemons (user postfix) walk into it
@@ -297,16 +288,6 @@ start_moatd() {
 		sleep 0.1
 	done
 	return 0
-}
-
-# stop_moatd [SIGNAL]: SIGNAL (TERM) to moatd itself, wait for it; its exit
-# status in $stop_rc
-stop_moatd() {
-	victim=$(moatd_pid)
-	[ -n "$victim" ] && kill -"${1:-TERM}" "$victim"
-	wait "$MOATD_PID" 2>/dev/null
-	stop_rc=$?
-	MOATD_PID=
 }
 
 # restart_moatd CONF [VAR=VALUE]...: with nothing in flight, moatd is

@@ -69,19 +69,10 @@ cleanup() {
 	[ -n "$PF_STARTED" ] && sh "$HERE/postfix.sh" stop "$T"
 	stop_pid "$MOATD_PID"
 	stop_pid "$SINK_PID"
-	if [ -n "$T" ]; then
-		if [ "${KEEP:-0}" = 1 ]; then
-			echo "kept $T"
-		else
-			rm -rf "$T"
-		fi
-	fi
+	remove_temp_dir "$T"
 	exit $rc
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+trap_cleanup
 
 T=$(mktemp -d /tmp/moat-it.XXXXXX) || exit 1
 chmod 0755 "$T"		# the Postfix daemons (user postfix) walk into it

@@ -100,19 +100,10 @@ cleanup() {
 	trap - EXIT INT TERM HUP
 	# shellcheck disable=SC2086
 	stop_all $PIDS
-	if [ -n "$T" ]; then
-		if [ "${KEEP:-0}" = 1 ]; then
-			echo "kept $T"
-		else
-			rm -rf "$T"
-		fi
-	fi
+	remove_temp_dir "$T"
 	exit $rc
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+trap_cleanup
 
 T=$(mktemp -d /tmp/moat-mt.XXXXXX) || exit 1
 chmod 0755 "$T"
