@@ -116,7 +116,7 @@ dmarc_org_domain(const char *domain)
 	if (dmarc_state.rc != 0)
 		return g_steal_pointer(&d);
 	/*
-	 * XXX libopendmarc 1.4.2's opendmarc_reverse_domain() drops a leftmost
+	 * A workaround: libopendmarc 1.4.2's opendmarc_reverse_domain() drops a leftmost
 	 * label of one character ("b.com" reads as "com"), so we ask for a
 	 * name one label longer: opendmarc_get_tld() takes the longest rule that
 	 * matches, and a longer name has the same organisational domain unless
