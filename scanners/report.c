@@ -381,6 +381,8 @@ report_part_free(struct moat_part *p)
 	g_free(p->type_name);
 	g_free(p->disposition);
 	g_free(p->transfer_encoding);
+	g_free(p->charset);
+	g_free(p->derived);
 	if (p->content != NULL)
 		g_bytes_unref(p->content);
 	if (p->children != NULL)

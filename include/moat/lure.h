@@ -43,6 +43,10 @@ void lure_decoy_check(struct moat_report *rep, const struct moat_conf *conf);		/
 void lure_nesting_check(struct moat_report *rep, const struct moat_conf *conf);		/* nesting.c */
 void lure_masquerade_check(struct moat_report *rep, const struct moat_conf *conf);	/* masquerade.c */
 void lure_smuggle_check(struct moat_report *rep, const struct moat_conf *conf);	/* smuggle.c */
+void lure_office_check(struct moat_report *rep, const struct moat_conf *conf);		/* office.c */
+void lure_script_check(struct moat_report *rep, const struct moat_conf *conf);		/* script.c */
+void lure_embedded_check(struct moat_report *rep, const struct moat_conf *conf);	/* embedded.c */
+void lure_password_check(struct moat_report *rep, const struct moat_conf *conf);	/* password.c */
 
 /* What a part is, from its sniffed type and its name (lure.c). */
 enum lure_kind {

@@ -135,6 +135,11 @@ struct moat_part {
 	char sha256[65];		/* hex, "" when the part was not decoded (a limit) */
 	const char *sniffed;		/* static: sniff_type() result, e.g. "pe", "zip" */
 	GBytes *content;		/* decoded bytes (not serialised), or NULL past a limit */
+	char *charset;			/* a text part's declared charset, lower-case ("utf-8",
+					 * "iso-8859-2"), or NULL: its content is in that charset */
+	char *derived;			/* how moat made this member's bytes itself ("decoded
+					 * from script in invoice.html", "decrypted with the
+					 * password from the body"), or NULL: found as it is */
 };
 
 struct moat_finding {

@@ -81,6 +81,11 @@ main(void)
 	srunner_add_suite(sr, auth_suite());
 	srunner_add_suite(sr, banner_suite());
 	srunner_add_suite(sr, words_suite());
+	srunner_add_suite(sr, office_suite());
+	srunner_add_suite(sr, script_suite());
+	srunner_add_suite(sr, password_suite());
+	srunner_add_suite(sr, decrypt_suite());
+	srunner_add_suite(sr, catalogue_suite());
 	skipped_write();
 	fflush(stdout);	/* before Check forks: a child would print the buffer again */
 	srunner_run_all(sr, CK_NORMAL);

@@ -43,6 +43,11 @@ Suite *spf_suite(void);
 Suite *auth_suite(void);
 Suite *banner_suite(void);
 Suite *words_suite(void);
+Suite *office_suite(void);
+Suite *script_suite(void);
+Suite *password_suite(void);
+Suite *decrypt_suite(void);
+Suite *catalogue_suite(void);
 
 /* testdata_have - TRUE when the corpus folder CORPUS is in TESTDATA_DIR; else
  * prints "skipped: TEST (no CORPUS)" and records TEST in BUILD_DIR/skipped.txt,
