@@ -13,7 +13,8 @@
  * as Unicode (libidn2 decodes xn-- labels), NFKC and case-folded. The rules
  * compare registrable labels (the organisational domain, dmarc_org_domain(),
  * minus its public suffix):
- *   TLD swap     the same label under another suffix (example.co);
+ *   TLD swap     the same label under another suffix (example.co), for
+ *                configured protected domains only;
  *   homoglyphs   a non-ASCII label whose Latin skeleton (la_confusables[],
  *                accents dropped) is the protected label's (pаypal, Cyrillic а);
  *   look-alike letters  an ASCII label whose skeleton (rn->m, vv->w, cl->d,
@@ -504,9 +505,16 @@ la_lure(const char *l, const char *p)
 	return FALSE;
 }
 
-/* la_rule - which rule makes D imitate P (static text), or NULL */
+/*
+ * la_rule - which rule makes D imitate P (static text), or NULL. The same
+ * label under another suffix counts only when TLD_SWAP: for a configured
+ * protected domain. A recipient's domain does not make its other-suffix
+ * namesakes suspect (python.net writes to python.org lists, example.com to
+ * example.org): a site that wants that names its domains in [auth]
+ * protected_domains.
+ */
 static const char *
-la_rule(const struct la_domain *d, const struct la_domain *p)
+la_rule(const struct la_domain *d, const struct la_domain *p, gboolean tld_swap)
 {
 	glong shortest = MIN(d->len, p->len);
 	guint k = shortest >= LA_LONG_LABEL ? 2 : 1, dist;
@@ -515,7 +523,7 @@ la_rule(const struct la_domain *d, const struct la_domain *p)
 	if (shortest < LA_MIN_LABEL || d->len > LA_MAX_LABEL || p->len > LA_MAX_LABEL)
 		return NULL;
 	if (strcmp(d->label, p->label) == 0)
-		return strcmp(d->suffix, p->suffix) != 0 ? "TLD swap" : NULL;
+		return tld_swap && strcmp(d->suffix, p->suffix) != 0 ? "TLD swap" : NULL;
 	if (!d->ascii && (strcmp(d->skel, p->skel) == 0 || la_distance(d->skel, p->skel, &swap) <= k))
 		return la_scripts(d->label);
 	if (strcmp(d->skel, p->skel) == 0)
@@ -548,7 +556,7 @@ la_check_domain(struct moat_report *rep, const struct la_domain *d, const GPtrAr
 		const struct la_domain *p = prot->pdata[i];
 		const char *rule;
 
-		if (la_inside(d, p) || (rule = la_rule(d, p)) == NULL)
+		if (la_inside(d, p) || (rule = la_rule(d, p, configured)) == NULL)
 			continue;
 		report_add_finding(rep, "auth.lookalike_domain", NULL,
 		    "From domain %s imitates %s (%s)", d->name, p->name, rule);

@@ -170,10 +170,16 @@ START_TEST(test_recipients)
 	g_autofree char *none = la_run("", NULL, "a@exarnple.com", NULL, AUTH_NONE,
 	    "auth.lookalike_domain");
 	/* both sister domains receive: the sender is one of them, DMARC vouches */
-	g_autofree char *pass = la_run("", NULL, "a@example.com", "bob@example.com;c@example.co",
+	g_autofree char *pass = la_run("", NULL, "a@example.com", "bob@example.com;c@examples.com",
 	    AUTH_PASS, "auth.lookalike_domain");
 	/* without DMARC a recipient domain proves nothing: the sender chose it */
-	g_autofree char *fail = la_run("", NULL, "a@example.com", "bob@example.com;c@example.co",
+	g_autofree char *fail = la_run("", NULL, "a@example.com", "bob@example.com;c@examples.com",
+	    AUTH_FAIL, "auth.lookalike_domain");
+	/* a recipient's namesake under another suffix is a sister or a stranger,
+	 * not a look-alike (python.net writes to python.org lists) */
+	g_autofree char *sister = la_run("", NULL, "a@python.net", "bob@python.org", AUTH_NONE,
+	    "auth.lookalike_domain");
+	g_autofree char *sister_uk = la_run("", NULL, "a@example.co.uk", "bob@example.org",
 	    AUTH_FAIL, "auth.lookalike_domain");
 	/* a configured protected domain is never a look-alike of another one */
 	g_autofree char *conf = la_run("[auth]\nprotected_domains = example.com; example.co\n",
@@ -197,7 +203,9 @@ START_TEST(test_recipients)
 	ck_assert_str_eq(other, "From domain 0ther.test imitates other.test (look-alike letters)");
 	ck_assert_ptr_null(none);
 	ck_assert_ptr_null(pass);
-	ck_assert_str_eq(fail, "From domain example.com imitates example.co (TLD swap)");
+	ck_assert_str_eq(fail, "From domain example.com imitates examples.com (one letter off)");
+	ck_assert_ptr_null(sister);
+	ck_assert_ptr_null(sister_uk);
 	ck_assert_ptr_null(conf);
 }
 END_TEST
