@@ -61,7 +61,7 @@ FUZZ_BUILD   = build-fuzz
 FUZZ_SAN     = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	       -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 60
-FUZZ_CHECK_SECONDS ?= 20
+FUZZ_CHECK_SECONDS ?= 10
 FUZZ_NAMES   = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 SEEDS_scan   = samples $(call corpus_dirs,mime-mimekit mime-cpython-email mime-evasion-noxxi)
 SEEDS_mime   = samples $(call corpus_dirs,mime-mimekit mime-cpython-email mime-gmime)
