@@ -36,7 +36,8 @@ SEED_CORPORA_MISSING = $(filter mime-mimekit mime-cpython-email mime-gmime mime-
 CPPFLAGS += -Iinclude $(PKG_CFLAGS) -D_GNU_SOURCE -DMOAT_DATADIR='"$(PREFIX)/share/moat"'
 
 # quarantine/ goes into the same archive: conf.c lists its [quarantine] rows.
-LIB_SRCS = $(wildcard scanners/*.c scanners/*/*.c quarantine/*.c)
+# web/webconf.c: the [web] rows, so every program reads a [web] group
+LIB_SRCS = $(wildcard scanners/*.c scanners/*/*.c quarantine/*.c) web/webconf.c
 CLI_SRCS = $(wildcard cli/*.c)
 MILTER_SRCS = $(wildcard milter/*.c)
 TEST_SRCS = $(wildcard tests/unit/*.c)

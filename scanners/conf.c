@@ -86,7 +86,7 @@ const struct conf_group conf_milter_group = CONF_GROUP("milter", conf_milter_key
 static const struct conf_group *const conf_groups[] = {
 	&conf_limits_group, &walk_conf_group, &av_conf_group, &policy_conf_group,
 	&lists_conf_group, &lists_outbound_group, &lure_conf_group, &conf_milter_group,
-	&auth_conf_group, &banner_conf_group, &quar_conf_group,
+	&auth_conf_group, &banner_conf_group, &quar_conf_group, &web_conf_group,
 };
 
 /* conf_nkeys - how many keys all groups have */

@@ -148,6 +148,19 @@ struct conf_quarantine {
 	guint release_timeout;		/* seconds per SMTP step of a release */
 };
 
+/* [web] moat-web, the quarantine in a browser (web/web.h; rows in web/webconf.c) */
+struct conf_web {
+	char *listen;			/* "inet:PORT@HOST" or "unix:/path" */
+	guint listen_mode;		/* of a unix socket */
+	char *users;			/* the users file (moat web user) */
+	guint session_ttl;		/* idle seconds before a session ends */
+	char **trusted_proxy;		/* owned list of networks: their proxy_user_header counts */
+	char *proxy_user_header;	/* "" off */
+	guint login_max_failures;	/* per user name and per address */
+	guint login_lockout;		/* seconds */
+	guint page_size;		/* items per list page */
+};
+
 struct moat_conf {
 	struct conf_limits limits;
 	struct conf_containers containers;
@@ -160,6 +173,7 @@ struct moat_conf {
 	struct conf_quarantine quarantine;
 	struct conf_auth auth;
 	struct conf_banner banner;
+	struct conf_web web;
 
 	/* [scores] finding id -> score override; "off" is CONF_SCORE_OFF */
 	GHashTable *scores;		/* owned: char * -> GINT_TO_POINTER */

@@ -53,5 +53,6 @@ extern const struct conf_group lure_conf_group;		/* [lure], lure.c */
 extern const struct conf_group auth_conf_group;		/* [auth], scanners/auth/auth.c */
 extern const struct conf_group banner_conf_group;	/* [banner], scanners/banner/banner.c */
 extern const struct conf_group quar_conf_group;		/* [quarantine], quarantine/quarantine.c */
+extern const struct conf_group web_conf_group;		/* [web], web/webconf.c */
 
 #endif
