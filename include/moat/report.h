@@ -137,6 +137,12 @@ struct moat_part {
 	GBytes *content;		/* decoded bytes (not serialised), or NULL past a limit */
 	char *charset;			/* a text part's declared charset, lower-case ("utf-8",
 					 * "iso-8859-2"), or NULL: its content is in that charset */
+	guint64 raw_start, raw_end;	/* a MIME part's encoded body: its byte range in the
+					 * message as read; raw_end 0: not known (a part of an
+					 * encoded message) */
+	gboolean raw_b64_strict;	/* that body is base64 every decoder reads alike (the
+					 * alphabet and line breaks only, whole quanta, '=' at
+					 * the end): salvage.c does not read it again */
 	char *derived;			/* how moat made this member's bytes itself ("decoded
 					 * from script in invoice.html", "decrypted with the
 					 * password from the body"), or NULL: found as it is */

@@ -41,6 +41,7 @@ struct mime_walk {
 	guchar *head;			/* the first SNIFF_HEAD_BYTES of a part */
 	struct sha256 *sha;		/* owned; each leaf's digest, restarted per leaf */
 	GMimeParserOptions *opts;	/* this scan's parser options, borrowed */
+	GMimeStream *top;		/* the message's stream, borrowed */
 };
 
 static const char *const mime_warn_text[MIME_NWARN] = {
@@ -230,27 +231,76 @@ struct mime_b64 {
 	guchar first_char;
 	gboolean padded;	/* '=' seen */
 	gboolean after_pad;	/* alphabet characters after '=' */
+	guint64 good;		/* alphabet characters */
+	guint64 pads;		/* '=' characters */
+	gboolean blanks;	/* spaces, tabs or blank lines: decoders may part ways there */
+	guchar prev, prev2;	/* the last two bytes seen */
 };
 
+/* What each byte is to mime_b64_check(). */
+enum { B64C_OTHER = 0, B64C_ALPHA, B64C_PAD, B64C_LF, B64C_CR, B64C_BLANK };
+
+static const guchar mime_b64_class[256] = {
+	['A' ... 'Z'] = B64C_ALPHA, ['a' ... 'z'] = B64C_ALPHA, ['0' ... '9'] = B64C_ALPHA,
+	['+'] = B64C_ALPHA, ['/'] = B64C_ALPHA, ['='] = B64C_PAD,
+	['\n'] = B64C_LF, ['\r'] = B64C_CR, [' '] = B64C_BLANK, ['\t'] = B64C_BLANK,
+};
+
+/* mime_b64_check - N more encoded bytes IN: runs of the alphabet in a tight loop, the rest byte by byte */
 static void
 mime_b64_check(struct mime_b64 *b, const guchar *in, gsize n)
 {
-	for (gsize i = 0; i < n; i++) {
-		guchar c = in[i];
+	gsize i = 0;
 
-		if (g_ascii_isalnum(c) || c == '+' || c == '/') {
-			if (b->padded)
-				b->after_pad = TRUE;
-		} else if (c == '=') {
+	while (i < n) {
+		gsize run = i;
+
+		while (i < n && mime_b64_class[in[i]] == B64C_ALPHA)
+			i++;
+		if (i > run) {
+			b->good += i - run;
+			b->after_pad |= b->padded;
+		}
+		if (i == n)
+			break;
+		switch (mime_b64_class[in[i]]) {
+		case B64C_PAD:
 			b->padded = TRUE;
-		} else if (c != '\r' && c != '\n' && c != ' ' && c != '\t') {
+			b->pads++;
+			break;
+		case B64C_LF: {
+			guchar p1 = i >= 1 ? in[i - 1] : b->prev;
+			guchar p2 = i >= 2 ? in[i - 2] : i == 1 ? b->prev : b->prev2;
+
+			if (p1 == '\n' || (p1 == '\r' && p2 == '\n'))
+				b->blanks = TRUE;
+			break;
+		}
+		case B64C_CR:
+			break;
+		case B64C_BLANK:
+			b->blanks = TRUE;
+			break;
+		default:
 			if (b->bad++ == 0) {
 				b->first_bad = b->offset + i;
-				b->first_char = c;
+				b->first_char = in[i];
 			}
+			break;
 		}
+		i++;
 	}
+	b->prev2 = n >= 2 ? in[n - 2] : n == 1 ? b->prev : b->prev2;
+	b->prev = n >= 1 ? in[n - 1] : b->prev;
 	b->offset += n;
+}
+
+/* mime_b64_strict - whether B's body reads alike in every decoder (salvage.c's survey agrees) */
+static gboolean
+mime_b64_strict(const struct mime_b64 *b)
+{
+	return b->good > 0 && b->bad == 0 && !b->blanks && !b->after_pad && b->pads <= 2 &&
+	    (b->good + b->pads) % 4 == 0;
 }
 
 /* Where one leaf's decoded bytes go. */
@@ -358,6 +408,27 @@ mime_raw_scan(struct mime_walk *w, GMimeContentEncoding enc, GMimeStream *raw,
 }
 
 /*
+ * mime_raw_range - where P's encoded body RAW lies in the message's own
+ * bytes (the buffer mime_stream_view() hands salvage.c), when RAW is a view
+ * of the memory or the mapping of the message's stream TOP; a part of an
+ * encoded message is not, and keeps raw_end 0.
+ */
+static void
+mime_raw_range(GMimeStream *top, GMimeStream *raw, struct moat_part *p)
+{
+	gboolean same = FALSE;
+
+	if (GMIME_IS_STREAM_MEM(top) && GMIME_IS_STREAM_MEM(raw))
+		same = GMIME_STREAM_MEM(top)->buffer == GMIME_STREAM_MEM(raw)->buffer;
+	else if (GMIME_IS_STREAM_MMAP(top) && GMIME_IS_STREAM_MMAP(raw))
+		same = GMIME_STREAM_MMAP(top)->map == GMIME_STREAM_MMAP(raw)->map;
+	if (same && raw->bound_start >= 0 && raw->bound_end > raw->bound_start) {
+		p->raw_start = (guint64)raw->bound_start;
+		p->raw_end = (guint64)raw->bound_end;
+	}
+}
+
+/*
  * mime_decode_leaf - decode PART's content once into P (size, hash, type)
  * and *BYTES (caller owns; NULL when not collected, see mime_sink_add()).
  * GMime's basic filter does the decoding: it also finds uuencode's "begin" line.
@@ -376,6 +447,8 @@ mime_decode_leaf(struct mime_walk *w, struct moat_part *p, GMimePart *part, GByt
 	gssize n;
 
 	sink.bytes = w->hook == NULL && w->kept_full ? NULL : g_byte_array_new();
+	if (raw != NULL)
+		mime_raw_range(w->top, raw, p);
 	if (raw != NULL && (enc == GMIME_CONTENT_ENCODING_BASE64 ||
 	    enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE))
 		mime_raw_scan(w, enc, raw, &b64, &qp);
@@ -396,6 +469,7 @@ mime_decode_leaf(struct mime_walk *w, struct moat_part *p, GMimePart *part, GByt
 	}
 
 	p->decoded_size = sink.size;
+	p->raw_b64_strict = enc == GMIME_CONTENT_ENCODING_BASE64 && mime_b64_strict(&b64);
 	G_STATIC_ASSERT(sizeof(p->sha256) == SHA256_HEX_LEN + 1);
 	sha256_final_hex(w->sha, p->sha256);
 	p->sniffed = sniff_type(w->head, sink.head_len, NULL);
@@ -729,6 +803,7 @@ mime_inventory(struct moat_report *rep, GMimeStream *stream, const struct moat_c
 	opts = g_mime_parser_options_new();
 	g_mime_parser_options_set_warning_callback(opts, mime_on_warning, &w);
 	w.opts = opts;
+	w.top = stream;
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	msg = g_mime_parser_construct_message(parser, opts);	/* transfer full */

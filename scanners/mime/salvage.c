@@ -1213,6 +1213,33 @@ salvage_is_text(const struct salvage_block *b)
 }
 
 /*
+ * salvage_known - whether the base64 block B at RAW[START, END) is the body
+ * of a MIME part GMime decoded already (the same bytes of the message,
+ * blanks at the end aside) that every decoder reads alike (mime.c says so:
+ * raw_b64_strict), under names with every extension of NAMES: a lenient
+ * reading would find that part's bytes and nothing new, so the block is
+ * not read again. A large attachment is most of a message, and reading it
+ * again cost 16% of scanning one.
+ */
+static gboolean
+salvage_known(struct salvage_ctx *c, GPtrArray *names, const guchar *raw, gsize start, gsize end)
+{
+	while (end > start && g_ascii_isspace(raw[end - 1]))
+		end--;
+	for (guint i = 0; i < c->rep->parts->len; i++) {
+		const struct moat_part *p = c->rep->parts->pdata[i];
+		gsize pe = (gsize)p->raw_end;
+
+		if (p->parent != NULL || p->raw_end == 0 || p->raw_start != start)
+			continue;
+		while (pe > start && g_ascii_isspace(raw[pe - 1]))
+			pe--;
+		return pe == end && p->raw_b64_strict && salvage_hidden_name(p, names) == NULL;
+	}
+	return FALSE;
+}
+
+/*
  * salvage_leaf - decode one leaf block and compare it with the inventory.
  * Base64 with junk is read each way a sloppy decoder might; the first way
  * costs nothing extra on clean base64, the others run only on junk.
@@ -1243,6 +1270,8 @@ salvage_leaf(struct salvage_ctx *c, const struct salvage_block *b, const guchar 
 	if (enc == ENC_BASE64) {
 		struct salvage_b64_stats st;
 
+		if (salvage_known(c, names, raw, start, end))
+			return;
 		salvage_b64_survey(&st, raw + start, end - start);
 		if (!st.plausible)
 			return;
