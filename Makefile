@@ -41,6 +41,10 @@ LIB_SRCS = $(wildcard scanners/*.c scanners/*/*.c quarantine/*.c) web/webconf.c
 CLI_SRCS = $(wildcard cli/*.c)
 MILTER_SRCS = $(wildcard milter/*.c)
 TEST_SRCS = $(wildcard tests/unit/*.c)
+# moat-web (web/): libmicrohttpd and libsodium are its alone, but for web/users.c,
+# which moat links too (moat web user: the Argon2id hashes)
+WEB_SRCS = $(filter-out web/webconf.c,$(wildcard web/*.c))
+WEB_LIBS = $(shell pkg-config --libs libmicrohttpd libsodium 2>/dev/null)
 
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS = $(CLI_SRCS:%.c=$(BUILD)/%.o)
@@ -48,10 +52,14 @@ MILTER_OBJS = $(MILTER_SRCS:%.c=$(BUILD)/%.o)
 # moatd's core without main(): the unit tests drive it too
 MILTER_CORE = $(filter-out $(BUILD)/milter/main.o $(BUILD)/milter/mlfi.o,$(MILTER_OBJS))
 TEST_OBJS = $(TEST_SRCS:%.c=$(BUILD)/%.o)
+WEB_OBJS = $(WEB_SRCS:%.c=$(BUILD)/%.o)
+# moat-web without main(): the unit tests and fuzz_web drive it too
+WEB_CORE = $(filter-out $(BUILD)/web/main.o,$(WEB_OBJS))
 
 LIB	= $(BUILD)/libmoatscan.a
 MOAT	= $(BUILD)/moat
 MOATD	= $(BUILD)/moatd
+MOATWEB	= $(BUILD)/moat-web
 CHECKS	= $(BUILD)/check_moat
 # moat.conf(5): man/moat.conf.5.in with its @KEYS@ line replaced by the key table
 MANCONF	= $(BUILD)/man/moat.conf.5
@@ -84,7 +92,7 @@ SYSCONFDIR ?= /etc
 
 .PHONY: conformance integration miltertest install bench all deps testdata skipped check test unit cli-test expect asan valgrind demo clean fuzz fuzz-build fuzz-check FORCE
 
-all: $(MOAT) $(MOATD) $(MANCONF)
+all: $(MOAT) $(MOATD) $(MOATWEB) $(MANCONF)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -107,8 +115,14 @@ $(LIB): $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(MOAT): $(CLI_OBJS) $(LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(PKG_LIBS)
+$(MOAT): $(CLI_OBJS) $(BUILD)/web/users.o $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/web/users.o $(LIB) $(PKG_LIBS) -lsodium
+
+$(MOATWEB): $(WEB_OBJS) $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(WEB_OBJS) $(LIB) $(PKG_LIBS) $(WEB_LIBS) -pthread
+
+# the style sheet goes into moat-web itself (.incbin)
+$(BUILD)/web/static.o: web/style.css
 
 $(MOATD): $(MILTER_OBJS) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(MILTER_OBJS) $(LIB) $(PKG_LIBS) -lmilter -pthread
@@ -122,8 +136,9 @@ $(MANCONF): man/moat.conf.5.in $(MOAT)
 	rm -f $@.keys
 	mv $@.tmp $@
 
-$(CHECKS): $(TEST_OBJS) $(MILTER_CORE) $(LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJS) $(MILTER_CORE) $(LIB) $(PKG_LIBS) $(CHECK_LIBS)
+$(CHECKS): $(TEST_OBJS) $(MILTER_CORE) $(WEB_CORE) $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJS) $(MILTER_CORE) $(WEB_CORE) $(LIB) $(PKG_LIBS) \
+	    $(WEB_LIBS) $(CHECK_LIBS)
 
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(MILTER_CORE) $(LIB)
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -I. -fsanitize=fuzzer -o $@ $< $(MILTER_CORE) $(LIB) $(PKG_LIBS)
@@ -301,4 +316,4 @@ demo: deps $(MOAT) $(MOATD)
 clean:
 	rm -rf build build-asan $(FUZZ_BUILD)
 
--include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(MILTER_OBJS:.o=.d) $(TEST_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(MILTER_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(WEB_OBJS:.o=.d)

@@ -21,4 +21,11 @@ int cmd_stats(const struct moat_conf *conf, int argc, char **argv);
  */
 int cmd_quarantine(const struct moat_conf *conf, int argc, char **argv);
 
+/*
+ * cmd_web - `moat web user add|passwd|role|del|list` (ARGV[0] is "web"):
+ * moat-web's users in CONF's [web] users file. Returns the exit status: 0,
+ * 1 no such user or already there, 2 usage, file or password error.
+ */
+int cmd_web(const struct moat_conf *conf, int argc, char **argv);
+
 #endif

@@ -12,6 +12,8 @@
  *   moat [-c FILE] stats [--socket SPEC] [--raw]	moatd's counters (cli/stats.c)
  *   moat [-c FILE] quarantine list|show|release|delete|purge|export|migrate ...
  *						the quarantine store (cli/quarantine.c)
+ *   moat [-c FILE] web user add|passwd|role|del|list ...
+ *						moat-web's users (cli/web.c)
  *
  * Exit status of scan: 0 every message accepted, 1 any tagged or worse,
  * 2 on any error (unreadable file, bad option, bad config); 2 wins over 1.
@@ -46,6 +48,8 @@ cmd_usage(FILE *fp)
 	    "           [--finding ID] [--status S|all] [--limit N] [--json]\n"
 	    "       moat [-c FILE] quarantine show ID [--json] | release ID [--to RCPT]... |\n"
 	    "           delete ID | purge [--older-than DAYS] | export ID >FILE.eml | migrate\n"
+	    "       moat [-c FILE] web user add NAME ROLE | passwd NAME | role NAME ROLE | del NAME |\n"
+	    "           list   (ROLE: admin, reviewer or auditor)\n"
 	    "  -c FILE   config file (default " CONF_DEFAULT_PATH "; built-in defaults when absent)\n");
 }
 
@@ -307,6 +311,8 @@ main(int argc, char **argv)
 		status = cmd_quarantine(conf, argc, argv);
 	} else if (strcmp(argv[0], "stats") == 0) {
 		status = cmd_stats(conf, argc, argv);
+	} else if (strcmp(argv[0], "web") == 0) {
+		status = cmd_web(conf, argc, argv);
 	} else if (strcmp(argv[0], "config") == 0) {
 		status = cmd_config(conf, argc, argv);
 	} else {
