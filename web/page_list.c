@@ -129,8 +129,15 @@ list_row(GString *out, const struct quar_item *it)
 		web_html(out, "%s%s", i > 0 ? ", " : "", (const char *)it->rcpts->pdata[i]);
 	if (it->rcpts->len > 3)
 		web_html(out, " <span class=\"muted\">+%u</span>", it->rcpts->len - 3);
-	web_html(out, "</td><td class=\"subj\"><a href=\"/msg/%U\">%s</a></td><td>%s</td></tr>\n",
-	    it->id, *it->subject != '\0' ? it->subject : "(no subject)", it->findings);
+	web_html(out, "</td><td class=\"subj\"><a href=\"/msg/%U\">%s</a></td><td>", it->id,
+	    *it->subject != '\0' ? it->subject : "(no subject)");
+	{
+		g_auto(GStrv) ids = g_strsplit(it->findings, ",", 64);
+
+		for (guint i = 0; ids[i] != NULL; i++)
+			web_html(out, "%s%s", i > 0 ? ", " : "", ids[i]);
+	}
+	web_html(out, "</td></tr>\n");
 }
 
 void
@@ -155,8 +162,9 @@ web_page_list(struct web_app *app, const struct web_identity *id, const struct w
 	page = MIN(page, pages);
 	first = (page - 1) * size;
 	web_page_open(out, "Held mail", id);
-	web_html(out, "<h1>%s mail <span class=\"muted\" id=\"total\">%u item%s</span></h1>\n",
-	    f.status < 0 ? "All" : quar_status_name(f.status), items->len, items->len == 1 ? "" : "s");
+	web_html(out, "<h1>Mail %s <span class=\"muted\" id=\"total\">%u item%s</span></h1>\n",
+	    f.status < 0 ? "in the store" : quar_status_name(f.status), items->len,
+	    items->len == 1 ? "" : "s");
 	list_filters(out, req->query);
 	list_counts(out, items, req->query);
 	web_html(out, "<table id=\"items\"><thead><tr><th class=\"num\">Stored (UTC)</th><th>Status"

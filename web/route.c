@@ -74,6 +74,23 @@ route_cross_site(const struct web_req *req)
 	return req->fetch_site != NULL && strcmp(req->fetch_site, "cross-site") == 0;
 }
 
+/*
+ * route_login_token - the login form's token: the one the browser has
+ * (so that a second tab, or a favicon fetch redirected to /login, does not
+ * make the first form stale), else a new one; set as the login cookie
+ */
+static void
+route_login_token(const struct web_req *req, struct web_resp *r, char token[WEB_SID_LEN + 1])
+{
+	g_autofree char *have = web_cookie_get(req->cookie, WEB_COOKIE_LOGIN);
+
+	if (web_token_valid(have))
+		g_strlcpy(token, have, WEB_SID_LEN + 1);
+	else
+		web_auth_login_token(token);
+	route_cookie(r, WEB_COOKIE_LOGIN, token, 3600);
+}
+
 /* route_login - POST /login: the login form's token, the throttle, the password */
 static void
 route_login(struct web_app *app, const struct web_req *req, struct web_resp *r)
@@ -83,31 +100,30 @@ route_login(struct web_app *app, const struct web_req *req, struct web_resp *r)
 	const char *token = form != NULL ? g_hash_table_lookup(form, "token") : NULL;
 	const char *name = form != NULL ? g_hash_table_lookup(form, "user") : NULL;
 	const char *pw = form != NULL ? g_hash_table_lookup(form, "password") : NULL;
-	char sid[WEB_SID_LEN + 1], fresh[WEB_SID_LEN + 1];
+	char sid[WEB_SID_LEN + 1], login_token[WEB_SID_LEN + 1];
 	int rc;
 
-	web_auth_login_token(fresh);
-	route_cookie(r, WEB_COOKIE_LOGIN, fresh, 3600);
+	route_login_token(req, r, login_token);
 	if (route_cross_site(req) || !web_token_valid(token) || !web_token_valid(want) ||
 	    strcmp(token, want) != 0) {
 		r->status = 403;
-		web_page_login(r, fresh, "The login form expired: try again.");
+		web_page_login(r, login_token, "The login form expired: try again.");
 		return;
 	}
 	if (name == NULL || pw == NULL || strlen(pw) > WEBUSERS_PASSWORD_MAX) {
 		r->status = 400;
-		web_page_login(r, fresh, "Give a user name and a password.");
+		web_page_login(r, login_token, "Give a user name and a password.");
 		return;
 	}
 	rc = web_auth_login(app->auth, sid, name, pw, req->peer, req->now);
 	if (rc == MOAT_EBUSY) {
 		r->status = 429;
-		web_page_login(r, fresh, "Too many failed logins: wait a while, then try again.");
+		web_page_login(r, login_token, "Too many failed logins: wait a while, then try again.");
 		return;
 	}
 	if (rc < 0) {
 		r->status = 403;
-		web_page_login(r, fresh, "Wrong user name or password.");
+		web_page_login(r, login_token, "Wrong user name or password.");
 		return;
 	}
 	g_ptr_array_set_size(r->cookies, 0);
@@ -216,13 +232,12 @@ web_handle(struct web_app *app, const struct web_req *req, struct web_resp *r)
 			route_login(app, req, r);
 			return;
 		}
-		web_auth_login_token(token);
-		route_cookie(r, WEB_COOKIE_LOGIN, token, 3600);
+		route_login_token(req, r, token);
 		web_page_login(r, token, NULL);
 		return;
 	}
 	if (!route_identity(app, req, &id)) {
-		if (post)
+		if (post || strcmp(req->path, "/favicon.ico") == 0)
 			web_page_error(r, NULL, 403, "Not logged in (or the session ended).");
 		else
 			route_redirect(r, "/login");

@@ -596,9 +596,23 @@ START_TEST(test_login_form_token)
 	struct got g = call("POST", "/login", NULL, "token=0123456789abcdef0123456789abcdef0123456789"
 	    "abcdef0123456789abcdef&user=admin&password=admin-password");
 
+	struct got first = call("GET", "/login", NULL, NULL), fav, again;
+	g_autofree char *token = cookie_value(&first, WEB_COOKIE_LOGIN), *cookie = NULL, *t2 = NULL;
+
 	ck_assert_uint_eq(g.status, 403);		/* no login cookie to match */
 	ck_assert_ptr_null(strstr(g.cookies, WEB_COOKIE_SESSION "="));
+	/* the browser's favicon fetch or a second tab must not make the form stale */
+	cookie = g_strdup_printf("%s=%s", WEB_COOKIE_LOGIN, token);
+	fav = call("GET", "/favicon.ico", cookie, NULL);
+	ck_assert_uint_eq(fav.status, 403);
+	ck_assert_str_eq(fav.cookies, "");
+	again = call("GET", "/login", cookie, NULL);
+	t2 = cookie_value(&again, WEB_COOKIE_LOGIN);
+	ck_assert_str_eq(t2, token);
 	got_clear(&g);
+	got_clear(&first);
+	got_clear(&fav);
+	got_clear(&again);
 }
 END_TEST
 
