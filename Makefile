@@ -265,12 +265,13 @@ hostile: $(MOAT)
 
 # integration: moatd behind a private Postfix (needs root; see tests/integration/run.sh);
 # auth.sh runs it in a network namespace with its own nsd
-integration: $(MOATD) $(MOAT)
+integration: $(MOATD) $(MOAT) $(MOATWEB)
 	sh tests/integration/run.sh $(MOATD)
 	sh tests/integration/quarantine.sh $(MOATD)
 	sh tests/integration/multinode.sh $(MOATD)
 	sh tests/integration/auth.sh $(MOATD)
 	sh tests/integration/banner.sh $(MOATD)
+	sh tests/integration/web.sh $(MOATD)
 
 # miltertest: moatd against the Sendmail flavour of the milter protocol (see tests/miltertest/run.sh)
 miltertest: $(MOATD)
