@@ -9,11 +9,13 @@
  * ("-" where the code has none), and every row a kind; "what it catches" and
  * "how to tune" must say something, "looks similar" may be "—" (nothing
  * benign resembles it) but not empty. cat_diff() lists every difference, one
- * line each naming the id, so one run shows all that is out of step; the
- * second test feeds it a damaged copy to show each kind of difference is
- * caught.
+ * line each naming the id, so one run shows all that is out of step. The
+ * other tests write the code's table out as a catalogue (cat_synth()), find
+ * no difference in it, then damage it and check that each kind of
+ * difference is reported, and nothing else.
  */
-#include <stdlib.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "checks.h"
@@ -233,6 +235,56 @@ START_TEST(test_docs_match_code)
 }
 END_TEST
 
+/*
+ * cat_line - the table line of kind K with SCORE, severity SEV, ATT&CK
+ * ATTACK and the three text cells; caller frees
+ */
+static char *
+cat_line(const struct moat_finding_kind *k, int score, const char *sev, const char *attack,
+    const char *catches, const char *similar, const char *tune)
+{
+	return g_strdup_printf("| `%s` | %d | %s | %s | %s | %s | %s |", k->id, score, sev,
+	    attack, catches, similar, tune);
+}
+
+/* cat_good_line - the line of kind K as the catalogue should have it; caller frees */
+static char *
+cat_good_line(const struct moat_finding_kind *k)
+{
+	g_autofree char *tune = g_strdup_printf("`[scores] %s = off`", k->id);
+
+	return cat_line(k, k->score, report_severity_name(k->severity),
+	    k->attack[0] != '\0' ? k->attack : "-", "what it catches", "—", tune);
+}
+
+/*
+ * cat_synth - a catalogue made from report_kinds(), every row right, with
+ * "## group" headings and the table header; caller frees
+ */
+static char *
+cat_synth(void)
+{
+	GString *out = g_string_new("# findings\n");
+	g_autofree char *group = NULL;
+	gsize n = 0;
+	const struct moat_finding_kind *k = report_kinds(&n);
+
+	for (gsize i = 0; i < n; i++) {
+		g_autofree char *g = g_strndup(k[i].id, strcspn(k[i].id, "."));
+		g_autofree char *line = cat_good_line(&k[i]);
+
+		if (g_strcmp0(g, group) != 0) {
+			g_string_append_printf(out, "\n## %s\n\n| id | score | severity | ATT&CK | "
+			    "what it catches | looks similar | how to tune |\n| --- | --- | --- | "
+			    "--- | --- | --- | --- |\n", g);
+			g_free(group);
+			group = g_steal_pointer(&g);
+		}
+		g_string_append_printf(out, "%s\n", line);
+	}
+	return g_string_free(out, FALSE);
+}
+
 /* text_replace - TEXT with the first FROM replaced by TO; the test fails if FROM is absent */
 static char *
 text_replace(const char *text, const char *from, const char *to)
@@ -243,61 +295,113 @@ text_replace(const char *text, const char *from, const char *to)
 	return g_strdup_printf("%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
 }
 
-/* text_drop_line - TEXT without the line that starts with PREFIX */
-static char *
-text_drop_line(const char *text, const char *prefix)
+/* diff_has - whether DIFF holds the line part printf(FMT, ...) */
+static gboolean G_GNUC_PRINTF(2, 3)
+diff_has(const char *diff, const char *fmt, ...)
 {
-	const char *at = strstr(text, prefix);
-	const char *end;
+	va_list ap;
+	g_autofree char *want = NULL;
 
-	ck_assert_msg(at != NULL, "'%s' not in the catalogue", prefix);
-	end = strchr(at, '\n');
-	return g_strdup_printf("%.*s%s", (int)(at - text), text, end != NULL ? end + 1 : "");
+	va_start(ap, fmt);
+	want = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	if (strstr(diff, want) != NULL)
+		return TRUE;
+	fprintf(stderr, "expected '%s' in:\n%s", want, diff);
+	return FALSE;
 }
 
-/* A damaged copy: each kind of difference is reported, naming the id. */
-START_TEST(test_diff_names_each_difference)
+/* The code's own table, written out as a catalogue, gives no difference. */
+START_TEST(test_synth_matches)
 {
-	g_autofree char *text = cat_read();
-	g_autofree char *t1 = text_replace(text, "| `attach.onenote` | 6 | medium | T1566.001 |",
-	    "| `attach.onenote` | 7 | high | T1566 |");
-	g_autofree char *t2 = text_drop_line(t1, "| `name.conflict` |");
-	g_autofree char *t3 = text_replace(t2, "| `type.mismatch` |",
-	    "| `type.bogus` | 1 | low | - | x | — | `[scores] type.bogus = off` |\n| `type.mismatch` |");
-	g_autofree char *t4 = text_replace(t3, "`[scores] lure.lnk_document_icon = off` |", " |");
-	g_autofree char *t5 = text_replace(t4, "| `lure.lnk_relative_target` |",
-	    "| `lure.lnk_padding` | 10 | high | T1027 | x | y | z |\n| `lure.lnk_relative_target` |");
-	g_autofree char *t6 = text_replace(t5, "## scan\n", "## scanner\n");
-	g_autofree char *diff = cat_diff(t6, "findings.md");
+	g_autofree char *text = cat_synth();
+	g_autofree char *diff = cat_diff(text, "synth.md");
 
-	ck_assert_ptr_nonnull(strstr(diff, "attach.onenote: score 7 here, 6 in scanners/report.c"));
-	ck_assert_ptr_nonnull(strstr(diff, "attach.onenote: severity high here, medium in"));
-	ck_assert_ptr_nonnull(strstr(diff, "attach.onenote: ATT&CK T1566 here, T1566.001 in"));
-	ck_assert_ptr_nonnull(strstr(diff, "findings.md: name.conflict (scanners/report.c) has no row"));
-	ck_assert_ptr_nonnull(strstr(diff, "type.bogus has a row but no kind"));
-	ck_assert_ptr_nonnull(strstr(diff, "lure.lnk_document_icon: \"how to tune\" is empty"));
-	ck_assert_ptr_nonnull(strstr(diff, "lure.lnk_padding has a second row"));
-	ck_assert_ptr_nonnull(strstr(diff, "scan.budget_exceeded is under \"## scanner\", not \"## scan\""));
-	/* and nothing else: six damages, eight lines */
-	{
-		g_auto(GStrv) lines = g_strsplit(diff, "\n", -1);
-
-		ck_assert_msg(g_strv_length(lines) == 9, "%s", diff);	/* 8 lines and the "" after */
-	}
+	ck_assert_msg(diff[0] == '\0', "%s", diff);
 }
 END_TEST
 
-/* "looks similar" may be a dash; "what it catches" and "how to tune" may not. */
+/* A damaged copy: each kind of difference is reported, naming the id, and nothing else. */
+START_TEST(test_diff_names_each_difference)
+{
+	gsize n = 0;
+	const struct moat_finding_kind *k = report_kinds(&n);
+	g_autofree char *text = cat_synth();
+	g_autofree char *l0 = NULL, *l1 = NULL, *l2 = NULL, *l3 = NULL, *last = NULL;
+	g_autofree char *bad0 = NULL, *bad2 = NULL, *dup3 = NULL, *moved = NULL;
+	g_autofree char *t1 = NULL, *t2 = NULL, *t3 = NULL, *t4 = NULL, *t5 = NULL, *diff = NULL;
+	g_autofree char *group = NULL;
+	const char *sev0;
+	g_auto(GStrv) lines = NULL;
+
+	ck_assert_uint_ge(n, 6);
+	l0 = cat_good_line(&k[0]);
+	l1 = cat_good_line(&k[1]);
+	l2 = cat_good_line(&k[2]);
+	l3 = cat_good_line(&k[3]);
+	last = cat_good_line(&k[n - 1]);
+	group = g_strndup(k[n - 1].id, strcspn(k[n - 1].id, "."));
+	/* another score, severity and ATT&CK id for the first kind */
+	sev0 = report_severity_name((k[0].severity + 1) % (MOAT_SEV_CRITICAL + 1));
+	bad0 = cat_line(&k[0], k[0].score + 1, sev0, "T0000", "x", "y", "z");
+	/* the third kind's tune cell left empty; the fourth kind twice; the last under another heading */
+	bad2 = cat_line(&k[2], k[2].score, report_severity_name(k[2].severity),
+	    k[2].attack[0] != '\0' ? k[2].attack : "-", "x", "y", "");
+	dup3 = g_strdup_printf("%s\n%s", l3, l3);
+	moved = g_strdup_printf("## elsewhere\n\n%s", last);
+	t1 = text_replace(text, l0, bad0);
+	t2 = text_replace(t1, l1, "| `zz.bogus` | 1 | low | - | x | — | y |");	/* dropped, and a bogus id */
+	t3 = text_replace(t2, l2, bad2);
+	t4 = text_replace(t3, l3, dup3);
+	t5 = text_replace(t4, last, moved);
+	diff = cat_diff(t5, "findings.md");
+
+	ck_assert(diff_has(diff, "%s: score %d here, %d in scanners/report.c", k[0].id,
+	    k[0].score + 1, k[0].score));
+	ck_assert(diff_has(diff, "%s: severity %s here, %s in scanners/report.c", k[0].id, sev0,
+	    report_severity_name(k[0].severity)));
+	ck_assert(diff_has(diff, "%s: ATT&CK T0000 here, %s in scanners/report.c", k[0].id,
+	    k[0].attack[0] != '\0' ? k[0].attack : "-"));
+	ck_assert(diff_has(diff, "findings.md: %s (scanners/report.c) has no row", k[1].id));
+	ck_assert(diff_has(diff, "zz.bogus has a row but no kind in scanners/report.c"));
+	ck_assert(diff_has(diff, "%s: \"how to tune\" is empty", k[2].id));
+	ck_assert(diff_has(diff, "%s has a second row", k[3].id));
+	ck_assert(diff_has(diff, "%s is under \"## elsewhere\", not \"## %s\"", k[n - 1].id, group));
+	lines = g_strsplit(diff, "\n", -1);
+	ck_assert_msg(g_strv_length(lines) == 9, "%s", diff);	/* 8 lines and the "" after them */
+}
+END_TEST
+
+/* "looks similar" may be a dash, not empty; "what it catches" and "how to tune" may be neither. */
 START_TEST(test_dash_only_for_looks_similar)
 {
-	g_autofree char *text = cat_read();
-	g_autofree char *t1 = text_replace(text, "| `mime.unopened` | 10 | medium | T1027 | an encoded",
-	    "| `mime.unopened` | 10 | medium | T1027 | — | — | - |\n| `x.x` | 0 | info | - | an encoded");
-	g_autofree char *diff = cat_diff(t1, "findings.md");
+	gsize n = 0;
+	const struct moat_finding_kind *k = report_kinds(&n);
+	g_autofree char *text = cat_synth();
+	g_autofree char *l0 = cat_good_line(&k[0]);
+	g_autofree char *l1 = cat_good_line(&k[1]);
+	g_autofree char *l2 = cat_good_line(&k[2]);
+	g_autofree char *attack0 = g_strdup(k[0].attack[0] != '\0' ? k[0].attack : "-");
+	g_autofree char *attack1 = g_strdup(k[1].attack[0] != '\0' ? k[1].attack : "-");
+	g_autofree char *dashes = cat_line(&k[0], k[0].score, report_severity_name(k[0].severity),
+	    attack0, "—", "—", "-");
+	g_autofree char *empty = cat_line(&k[1], k[1].score, report_severity_name(k[1].severity),
+	    attack1, "x", "", "y");
+	g_autofree char *short_row = g_strdup_printf("| `%s` | %d | x |", k[2].id, k[2].score);
+	g_autofree char *t1 = NULL, *t2 = NULL, *t3 = NULL, *diff = NULL, *not_this = NULL;
 
-	ck_assert_ptr_nonnull(strstr(diff, "mime.unopened: \"what it catches\" is empty"));
-	ck_assert_ptr_nonnull(strstr(diff, "mime.unopened: \"how to tune\" is empty"));
-	ck_assert_ptr_null(strstr(diff, "mime.unopened: \"looks similar\""));
+	ck_assert_uint_ge(n, 3);
+	t1 = text_replace(text, l0, dashes);
+	t2 = text_replace(t1, l1, empty);
+	t3 = text_replace(t2, l2, short_row);
+	diff = cat_diff(t3, "findings.md");
+	ck_assert(diff_has(diff, "%s: \"what it catches\" is empty", k[0].id));
+	ck_assert(diff_has(diff, "%s: \"how to tune\" is empty", k[0].id));
+	ck_assert(diff_has(diff, "%s: \"looks similar\" is empty", k[1].id));
+	ck_assert(diff_has(diff, "%s: 3 cells, not 7", k[2].id));
+	/* the dash in "looks similar" of the first kind is fine */
+	not_this = g_strdup_printf("%s: \"looks similar\"", k[0].id);
+	ck_assert_msg(strstr(diff, not_this) == NULL, "%s", diff);
 }
 END_TEST
 
@@ -308,6 +412,7 @@ catalogue_suite(void)
 	TCase *tc = tcase_create("catalogue");
 
 	tcase_add_test(tc, test_docs_match_code);
+	tcase_add_test(tc, test_synth_matches);
 	tcase_add_test(tc, test_diff_names_each_difference);
 	tcase_add_test(tc, test_dash_only_for_looks_similar);
 	suite_add_tcase(s, tc);
