@@ -85,6 +85,7 @@ SEEDS_quarantine = samples/demo
 # an SPF and a DMARC record line in front of the DKIM corpora's messages
 SEEDS_auth = $(FUZZ_BUILD)/seeds/auth
 SEEDS_banner = samples/demo samples/mime $(call corpus_dirs,mime-mimekit mime-gmime)
+SEEDS_web = $(FUZZ_BUILD)/seeds/web
 # generated seed directories: tests/fuzz/NAME_seeds.py DIR
 FUZZ_SEEDS   = $(patsubst tests/fuzz/%_seeds.py,$(FUZZ_BUILD)/seeds/%,$(wildcard tests/fuzz/*_seeds.py))
 
@@ -143,6 +144,11 @@ $(CHECKS): $(TEST_OBJS) $(MILTER_CORE) $(WEB_CORE) $(LIB)
 
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(MILTER_CORE) $(LIB)
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -I. -fsanitize=fuzzer -o $@ $< $(MILTER_CORE) $(LIB) $(PKG_LIBS)
+
+# fuzz_web: moat-web's own parsing, with moat-web's objects
+$(BUILD)/fuzz_web: tests/fuzz/fuzz_web.c $(WEB_CORE) $(LIB)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -I. -fsanitize=fuzzer -o $@ $< $(WEB_CORE) $(LIB) $(PKG_LIBS) \
+	    $(WEB_LIBS)
 
 fuzz-build:
 	$(MAKE) $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%) BUILD=$(FUZZ_BUILD) CC=clang \
