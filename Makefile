@@ -206,19 +206,21 @@ bench: deps testdata $(MOAT) $(MOATD) $(BUILD)/moat-bench $(BUILD)/nullmilter $(
 # install: binaries, the man pages, /etc/moat/moat.conf (kept if present),
 # moat's ClamAV signatures and side-loading pairs, the systemd unit, the moat user, and postfix in
 # group moat so it can reach the socket.
-install: $(MOAT) $(MOATD) $(MANCONF)
+install: $(MOAT) $(MOATD) $(MOATWEB) $(MANCONF)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR)/moat \
 	    $(DESTDIR)$(PREFIX)/share/doc/moat $(DESTDIR)$(SYSCONFDIR)/systemd/system \
 	    $(DESTDIR)$(PREFIX)/share/moat/signatures $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(MOAT) $(DESTDIR)$(PREFIX)/bin/moat
 	install -m 0755 $(MOATD) $(DESTDIR)$(PREFIX)/sbin/moatd
+	install -m 0755 $(MOATWEB) $(DESTDIR)$(PREFIX)/bin/moat-web
 	install -m 0644 man/moat.1 $(DESTDIR)$(PREFIX)/share/man/man1/moat.1
 	install -m 0644 $(MANCONF) $(DESTDIR)$(PREFIX)/share/man/man5/moat.conf.5
 	install -m 0644 man/moatd.8 $(DESTDIR)$(PREFIX)/share/man/man8/moatd.8
 	test -e $(DESTDIR)$(SYSCONFDIR)/moat/moat.conf || \
 	    install -m 0644 conf/moat.conf $(DESTDIR)$(SYSCONFDIR)/moat/moat.conf
 	install -m 0644 conf/moatd.service $(DESTDIR)$(SYSCONFDIR)/systemd/system/moatd.service
+	install -m 0644 conf/moat-web.service $(DESTDIR)$(SYSCONFDIR)/systemd/system/moat-web.service
 	install -m 0644 conf/signatures/*.ndb $(DESTDIR)$(PREFIX)/share/moat/signatures/
 	install -m 0644 conf/sideload.pairs $(DESTDIR)$(PREFIX)/share/moat/sideload.pairs
 	install -d $(DESTDIR)$(PREFIX)/share/moat/banners
