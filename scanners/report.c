@@ -122,6 +122,20 @@ static const struct moat_finding_kind report_catalogue[] = {
 	    "a document loads a template, OLE object or frame from another machine on opening: an "
 	    "external attachedTemplate/oleObject/frame/subDocument relationship or an RTF "
 	    "\\template to http(s), a UNC path or file://host" },
+	{ "lure.script_downloader", 10, MOAT_SEV_HIGH, "T1059",
+	    "a script (.js .vbs .ps1 .bat .hta .wsf ..., or one inside a OneNote or CHM) downloads "
+	    "or drops code and runs it: IEX of a download, mshta/regsvr32/rundll32 given a URL, "
+	    "XMLHTTP + ADODB.Stream, a fetched file run, a base64 blob that is a program" },
+	{ "lure.script_obfuscated", 6, MOAT_SEV_MEDIUM, "T1027.010",
+	    "a script hides its code: Script Encoder (.vbe/.jse), a long base64 blob for "
+	    "-EncodedCommand or FromBase64String, char codes, carets or %VAR:~x,y% in batch, "
+	    "backticks or {1}{0} -f in PowerShell, pieces glued together, a reversed URL" },
+	{ "lure.onenote_payload", 10, MOAT_SEV_HIGH, "T1566.001",
+	    "a OneNote notebook carries an embedded program, script, HTA, batch file, shortcut or "
+	    "disk image (behind a fake \"double-click to view\" button)" },
+	{ "lure.chm_payload", 10, MOAT_SEV_HIGH, "T1218.001",
+	    "a compiled help file (.chm) carries a program or script, or a page that runs one "
+	    "(the HHCtrl ShortCut command, WScript.Shell)" },
 	{ "lure.html_smuggling", 15, MOAT_SEV_HIGH, "T1027.006",
 	    "HTML smuggling: a page's script builds a file it carries encoded (base64, char codes) "
 	    "and saves it (Blob, msSaveOrOpenBlob, createObjectURL, a clicked download), or a "

@@ -48,6 +48,25 @@ void lure_script_check(struct moat_report *rep, const struct moat_conf *conf);		
 void lure_embedded_check(struct moat_report *rep, const struct moat_conf *conf);	/* embedded.c */
 void lure_password_check(struct moat_report *rep, const struct moat_conf *conf);	/* password.c */
 
+/*
+ * lure_script_content - check the LEN bytes at DATA, a script in LANG (a
+ * name lure_script_language() gives, or NULL), found at part AT (the
+ * script itself, or the OneNote or CHM file carrying it), for download-
+ * and-run and obfuscation; adds lure.script_downloader and
+ * lure.script_obfuscated at AT, their evidence led by WHAT ("embedded
+ * hta") or the language (script.c)
+ */
+void lure_script_content(struct moat_report *rep, const struct moat_part *at, const guint8 *data,
+    gsize len, const char *lang, const char *what);
+
+/*
+ * lure_script_language - the Windows script the LEN bytes at DATA read as,
+ * from their first kilobytes (a BOM and UTF-16 read): "hta", "wsf",
+ * "batch", "powershell", "jscript", "vbscript", or NULL for none; static
+ * string (script.c)
+ */
+const char *lure_script_language(const guint8 *data, gsize len);
+
 /* What a part is, from its sniffed type and its name (lure.c). */
 enum lure_kind {
 	LURE_OTHER = 0,
