@@ -503,6 +503,26 @@ mime_lower_strip(const char *s)
 	return g_strstrip(r);
 }
 
+/*
+ * mime_charset - the charset parameter of text part OBJ, lower-case, or
+ * NULL when absent or not a charset's name (at most 64 bytes of
+ * letters, digits and "-_.:()+"): text.c hands it to iconv.
+ */
+static char *
+mime_charset(GMimeObject *obj, const char *type)
+{
+	const char *cs = g_mime_object_get_content_type_parameter(obj, "charset");
+	gsize n;
+
+	if (cs == NULL || strncmp(type, "text/", 5) != 0)
+		return NULL;
+	n = strlen(cs);
+	if (n == 0 || n > 64 || strspn(cs, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789-_.:()+") != n)
+		return NULL;
+	return g_ascii_strdown(cs, -1);
+}
+
 /* mime_name_or_null - a declared name as valid UTF-8, or NULL */
 static char *
 mime_name(const char *s)
@@ -613,6 +633,7 @@ mime_leaf(struct mime_walk *w, GMimeObject *obj, GPtrArray *path, const char *id
 	p->id = g_strdup(id);
 	p->depth = depth;
 	p->content_type = mime_lower_strip(type);
+	p->charset = mime_charset(obj, p->content_type);
 	p->filename = mime_name(filename);
 	p->disp_filename = mime_name(g_mime_object_get_content_disposition_parameter(obj, "filename"));
 	p->type_name = mime_name(g_mime_object_get_content_type_parameter(obj, "name"));
