@@ -143,6 +143,9 @@ static const struct moat_finding_kind report_catalogue[] = {
 	{ "lure.html_script_payload", 6, MOAT_SEV_MEDIUM, "T1027.006",
 	    "a page's script carries a long encoded payload that it decodes (atob, fromCharCode, "
 	    "unescape) or that is a program, archive, disk image or script, with no save seen" },
+	{ "lure.password_link", 8, MOAT_SEV_MEDIUM, "T1027.013",
+	    "the body gives a password and links to a download of an archive, disk image, "
+	    "program or script: the file is fetched and opened past the gateway" },
 	/* Sender authentication (scanners/auth/): inbound mail only. */
 	{ "auth.spf_fail", 3, MOAT_SEV_MEDIUM, "T1566",
 	    "SPF fail: the client may not send for the MAIL FROM domain (or the HELO name when "

@@ -129,7 +129,7 @@ lure_check(struct moat_report *rep, const struct moat_conf *conf)
 	static void (*const detectors[])(struct moat_report *, const struct moat_conf *) = {
 		lure_shortcut_check, lure_sideload_check, lure_image_check, lure_decoy_check,
 		lure_nesting_check, lure_masquerade_check, lure_smuggle_check, lure_script_check,
-		lure_embedded_check,
+		lure_embedded_check, lure_password_check,
 		lure_office_check,
 	};
 
