@@ -85,6 +85,7 @@ SEEDS_quarantine = samples/demo
 # an SPF and a DMARC record line in front of the DKIM corpora's messages
 SEEDS_auth = $(FUZZ_BUILD)/seeds/auth
 SEEDS_banner = samples/demo samples/mime $(call corpus_dirs,mime-mimekit mime-gmime)
+SEEDS_password = samples $(call corpus_dirs,ham-spamassassin/easy_ham ham-spamassassin/hard_ham)
 SEEDS_script = build/fixtures/lures
 SEEDS_web = $(FUZZ_BUILD)/seeds/web
 # generated seed directories: tests/fuzz/NAME_seeds.py DIR
