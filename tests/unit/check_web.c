@@ -516,7 +516,8 @@ START_TEST(test_csrf_and_roles)
 	got_clear(&g);
 	g = call("GET", path, aud, NULL);
 	{
-		g_autofree char *aud_body = g_strdup_printf("csrf=%s", csrf_of(g.body));
+		g_autofree char *aud_csrf = csrf_of(g.body);
+		g_autofree char *aud_body = g_strdup_printf("csrf=%s", aud_csrf);
 
 		got_clear(&g);
 		g = call("POST", rel, aud, aud_body);
@@ -551,7 +552,8 @@ START_TEST(test_logout_ends_session)
 	g_autofree char *path = g_strdup_printf("/msg/%s", item_id);
 	g_autofree char *del = g_strdup_printf("/msg/%s/delete", item_id);
 	struct got page = call("GET", path, admin, NULL);
-	g_autofree char *body = g_strdup_printf("csrf=%s", csrf_of(page.body));
+	g_autofree char *csrf = csrf_of(page.body);
+	g_autofree char *body = g_strdup_printf("csrf=%s", csrf);
 	struct got g = call("POST", "/logout", admin, body);
 
 	ck_assert_uint_eq(g.status, 303);
