@@ -30,9 +30,14 @@ struct password {
 
 /*
  * password_find - the candidate passwords of REP (its subject and its MIME
- * text/plain and text/html parts whose bytes were kept), deduplicated, cued
- * ones first, at most MAX. Returns a GPtrArray of struct password * that
- * frees them (g_ptr_array_unref()); empty, never NULL.
+ * text/plain and text/html parts whose bytes were kept, read as text.h
+ * gives them), deduplicated, cued ones first, at most MAX. Uncued ones are
+ * date-like tokens (07-12-2026, 2026.12.07, 07122026) and, only when REP
+ * already holds an encrypted part, a line that is one token of 4-8 digits
+ * or of letters and digits. Each is 3 to PASSWORD_MAX_LEN bytes of valid
+ * UTF-8, full-width forms folded to ASCII (NFKC). At most 256 KiB of a part
+ * and 2 MiB of a message are read. Returns a GPtrArray of struct password *
+ * that frees them (g_ptr_array_unref()); empty, never NULL.
  */
 GPtrArray *password_find(const struct moat_report *rep, guint max);
 
