@@ -18,6 +18,8 @@ struct zipdir_entry {
 	guint64 size;			/* uncompressed size as declared */
 	guint64 csize;			/* compressed size as declared */
 	guint16 method;			/* 0 stored, 8 deflate, 99 AES, ... */
+	guint16 flags;			/* general purpose bit flag (bit 6: PKWARE strong encryption) */
+	guint32 crc32;			/* CRC-32 of the data as declared (0 under WinZip AE-2) */
 	gboolean encrypted;		/* general purpose bit 0 (or AES) */
 	gboolean hidden;		/* DOS attribute 0x02, when made on DOS or Windows */
 	gboolean system;		/* DOS attribute 0x04, likewise */

@@ -175,7 +175,9 @@ zipdir_read(const guint8 *data, gsize len, guint max, zipdir_fn fn, void *ctx)
 		e.name = name;
 		e.utf8 = (bytes_le16(h + 8) & 0x0800) != 0;
 		e.method = bytes_le16(h + 10);
-		e.encrypted = (bytes_le16(h + 8) & 0x0001) != 0 || e.method == 99;
+		e.flags = bytes_le16(h + 8);
+		e.crc32 = bytes_le32(h + 16);
+		e.encrypted = (e.flags & 0x0001) != 0 || e.method == 99;
 		e.csize = bytes_le32(h + 20);
 		e.size = bytes_le32(h + 24);
 		zipdir_extra64(h + CENTRAL_SIZE + nlen, xlen, &e);
