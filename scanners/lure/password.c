@@ -30,14 +30,16 @@
  * ("reset", "expired", "your", "hier" ...: pw_stop[]) are not candidates,
  * and URLs are skipped whole (no "?pwd=x").
  *
- * lure_password_check(): a cued password and an http(s) link in a MIME text
- * part whose path ends in an archive a password opens (.zip .rar .7z .ace
- * .arj), a disk image, a program or a script (pw_link_exts[]), or whose
- * query asks for a download ("download", "dl=1", or a value ending in such
- * an extension, "%2e" decoded). The links are looked for first, in the raw
- * bytes; only a message with one has its passwords read, so ham with no
- * such link costs one memmem() pass per text part. .tar.gz, .tgz, .bz2 and
- * .xz are left out: they take no password and are what mailing lists link.
+ * lure_password_check(): a cued password (not a "code:" or "PIN:", which
+ * licence mails give beside their setup.exe) and an http(s) link in a MIME
+ * text part whose path ends in an archive a password opens (.zip .rar .7z
+ * .ace .arj), a disk image, a program or a script (pw_link_exts[]), or
+ * whose query asks for a download ("download", "dl=1", or a value ending
+ * in such an extension, "%2e" decoded). The links are looked for first, in
+ * the raw bytes; only a message with one has its passwords read, so ham
+ * with no such link costs one memchr() pass per text part. .tar.gz, .tgz,
+ * .bz2 and .xz are left out: they take no password and are what mailing
+ * lists link.
  *
  * Bounded: PW_PART_MAX bytes per part, PW_TEXT_MAX for the message, every
  * look-ahead limited (a note, PW_WORDS_MAX words, PW_PEEK bytes of the next
@@ -67,6 +69,8 @@ enum {
 	CUE_WEAK = 1 << 0,	/* a common word too: only "cue:" or "cue=" counts */
 	CUE_INFIX = 1 << 1,	/* may end a compound word (Archivpasswort, zipwachtwoord) */
 	CUE_CJK = 1 << 2,	/* a script written without blanks: no word boundaries */
+	CUE_GENERIC = 1 << 3,	/* not a password: licence and activation codes, PINs (tried on
+				 * archives, no evidence for lure.password_link) */
 };
 
 struct pw_cue {
@@ -78,7 +82,8 @@ static const struct pw_cue pw_cues[] = {
 	/* English, and what mail writes for it everywhere */
 	{ "password", CUE_INFIX }, { "passwd", 0 }, { "passphrase", 0 }, { "passcode", 0 },
 	{ "pass word", 0 }, { "pwd", CUE_WEAK }, { "pswd", CUE_WEAK }, { "pw", CUE_WEAK },
-	{ "pass", CUE_WEAK }, { "code", CUE_WEAK }, { "pin", CUE_WEAK },
+	{ "pass", CUE_WEAK }, { "code", CUE_WEAK | CUE_GENERIC },
+	{ "pin", CUE_WEAK | CUE_GENERIC },
 	/* Germanic, Nordic, Finnic */
 	{ "passwort", CUE_INFIX }, { "kennwort", CUE_INFIX }, { "wachtwoord", CUE_INFIX },
 	{ "lösenord", CUE_INFIX }, { "losenord", CUE_INFIX }, { "adgangskode", CUE_INFIX },
@@ -151,6 +156,7 @@ struct pw_scan {
 	guint max;
 	const char *where;		/* borrowed: "subject" or a part's path_display */
 	gboolean lone;			/* lone tokens count (the report holds an encrypted part) */
+	gboolean generic;		/* CUE_GENERIC words count */
 };
 
 void
@@ -910,6 +916,10 @@ pw_line(struct pw_scan *s, const char *line, const char *eol, const char *next, 
 		}
 		if ((guchar)*p >= 0x80 || g_ascii_isalpha(*p)) {
 			if ((cue = pw_cue_at(line, p, eol, &after)) != NULL) {
+				if ((cue->flags & CUE_GENERIC) && !s->generic) {
+					p = after;
+					continue;
+				}
 				if (!(cue->flags & CUE_WEAK) && sp.n < PW_SPANS_MAX) {
 					sp.start[sp.n] = p;
 					sp.end[sp.n++] = after;
@@ -987,14 +997,16 @@ pw_sources(struct pw_scan *s, const struct moat_report *rep)
 	}
 }
 
-GPtrArray *
-password_find(const struct moat_report *rep, guint max)
+/* pw_find - password_find(), with or without the CUE_GENERIC words ("code:", "PIN:") */
+static GPtrArray *
+pw_find(const struct moat_report *rep, guint max, gboolean generic)
 {
 	struct pw_scan s = {
 		.cued = g_ptr_array_new_with_free_func((GDestroyNotify)password_free),
 		.uncued = g_ptr_array_new_with_free_func((GDestroyNotify)password_free),
 		.max = max,
 		.lone = pw_has_encrypted(rep),
+		.generic = generic,
 	};
 
 	if (max > 0)
@@ -1006,6 +1018,12 @@ password_find(const struct moat_report *rep, guint max)
 	}
 	g_ptr_array_unref(s.uncued);
 	return s.cued;
+}
+
+GPtrArray *
+password_find(const struct moat_report *rep, guint max)
+{
+	return pw_find(rep, max, TRUE);
 }
 
 /* lure.password_link ---------------------------------------------------------- */
@@ -1202,7 +1220,8 @@ lure_password_check(struct moat_report *rep, const struct moat_conf *conf)
 	}
 	if (url == NULL)
 		return;
-	pws = password_find(rep, PASSWORD_MAX_CANDIDATES);
+	/* a licence mail gives an "activation code:" beside its setup.exe: not a password */
+	pws = pw_find(rep, PASSWORD_MAX_CANDIDATES, FALSE);
 	for (guint i = 0; i < pws->len && pw == NULL; i++)
 		if (((const struct password *)pws->pdata[i])->cued)
 			pw = pws->pdata[i];

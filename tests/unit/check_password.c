@@ -105,6 +105,7 @@ static const struct {
 	{ "en-quoted", "text/plain", "utf-8", "Use \"Inv2026\" as the password to open it.", "Inv2026" },
 	{ "en-note", "text/plain", "utf-8", "Password (case sensitive): AbC-991", "AbC-991" },
 	{ "en-pw", "text/plain", "utf-8", "Dokumente anbei, PW: 7hj2K", "7hj2K" },
+	{ "en-code", "text/plain", "utf-8", "Access code: Doc-5531", "Doc-5531" },
 	{ "en-blank", "text/plain", "utf-8", "Documents (password 2026)", "2026" },
 	{ "de-blank", "text/plain", "utf-8", "Im Anhang die Liste, Passwort 4711.", "4711" },
 	{ "de", "text/plain", "iso-8859-1", "Das Kennwort für das Archiv lautet: Rechnung#4711.",
@@ -361,6 +362,8 @@ static const struct {
 	{ "tarball", "Release", "text/plain", "Download https://x.example/foo-1.2.tar.gz\n"
 	    "pass: abc123", NULL },
 	{ "zip no password", "Files", "text/plain", "Here: https://x.example/photos.zip\nThanks", NULL },
+	{ "licence", "Licence", "text/plain", "Installer: https://dl.example.com/Editor-setup.exe\n"
+	    "Activation code: EXED-7K2M-99QA\nPIN: 4471", NULL },
 	{ "host in query", "Ticket", "text/plain", "https://urldefense.example.com/v2/url?u=http-3A__"
 	    "help.example.com&d=Dw\nCode: '4625' - Type: 'Critical'", NULL },
 };
