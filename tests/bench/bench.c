@@ -11,6 +11,8 @@
  *       zone in memory: the checks' own CPU, the resolver's wait left out.
  *       -b puts a banner ([banner] templates from conf/) into every message
  *       as if it were tagged: the words and the rewrite moatd would add.
+ *       The line ends with the slowest single message of the best round
+ *       (its milliseconds and its file name).
  *
  * Files are read through scan_file() as `moat scan` reads them (mmap). The
  * corpus is scanned once to warm the page cache, then timed over ROUNDS runs
@@ -136,16 +138,25 @@ bench_rewrite(const char *path, const struct moat_report *rep, const struct moat
 	g_object_unref(s);
 }
 
-/* bench_pass - scan every file once; returns seconds */
+/* The slowest message of one pass. */
+struct bench_worst {
+	gint64 us;
+	const char *file;		/* borrowed from the file list */
+};
+
+/* bench_pass - scan every file once; returns seconds, *WORST the slowest message */
 static double
-bench_pass(GPtrArray *files, const struct moat_conf *conf, guint *flagged)
+bench_pass(GPtrArray *files, const struct moat_conf *conf, guint *flagged,
+    struct bench_worst *worst)
 {
 	gint64 t0 = g_get_monotonic_time();
 
 	*flagged = 0;
+	worst->us = -1;
 	for (guint i = 0; i < files->len; i++) {
 		struct moat_report *rep = NULL;
 		char *err = NULL;
+		gint64 m0 = g_get_monotonic_time(), took;
 
 		if (scan_file_opts(&rep, &err, files->pdata[i], bench_opts.auth ? &bench_env : NULL,
 		    conf, &bench_opts) != 0) {
@@ -156,6 +167,10 @@ bench_pass(GPtrArray *files, const struct moat_conf *conf, guint *flagged)
 		if (bench_banner)
 			bench_rewrite(files->pdata[i], rep, conf);
 		report_free(rep);
+		if ((took = g_get_monotonic_time() - m0) > worst->us) {
+			worst->us = took;
+			worst->file = files->pdata[i];
+		}
 	}
 	return (double)(g_get_monotonic_time() - t0) / 1e6;
 }
@@ -166,6 +181,7 @@ main(int argc, char **argv)
 	GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
 	struct moat_conf *conf = NULL;
 	struct rusage ru;
+	struct bench_worst worst = { 0 }, w;
 	guint64 bytes = 0;
 	double best = 1e9, load_ms;
 	gint64 t0;
@@ -208,18 +224,21 @@ main(int argc, char **argv)
 		return 2;
 	}
 	load_ms = (double)(g_get_monotonic_time() - t0) / 1e3;
-	bench_pass(files, conf, &flagged);	/* warm the page cache */
+	bench_pass(files, conf, &flagged, &w);	/* warm the page cache */
 	for (int r = 0; r < ROUNDS; r++) {
-		double s = bench_pass(files, conf, &flagged);
+		double s = bench_pass(files, conf, &flagged, &w);
 
-		if (s < best)
+		if (s < best) {
 			best = s;
+			worst = w;
+		}
 	}
 	getrusage(RUSAGE_SELF, &ru);
 	printf("%-10s %6u msgs %8.1f MB  %8.0f msgs/s  %7.1f MB/s  peak RSS %ld MB  "
-	    "engine load %.0f ms  (%u flagged)%s\n",
+	    "engine load %.0f ms  (%u flagged)%s  slowest %.1f ms %s\n",
 	    argv[1], files->len, (double)bytes / 1e6, files->len / best, (double)bytes / 1e6 / best,
-	    ru.ru_maxrss / 1024, load_ms, flagged, bench_banner ? "  bannered each pass" : "");
+	    ru.ru_maxrss / 1024, load_ms, flagged, bench_banner ? "  bannered each pass" : "",
+	    (double)worst.us / 1e3, worst.file != NULL ? worst.file : "-");
 	av_unload();
 	conf_free(conf);
 	g_ptr_array_unref(files);
