@@ -13,7 +13,7 @@ SAN	= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 LDFLAGS	?=
 
 PKGS	= gmime-3.0 glib-2.0 json-glib-1.0 libclamav libarchive libcrypto sqlite3 libpq \
-	  opendkim libidn2 libxml-2.0
+	  opendkim libidn2 zlib libxml-2.0
 # Library headers come in with -isystem so their warnings never fail our build.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed 's/-I/-isystem /g')
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lspf2 -lopendmarc -lresolv -lm

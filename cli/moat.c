@@ -72,10 +72,11 @@ cmd_print_human(const struct moat_report *rep, FILE *fp)
 		const struct moat_part *p = rep->parts->pdata[i];
 
 		if (p->parent != NULL)
-			fprintf(fp, "  %*s%s (%s, %" G_GUINT64_FORMAT " bytes%s%s)\n",
+			fprintf(fp, "  %*s%s (%s, %" G_GUINT64_FORMAT " bytes%s%s%s%s)\n",
 			    (int)(2 * p->container_depth), "", p->path_display,
 			    p->sniffed ? p->sniffed : "unread", p->decoded_size,
-			    p->hidden ? ", hidden" : "", p->encrypted ? ", encrypted" : "");
+			    p->hidden ? ", hidden" : "", p->encrypted ? ", encrypted" : "",
+			    p->derived ? ", " : "", p->derived ? p->derived : "");
 	}
 	if (rep->auth != NULL && rep->auth->skipped != NULL) {
 		fprintf(fp, "  sender authentication not checked: %s\n", rep->auth->skipped);

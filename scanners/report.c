@@ -66,8 +66,12 @@ static const struct moat_finding_kind report_catalogue[] = {
 	{ "container.opaque_image", 10, MOAT_SEV_MEDIUM, "T1553.005",
 	    "a disk image moat cannot list (VHDX, NTFS, exFAT, UDF-only, an unknown file "
 	    "system): its files were not inventoried" },
-	{ "container.encrypted", 3, MOAT_SEV_LOW, "T1027.013",
-	    "an archive member is encrypted, so its content could not be scanned" },
+	{ "container.encrypted", 5, MOAT_SEV_MEDIUM, "T1027.013",
+	    "an encrypted archive member moat could not open (no password in the message opens "
+	    "it, or moat cannot decrypt the format): its content was not scanned" },
+	{ "container.decrypted", 0, MOAT_SEV_INFO, "T1027.013",
+	    "encrypted archive members opened with a password the message gives, then scanned "
+	    "like any member (the verdict is their contents')" },
 	{ "container.too_deep", 10, MOAT_SEV_MEDIUM, "T1027",
 	    "containers nested deeper than [containers] max_depth; deeper members were not opened" },
 	{ "container.too_many_members", 10, MOAT_SEV_MEDIUM, "T1027",
@@ -101,6 +105,15 @@ static const struct moat_finding_kind report_catalogue[] = {
 	{ "lure.decoy_folder", 12, MOAT_SEV_HIGH, "T1564.001",
 	    "a container shows only a shortcut or a document at its top while a hidden or "
 	    "oddly named folder (_ __ # ~ blanks) holds programs" },
+	{ "lure.encrypted_runnable", 10, MOAT_SEV_HIGH, "T1027.013",
+	    "an encrypted archive moat could not open lists programs, scripts, shortcuts, "
+	    "archives or disk images" },
+	{ "lure.encrypted_hidden_names", 10, MOAT_SEV_HIGH, "T1027.013",
+	    "an archive whose file names are encrypted too (7z, RAR): nothing in it can be seen "
+	    "or scanned" },
+	{ "lure.password_mismatch", 10, MOAT_SEV_HIGH, "T1027.013",
+	    "the message gives a password, but it opens none of the members of its encrypted "
+	    "archive" },
 	{ "lure.nested_archive", 8, MOAT_SEV_MEDIUM, "T1027",
 	    "an archive inside an archive whose innermost holds programs, scripts or shortcuts" },
 	{ "lure.program_as_document", 10, MOAT_SEV_HIGH, "T1036.008",
@@ -811,6 +824,7 @@ json_part(JsonBuilder *b, const struct moat_part *p, GHashTable *children)
 	json_builder_add_boolean_value(b, p->system);
 	json_builder_set_member_name(b, "encrypted");
 	json_builder_add_boolean_value(b, p->encrypted);
+	json_str(b, "derived", p->derived);
 	json_str(b, "av_type", p->av_type);
 	json_builder_set_member_name(b, "members");
 	json_builder_begin_array(b);

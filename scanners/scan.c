@@ -3,9 +3,12 @@
  *
  * In: one message on a GMimeStream, an optional envelope, the config.
  * Out: a report with inventory, findings and verdict. Order: MIME
- * inventory (each leaf walked by libclamav as it is decoded), then name
- * and type checks per part, then the lure detectors over the whole tree,
- * then (when asked) sender authentication, then the policy.
+ * inventory (each leaf walked by libclamav as it is decoded), then the
+ * derive stage (files smuggled in pages and encrypted members the body's
+ * password opens, walked while the engine is held; the judgement of what
+ * stays encrypted), then name and type checks per part, then the lure
+ * detectors over the whole tree, then (when asked) sender authentication,
+ * then the policy.
  * Knows nothing of the milter protocol. Reentrant after scan_init().
  */
 #include <errno.h>
@@ -18,6 +21,7 @@
 
 #include "moat/auth.h"
 #include "moat/av.h"
+#include "moat/derive.h"
 #include "moat/lure.h"
 #include "moat/mime.h"
 #include "moat/moat.h"
@@ -63,6 +67,8 @@ scan_message_opts(struct moat_report **out, char **err_out, GMimeStream *stream,
 		report_envelope_copy(&rep->env, env);
 	/* The walk scans each leaf as the inventory decodes it: no part goes unscanned. */
 	rc = mime_inventory(rep, stream, conf, walk != NULL ? &hook : NULL);
+	if (rc >= 0)
+		derive_message(rep, conf, walk);
 	if (walk_finish(walk, &err) < 0) {
 		rc = rc < 0 ? rc : MOAT_EIO;
 		if (err_out != NULL)

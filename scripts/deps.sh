@@ -12,7 +12,7 @@ PKGS="
 build-essential pkg-config make gcc clang libclang-rt-14-dev
 libglib2.0-dev libgmime-3.0-dev libjson-glib-dev check
 libmilter-dev libspf2-dev libopendkim-dev libopendmarc-dev libidn2-dev libyaml-dev publicsuffix
-libclamav-dev clamav clamav-testfiles libarchive-dev libsqlite3-dev sqlite3
+libclamav-dev clamav clamav-testfiles libarchive-dev zlib1g-dev libsqlite3-dev sqlite3
 libpq-dev postgresql libmicrohttpd-dev libsodium-dev
 libxml2-dev libytnef0-dev libssl-dev
 postfix miltertest nsd iproute2 libmail-dkim-perl chromium python3-pil

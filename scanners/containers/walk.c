@@ -59,9 +59,16 @@ struct walk {
 	struct moat_report *rep;
 	const struct moat_conf *conf;
 	struct cl_engine *engine;
-	guint64 extracting;		/* bytes of RAR members being walked now (one buffer per level) */
+	guint64 extracting;		/* bytes of RAR members being walked now (one buffer per level),
+					 * of derived members and of the copies in LOCKED */
 	guint members;			/* members recorded in this message */
 	gboolean too_many;		/* container.too_many_members recorded */
+	gboolean derived_deep;		/* container.too_deep recorded for a derived member */
+	GHashTable *spent;		/* MIME part -> guint64 *: bytes taken out of it so far, for
+					 * the limits of what is derived from it later; or NULL */
+	GHashTable *locked;		/* ZIP part with encrypted entries -> GBytes copy of its
+					 * bytes (NULL: none made), for walk_container_bytes(); or NULL */
+	GHashTable *hidden;		/* archives whose own headers are encrypted, or NULL */
 	int rc;				/* first internal error */
 	char *err;
 };
@@ -107,6 +114,7 @@ struct walk_rar {
 
 static void walk_buffer(struct walk *w, struct moat_part *root, const guint8 *data, gsize len,
     struct walk_scan *outer);
+static guint64 walk_extract_room(const struct walk *w);
 
 static void
 walk_level_free(struct walk_level *l)
@@ -321,6 +329,39 @@ walk_listable(const struct moat_part *part)
 }
 
 /*
+ * walk_lock - remember ZIP PART, which has encrypted entries, for the
+ * derive stage (walk_container_bytes()): its kept bytes will do; the bytes
+ * of a member that were not kept are copied now, while at hand, within
+ * walk_extract_room() (held until walk_finish()); a MIME leaf's are copied
+ * by walk_leaf() when the inventory is not going to keep them.
+ */
+static void
+walk_lock(struct walk *w, struct moat_part *part, const guint8 *data, gsize len)
+{
+	GBytes *copy = NULL;
+
+	if (w->locked == NULL)
+		w->locked = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)g_bytes_unref);
+	if (g_hash_table_contains(w->locked, part))
+		return;
+	if (part->content == NULL && part->parent != NULL && len <= walk_extract_room(w)) {
+		copy = g_bytes_new(data, len);
+		w->extracting += len;
+	}
+	g_hash_table_insert(w->locked, part, copy);
+}
+
+/* walk_hide - archive PART's own headers are encrypted: it is flagged, and listed for walk_names_hidden() */
+static void
+walk_hide(struct walk *w, struct moat_part *part)
+{
+	part->encrypted = TRUE;
+	if (w->hidden == NULL)
+		w->hidden = g_hash_table_new(NULL, NULL);
+	g_hash_table_add(w->hidden, part);
+}
+
+/*
  * walk_directory - read the directory of container PART (zip, 7z, ISO
  * 9660) for the member flags, full paths and folders. FALSE when it lists
  * more members than the message may still have: then PART is not opened
@@ -352,9 +393,7 @@ walk_directory(struct walk_scan *s, struct moat_part *part, const guint8 *data, 
 	} else if ((rc = arch_walk(data, len, room, 0, &list_only, list, &why)) == ARCH_TOO_MANY) {
 		many = TRUE;
 	} else if (rc == ARCH_ENCRYPTED) {
-		part->encrypted = TRUE;
-		report_add_finding_at(s->w->rep, "container.encrypted", part,
-		    "the archive's own headers are encrypted: %s", why);
+		walk_hide(w, part);	/* its names are hidden: derive.h judges it */
 	} else if (rc == ARCH_CORRUPT) {
 		report_add_finding_at(s->w->rep, "container.unreadable", part, "%s", why);
 	}
@@ -363,6 +402,8 @@ walk_directory(struct walk_scan *s, struct moat_part *part, const guint8 *data, 
 
 		if (e->is_dir)
 			report_part_add_dir(part, e->name, e->hidden, e->system);
+		else if (e->encrypted && strcmp(part->sniffed, "zip") == 0)
+			walk_lock(w, part, data, len);
 	}
 	if (!many)
 		return TRUE;
@@ -527,7 +568,8 @@ walk_remember(struct walk_scan *s, struct moat_part *parent, const char *sha, co
 
 /*
  * walk_unseen - list the directory entries libclamav did not open. An
- * encrypted one gets container.encrypted; any other with data (more than
+ * encrypted one is flagged (the derive stage, derive.h, tries the
+ * message's passwords on it and judges it); any other with data (more than
  * WALK_TINY_BYTES declared, or an unknown size) was not scanned although
  * no limit stopped the walk: its local header points nowhere, or its
  * method is one libclamav cannot read, while another unzip may well open
@@ -559,13 +601,9 @@ walk_unseen(struct walk_scan *s)
 			m->hidden = e->hidden;
 			m->system = e->system;
 			m->encrypted = e->encrypted;
-			if (e->encrypted) {
-				report_add_finding_at(s->w->rep, "container.encrypted", m,
-				    "encrypted member: its content was not scanned");
-			} else if (!e->size_known || e->size > WALK_TINY_BYTES) {
-				if (unread++ == 0)
-					first = m;
-			}
+			if (!e->encrypted && (!e->size_known || e->size > WALK_TINY_BYTES) &&
+			    unread++ == 0)
+				first = m;
 		}
 		if (unread > 0 && !s->bomb && !s->deep && !s->w->too_many)
 			report_add_finding_at(s->w->rep, "container.unscanned", first,
@@ -700,8 +738,11 @@ walk_expand(struct walk_scan *s, guint64 len)
 	while (top->outer != NULL)
 		top = top->outer;	/* a RAR member counts against its attachment */
 	top->expanded += len;
-	if (!top->bomb && top->expanded > BOMB_MIN_BYTES &&
-	    top->expanded / MAX(top->root_size, 1) > s->w->conf->containers.max_ratio) {
+	/* libclamav's MaxScanSize counts one scan: bytes derived later share the attachment's */
+	if (!top->bomb && ((top->expanded > BOMB_MIN_BYTES &&
+	    top->expanded / MAX(top->root_size, 1) > s->w->conf->containers.max_ratio) ||
+	    (top->root->derived != NULL &&
+	    top->expanded > s->w->conf->containers.max_expanded_bytes))) {
 		report_add_finding_at(s->w->rep, "container.bomb", top->root,
 		    "%" G_GUINT64_FORMAT " bytes came out of %" G_GUINT64_FORMAT,
 		    top->expanded, top->root_size);
@@ -872,10 +913,7 @@ walk_later_entry(struct walk_rar_ctx *r, const char *name, gint64 size, gboolean
 	m->hidden = hidden;
 	m->system = system;
 	m->encrypted = encrypted;
-	m->decoded_size = size >= 0 ? (guint64)size : 0;
-	if (encrypted)
-		report_add_finding_at(r->s->w->rep, "container.encrypted", m,
-		    "encrypted member: its content was not scanned");
+	m->decoded_size = size >= 0 ? (guint64)size : 0;	/* encrypted: derive.h judges it */
 	/* After a bomb the rest are listed (their names still count), never taken out. */
 	if (r->s->bomb)
 		return FALSE;
@@ -992,25 +1030,56 @@ walk_rars(struct walk_scan *s)
 			    rar->part, "more than %u files: the rest were not opened",
 			    s->w->conf->containers.max_members);
 		} else if (rc == ARCH_ENCRYPTED) {
-			rar->part->encrypted = TRUE;
-			report_add_finding_at(s->w->rep, "container.encrypted", rar->part,
-			    "the archive's own headers are encrypted: %s", why);
+			walk_hide(s->w, rar->part);	/* its names are hidden: derive.h judges it */
 		} else if (rc == ARCH_CORRUPT) {
 			report_add_finding_at(s->w->rep, "container.unreadable", rar->part, "%s", why);
 		}
 	}
 }
 
-/* walk_buffer - LEN bytes of ROOT through libclamav, then what it could not open */
+/* walk_top - the MIME part P came out of (P itself for a MIME part) */
+static struct moat_part *
+walk_top(struct moat_part *p)
+{
+	while (p->parent != NULL)
+		p = p->parent;
+	return p;
+}
+
+/* walk_spent - bytes taken out of MIME part TOP so far (walk_expand(), derived members) */
+static guint64
+walk_spent(const struct walk *w, struct moat_part *top)
+{
+	const guint64 *n = w->spent != NULL ? g_hash_table_lookup(w->spent, top) : NULL;
+
+	return n != NULL ? *n : 0;
+}
+
+static void
+walk_set_spent(struct walk *w, struct moat_part *top, guint64 n)
+{
+	if (w->spent == NULL)
+		w->spent = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	g_hash_table_insert(w->spent, top, g_memdup2(&n, sizeof(n)));
+}
+
+/*
+ * walk_buffer - LEN bytes of ROOT through libclamav, then what it could
+ * not open. A derived member (ROOT->derived) counts what comes out of it
+ * against the MIME part it was made from: its size for the ratio, and the
+ * bytes taken out of that part before.
+ */
 static void
 walk_buffer(struct walk *w, struct moat_part *root, const guint8 *data, gsize len,
     struct walk_scan *outer)
 {
+	struct moat_part *top = outer == NULL ? walk_top(root) : NULL;
 	struct walk_scan s = {
 		.w = w,
 		.root = root,
 		.outer = outer,
-		.root_size = len,
+		.root_size = top != NULL && top != root ? top->decoded_size : len,
+		.expanded = top != NULL ? walk_spent(w, top) : 0,
 		.levels = g_ptr_array_new_with_free_func((GDestroyNotify)walk_level_free),
 		.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
 		.dirs = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)g_ptr_array_unref),
@@ -1035,6 +1104,8 @@ walk_buffer(struct walk *w, struct moat_part *root, const guint8 *data, gsize le
 		walk_unseen(&s);
 		walk_rars(&s);
 	}
+	if (top != NULL && s.expanded > 0)
+		walk_set_spent(w, top, s.expanded);
 	g_ptr_array_unref(s.levels);
 	g_hash_table_destroy(s.seen);
 	g_hash_table_destroy(s.dirs);
@@ -1058,8 +1129,101 @@ walk_leaf(void *ctx, struct moat_part *p, const guint8 *data, gsize len)
 {
 	struct walk *w = ctx;
 
-	if (w->rc == 0 && !report_over_budget(w->rep))
-		walk_buffer(w, p, data, len, NULL);
+	if (w->rc != 0 || report_over_budget(w->rep))
+		return;
+	walk_buffer(w, p, data, len, NULL);
+	/*
+	 * A ZIP with encrypted entries is opened later (derive.h), from its
+	 * kept bytes; the inventory keeps P's bytes only within [limits]
+	 * max_decoded_bytes (mime.c), so a ZIP it will not keep is copied now.
+	 */
+	if (w->locked != NULL && g_hash_table_contains(w->locked, p) &&
+	    g_hash_table_lookup(w->locked, p) == NULL &&
+	    w->rep->kept + len > w->conf->limits.max_decoded_bytes && len <= walk_extract_room(w)) {
+		g_hash_table_insert(w->locked, p, g_bytes_new(data, len));
+		w->extracting += len;
+	}
+}
+
+/*
+ * walk_derived_scan - the LEN bytes at DATA, which moat made itself
+ * (PROVENANCE), as the bytes of member M: hashed, typed, kept within the
+ * budget and walked like any member's, within the limits of the MIME part
+ * M came out of. FALSE when nothing was done (an earlier error, the
+ * budget); past a [containers] limit M is listed, container.bomb says why.
+ */
+static gboolean
+walk_derived_scan(struct walk *w, struct moat_part *m, const char *provenance,
+    const guint8 *data, gsize len)
+{
+	const struct conf_containers *lim = &w->conf->containers;
+	struct moat_part *top = walk_top(m);
+	guint64 spent = walk_spent(w, top) + len;
+	char sha[SHA256_HEX_LEN + 1];
+
+	g_free(m->derived);
+	m->derived = g_strdup(provenance);
+	m->decoded_size = len;
+	if (len > walk_extract_room(w) || spent > lim->max_expanded_bytes ||
+	    (spent > BOMB_MIN_BYTES && spent / MAX(top->decoded_size, 1) > lim->max_ratio)) {
+		report_add_finding_at(w->rep, "container.bomb", m,
+		    "%" G_GSIZE_FORMAT " bytes %s: past the [containers] limits of %s, not scanned",
+		    len, provenance, top->path_display);
+		return TRUE;
+	}
+	sha256_hex(data, len, sha);
+	walk_fill(w, m, data, len, sha);
+	walk_set_spent(w, top, spent);
+	w->extracting += len;		/* the caller's buffer, while its members are walked */
+	walk_buffer(w, m, data, len, NULL);
+	w->extracting -= len;
+	return TRUE;
+}
+
+struct moat_part *
+walk_derived(struct walk *w, struct moat_part *parent, const char *name, const char *provenance,
+    const guint8 *data, gsize len)
+{
+	struct moat_part *m;
+
+	if (w->rc != 0 || report_over_budget(w->rep) ||
+	    (m = walk_member(w, parent, name, &w->derived_deep)) == NULL)
+		return NULL;
+	walk_derived_scan(w, m, provenance, data, len);
+	return m;
+}
+
+gboolean
+walk_derived_fill(struct walk *w, struct moat_part *m, const char *provenance,
+    const guint8 *data, gsize len)
+{
+	if (w->rc != 0 || report_over_budget(w->rep))
+		return FALSE;
+	return walk_derived_scan(w, m, provenance, data, len);
+}
+
+guint64
+walk_room(const struct walk *w)
+{
+	return walk_extract_room(w);
+}
+
+gboolean
+walk_names_hidden(const struct walk *w, const struct moat_part *c)
+{
+	return w->hidden != NULL && g_hash_table_contains(w->hidden, c);
+}
+
+GBytes *
+walk_container_bytes(const struct walk *w, const struct moat_part *c)
+{
+	GBytes *copy;
+
+	if (c->content != NULL)
+		return g_bytes_ref(c->content);
+	if (w->locked != NULL && (copy = g_hash_table_lookup(w->locked, c)) != NULL)
+		return g_bytes_ref(copy);
+	return NULL;
 }
 
 int
@@ -1073,6 +1237,12 @@ walk_finish(struct walk *w, char **err)
 	if (rc < 0)
 		*err = g_steal_pointer(&w->err);
 	g_free(w->err);
+	if (w->spent != NULL)
+		g_hash_table_destroy(w->spent);
+	if (w->locked != NULL)
+		g_hash_table_destroy(w->locked);
+	if (w->hidden != NULL)
+		g_hash_table_destroy(w->hidden);
 	g_free(w);
 	return rc;
 }

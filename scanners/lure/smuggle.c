@@ -8,7 +8,9 @@
  * script), or a data: URL of an archive or program: the file is made on
  * the recipient's machine, so no gateway sees an attachment. Each encoded
  * payload's first bytes are decoded (at most SNIFF_HEAD_BYTES) and sniffed
- * to say what it is; the payload itself is not walked here.
+ * to say what it is. smuggle_files() (smuggle.h) decodes the payloads that
+ * are files (archives, programs, disk images, scripts, shortcuts) whole,
+ * for the derive stage to walk as members of the page (derive.h).
  *
  * lure.html_smuggling: a payload and a way to save it, or a data: URL of an
  * archive or program. lure.html_script_payload: a long encoded payload in
@@ -29,6 +31,7 @@
 
 #include "moat/lure.h"
 #include "moat/names.h"
+#include "moat/smuggle.h"
 #include "moat/sniff.h"
 
 /*
@@ -49,6 +52,8 @@
 #define SMUGGLE_SNIFFS_MAX	16	/* payloads decoded per part: the rest are counted */
 #define SMUGGLE_LOOKBACK	128	/* bytes before a payload searched for "data:" */
 #define SMUGGLE_B64_HEAD	((SNIFF_HEAD_BYTES + 2) / 3 * 4)	/* chars decoded to sniff */
+#define SMUGGLE_FILES_MAX	8	/* files of one part decoded whole (smuggle_files()) */
+#define SMUGGLE_NAME_MAX	255	/* bytes of a download name the script gives */
 
 enum smuggle_enc { SMUGGLE_BASE64, SMUGGLE_CHARCODES, SMUGGLE_ESCAPES };
 
@@ -79,6 +84,8 @@ struct smuggle_payload {
 	gboolean in_script;
 	char media[64];			/* a data: URL's media type, lower-case, or "" */
 	const char *sniffed;		/* static: sniff_type() of its first bytes, or NULL */
+	const guint8 *window;		/* the window it was found in (borrowed) */
+	gsize window_len, at;		/* ... and where in it its text starts */
 };
 
 struct smuggle_scan {
@@ -92,6 +99,10 @@ struct smuggle_scan {
 	gsize head_len;
 	char *b64;			/* SMUGGLE_B64_HEAD: a payload's first base64 characters */
 	gsize b64_len;
+	GArray *files;			/* struct smuggle_payload: the files to decode whole
+					 * (smuggle_files()), or NULL */
+	GByteArray *out;		/* smuggle_values() writes every value here when set ... */
+	gsize out_max;			/* ... at most this many */
 };
 
 static inline gboolean
@@ -196,6 +207,8 @@ smuggle_keep(struct smuggle_scan *s, struct smuggle_payload *p)
 	gboolean file = *p->media != '\0' && smuggle_file_media(p->media);
 	gboolean best_file = *s->best.media != '\0' && smuggle_file_media(s->best.media);
 
+	if (s->files != NULL && (strong || file) && s->files->len < SMUGGLE_FILES_MAX)
+		g_array_append_val(s->files, *p);
 	s->npayloads++;
 	if (s->best.size == 0 || (strong && !best_strong) || (file && !best_file && !best_strong) ||
 	    (strong == best_strong && file == best_file && p->size > s->best.size))
@@ -221,15 +234,45 @@ smuggle_sniff(struct smuggle_scan *s, enum smuggle_enc enc)
 }
 
 /*
+ * smuggle_glue - where the next run of a base64 payload starts after the
+ * run ending at RUN in the LEN bytes at D, past string glue (quotes, ',',
+ * blanks, "\n" escapes, and a '+' between two literals: "AB" + "CD");
+ * 0 when the payload ends there
+ */
+static gsize
+smuggle_glue(const guint8 *d, gsize len, gsize run)
+{
+	gsize g;
+	guint quotes = 0;		/* odd: a quote ended the literal and '+' joins the next */
+
+	for (g = run; g < len && g - run < SMUGGLE_GLUE_MAX; g++) {
+		guint8 c = d[g];
+
+		if (c == '\\' && g + 1 < len && (d[g + 1] == 'n' || d[g + 1] == 'r' || d[g + 1] == 't')) {
+			g++;
+			continue;
+		}
+		if (c == '"' || c == '\'' || c == '`')
+			quotes++;
+		else if (!(g_ascii_isspace(c) || c == ',' || (c == '+' && quotes % 2 == 1)))
+			break;
+	}
+	if (g == run || g >= len || !smuggle_b64_char(d[g]))
+		return 0;
+	return g;
+}
+
+/*
  * smuggle_base64 - the base64 payload starting at I: runs of the alphabet
- * joined across string glue (quotes, '+', ',', blanks, "\n" escapes) when
- * the next run is long too. Returns where it ends.
+ * joined across string glue (smuggle_glue()) when the next run is long
+ * too. Returns where it ends.
  */
 static gsize
 smuggle_base64(struct smuggle_scan *s, gsize i)
 {
 	gsize start = i, chars = 0, end = i;
-	struct smuggle_payload p = { .enc = SMUGGLE_BASE64, .in_script = s->in_script };
+	struct smuggle_payload p = { .enc = SMUGGLE_BASE64, .in_script = s->in_script,
+	    .window = s->d, .window_len = s->len, .at = i };
 
 	s->b64_len = 0;
 	for (;;) {
@@ -245,18 +288,7 @@ smuggle_base64(struct smuggle_scan *s, gsize i)
 		end = run;
 		if (run - start < SMUGGLE_B64_CHUNK)
 			return run;	/* too short to start a payload */
-		for (g = run; g < s->len && g - run < SMUGGLE_GLUE_MAX; g++) {
-			guint8 c = s->d[g];
-
-			if (c == '\\' && g + 1 < s->len && (s->d[g + 1] == 'n' || s->d[g + 1] == 'r' ||
-			    s->d[g + 1] == 't')) {
-				g++;
-				continue;
-			}
-			if (!(g_ascii_isspace(c) || c == '"' || c == '\'' || c == '`' || c == ','))
-				break;
-		}
-		if (g == run || g >= s->len || !smuggle_b64_char(s->d[g]))
+		if ((g = smuggle_glue(s->d, s->len, run)) == 0)
 			break;
 		end = g;
 	}
@@ -330,6 +362,8 @@ smuggle_values(struct smuggle_scan *s, gsize i, gboolean esc, gsize *count)
 		}
 		if (s->head_len < SNIFF_HEAD_BYTES)
 			s->head[s->head_len++] = (guint8)v;
+		if (s->out != NULL && s->out->len < s->out_max)
+			g_byte_array_append(s->out, (const guint8[]){ (guint8)v }, 1);
 		n++;
 	}
 	*count = n;
@@ -368,7 +402,8 @@ smuggle_window(struct smuggle_scan *s, const guint8 *d, gsize len)
 			next = smuggle_values(s, i, !g_ascii_isdigit(c), &n);
 			if (n >= SMUGGLE_VALUES_SMALL) {
 				struct smuggle_payload p = { .enc = c == '%' || c == '\\' ?
-				    SMUGGLE_ESCAPES : SMUGGLE_CHARCODES, .size = n, .in_script = TRUE };
+				    SMUGGLE_ESCAPES : SMUGGLE_CHARCODES, .size = n, .in_script = TRUE,
+				    .window = d, .window_len = len, .at = i };
 
 				p.sniffed = smuggle_sniff(s, p.enc);
 				if (n >= SMUGGLE_VALUES_MIN || smuggle_strong(p.sniffed))
@@ -520,33 +555,47 @@ smuggle_has_script(const guint8 *d, gsize len)
 	return FALSE;
 }
 
-/* smuggle_part - scan HTML part P's LEN bytes at DATA (its head and tail when larger) */
-static void
-smuggle_part(struct moat_report *rep, const struct moat_part *p, const guint8 *data, gsize len)
+/*
+ * smuggle_scan_part - scan the LEN bytes at DATA of an HTML part (its head
+ * and tail when larger) into S; *M gets the markers. FALSE when the page
+ * was not read: no script, nothing that decodes or saves a file.
+ */
+static gboolean
+smuggle_scan_part(struct moat_report *rep, struct smuggle_scan *s, const guint8 *data, gsize len,
+    unsigned *m)
 {
-	struct smuggle_scan s = { 0 };
 	gsize head = len <= SMUGGLE_SCAN_MAX ? len : SMUGGLE_SCAN_MAX - SMUGGLE_TAIL;
 	const guint8 *tail = data + len - SMUGGLE_TAIL;
-	unsigned m;
 
 	/* no script and no data: URL of an application: a page like most mail */
 	if (!smuggle_has_script(data, head) && (head == len || !smuggle_has_script(tail, SMUGGLE_TAIL)) &&
 	    memmem(data, head, "data:application/", 17) == NULL &&
 	    (head == len || memmem(tail, SMUGGLE_TAIL, "data:application/", 17) == NULL))
-		return;
-	m = smuggle_markers_of(data, head);
+		return FALSE;
+	*m = smuggle_markers_of(data, head);
 	if (head < len)
-		m |= smuggle_markers_of(tail, SMUGGLE_TAIL);
+		*m |= smuggle_markers_of(tail, SMUGGLE_TAIL);
 	/* nothing decodes or saves a file: a payload would stay inert text */
-	if ((m & (M_ATOB | M_FCC | M_UNESC | M_BLOB | M_U8 | M_MSSAVE | M_OBJURL | M_DATAURL)) == 0 &&
-	    !((m & (M_DLPROP | M_DLATTR)) && (m & M_CLICK)))
-		return;
-	s.head = g_malloc(SNIFF_HEAD_BYTES + 3);	/* g_base64_decode_step() may write 3 more */
-	s.b64 = g_malloc(SMUGGLE_B64_HEAD);
-	smuggle_window(&s, data, head);
+	if ((*m & (M_ATOB | M_FCC | M_UNESC | M_BLOB | M_U8 | M_MSSAVE | M_OBJURL | M_DATAURL)) == 0 &&
+	    !((*m & (M_DLPROP | M_DLATTR)) && (*m & M_CLICK)))
+		return FALSE;
+	s->head = g_malloc(SNIFF_HEAD_BYTES + 3);	/* g_base64_decode_step() may write 3 more */
+	s->b64 = g_malloc(SMUGGLE_B64_HEAD);
+	smuggle_window(s, data, head);
 	if (head < len && !report_over_budget(rep))
-		smuggle_window(&s, tail, SMUGGLE_TAIL);
-	smuggle_report(rep, p, &s, m);
+		smuggle_window(s, tail, SMUGGLE_TAIL);
+	return TRUE;
+}
+
+/* smuggle_part - scan HTML part P's LEN bytes at DATA and report what it smuggles */
+static void
+smuggle_part(struct moat_report *rep, const struct moat_part *p, const guint8 *data, gsize len)
+{
+	struct smuggle_scan s = { 0 };
+	unsigned m = 0;
+
+	if (smuggle_scan_part(rep, &s, data, len, &m))
+		smuggle_report(rep, p, &s, m);
 	g_free(s.head);
 	g_free(s.b64);
 }
@@ -563,4 +612,289 @@ lure_smuggle_check(struct moat_report *rep, const struct moat_conf *conf)
 		if (data != NULL && len > 0 && smuggle_is_html(p))
 			smuggle_part(rep, p, data, len);
 	}
+}
+
+/* Whole files (smuggle.h) ----------------------------------------------------- */
+
+/*
+ * smuggle_b64_whole - the base64 payload whose text starts at AT in the LEN
+ * bytes at D, runs joined as smuggle_base64() joins them, decoded into OUT;
+ * FALSE (OUT incomplete) when it decodes to more than MAX bytes
+ */
+static gboolean
+smuggle_b64_whole(const guint8 *d, gsize len, gsize at, GByteArray *out, gsize max)
+{
+	gsize pos = at, chars = 0;
+	gint state = 0;
+	guint save = 0;
+
+	for (;;) {
+		gsize run = pos, n, old = out->len;
+		gboolean last = FALSE;
+
+		while (run < len && smuggle_b64_char(d[run]))
+			run++;
+		n = run - pos;
+		/*
+		 * A short word after the glue is code, not payload, unless it is
+		 * the last literal of a payload cut into literals: quoted like
+		 * the others, and it completes the base64 (a multiple of 4).
+		 */
+		if (chars > 0 && n < SMUGGLE_B64_CHUNK) {
+			if (run >= len || (d[pos - 1] != '"' && d[pos - 1] != '\'' && d[pos - 1] != '`') ||
+			    d[run] != d[pos - 1] || (chars + n) % 4 != 0)
+				break;
+			last = TRUE;
+		}
+		if (old + n / 4 * 3 + 3 > max + 3)
+			return FALSE;
+		g_byte_array_set_size(out, (guint)(old + n / 4 * 3 + 3));
+		g_byte_array_set_size(out, (guint)(old + g_base64_decode_step((const char *)d + pos, n,
+		    out->data + old, &state, &save)));
+		chars += n;
+		if (last || (pos = smuggle_glue(d, len, run)) == 0)
+			break;
+	}
+	return out->len <= max;
+}
+
+/* smuggle_decode - payload P decoded whole (at most MAX bytes), or NULL when it is larger */
+static GBytes *
+smuggle_decode(const struct smuggle_payload *p, gsize max)
+{
+	GByteArray *out = g_byte_array_new();
+	gboolean whole;
+
+	if (p->enc == SMUGGLE_BASE64) {
+		whole = smuggle_b64_whole(p->window, p->window_len, p->at, out, max);
+	} else {
+		guint8 head[SNIFF_HEAD_BYTES];
+		struct smuggle_scan s = { .d = p->window, .len = p->window_len, .head = head,
+		    .out = out, .out_max = max };
+		gsize n = 0;
+
+		smuggle_values(&s, p->at, p->enc == SMUGGLE_ESCAPES, &n);
+		whole = n <= max;
+	}
+	if (!whole) {
+		g_byte_array_unref(out);
+		return NULL;
+	}
+	return g_byte_array_free_to_bytes(out);
+}
+
+/*
+ * smuggle_quoted - the string literal that starts at or after blanks from
+ * I in the LEN bytes at D (and, with OPT_EQ, an optional '='), as a file's
+ * base name, or NULL
+ */
+static char *
+smuggle_quoted(const guint8 *d, gsize len, gsize i, gboolean opt_eq)
+{
+	gsize end;
+	guint8 q;
+	g_autofree char *raw = NULL;
+	const char *base;
+
+	while (i < len && (d[i] == ' ' || d[i] == '\t'))
+		i++;
+	if (opt_eq && i < len && d[i] == '=')
+		for (i++; i < len && (d[i] == ' ' || d[i] == '\t'); i++)
+			;
+	if (i >= len || (d[i] != '"' && d[i] != '\'' && d[i] != '`'))
+		return NULL;
+	q = d[i++];
+	for (end = i; end < len && end - i <= SMUGGLE_NAME_MAX && d[end] != q; end++)
+		if (d[end] == '\n' || d[end] == '<' || d[end] == '>' || d[end] == '$' || d[end] == '+')
+			return NULL;	/* markup or a name built in script */
+	if (end >= len || d[end] != q || end == i || end - i > SMUGGLE_NAME_MAX)
+		return NULL;
+	raw = g_strndup((const char *)d + i, end - i);
+	base = lure_basename(raw);
+	return base != NULL && *base != '\0' ? g_utf8_make_valid(base, -1) : NULL;
+}
+
+/*
+ * smuggle_names - the file names the page's script or markup gives its
+ * downloads, in the order they appear in the LEN bytes at D:
+ * a.download = 'x.zip', <a download="x.zip">, msSaveOrOpenBlob(b, 'x.zip'),
+ * new File([...], 'x.zip'); added to NAMES (at most SMUGGLE_FILES_MAX)
+ */
+static void
+smuggle_names(const guint8 *d, gsize len, GPtrArray *names)
+{
+	static const char *const calls[] = { "msSaveOrOpenBlob(", "msSaveBlob(", "new File(" };
+	g_autoptr(GArray) at = g_array_new(FALSE, FALSE, sizeof(gsize));
+	g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(g_free);
+
+	for (const guint8 *p = d, *end = d + len; found->len < SMUGGLE_FILES_MAX &&
+	    (p = memmem(p, (gsize)(end - p), "download", 8)) != NULL; p += 8) {
+		char *name = smuggle_quoted(d, len, (gsize)(p - d) + 8, TRUE);
+
+		if (name != NULL) {
+			gsize pos = (gsize)(p - d);
+
+			g_array_append_val(at, pos);
+			g_ptr_array_add(found, name);
+		}
+	}
+	for (gsize c = 0; c < G_N_ELEMENTS(calls); c++) {
+		gsize n = strlen(calls[c]);
+
+		for (const guint8 *p = d, *end = d + len; found->len < 2 * SMUGGLE_FILES_MAX &&
+		    (p = memmem(p, (gsize)(end - p), calls[c], n)) != NULL; p += n) {
+			/* the second argument: after the first ',' at this call's own level */
+			gsize i = (gsize)(p - d) + n, depth = 0, pos = (gsize)(p - d);
+			char *name;
+
+			for (; i < len && i - pos < 4096; i++) {
+				if (d[i] == '(' || d[i] == '[' || d[i] == '{')
+					depth++;
+				else if ((d[i] == ')' || d[i] == ']' || d[i] == '}') && depth-- == 0)
+					break;
+				else if (d[i] == ',' && depth == 0)
+					break;
+			}
+			if (i >= len || d[i] != ',' ||
+			    (name = smuggle_quoted(d, len, i + 1, FALSE)) == NULL)
+				continue;
+			g_array_append_val(at, pos);
+			g_ptr_array_add(found, name);
+		}
+	}
+	/* in the order the page gives them: a few names, sorted by insertion */
+	while (found->len > 0 && names->len < SMUGGLE_FILES_MAX) {
+		guint first = 0;
+
+		for (guint k = 1; k < found->len; k++)
+			if (g_array_index(at, gsize, k) < g_array_index(at, gsize, first))
+				first = k;
+		g_ptr_array_add(names, g_ptr_array_steal_index(found, first));
+		g_array_remove_index(at, first);
+	}
+}
+
+/* smuggle_ext - the extension a file of sniffed type T gets when the page names none */
+static const char *
+smuggle_ext(const char *t)
+{
+	static const struct { const char *type, *ext; } exts[] = {
+		{ "pe", "exe" }, { "mz", "exe" }, { "gzip", "gz" }, { "bzip2", "bz2" },
+		{ "ole2", "doc" }, { "onenote", "one" }, { "script", "js" }, { "elf", "bin" },
+		{ "macho", "bin" },
+	};
+
+	if (t == NULL)
+		return "bin";
+	for (gsize i = 0; i < G_N_ELEMENTS(exts); i++)
+		if (strcmp(t, exts[i].type) == 0)
+			return exts[i].ext;
+	return t;
+}
+
+/*
+ * smuggle_named_ext - the first quoted literal in the LEN bytes at D that
+ * is a file name ending in ".EXT" ('Document.hta' handed to the page's own
+ * save function), as a base name, or NULL
+ */
+static char *
+smuggle_named_ext(const guint8 *d, gsize len, const char *ext)
+{
+	g_autofree char *dot = g_strdup_printf(".%s", ext);
+	gsize n = strlen(dot);
+
+	for (const guint8 *p = d, *end = d + len; (p = memmem(p, (gsize)(end - p), dot, n)) != NULL;
+	    p += n) {
+		const guint8 *q = p + n, *open = p;
+
+		if (q >= end || (*q != '"' && *q != '\'' && *q != '`'))
+			continue;
+		while (open > d && p - open < SMUGGLE_NAME_MAX && open[-1] != *q && open[-1] != '\n' &&
+		    open[-1] != '<' && open[-1] != '>' && open[-1] != '/' && open[-1] != '\\')
+			open--;
+		if (open > d && open[-1] == *q && open < p)
+			return smuggle_quoted(d, len, (gsize)(open - d) - 1, FALSE);
+	}
+	return NULL;
+}
+
+/* smuggle_has_ext - whether NAME ends in ".EXT", any case */
+static gboolean
+smuggle_has_ext(const char *name, const char *ext)
+{
+	g_autofree char *e = names_extension(name);
+
+	return e != NULL && g_ascii_strcasecmp(e, ext) == 0;
+}
+
+/*
+ * smuggle_name_for - the name file I of N (sniffed type T) gets: a name the
+ * page gives its downloads (NAMES, the ones taken are set to NULL) with its
+ * type's extension; else the page's only name when it carries one file
+ * (what the user sees, whatever it claims); else a quoted file name of that
+ * extension in the page; else "smuggled.EXT". Caller g_free()s.
+ */
+static char *
+smuggle_name_for(GPtrArray *names, guint n, const char *t, const guint8 *d, gsize len)
+{
+	const char *ext = smuggle_ext(t);
+	char *name;
+
+	for (guint k = 0; k < names->len; k++)
+		if (names->pdata[k] != NULL && smuggle_has_ext(names->pdata[k], ext))
+			return g_steal_pointer(&names->pdata[k]);
+	if (n == 1 && names->len == 1 && names->pdata[0] != NULL)
+		return g_steal_pointer(&names->pdata[0]);
+	if ((name = smuggle_named_ext(d, len, ext)) != NULL)
+		return name;
+	return g_strdup_printf("smuggled.%s", ext);
+}
+
+void
+smuggle_file_free(struct smuggle_file *f)
+{
+	if (f == NULL)
+		return;
+	g_free(f->name);
+	if (f->bytes != NULL)
+		g_bytes_unref(f->bytes);
+	g_free(f);
+}
+
+GPtrArray *
+smuggle_files(struct moat_report *rep, const struct moat_part *p, gsize max_bytes)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)smuggle_file_free);
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	struct smuggle_scan s = { 0 };
+	gsize len;
+	const guint8 *data = lure_data(p, &len);
+	unsigned m = 0;
+
+	if (data == NULL || len == 0 || !smuggle_is_html(p))
+		return out;
+	s.files = g_array_new(FALSE, FALSE, sizeof(struct smuggle_payload));
+	if (smuggle_scan_part(rep, &s, data, len, &m) && s.files->len > 0) {
+		gsize head = len <= SMUGGLE_SCAN_MAX ? len : SMUGGLE_SCAN_MAX - SMUGGLE_TAIL;
+
+		smuggle_names(data, head, names);
+		if (head < len)
+			smuggle_names(data + len - SMUGGLE_TAIL, SMUGGLE_TAIL, names);
+	}
+	for (guint i = 0; i < s.files->len && !report_over_budget(rep); i++) {
+		const struct smuggle_payload *pl = &g_array_index(s.files, struct smuggle_payload, i);
+		struct smuggle_file *f = g_new0(struct smuggle_file, 1);
+
+		f->sniffed = pl->sniffed;
+		f->bytes = smuggle_decode(pl, max_bytes);
+		f->size = f->bytes != NULL ? g_bytes_get_size(f->bytes) : pl->size;
+		f->script = pl->in_script;
+		f->name = smuggle_name_for(names, s.files->len, pl->sniffed, pl->window,
+		    pl->window_len);
+		g_ptr_array_add(out, f);
+	}
+	g_array_unref(s.files);
+	g_free(s.head);
+	g_free(s.b64);
+	return out;
 }
