@@ -79,6 +79,8 @@ SEEDS_milter = samples/demo samples/mime
 SEEDS_walk   = /usr/share/clamav-testfiles build/fixtures build/fixtures/lures $(FUZZ_BUILD)/seeds/zipdir
 SEEDS_zipdir = $(FUZZ_BUILD)/seeds/zipdir build/fixtures /usr/share/clamav-testfiles
 SEEDS_diskimg = $(FUZZ_BUILD)/seeds/diskimg
+# candidate passwords in front of ZipCrypto archives tests/fuzz/decrypt_seeds.py writes
+SEEDS_decrypt = $(FUZZ_BUILD)/seeds/decrypt
 SEEDS_office = $(FUZZ_BUILD)/seeds/office
 # the first lines of a message stand for the envelope and header fields
 SEEDS_quarantine = samples/demo
