@@ -33,7 +33,7 @@ struct smuggle_file {
  * MAX_BYTES (a larger one is returned without bytes), at most 8 per part.
  * A page that neither decodes nor saves anything in script gives none.
  * Stops at REP's deadline. Returns a GPtrArray of struct smuggle_file *
- * that frees them; empty, never NULL.
+ * that frees them (g_ptr_array_unref()), or NULL when P carries none.
  */
 GPtrArray *smuggle_files(struct moat_report *rep, const struct moat_part *p, gsize max_bytes);
 

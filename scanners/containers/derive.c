@@ -38,8 +38,9 @@ struct derive {
 	GPtrArray *pws;			/* struct password *: the candidates; NULL until needed */
 	const char **texts;		/* their texts, for decrypt_zip() */
 	guint entries;			/* encrypted entries handed to decrypt_zip() so far */
-	GHashTable *boxes;		/* container -> struct derive_box *, owned */
-	GHashTable *outcomes;		/* member -> 1 + enum decrypt_outcome */
+	GHashTable *boxes;		/* container -> struct derive_box *, owned; NULL until a
+					 * ZIP is tried (mail without one allocates nothing) */
+	GHashTable *outcomes;		/* member -> 1 + enum decrypt_outcome; likewise */
 };
 
 /* One decrypt_zip() call: the container and what is known of its members. */
@@ -105,7 +106,13 @@ derive_cued(struct derive *d)
 static struct derive_box *
 derive_box(struct derive *d, struct moat_part *c)
 {
-	struct derive_box *b = g_hash_table_lookup(d->boxes, c);
+	struct derive_box *b;
+
+	if (d->boxes == NULL) {
+		d->boxes = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+		d->outcomes = g_hash_table_new(NULL, NULL);
+	}
+	b = g_hash_table_lookup(d->boxes, c);
 
 	if (b == NULL) {
 		b = g_new0(struct derive_box, 1);
@@ -158,7 +165,7 @@ derive_smuggled(struct derive *d, struct moat_part *p)
 	if (p->content == NULL)
 		return;		/* smuggle_files() reads kept bytes only */
 	files = smuggle_files(d->rep, p, walk_room(d->w));
-	for (guint i = 0; i < files->len && !report_over_budget(d->rep); i++) {
+	for (guint i = 0; files != NULL && i < files->len && !report_over_budget(d->rep); i++) {
 		const struct smuggle_file *f = files->pdata[i];
 		g_autofree char *prov = g_strdup_printf("decoded from %s in %s",
 		    f->script ? "script" : "a data: URL", page);
@@ -287,7 +294,7 @@ static char *
 derive_why(struct derive *d, const struct moat_part *c, const struct moat_part *m,
     const struct derive_box *box)
 {
-	gpointer o = g_hash_table_lookup(d->outcomes, m);
+	gpointer o = d->outcomes != NULL ? g_hash_table_lookup(d->outcomes, m) : NULL;
 	const char *fmt = derive_format(c);
 
 	if (strcmp(fmt, "ZIP") != 0)
@@ -317,7 +324,7 @@ derive_why(struct derive *d, const struct moat_part *c, const struct moat_part *
 static void
 derive_judge_box(struct derive *d, struct moat_part *c)
 {
-	const struct derive_box *box = g_hash_table_lookup(d->boxes, c);
+	const struct derive_box *box = d->boxes != NULL ? g_hash_table_lookup(d->boxes, c) : NULL;
 	g_autoptr(GString) names = g_string_new(NULL);
 	const struct password *cued;
 	guint closed = 0, runnable = 0, listed = c->children != NULL ? c->children->len : 0;
@@ -383,11 +390,7 @@ derive_judge(struct derive *d)
 void
 derive_message(struct moat_report *rep, const struct moat_conf *conf, struct walk *w)
 {
-	struct derive d = {
-		.rep = rep, .conf = conf, .w = w,
-		.boxes = g_hash_table_new_full(NULL, NULL, NULL, g_free),
-		.outcomes = g_hash_table_new(NULL, NULL),
-	};
+	struct derive d = { .rep = rep, .conf = conf, .w = w };
 
 	for (guint i = 0; w != NULL && i < rep->parts->len && !report_over_budget(rep); i++) {
 		struct moat_part *p = rep->parts->pdata[i];
@@ -401,6 +404,8 @@ derive_message(struct moat_report *rep, const struct moat_conf *conf, struct wal
 	if (d.pws != NULL)
 		g_ptr_array_unref(d.pws);
 	g_free(d.texts);
-	g_hash_table_destroy(d.boxes);
-	g_hash_table_destroy(d.outcomes);
+	if (d.boxes != NULL) {
+		g_hash_table_destroy(d.boxes);
+		g_hash_table_destroy(d.outcomes);
+	}
 }

@@ -864,24 +864,25 @@ smuggle_file_free(struct smuggle_file *f)
 GPtrArray *
 smuggle_files(struct moat_report *rep, const struct moat_part *p, gsize max_bytes)
 {
-	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)smuggle_file_free);
-	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *out = NULL, *names = NULL;
 	struct smuggle_scan s = { 0 };
 	gsize len;
 	const guint8 *data = lure_data(p, &len);
 	unsigned m = 0;
 
 	if (data == NULL || len == 0 || !smuggle_is_html(p))
-		return out;
+		return NULL;	/* most parts: nothing allocated */
 	s.files = g_array_new(FALSE, FALSE, sizeof(struct smuggle_payload));
 	if (smuggle_scan_part(rep, &s, data, len, &m) && s.files->len > 0) {
 		gsize head = len <= SMUGGLE_SCAN_MAX ? len : SMUGGLE_SCAN_MAX - SMUGGLE_TAIL;
 
+		out = g_ptr_array_new_with_free_func((GDestroyNotify)smuggle_file_free);
+		names = g_ptr_array_new_with_free_func(g_free);
 		smuggle_names(data, head, names);
 		if (head < len)
 			smuggle_names(data + len - SMUGGLE_TAIL, SMUGGLE_TAIL, names);
 	}
-	for (guint i = 0; i < s.files->len && !report_over_budget(rep); i++) {
+	for (guint i = 0; out != NULL && i < s.files->len && !report_over_budget(rep); i++) {
 		const struct smuggle_payload *pl = &g_array_index(s.files, struct smuggle_payload, i);
 		struct smuggle_file *f = g_new0(struct smuggle_file, 1);
 
@@ -893,6 +894,8 @@ smuggle_files(struct moat_report *rep, const struct moat_part *p, gsize max_byte
 		    pl->window_len);
 		g_ptr_array_add(out, f);
 	}
+	if (names != NULL)
+		g_ptr_array_unref(names);
 	g_array_unref(s.files);
 	g_free(s.head);
 	g_free(s.b64);
