@@ -101,6 +101,7 @@ struct conf_milter {
 struct conf_lure {
 	char *sideload_pairs;		/* "file;file": known side-loading host/DLL pairs */
 	guint lnk_blanks;		/* blanks before a shortcut's arguments that hide them */
+	char *skip;			/* "office;derive": detectors that do not run (lure_skipped()) */
 	char **pairs;			/* owned, sorted: "host.exe/dll.dll", lower-case, read from
 					 * sideload_pairs by lure_conf_finish(); empty, never NULL */
 };

@@ -35,6 +35,13 @@ void lure_check(struct moat_report *rep, const struct moat_conf *conf);
  */
 char *lure_conf_finish(struct moat_conf *conf);
 
+/*
+ * lure_skipped - whether [lure] skip names detector NAME: one of
+ * lure_check()'s ("shortcut", "office", ...) or "derive", the stage that
+ * walks smuggled files and opens encrypted archives (derive.h)
+ */
+gboolean lure_skipped(const struct moat_conf *conf, const char *name);
+
 /* The detectors, one per file; each adds its findings to REP. */
 void lure_shortcut_check(struct moat_report *rep, const struct moat_conf *conf);	/* shortcut.c */
 void lure_sideload_check(struct moat_report *rep, const struct moat_conf *conf);	/* sideload.c */

@@ -391,8 +391,9 @@ void
 derive_message(struct moat_report *rep, const struct moat_conf *conf, struct walk *w)
 {
 	struct derive d = { .rep = rep, .conf = conf, .w = w };
+	gboolean skip = lure_skipped(conf, "derive");	/* what stays encrypted is judged anyway */
 
-	for (guint i = 0; w != NULL && i < rep->parts->len && !report_over_budget(rep); i++) {
+	for (guint i = 0; w != NULL && !skip && i < rep->parts->len && !report_over_budget(rep); i++) {
 		struct moat_part *p = rep->parts->pdata[i];
 
 		derive_smuggled(&d, p);

@@ -25,6 +25,12 @@ static const struct conf_key lure_conf_keys[] = {
 	{ "lure", "lnk_blanks", CONF_UINT, CONF_OFF(lure.lnk_blanks), "16", 1, 100000,
 	    "Blanks before a shortcut's arguments from which they count as hidden "
 	    "(lure.lnk_padding): Windows shows only the first 260 characters." },
+	{ "lure", "skip", CONF_STRING, CONF_OFF(lure.skip), "", 0, 1024,
+	    "Detectors that do not run, separated by ';': shortcut, sideload, image, decoy, "
+	    "nesting, masquerade, smuggle, script, embedded, password, office, and derive (the "
+	    "stage that walks files smuggled in pages and opens encrypted archives with the "
+	    "mail's passwords). For cost or a test; a finding that misfires is tuned in "
+	    "[scores], which keeps it in the report." },
 };
 
 const struct conf_group lure_conf_group = CONF_GROUP("lure", lure_conf_keys);
@@ -94,12 +100,57 @@ lure_strcmp(gconstpointer a, gconstpointer b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The detectors in the order lure_check() runs them, by the names [lure] skip takes. */
+static const struct {
+	const char *name;
+	void (*check)(struct moat_report *rep, const struct moat_conf *conf);
+} lure_detectors[] = {
+	/* The shortcut detector first: the side-loading one reads what it found. */
+	{ "shortcut", lure_shortcut_check }, { "sideload", lure_sideload_check },
+	{ "image", lure_image_check }, { "decoy", lure_decoy_check },
+	{ "nesting", lure_nesting_check }, { "masquerade", lure_masquerade_check },
+	{ "smuggle", lure_smuggle_check }, { "script", lure_script_check },
+	{ "embedded", lure_embedded_check }, { "password", lure_password_check },
+	{ "office", lure_office_check },
+};
+
+gboolean
+lure_skipped(const struct moat_conf *conf, const char *name)
+{
+	gsize n = strlen(name);
+
+	for (const char *p = conf->lure.skip; p != NULL && *p != '\0'; p += strcspn(p, ";")) {
+		p += strspn(p, "; \t");
+		if (strncmp(p, name, n) == 0 && strchr("; \t", p[n]) != NULL)
+			return TRUE;	/* strchr() finds the terminating '\0' too */
+	}
+	return FALSE;
+}
+
+/* lure_skip_check - NULL, or an error naming the first word of [lure] skip that is no detector */
+static char *
+lure_skip_check(const char *skip)
+{
+	g_auto(GStrv) words = g_strsplit(skip, ";", -1);
+
+	for (guint i = 0; words[i] != NULL; i++) {
+		const char *w = g_strstrip(words[i]);
+		gboolean known = *w == '\0' || strcmp(w, "derive") == 0;
+
+		for (gsize d = 0; !known && d < G_N_ELEMENTS(lure_detectors); d++)
+			known = strcmp(w, lure_detectors[d].name) == 0;
+		if (!known)
+			return g_strdup_printf("[lure] skip: no detector is called '%s'", w);
+	}
+	return NULL;
+}
+
 char *
 lure_conf_finish(struct moat_conf *conf)
 {
 	g_auto(GStrv) paths = g_strsplit(conf->lure.sideload_pairs, ";", -1);
 	GPtrArray *pairs = g_ptr_array_new();
-	char *why = NULL;
+	char *why = lure_skip_check(conf->lure.skip);
 
 	for (guint i = 0; why == NULL && paths[i] != NULL; i++)
 		if (*g_strstrip(paths[i]) != '\0')
@@ -125,17 +176,10 @@ lure_conf_finish(struct moat_conf *conf)
 void
 lure_check(struct moat_report *rep, const struct moat_conf *conf)
 {
-	/* The shortcut detector first: the side-loading one reads what it found. */
-	static void (*const detectors[])(struct moat_report *, const struct moat_conf *) = {
-		lure_shortcut_check, lure_sideload_check, lure_image_check, lure_decoy_check,
-		lure_nesting_check, lure_masquerade_check, lure_smuggle_check, lure_script_check,
-		lure_embedded_check, lure_password_check,
-		lure_office_check,
-	};
-
 	/* [limits] scan_budget_ms covers the detectors too: past it, the rest do not run. */
-	for (gsize i = 0; i < G_N_ELEMENTS(detectors) && !report_over_budget(rep); i++)
-		detectors[i](rep, conf);
+	for (gsize i = 0; i < G_N_ELEMENTS(lure_detectors) && !report_over_budget(rep); i++)
+		if (!lure_skipped(conf, lure_detectors[i].name))
+			lure_detectors[i].check(rep, conf);
 }
 
 /* Facts about parts ---------------------------------------------------------- */

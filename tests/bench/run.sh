@@ -63,6 +63,26 @@ ham_banner=$(echo "$line" | awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "msg
 awk -v a="$ham_av" -v x="$ham_banner" 'BEGIN {
 	printf "cost of a banner: ham %.2fx the time of the scan alone\n", a / x }'
 
+echo "== lure detectors of issue 15 (smuggled files, scripts, OneNote/CHM, passwords, Office," \
+    "decryption) against the pipeline without them ([lure] skip), on ham and on the lure fixtures"
+# the fixture mails only (lures.py also writes each file bare)
+FIX="$OUT/lure-mails"
+if [ ! -f "$OUT/lure-fixtures/MANIFEST-lures.tsv" ]; then
+	rm -rf "$OUT/lure-fixtures" "$FIX"
+	python3 "$TOP/tests/fixtures/lures.py" "$OUT/lure-fixtures" >/dev/null
+fi
+mkdir -p "$FIX"
+ln -f "$OUT"/lure-fixtures/mail-*.eml "$FIX/"
+printf '[av]\nsignature_dirs = %s/conf/signatures\n[lure]\nskip = %s\n' "$TOP" \
+    "smuggle;script;embedded;password;office;derive" >"$OUT/lure-before.conf"
+rate ham-before "$OUT/lure-before.conf" "$HAM"; lure_ham_before=$RATE
+rate ham-after "$OUT/av.conf" "$HAM"; lure_ham_after=$RATE
+rate lures-before "$OUT/lure-before.conf" "$FIX"; lure_fix_before=$RATE
+rate lures-after "$OUT/av.conf" "$FIX"; lure_fix_after=$RATE
+awk -v hb="$lure_ham_before" -v ha="$lure_ham_after" -v fb="$lure_fix_before" -v fa="$lure_fix_after" 'BEGIN {
+	printf "cost of the part-2 detectors: ham %.2fx the time without them, lure fixtures %.2fx\n",
+	    hb / ha, fb / fa }'
+
 SYNTH_HASHES=${SYNTH_HASHES:-100000}
 SYNTH_PATTERNS=${SYNTH_PATTERNS:-20000}
 echo "== signature scale: ham with libclamav on moat's signature, + $SYNTH_HASHES .hdb and" \

@@ -817,6 +817,46 @@ START_TEST(test_pairs_load)
 }
 END_TEST
 
+/*
+ * [lure] skip: the named detectors do not run (a macro document without
+ * lure.office_macro, a smuggled zip not walked), the others do, and a
+ * word that names no detector is refused.
+ */
+START_TEST(test_skip)
+{
+	g_autofree char *docm = g_build_filename(LURES_DIR, "mail-office-macro.docm.eml", NULL);
+	g_autofree char *smuggled = g_build_filename(LURES_DIR, "mail-decrypt-smuggle-blob.html.eml",
+	    NULL);
+	struct moat_conf *skip = t_conf_loadf("[av]\nsignature_dirs = %s/../conf/signatures\n"
+	    "[lure]\nskip = office ; derive\n", SAMPLES_DIR);
+	struct moat_report *on, *off, *walked, *unwalked;
+	struct moat_conf *bad = NULL;
+	g_autofree char *err = NULL;
+
+	ck_assert(lure_skipped(skip, "office") && lure_skipped(skip, "derive"));
+	ck_assert(!lure_skipped(skip, "offic") && !lure_skipped(skip, "script"));
+	ck_assert(!lure_skipped(conf, "office"));
+	on = t_scan_file(docm, conf);
+	off = t_scan_file(docm, skip);
+	ck_assert_ptr_nonnull(report_has_finding(on, "lure.office_macro"));
+	ck_assert_ptr_null(report_has_finding(off, "lure.office_macro"));
+	walked = t_scan_file(smuggled, conf);
+	unwalked = t_scan_file(smuggled, skip);
+	ck_assert_uint_gt(walked->parts->len, unwalked->parts->len);
+	ck_assert_ptr_nonnull(report_has_finding(unwalked, "lure.html_smuggling"));
+
+	const char *typo = "[lure]\nskip = offce\n";
+
+	ck_assert_int_eq(conf_load_data(&bad, &err, typo, strlen(typo)), MOAT_EINVAL);
+	ck_assert_msg(strstr(err, "no detector is called 'offce'") != NULL, "%s", err);
+	report_free(on);
+	report_free(off);
+	report_free(walked);
+	report_free(unwalked);
+	conf_free(skip);
+}
+END_TEST
+
 /* A bad line is refused by name and line, under the config's own name. */
 START_TEST(test_pairs_bad_line)
 {
@@ -981,6 +1021,7 @@ lure_suite(void)
 	tcase_add_loop_test(built, test_smuggle_evidence, 0, G_N_ELEMENTS(smuggle_evidence));
 	tcase_add_test(built, test_smuggle_script_payload);
 	tcase_add_test(built, test_smuggle_hostile);
+	tcase_add_test(built, test_skip);
 	suite_add_tcase(s, built);
 
 	tcase_add_test(cf, test_pairs_load);
