@@ -350,7 +350,7 @@ conf_read_score(struct moat_conf *conf, const char *id, const char *value)
 	gint64 v;
 
 	if (!conf_known_pattern(id))
-		return g_strdup("unknown finding id (see the finding list in README.md)");
+		return g_strdup("unknown finding id (see docs/findings.md or `moat config findings`)");
 	for (gsize i = 0; i < G_N_ELEMENTS(conf_score_words); i++) {
 		if (g_ascii_strcasecmp(value, conf_score_words[i].word) == 0) {
 			g_hash_table_replace(conf->scores, g_strdup(id),
