@@ -49,7 +49,13 @@
 #include "moat/names.h"
 #include "moat/vba.h"
 
-#define OFFICE_XML_MAX		(4u << 20)	/* bytes of a .rels or [Content_Types].xml parsed */
+/*
+ * Bytes of a .rels or [Content_Types].xml parsed: libxml2's tree takes up
+ * to about 35 bytes per byte of markup (4 MB of empty elements: 124 MB),
+ * so 1 MB keeps it inside a message's memory bound (SECURITY.md); real
+ * relationship parts are a few KB, a 2,000-slide deck's about 250 KB.
+ */
+#define OFFICE_XML_MAX		(1u << 20)
 #define OFFICE_XML_ITEMS	100000		/* relationships or type entries read per part */
 #define OFFICE_RTF_MAX		(64u << 20)	/* bytes of an RTF document searched */
 #define OFFICE_RTF_HITS		64		/* \template words looked at per document */

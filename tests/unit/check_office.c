@@ -13,7 +13,10 @@
  * The fixture scans need a libclamav engine for the container walk: loaded
  * once per test case from moat's bundled signatures, as check_lure.c does.
  */
+#include <malloc.h>
 #include <string.h>
+
+#include <libxml/xmlmemory.h>
 
 #include "checks.h"
 #include "helpers.h"
@@ -439,6 +442,93 @@ START_TEST(test_office_xml_hostile)
 }
 END_TEST
 
+/*
+ * What libxml2 allocates while office.c reads a part, counted through
+ * xmlMemSetup(): live bytes now and at most since the count was reset.
+ */
+static gssize xml_live, xml_peak;
+
+static void
+xml_count(gssize n)
+{
+	xml_live += n;
+	xml_peak = MAX(xml_peak, xml_live);
+}
+
+static void *
+xml_malloc(size_t n)
+{
+	void *p = malloc(n);
+
+	if (p != NULL)
+		xml_count((gssize)malloc_usable_size(p));
+	return p;
+}
+
+static void *
+xml_realloc(void *p, size_t n)
+{
+	gssize old = p != NULL ? (gssize)malloc_usable_size(p) : 0;
+	void *q = realloc(p, n);
+
+	if (q != NULL)
+		xml_count((gssize)malloc_usable_size(q) - old);
+	return q;
+}
+
+static void
+xml_free(void *p)
+{
+	if (p != NULL)
+		xml_count(-(gssize)malloc_usable_size(p));
+	free(p);
+}
+
+static char *
+xml_strdup(const char *s)
+{
+	char *d = xml_malloc(strlen(s) + 1);
+
+	if (d != NULL)
+		strcpy(d, s);
+	return d;
+}
+
+/*
+ * A 4 MB relationship part of empty elements: libxml2's tree takes about
+ * 35 bytes per byte of markup, so the part is parsed only as far as keeps
+ * the tree well inside the 256 MB a message may use (SECURITY.md), and
+ * what comes first is still read.
+ */
+START_TEST(test_office_xml_memory)
+{
+	static const char bad[] = "<Relationship Id=\"t\" Type=\"" REL_T "attachedTemplate\" "
+	    "Target=\"http://203.0.113.9/t.dotm\" TargetMode=\"External\"/>";
+	GString *rels = g_string_new("<Relationships>");
+	xmlFreeFunc f;
+	xmlMallocFunc m;
+	xmlReallocFunc r;
+	xmlStrdupFunc d;
+	struct moat_report *rep;
+
+	g_string_append(rels, bad);
+	while (rels->len < (4u << 20))
+		g_string_append(rels, "<a/><a/><a/><a/>");
+	g_string_append(rels, "</Relationships>");
+	rep = package("word/_rels/settings.xml.rels", rels->str, rels->len);
+	g_string_free(rels, TRUE);
+	xmlMemGet(&f, &m, &r, &d);
+	xmlMemSetup(xml_free, xml_malloc, xml_realloc, xml_strdup);
+	xml_live = xml_peak = 0;
+	lure_office_check(rep, conf);
+	xmlMemSetup(f, m, r, d);
+	t_finding(rep, "lure.remote_template");
+	ck_assert_msg(xml_peak < (64 << 20), "libxml2 held %.0f MB for a 4 MB part",
+	    (double)xml_peak / (1 << 20));
+	report_free(rep);
+}
+END_TEST
+
 /* vba.h ----------------------------------------------------------------------------- */
 
 /* decompressed - vba_decompress() of the N bytes at IN as a string, *CLEAN set (caller g_free()s) */
@@ -662,6 +752,7 @@ office_suite(void)
 	tcase_add_loop_test(made, test_office_targets, 0, G_N_ELEMENTS(office_targets));
 	tcase_add_loop_test(made, test_office_rtf, 0, G_N_ELEMENTS(office_rtfs));
 	tcase_add_test(made, test_office_xml_hostile);
+	tcase_add_test(made, test_office_xml_memory);
 	suite_add_tcase(s, made);
 	tcase_set_timeout(vba, 60);
 	tcase_add_test(vba, test_vba_decompress);
