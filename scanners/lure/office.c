@@ -60,6 +60,7 @@
 #define OFFICE_RTF_MAX		(64u << 20)	/* bytes of an RTF document searched */
 #define OFFICE_RTF_HITS		64		/* \template words looked at per document */
 #define OFFICE_TARGET_MAX	2048		/* bytes of an RTF template's text decoded */
+#define OFFICE_TARGET_READ	(64u << 10)	/* bytes of one \template destination read */
 #define OFFICE_TOKEN_MAX	64		/* bytes of a VBA word compared */
 #define OFFICE_CHR_MANY		8		/* Chr() calls that hide a string */
 #define OFFICE_SIGNS_MAX	6		/* signs named in the evidence */
@@ -508,8 +509,10 @@ office_hex(guint8 c)
 /*
  * office_rtf_text - the text of the destination from P (after "\template")
  * to the '}' closing it, RTF decoded: \'hh escapes, \\ \{ \}, other control
- * words dropped, CR and LF ignored; at most OFFICE_TARGET_MAX bytes out.
- * Caller g_free()s.
+ * words dropped, CR and LF ignored; at most OFFICE_TARGET_MAX bytes out,
+ * from at most OFFICE_TARGET_READ bytes in: each \template word reads on
+ * from its place, so an unclosed one read to the end of the document made
+ * OFFICE_RTF_HITS of them cost 64 passes over it. Caller g_free()s.
  */
 static char *
 office_rtf_text(const guint8 *p, const guint8 *end)
@@ -517,6 +520,8 @@ office_rtf_text(const guint8 *p, const guint8 *end)
 	GString *out = g_string_new(NULL);
 	int depth = 0;
 
+	if ((gsize)(end - p) > OFFICE_TARGET_READ)
+		end = p + OFFICE_TARGET_READ;
 	while (p < end && out->len < OFFICE_TARGET_MAX) {
 		guint8 c = *p++;
 
