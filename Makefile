@@ -188,6 +188,10 @@ $(BUILD)/moat-bench: tests/bench/bench.c $(LIB)
 $(BUILD)/quarbench: tests/bench/quarbench.c $(LIB)
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
 
+# a store of many held items for moat-web's page times (tests/bench/web.sh)
+$(BUILD)/webfill: tests/bench/webfill.c $(LIB)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+
 $(BUILD)/nullmilter: tests/bench/nullmilter.c
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $< -lmilter -pthread

@@ -266,7 +266,8 @@ qcmd_list(struct quar *q, int argc, char **argv)
 		{ "limit", required_argument, NULL, 'l' }, { "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct quar_filter f = { .status = QUAR_HELD };
+	/* the index alone: neither the table nor --json prints the report */
+	struct quar_filter f = { .status = QUAR_HELD, .without_report = TRUE };
 	g_autoptr(GPtrArray) items = NULL;
 	g_autofree char *err = NULL;
 	gboolean json = FALSE;

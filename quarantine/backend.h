@@ -40,6 +40,9 @@ struct quar_backend {
 	    const char *who);
 	int (*get)(void *state, struct quar_item **out, char **err, const char *id);
 	int (*list)(void *state, GPtrArray **out, char **err, const struct quar_filter *f);
+	/* the groups BY of the items F selects (struct quar_count *, owned), in any order */
+	int (*count)(void *state, GPtrArray **out, char **err, const struct quar_filter *f,
+	    enum quar_count_by by);
 	/* a descriptor reading ID's message from offset 0 (caller closes); MOAT_ENOENT when gone */
 	int (*message)(void *state, int *fd, char **err, const char *id);
 	/*
@@ -81,6 +84,13 @@ int quar_files_write(guint64 *size, char **err, const char *dir, const char *id,
 char *quar_files_path(const char *dir, const char *id);
 /* quar_files_remove - remove ID's message file, if any, and sync its shard */
 int quar_files_remove(char **err, const char *dir, const char *id);
+
+/*
+ * quar_count_new - a group for a backend's count: KEY as it came from the
+ * database (BY STATUS: the number, DAY: days since the epoch, as text)
+ * made what quar_count() promises; N items
+ */
+struct quar_count *quar_count_new(enum quar_count_by by, const char *key, guint n);
 
 /* quar_schema_error - the text for a store at schema VERSION when the backend has WANT */
 char *quar_schema_error(const char *where, int version, int want);

@@ -72,8 +72,11 @@ static const char *const pg_migrations[] = {
  */
 #define PG_MESSAGE_MAX (64 << 20)
 
-#define PG_COLUMNS "id, time, queue_id, client_addr, helo, mail_from, rcpts, header_from, " \
-	"subject, message_id, size, score, action, findings, report, key, status, changed, node"
+/* the columns pg_row() reads; a list without reports reads '' in the report's place */
+#define PG_COLUMNS_HEAD "id, time, queue_id, client_addr, helo, mail_from, rcpts, header_from, " \
+	"subject, message_id, size, score, action, findings, "
+#define PG_COLUMNS_TAIL ", key, status, changed, node"
+#define PG_COLUMNS PG_COLUMNS_HEAD "report" PG_COLUMNS_TAIL
 
 /* pg_error - *ERR from RES (or the connection); the MOAT_E* code for it */
 static int
@@ -574,20 +577,19 @@ pg_get(void *state, struct quar_item **out, char **err, const char *id)
 	return rc;
 }
 
-static int
-pg_list(void *state, GPtrArray **out, char **err, const struct quar_filter *f)
+/*
+ * pg_where - F's conditions as a WHERE clause on moat_items, their values
+ * appended to VALS (owned strings) as $1, $2, ...: only the parameters
+ * used, since PostgreSQL types each one it sees
+ */
+static void
+pg_where(GString *sql, GPtrArray *vals, const struct quar_filter *f)
 {
-	struct qpg *s = state;
-	g_autoptr(GString) sql = g_string_new("SELECT " PG_COLUMNS " FROM moat_items WHERE true");
-	g_autoptr(GPtrArray) vals = g_ptr_array_new_with_free_func(g_free);
-	PGresult *res = NULL;
-	int rc = MOAT_EIO;
-
-	/* only the parameters used: PostgreSQL types each one it sees */
 #define PG_PARAM(fmt, value) do { \
 		g_ptr_array_add(vals, value); \
 		g_string_append_printf(sql, fmt, vals->len); \
 	} while (0)
+	g_string_append(sql, " WHERE true");
 	if (f->since != 0)
 		PG_PARAM(" AND time >= $%u::bigint", g_strdup_printf("%" G_GINT64_FORMAT, f->since));
 	if (f->until != 0)
@@ -603,21 +605,86 @@ pg_list(void *state, GPtrArray **out, char **err, const struct quar_filter *f)
 		    g_strdup(f->finding));
 	if (f->status >= 0)
 		PG_PARAM(" AND status = $%u::integer", g_strdup_printf("%d", f->status));
-	g_string_append(sql, " ORDER BY time DESC, seq DESC");
-	if (f->limit > 0)
-		PG_PARAM(" LIMIT $%u::bigint", g_strdup_printf("%u", f->limit));
+	if (f->acted)
+		g_string_append(sql, " AND (changed > time OR status <> 0)");
 #undef PG_PARAM
+}
+
+/* pg_query - SQL with VALS as its parameters: the result (caller PQclear()s), or NULL with *ERR */
+static PGresult *
+pg_query(struct qpg *s, char **err, int *rc, const GString *sql, const GPtrArray *vals)
+{
+	PGresult *res = NULL;
+
 	g_mutex_lock(&s->lock);
-	if (pg_ready(s, err) && (res = pg_exec(s, err, &rc, PGRES_TUPLES_OK, sql->str, (int)vals->len,
-	    (const char *const *)vals->pdata)) != NULL) {
-		*out = g_ptr_array_new_with_free_func((GDestroyNotify)quar_item_free);
-		for (int i = 0; i < PQntuples(res); i++)
-			g_ptr_array_add(*out, pg_row(res, i));
-		rc = 0;
-	}
-	PQclear(res);
+	if (pg_ready(s, err))
+		res = pg_exec(s, err, rc, PGRES_TUPLES_OK, sql->str, (int)vals->len,
+		    (const char *const *)vals->pdata);
 	g_mutex_unlock(&s->lock);
-	return rc;
+	return res;
+}
+
+static int
+pg_list(void *state, GPtrArray **out, char **err, const struct quar_filter *f)
+{
+	g_autoptr(GString) sql = g_string_new("SELECT " PG_COLUMNS_HEAD);
+	g_autoptr(GPtrArray) vals = g_ptr_array_new_with_free_func(g_free);
+	PGresult *res;
+	int rc = MOAT_EIO;
+
+	g_string_append(sql, f->without_report ? "''" : "report");
+	g_string_append(sql, PG_COLUMNS_TAIL " FROM moat_items");
+	pg_where(sql, vals, f);
+	g_string_append(sql, f->order == QUAR_BY_CHANGED ? " ORDER BY changed DESC, id" :
+	    " ORDER BY time DESC, seq DESC");
+	if (f->limit > 0) {
+		g_ptr_array_add(vals, g_strdup_printf("%u", f->limit));
+		g_string_append_printf(sql, " LIMIT $%u::bigint", vals->len);
+	}
+	if (f->offset > 0) {
+		g_ptr_array_add(vals, g_strdup_printf("%u", f->offset));
+		g_string_append_printf(sql, " OFFSET $%u::bigint", vals->len);
+	}
+	if ((res = pg_query(state, err, &rc, sql, vals)) == NULL)
+		return rc;
+	*out = g_ptr_array_new_with_free_func((GDestroyNotify)quar_item_free);
+	for (int i = 0; i < PQntuples(res); i++)
+		g_ptr_array_add(*out, pg_row(res, i));
+	PQclear(res);
+	return 0;
+}
+
+/* pg_count - one aggregate query; the findings column split at its commas by unnest() */
+static int
+pg_count(void *state, GPtrArray **out, char **err, const struct quar_filter *f,
+    enum quar_count_by by)
+{
+	g_autoptr(GString) sql = g_string_new(NULL);
+	g_autoptr(GPtrArray) vals = g_ptr_array_new_with_free_func(g_free);
+	PGresult *res;
+	int rc = MOAT_EIO;
+
+	if (by == QUAR_COUNT_FINDING) {
+		g_string_append(sql, "SELECT u.f, count(*) FROM moat_items CROSS JOIN LATERAL"
+		    " unnest(string_to_array(findings, ',')) AS u(f)");
+		pg_where(sql, vals, f);
+		g_string_append(sql, " AND u.f <> '' GROUP BY 1");
+	} else {
+		g_string_append(sql, by == QUAR_COUNT_STATUS ? "SELECT status, count(*) FROM moat_items" :
+		    by == QUAR_COUNT_DAY ? "SELECT time / 86400, count(*) FROM moat_items" :
+		    "SELECT '', count(*) FROM moat_items");
+		pg_where(sql, vals, f);
+		if (by != QUAR_COUNT_ALL)
+			g_string_append(sql, " GROUP BY 1");
+	}
+	if ((res = pg_query(state, err, &rc, sql, vals)) == NULL)
+		return rc;
+	*out = g_ptr_array_new_with_free_func((GDestroyNotify)quar_count_free);
+	for (int i = 0; i < PQntuples(res); i++)
+		g_ptr_array_add(*out, quar_count_new(by, PQgetvalue(res, i, 0),
+		    (guint)g_ascii_strtoull(PQgetvalue(res, i, 1), NULL, 10)));
+	PQclear(res);
+	return 0;
 }
 
 /* pg_message - ID's bytes into an anonymous memory file, read from its start */
@@ -837,6 +904,7 @@ const struct quar_backend quar_pg_backend = {
 	.insert = pg_insert,
 	.get = pg_get,
 	.list = pg_list,
+	.count = pg_count,
 	.message = pg_message,
 	.transition = pg_transition,
 	.note = pg_note,

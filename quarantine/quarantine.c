@@ -2,12 +2,13 @@
  * quarantine.c - the quarantine store's rules over its backend
  *
  * In: [quarantine] of the config, messages and their index rows. Out: items,
- * their messages and their history, through the backend the config names
- * (backend.h). Ids are 16 bytes from getrandom(), base64url: unguessable,
+ * their messages, their history and counts of them, through the backend
+ * the config names (backend.h). Ids are 16 bytes from getrandom(), base64url: unguessable,
  * and safe in a path and a URL. The quota is checked before a message is
  * written. Thread-safe as the backends are (each locks its connection).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -340,6 +341,47 @@ quar_list(struct quar *q, GPtrArray **out, char **err, const struct quar_filter 
 	return q->be->list(q->state, out, err, f);
 }
 
+struct quar_count *
+quar_count_new(enum quar_count_by by, const char *key, guint n)
+{
+	struct quar_count *c = g_new0(struct quar_count, 1);
+
+	key = key != NULL ? key : "";	/* a NULL the database gave */
+	c->n = n;
+	if (by == QUAR_COUNT_STATUS) {
+		c->key = g_strdup(quar_status_name((enum quar_status)atoi(key)));
+	} else if (by == QUAR_COUNT_DAY) {
+		g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(
+		    g_ascii_strtoll(key, NULL, 10) * 86400);
+
+		c->key = dt != NULL ? g_date_time_format(dt, "%Y-%m-%d") : g_strdup("?");
+	} else {
+		c->key = g_strdup(key);
+	}
+	return c;
+}
+
+/* quar_count_cmp - most first, then by key */
+static gint
+quar_count_cmp(gconstpointer a, gconstpointer b)
+{
+	const struct quar_count *x = *(const struct quar_count *const *)a;
+	const struct quar_count *y = *(const struct quar_count *const *)b;
+
+	return x->n != y->n ? (x->n > y->n ? -1 : 1) : strcmp(x->key, y->key);
+}
+
+int
+quar_count(struct quar *q, GPtrArray **out, char **err, const struct quar_filter *f,
+    enum quar_count_by by)
+{
+	int rc;
+
+	if ((rc = q->be->count(q->state, out, err, f, by)) == 0)
+		g_ptr_array_sort(*out, quar_count_cmp);
+	return rc;
+}
+
 int
 quar_message_open(struct quar *q, int *fd, char **err, const char *id)
 {
@@ -443,6 +485,15 @@ quar_item_free(struct quar_item *item)
 	g_free(item->report_json);
 	g_free(item->key);
 	g_free(item);
+}
+
+void
+quar_count_free(struct quar_count *c)
+{
+	if (c == NULL)
+		return;
+	g_free(c->key);
+	g_free(c);
 }
 
 void

@@ -4,13 +4,16 @@
  *
  * In: the query string (web_filter_parse()). Out: one page of [web]
  * page_size items, newest first, with the number of matches and how many
- * of them carry each finding (a link that filters by it). quar_list()
- * returns every match: the counts need them all (measured in README,
- * "Quarantine in a browser": 10,000 held items).
+ * of them carry each finding (a link that filters by it). The store
+ * counts and pages (quar_count(), quar_list() with limit and offset, no
+ * reports): a page reads its own rows only, whatever the store holds
+ * (measured in README, "Quarantine in a browser": 10,000 held items).
  */
 #include <string.h>
 
 #include "web.h"
+
+#define LIST_COUNTS 24		/* findings shown with their counts */
 
 static const char *const list_keys[] = { "status", "from", "rcpt", "finding", "since", "until" };
 
@@ -70,47 +73,17 @@ list_filters(GString *out, GHashTable *q)
 	    list_value(q, "since"), list_value(q, "until"));
 }
 
-/* list_count_cmp - more first, then by name */
-static gint
-list_count_cmp(gconstpointer a, gconstpointer b, gpointer counts)
-{
-	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
-	guint nx = GPOINTER_TO_UINT(g_hash_table_lookup(counts, x));
-	guint ny = GPOINTER_TO_UINT(g_hash_table_lookup(counts, y));
-
-	return nx != ny ? (nx > ny ? -1 : 1) : strcmp(x, y);
-}
-
-/* list_counts - how many of ITEMS carry each finding, as filter links (the first 24) */
+/* list_counts - how many of the matches carry each finding (COUNTS, most first), as filter links */
 static void
-list_counts(GString *out, const GPtrArray *items, GHashTable *q)
+list_counts(GString *out, const GPtrArray *counts, GHashTable *q)
 {
-	g_autoptr(GHashTable) counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	g_autoptr(GPtrArray) names = g_ptr_array_new();
-	GHashTableIter it;
-	gpointer k;
-
-	for (guint i = 0; i < items->len; i++) {
-		const struct quar_item *item = items->pdata[i];
-		g_auto(GStrv) ids = g_strsplit(item->findings, ",", 64);
-
-		for (guint j = 0; ids[j] != NULL; j++) {
-			if (*ids[j] == '\0')
-				continue;
-			g_hash_table_replace(counts, g_strdup(ids[j]), GUINT_TO_POINTER(
-			    GPOINTER_TO_UINT(g_hash_table_lookup(counts, ids[j])) + 1));
-		}
-	}
-	g_hash_table_iter_init(&it, counts);
-	while (g_hash_table_iter_next(&it, &k, NULL))
-		g_ptr_array_add(names, k);
-	g_ptr_array_sort_with_data(names, list_count_cmp, counts);
 	web_html(out, "<div class=\"counts\" id=\"counts\">");
-	for (guint i = 0; i < names->len && i < 24; i++) {
+	for (guint i = 0; i < counts->len && i < LIST_COUNTS; i++) {
+		const struct quar_count *c = counts->pdata[i];
+
 		web_html(out, "<a href=\"");
-		list_href(out, q, "finding", names->pdata[i], 1);
-		web_html(out, "\">%s <b>%u</b></a>", (const char *)names->pdata[i],
-		    GPOINTER_TO_UINT(g_hash_table_lookup(counts, names->pdata[i])));
+		list_href(out, q, "finding", c->key, 1);
+		web_html(out, "\">%s <b>%u</b></a>", c->key, c->n);
 	}
 	web_html(out, "</div>\n");
 }
@@ -140,37 +113,55 @@ list_row(GString *out, const struct quar_item *it)
 	web_html(out, "</td></tr>\n");
 }
 
+/* list_total - how many items F selects; FALSE with *ERR on a store error */
+static gboolean
+list_total(struct web_app *app, guint *n, char **err, const struct quar_filter *f)
+{
+	g_autoptr(GPtrArray) all = NULL;
+
+	if (quar_count(app->q, &all, err, f, QUAR_COUNT_ALL) < 0)
+		return FALSE;
+	*n = all->len > 0 ? ((const struct quar_count *)all->pdata[0])->n : 0;
+	return TRUE;
+}
+
 void
 web_page_list(struct web_app *app, const struct web_identity *id, const struct web_req *req,
     struct web_resp *r)
 {
-	g_autoptr(GPtrArray) items = NULL;
+	g_autoptr(GPtrArray) items = NULL, counts = NULL;
 	g_autofree char *err = NULL;
 	struct quar_filter f;
-	guint page, size = app->conf->web.page_size, first, pages;
+	guint page, size = app->conf->web.page_size, pages, total = 0;
 	GString *out = r->body;
 
 	if (web_filter_parse(&f, &page, &err, req->query) < 0) {
 		web_page_error(r, id, 400, err);
 		return;
 	}
+	if (!list_total(app, &total, &err, &f) ||
+	    quar_count(app->q, &counts, &err, &f, QUAR_COUNT_FINDING) < 0) {
+		web_page_error(r, id, 500, err);
+		return;
+	}
+	pages = MAX(1u, (total + size - 1) / size);
+	page = MIN(page, pages);
+	f.limit = size;
+	f.offset = (page - 1) * size;
+	f.without_report = TRUE;
 	if (quar_list(app->q, &items, &err, &f) < 0) {
 		web_page_error(r, id, 500, err);
 		return;
 	}
-	pages = MAX(1u, (items->len + size - 1) / size);
-	page = MIN(page, pages);
-	first = (page - 1) * size;
 	web_page_open(out, "Held mail", id);
 	web_html(out, "<h1>Mail %s <span class=\"muted\" id=\"total\">%u item%s</span></h1>\n",
-	    f.status < 0 ? "in the store" : quar_status_name(f.status), items->len,
-	    items->len == 1 ? "" : "s");
+	    f.status < 0 ? "in the store" : quar_status_name(f.status), total, total == 1 ? "" : "s");
 	list_filters(out, req->query);
-	list_counts(out, items, req->query);
+	list_counts(out, counts, req->query);
 	web_html(out, "<table id=\"items\"><thead><tr><th class=\"num\">Stored (UTC)</th><th>Status"
 	    "</th><th class=\"num\">Score</th><th>Envelope sender</th><th>Recipients</th>"
 	    "<th>Subject</th><th>Findings</th></tr></thead><tbody>\n");
-	for (guint i = first; i < items->len && i < first + size; i++)
+	for (guint i = 0; i < items->len; i++)
 		list_row(out, items->pdata[i]);
 	web_html(out, "</tbody></table>\n<div class=\"pager\">");
 	if (page > 1) {

@@ -2,10 +2,12 @@
  * page_stats.c - statistics (held per day, top findings; the chart drawn
  * here as SVG) and the history of what admins did
  *
- * In: quar_list() over the last STATS_DAYS days, every status. Out: the
- * statistics page, /stats/held.svg (bars drawn server-side: no script, an
- * <img> under img-src 'self'), and the history page: the last
- * HISTORY_ITEMS items someone acted on, with their events, newest first.
+ * In: the store's counts (quar_count(): by status, day and finding) over
+ * the last STATS_DAYS days, every status; for the history, the
+ * HISTORY_ITEMS items changed last (quar_list(), without reports). Out:
+ * the statistics page, /stats/held.svg (bars drawn server-side: no
+ * script, an <img> under img-src 'self'), and the history page: those
+ * items with their events, newest first. No page reads every item.
  */
 #include <string.h>
 
@@ -22,70 +24,51 @@ stats_day0(gint64 now, guint days)
 	return (now / 86400 - (gint64)days + 1) * 86400;
 }
 
-/* stats_items - the items stored in the DAYS days up to NOW, every status; NULL on error (*ERR) */
+/* stats_count - the items stored in the DAYS days up to NOW, every status, grouped BY; NULL on error (*ERR) */
 static GPtrArray *
-stats_items(struct web_app *app, gint64 now, guint days, char **err)
+stats_count(struct web_app *app, gint64 now, guint days, enum quar_count_by by, char **err)
 {
 	struct quar_filter f = { .status = -1, .since = stats_day0(now, days) };
-	GPtrArray *items = NULL;
+	GPtrArray *groups = NULL;
 
-	return quar_list(app->q, &items, err, &f) < 0 ? NULL : items;
-}
-
-/* stats_count_cmp - more first, then by name; DATA the counts */
-static gint
-stats_count_cmp(gconstpointer a, gconstpointer b, gpointer counts)
-{
-	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
-	guint nx = GPOINTER_TO_UINT(g_hash_table_lookup(counts, x));
-	guint ny = GPOINTER_TO_UINT(g_hash_table_lookup(counts, y));
-
-	return nx != ny ? (nx > ny ? -1 : 1) : strcmp(x, y);
+	return quar_count(app->q, &groups, err, &f, by) < 0 ? NULL : groups;
 }
 
 void
 web_page_stats(struct web_app *app, const struct web_identity *id, const struct web_req *req,
     struct web_resp *r)
 {
-	g_autoptr(GPtrArray) items = NULL, names = g_ptr_array_new();
-	g_autoptr(GHashTable) counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GPtrArray) by_status = NULL, top = NULL;
 	g_autofree char *err = NULL;
-	guint status[QUAR_NSTATUS] = { 0 };
-	GHashTableIter it;
-	gpointer k;
+	guint status[QUAR_NSTATUS] = { 0 }, total = 0;
 	GString *out = r->body;
 
-	if ((items = stats_items(app, req->now, STATS_DAYS, &err)) == NULL) {
+	if ((by_status = stats_count(app, req->now, STATS_DAYS, QUAR_COUNT_STATUS, &err)) == NULL ||
+	    (top = stats_count(app, req->now, STATS_DAYS, QUAR_COUNT_FINDING, &err)) == NULL) {
 		web_page_error(r, id, 500, err);
 		return;
 	}
-	for (guint i = 0; i < items->len; i++) {
-		const struct quar_item *item = items->pdata[i];
-		g_auto(GStrv) ids = g_strsplit(item->findings, ",", 64);
+	for (guint i = 0; i < by_status->len; i++) {
+		const struct quar_count *c = by_status->pdata[i];
+		int s = quar_status_parse(c->key);
 
-		if ((unsigned)item->status < QUAR_NSTATUS)
-			status[item->status]++;
-		for (guint j = 0; ids[j] != NULL; j++)
-			if (*ids[j] != '\0')
-				g_hash_table_replace(counts, g_strdup(ids[j]), GUINT_TO_POINTER(
-				    GPOINTER_TO_UINT(g_hash_table_lookup(counts, ids[j])) + 1));
+		total += c->n;
+		if (s >= 0)
+			status[s] += c->n;
 	}
-	g_hash_table_iter_init(&it, counts);
-	while (g_hash_table_iter_next(&it, &k, NULL))
-		g_ptr_array_add(names, k);
-	g_ptr_array_sort_with_data(names, stats_count_cmp, counts);
 	web_page_open(out, "Statistics", id);
 	web_html(out, "<h1>The last %u days</h1><p id=\"totals\">%u stored: %u held, %u released, "
 	    "%u deleted.</p>\n<img class=\"chart\" src=\"/stats/held.svg\" width=\"760\" height=\"260\" "
 	    "alt=\"Messages stored per day, the last %u days\">\n<h2>Top findings</h2>"
 	    "<table id=\"top\"><thead><tr><th>Finding</th><th class=\"num\">Messages</th></tr></thead>"
-	    "<tbody>", STATS_DAYS, items->len, status[QUAR_HELD] + status[QUAR_RELEASING],
+	    "<tbody>", STATS_DAYS, total, status[QUAR_HELD] + status[QUAR_RELEASING],
 	    status[QUAR_RELEASED], status[QUAR_DELETED], STATS_DAYS);
-	for (guint i = 0; i < names->len && i < STATS_TOP; i++)
+	for (guint i = 0; i < top->len && i < STATS_TOP; i++) {
+		const struct quar_count *c = top->pdata[i];
+
 		web_html(out, "<tr><td><a href=\"/list?status=all&amp;finding=%U\">%s</a></td>"
-		    "<td class=\"num\">%u</td></tr>\n", (const char *)names->pdata[i],
-		    (const char *)names->pdata[i],
-		    GPOINTER_TO_UINT(g_hash_table_lookup(counts, names->pdata[i])));
+		    "<td class=\"num\">%u</td></tr>\n", c->key, c->key, c->n);
+	}
 	web_html(out, "</tbody></table>\n");
 	web_page_close(out);
 }
@@ -93,7 +76,8 @@ web_page_stats(struct web_app *app, const struct web_identity *id, const struct 
 void
 web_stats_svg(struct web_app *app, gint64 now, guint days, struct web_resp *r)
 {
-	g_autoptr(GPtrArray) items = NULL;
+	g_autoptr(GPtrArray) by_day = NULL;
+	g_autoptr(GHashTable) day_n = g_hash_table_new(g_str_hash, g_str_equal);
 	g_autofree char *err = NULL;
 	g_autofree guint *per = g_new0(guint, days);
 	const guint W = 760, H = 260, left = 44, bottom = 40, top = 16;
@@ -103,16 +87,21 @@ web_stats_svg(struct web_app *app, gint64 now, guint days, struct web_resp *r)
 	GString *out = r->body;
 
 	r->type = "image/svg+xml";
-	if ((items = stats_items(app, now, days, &err)) == NULL) {
+	if ((by_day = stats_count(app, now, days, QUAR_COUNT_DAY, &err)) == NULL) {
 		r->status = 500;
 		web_html(out, "<svg xmlns=\"http://www.w3.org/2000/svg\"/>");
 		return;
 	}
-	for (guint i = 0; i < items->len; i++) {
-		gint64 d = (((const struct quar_item *)items->pdata[i])->time - day0) / 86400;
+	for (guint i = 0; i < by_day->len; i++) {
+		const struct quar_count *c = by_day->pdata[i];
 
-		if (d >= 0 && d < (gint64)days)
-			per[d]++;
+		g_hash_table_insert(day_n, c->key, GUINT_TO_POINTER(c->n));
+	}
+	for (guint d = 0; d < days; d++) {
+		g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(day0 + (gint64)d * 86400);
+		g_autofree char *key = g_date_time_format(dt, "%Y-%m-%d");
+
+		per[d] = GPOINTER_TO_UINT(g_hash_table_lookup(day_n, key));
 	}
 	for (guint d = 0; d < days; d++)
 		max = MAX(max, per[d]);
@@ -146,30 +135,23 @@ web_stats_svg(struct web_app *app, gint64 now, guint days, struct web_resp *r)
 	    "</svg>\n", left, H - 6);
 }
 
-/* history_changed_cmp - the item changed last first */
-static gint
-history_changed_cmp(gconstpointer a, gconstpointer b)
-{
-	const struct quar_item *x = *(const struct quar_item *const *)a;
-	const struct quar_item *y = *(const struct quar_item *const *)b;
-
-	return x->changed != y->changed ? (x->changed > y->changed ? -1 : 1) : strcmp(x->id, y->id);
-}
-
 void
 web_page_history(struct web_app *app, const struct web_identity *id, const struct web_req *req,
     struct web_resp *r)
 {
+	/* the items someone acted on, changed last first: the store selects and orders them */
+	struct quar_filter f = { .status = -1, .since = stats_day0(req->now, STATS_DAYS),
+		.acted = TRUE, .order = QUAR_BY_CHANGED, .limit = HISTORY_ITEMS,
+		.without_report = TRUE };
 	g_autoptr(GPtrArray) items = NULL;
 	g_autofree char *err = NULL;
 	GString *out = r->body;
 	guint shown = 0;
 
-	if ((items = stats_items(app, req->now, STATS_DAYS, &err)) == NULL) {
+	if (quar_list(app->q, &items, &err, &f) < 0) {
 		web_page_error(r, id, 500, err);
 		return;
 	}
-	g_ptr_array_sort(items, history_changed_cmp);
 	web_page_open(out, "History", id);
 	web_html(out, "<h1>What was done, the last %u days</h1><table id=\"events\"><thead><tr>"
 	    "<th>When (UTC)</th><th>Who</th><th>What</th><th>Message</th><th>Detail</th></tr></thead>"
@@ -178,8 +160,6 @@ web_page_history(struct web_app *app, const struct web_identity *id, const struc
 		const struct quar_item *it = items->pdata[i];
 		g_autoptr(GPtrArray) hist = NULL;
 
-		if (it->changed <= it->time && it->status == QUAR_HELD)
-			continue;	/* stored, nothing since */
 		g_clear_pointer(&err, g_free);
 		if (quar_history(app->q, &hist, &err, it->id) < 0)
 			continue;

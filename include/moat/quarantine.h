@@ -68,14 +68,43 @@ struct quar_event {
 	char *detail;			/* recipients, reason, ...; "" for none */
 };
 
-/* What quar_list() returns; zero/NULL fields do not filter. */
+/* The order of quar_list() */
+enum quar_order {
+	QUAR_BY_STORED,			/* stored last first */
+	QUAR_BY_CHANGED,		/* status changed last first (then by id) */
+};
+
+/*
+ * What quar_list() and quar_count() select; zero/NULL fields do not
+ * filter. The store does the selecting, ordering and paging (SQL): a
+ * page of 50 reads 50 rows, and without_report leaves each row's report
+ * (about 11 KB of JSON, most of a row) where it is.
+ */
 struct quar_filter {
 	gint64 since, until;		/* stored at or after / before (seconds) */
 	const char *sender;		/* envelope sender, any case, exact */
 	const char *recipient;		/* one of the envelope recipients, any case, exact */
 	const char *finding;		/* one of the findings ids, exact */
 	int status;			/* an enum quar_status, or -1 for any */
-	guint limit;			/* at most this many, newest first; 0: all */
+	gboolean acted;			/* only items whose status changed since they were stored */
+	enum quar_order order;
+	guint limit;			/* at most this many; 0: all */
+	guint offset;			/* after skipping this many (paging) */
+	gboolean without_report;	/* the items' report_json "": the index alone, for lists */
+};
+
+/* How quar_count() groups the items a filter selects */
+enum quar_count_by {
+	QUAR_COUNT_ALL,			/* one group, key "": how many there are */
+	QUAR_COUNT_STATUS,		/* key: the status's name (quar_status_name()) */
+	QUAR_COUNT_DAY,			/* key: the day it was stored, "YYYY-MM-DD" (UTC) */
+	QUAR_COUNT_FINDING,		/* key: a finding id; an item counts for each id it lists */
+};
+
+/* One group of quar_count() */
+struct quar_count {
+	char *key;
+	guint n;
 };
 
 /*
@@ -143,8 +172,22 @@ int quar_put(struct quar *q, char id[QUAR_ID_LEN + 1], gboolean *dup, char **err
 /* quar_get - the item ID (caller frees with quar_item_free()); MOAT_ENOENT when there is none */
 int quar_get(struct quar *q, struct quar_item **out, char **err, const char *id);
 
-/* quar_list - the items F selects, newest first: a GPtrArray of struct quar_item * (owns them) */
+/*
+ * quar_list - the items F selects, in F's order, at most F's limit after
+ * F's offset: a GPtrArray of struct quar_item * (owns them)
+ */
 int quar_list(struct quar *q, GPtrArray **out, char **err, const struct quar_filter *f);
+
+/*
+ * quar_count - how many of the items F selects (its order, limit, offset
+ * and without_report aside) fall in each group BY, most first, then by
+ * key: a GPtrArray of struct quar_count * (owns them). The store counts,
+ * no item is read: SQL aggregates (by finding on SQLite, which cannot
+ * split a column, the findings column alone of each match). Groups of
+ * none are left out, but QUAR_COUNT_ALL always gives its one group.
+ */
+int quar_count(struct quar *q, GPtrArray **out, char **err, const struct quar_filter *f,
+    enum quar_count_by by);
 
 /*
  * quar_message_open - *FD reads ID's message, as stored, from its start
@@ -182,6 +225,7 @@ int quar_usage(struct quar *q, guint64 *bytes, guint *items, char **err);
 
 void quar_item_free(struct quar_item *item);
 void quar_event_free(struct quar_event *ev);
+void quar_count_free(struct quar_count *c);
 
 /*
  * quar_conf_check - whether CONF's [quarantine] values make sense (mode,

@@ -419,6 +419,246 @@ START_TEST(test_list_filters)
 }
 END_TEST
 
+/* store_sql - SQL on the store's own database; ITEMS in it names the backend's table of items */
+static void
+store_sql(struct store *s, int b, const char *sql)
+{
+	g_autoptr(GString) q = g_string_new(sql);
+
+	g_string_replace(q, "ITEMS", is_pg(b) ? "moat_items" : "items", 0);
+	if (is_pg(b)) {
+		ck_assert(pg_sql(q->str));
+	} else {
+		g_autofree char *db = g_build_filename(s->dir, "q", "index.sqlite", NULL);
+		sqlite3 *h = NULL;
+
+		ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+		ck_assert_msg(sqlite3_exec(h, q->str, NULL, NULL, NULL) == SQLITE_OK, "%s: %s", q->str,
+		    sqlite3_errmsg(h));
+		sqlite3_close(h);
+	}
+}
+
+/*
+ * Paging in the store: limit and offset cut the order the whole list has;
+ * without_report leaves out the report and nothing else.
+ */
+START_TEST(test_list_pages)
+{
+	struct store s;
+	g_autofree char *err = NULL;
+	struct quar_filter all = { .status = -1 };
+	g_autoptr(GPtrArray) full = NULL, past = NULL, tail = NULL;
+
+	if (!store_open(&s, _i, NULL))
+		return;
+	for (int i = 0; i < 7; i++) {
+		g_autofree char *mid = g_strdup_printf("<p%d@x>", i);
+		char id[QUAR_ID_LEN + 1];
+
+		put_simple(&s, i % 2 ? "alice@example.net" : "bob@example.net",
+		    "ceo@example.org;cfo@example.org", i % 3 ? "attach.shortcut" : "lure.sideload", mid,
+		    id);
+	}
+	ck_assert_int_eq(quar_list(s.q, &full, &err, &all), 0);
+	ck_assert_uint_eq(full->len, 7);
+	for (guint off = 0; off < 7; off += 3) {
+		struct quar_filter f = { .status = -1, .limit = 3, .offset = off, .without_report = TRUE };
+		g_autoptr(GPtrArray) page = NULL;
+
+		ck_assert_int_eq(quar_list(s.q, &page, &err, &f), 0);
+		ck_assert_uint_eq(page->len, MIN(3u, 7 - off));
+		for (guint j = 0; j < page->len; j++) {
+			const struct quar_item *a = page->pdata[j], *b = full->pdata[off + j];
+
+			ck_assert_str_eq(a->id, b->id);
+			ck_assert_str_eq(a->report_json, "");
+			ck_assert_str_ne(b->report_json, "");
+			ck_assert_str_eq(a->findings, b->findings);
+			ck_assert_str_eq(a->mail_from, b->mail_from);
+			ck_assert_str_eq(a->subject, b->subject);
+			ck_assert_str_eq(a->key, b->key);
+			ck_assert_str_eq(a->node, "gw1");
+			ck_assert_uint_eq(a->rcpts->len, 2);
+			ck_assert_str_eq(a->rcpts->pdata[1], "cfo@example.org");
+			ck_assert_int_eq(a->status, QUAR_HELD);
+			ck_assert_uint_eq(a->size, b->size);
+		}
+	}
+	ck_assert_int_eq(quar_list(s.q, &past, &err, &(struct quar_filter){ .status = -1, .limit = 3,
+	    .offset = 7 }), 0);
+	ck_assert_uint_eq(past->len, 0);
+	/* an offset without a limit: the rest */
+	ck_assert_int_eq(quar_list(s.q, &tail, &err, &(struct quar_filter){ .status = -1,
+	    .offset = 5 }), 0);
+	ck_assert_uint_eq(tail->len, 2);
+	ck_assert_str_eq(((struct quar_item *)tail->pdata[1])->id,
+	    ((struct quar_item *)full->pdata[6])->id);
+	store_close(&s);
+}
+END_TEST
+
+/* count_is - group I of GROUPS is KEY with N items */
+static void
+count_is(const GPtrArray *groups, guint i, const char *key, guint n)
+{
+	const struct quar_count *c;
+
+	ck_assert_msg(i < groups->len, "group %u of %u", i, groups->len);
+	c = groups->pdata[i];
+	ck_assert_msg(strcmp(c->key, key) == 0 && c->n == n, "group %u: %s %u, expected %s %u", i,
+	    c->key, c->n, key, n);
+}
+
+/* counted - quar_count(F, BY) on S, asserting it worked */
+static GPtrArray *
+counted(struct store *s, const struct quar_filter *f, enum quar_count_by by)
+{
+	GPtrArray *groups = NULL;
+	g_autofree char *err = NULL;
+
+	ck_assert_msg(quar_count(s->q, &groups, &err, f, by) == 0, "count: %s", err);
+	return groups;
+}
+
+/* day_of - the UTC date of T, as quar_count() names days */
+static char *
+day_of(gint64 t)
+{
+	g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(t);
+
+	return g_date_time_format(dt, "%Y-%m-%d");
+}
+
+/*
+ * The store's own counts, by status, day and finding, under the list's
+ * filters: what the web's list and statistics pages show. Most first, then
+ * by key; an empty selection still has its total.
+ */
+START_TEST(test_count)
+{
+	struct store s;
+	char a[QUAR_ID_LEN + 1], b[QUAR_ID_LEN + 1], c[QUAR_ID_LEN + 1], d[QUAR_ID_LEN + 1];
+	char e[QUAR_ID_LEN + 1];
+	g_autofree char *err = NULL, *sql = NULL, *today = NULL, *before = NULL;
+	g_autoptr(GPtrArray) g1 = NULL, g2 = NULL, g3 = NULL, g4 = NULL, g5 = NULL, g6 = NULL;
+	g_autoptr(GPtrArray) g7 = NULL, g8 = NULL, g9 = NULL;
+	struct quar_item *it = NULL;
+
+	if (!store_open(&s, _i, NULL))
+		return;
+	put_simple(&s, "alice@example.net", "ceo@example.org", "attach.shortcut", "<a@x>", a);
+	put_simple(&s, "alice@example.net", "ceo@example.org", "lure.sideload,attach.shortcut",
+	    "<b@x>", b);
+	put_simple(&s, "bob@example.net", "ceo@example.org", "attach.shortcut,name.double_extension",
+	    "<c@x>", c);
+	put_simple(&s, "bob@example.net", "ceo@example.org", "", "<d@x>", d);
+	put_simple(&s, "carol@example.net", "ceo@example.org", "lure.sideload", "<e@x>", e);
+	ck_assert_int_eq(quar_transition(s.q, &err, b, QUAR_HELD, QUAR_RELEASED, "ann", "released",
+	    NULL), 0);
+	ck_assert_int_eq(quar_transition(s.q, &err, c, QUAR_HELD, QUAR_DELETED, "ann", "deleted",
+	    NULL), 0);
+	sql = g_strdup_printf("UPDATE ITEMS SET time = time - 2 * 86400 WHERE id = '%s'", d);
+	store_sql(&s, _i, sql);
+	ck_assert_int_eq(quar_get(s.q, &it, &err, a), 0);
+	today = day_of(it->time);
+	before = day_of(it->time - 2 * 86400);
+	quar_item_free(it);
+
+	g1 = counted(&s, &(struct quar_filter){ .status = -1 }, QUAR_COUNT_ALL);
+	ck_assert_uint_eq(g1->len, 1);
+	count_is(g1, 0, "", 5);
+	g2 = counted(&s, &(struct quar_filter){ .status = QUAR_HELD, .limit = 1, .offset = 1 },
+	    QUAR_COUNT_ALL);
+	count_is(g2, 0, "", 3);			/* limit and offset do not count */
+	g3 = counted(&s, &(struct quar_filter){ .status = -1, .sender = "nobody@example.net" },
+	    QUAR_COUNT_ALL);
+	ck_assert_uint_eq(g3->len, 1);
+	count_is(g3, 0, "", 0);
+	g4 = counted(&s, &(struct quar_filter){ .status = -1 }, QUAR_COUNT_STATUS);
+	ck_assert_uint_eq(g4->len, 3);
+	count_is(g4, 0, "held", 3);
+	count_is(g4, 1, "deleted", 1);
+	count_is(g4, 2, "released", 1);
+	g5 = counted(&s, &(struct quar_filter){ .status = -1 }, QUAR_COUNT_FINDING);
+	ck_assert_uint_eq(g5->len, 3);
+	count_is(g5, 0, "attach.shortcut", 3);
+	count_is(g5, 1, "lure.sideload", 2);
+	count_is(g5, 2, "name.double_extension", 1);
+	g6 = counted(&s, &(struct quar_filter){ .status = QUAR_HELD }, QUAR_COUNT_FINDING);
+	ck_assert_uint_eq(g6->len, 2);
+	count_is(g6, 0, "attach.shortcut", 1);
+	count_is(g6, 1, "lure.sideload", 1);
+	g7 = counted(&s, &(struct quar_filter){ .status = -1, .sender = "ALICE@example.net",
+	    .finding = "attach.shortcut" }, QUAR_COUNT_FINDING);
+	ck_assert_uint_eq(g7->len, 2);
+	count_is(g7, 0, "attach.shortcut", 2);
+	count_is(g7, 1, "lure.sideload", 1);
+	g8 = counted(&s, &(struct quar_filter){ .status = -1 }, QUAR_COUNT_DAY);
+	ck_assert_uint_eq(g8->len, 2);
+	count_is(g8, 0, today, 4);
+	count_is(g8, 1, before, 1);
+	g9 = counted(&s, &(struct quar_filter){ .status = -1,
+	    .since = g_get_real_time() / G_USEC_PER_SEC - 86400 }, QUAR_COUNT_DAY);
+	ck_assert_uint_eq(g9->len, 1);
+	count_is(g9, 0, today, 4);
+	store_close(&s);
+}
+END_TEST
+
+/*
+ * acted and QUAR_BY_CHANGED, as the web's history page asks: the items
+ * someone acted on (a release that failed back to held too), changed last
+ * first, at most the limit.
+ */
+START_TEST(test_list_acted)
+{
+	struct store s;
+	char a[QUAR_ID_LEN + 1], b[QUAR_ID_LEN + 1], c[QUAR_ID_LEN + 1], d[QUAR_ID_LEN + 1];
+	g_autofree char *err = NULL, *sql = NULL;
+	struct quar_filter f = { .status = -1, .acted = TRUE, .order = QUAR_BY_CHANGED,
+		.without_report = TRUE };
+	g_autoptr(GPtrArray) l1 = NULL, l2 = NULL, l3 = NULL;
+
+	if (!store_open(&s, _i, NULL))
+		return;
+	put_simple(&s, "a@example.net", "ceo@example.org", "x", "<a@x>", a);
+	put_simple(&s, "a@example.net", "ceo@example.org", "x", "<b@x>", b);
+	put_simple(&s, "a@example.net", "ceo@example.org", "x", "<c@x>", c);
+	put_simple(&s, "a@example.net", "ceo@example.org", "x", "<d@x>", d);
+	/* stored a while ago: what happens now is after it */
+	store_sql(&s, _i, "UPDATE ITEMS SET time = time - 1000, changed = changed - 1000");
+	ck_assert_int_eq(quar_transition(s.q, &err, b, QUAR_HELD, QUAR_DELETED, "ann", "deleted",
+	    NULL), 0);
+	ck_assert_int_eq(quar_transition(s.q, &err, c, QUAR_HELD, QUAR_RELEASING, "ann",
+	    "release started", NULL), 0);
+	ck_assert_int_eq(quar_transition(s.q, &err, c, QUAR_RELEASING, QUAR_HELD, "ann",
+	    "release failed", "451 try later"), 0);
+	ck_assert_int_eq(quar_transition(s.q, &err, d, QUAR_HELD, QUAR_RELEASED, "ann", "released",
+	    NULL), 0);
+	/* changed: c last, then b, then d */
+	sql = g_strdup_printf("UPDATE ITEMS SET changed = changed - 10 WHERE id = '%s';"
+	    " UPDATE ITEMS SET changed = changed - 20 WHERE id = '%s'", b, d);
+	store_sql(&s, _i, sql);
+	ck_assert_int_eq(quar_list(s.q, &l1, &err, &f), 0);
+	ck_assert_uint_eq(l1->len, 3);
+	ck_assert_str_eq(((struct quar_item *)l1->pdata[0])->id, c);
+	ck_assert_str_eq(((struct quar_item *)l1->pdata[1])->id, b);
+	ck_assert_str_eq(((struct quar_item *)l1->pdata[2])->id, d);
+	ck_assert_str_eq(((struct quar_item *)l1->pdata[0])->report_json, "");
+	f.limit = 2;
+	ck_assert_int_eq(quar_list(s.q, &l2, &err, &f), 0);
+	ck_assert_uint_eq(l2->len, 2);
+	ck_assert_str_eq(((struct quar_item *)l2->pdata[1])->id, b);
+	f.limit = 0;
+	f.status = QUAR_HELD;
+	ck_assert_int_eq(quar_list(s.q, &l3, &err, &f), 0);
+	ck_assert_uint_eq(l3->len, 1);
+	ck_assert_str_eq(((struct quar_item *)l3->pdata[0])->id, c);
+	store_close(&s);
+}
+END_TEST
+
 /* Of two releases of one item, one wins; a stale claim can be taken over; history records each step. */
 START_TEST(test_transitions)
 {
@@ -781,6 +1021,9 @@ quarantine_suite(void)
 	tcase_add_loop_test(tc, test_idempotent, 0, nb);
 	tcase_add_test(tc, test_key);
 	tcase_add_loop_test(tc, test_list_filters, 0, nb);
+	tcase_add_loop_test(tc, test_list_pages, 0, nb);
+	tcase_add_loop_test(tc, test_count, 0, nb);
+	tcase_add_loop_test(tc, test_list_acted, 0, nb);
 	tcase_add_loop_test(tc, test_transitions, 0, nb);
 	tcase_add_loop_test(tc, test_stale_claim, 0, nb);
 	tcase_add_loop_test(tc, test_delete_purge, 0, nb);

@@ -468,6 +468,109 @@ START_TEST(test_login_and_pages)
 }
 END_TEST
 
+/* put_more - N more held items, stored after the hostile one; every other one also lure.sideload */
+static void
+put_more(guint n, GPtrArray *ids)
+{
+	for (guint i = 0; i < n; i++) {
+		struct quar_item it = { 0 };
+		struct quar_source src = { .data = (const guint8 *)message, .len = sizeof(message) - 1 };
+		g_autoptr(GPtrArray) rcpts = g_ptr_array_new();
+		g_autofree char *err = NULL, *mid = g_strdup_printf("more-%u@example.net", i);
+		g_autofree char *subject = g_strdup_printf("Parcel %u", i), *key = NULL;
+		char id[QUAR_ID_LEN + 1];
+		gboolean dup = FALSE;
+
+		g_ptr_array_add(rcpts, "bob@example.org");
+		it = (struct quar_item){ .queue_id = "4More", .client_addr = "192.0.2.8", .helo = "mx",
+			.mail_from = "parcel@example.net", .rcpts = rcpts, .header_from = "parcel@example.net",
+			.subject = subject, .message_id = mid, .score = 10, .action = "quarantine",
+			.findings = i % 2 ? "lure.sideload,attach.shortcut" : "attach.shortcut",
+			.report_json = "{}" };
+		it.key = key = quar_key(mid, "00", it.mail_from, rcpts);
+		ck_assert_msg(quar_put(store, id, &dup, &err, &it, &src) == 0, "put: %s", err);
+		g_ptr_array_add(ids, g_strdup(id));
+	}
+}
+
+/* count_of - how often NEEDLE is in HAY */
+static guint
+count_of(const char *hay, const char *needle)
+{
+	guint n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+/*
+ * 25 held items, 10 a page: the total, the counts by finding and the pager
+ * cover every match while each page shows its own rows (the store pages);
+ * a page past the end shows the last; statistics and history count in the
+ * store too.
+ */
+START_TEST(test_list_paging)
+{
+	guint st = 0;
+	g_autofree char *cookie = login("admin", &st);
+	g_autofree char *link = g_strdup_printf("href=\"/msg/%s\"", item_id), *err = NULL;
+	g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+	struct got p1, p3, p9, side, stats, svg, hist;
+	const char *row = "<tr><td class=\"num\">";
+
+	put_more(24, ids);
+	p1 = call("GET", "/list", cookie, NULL);
+	ck_assert_uint_eq(p1.status, 200);
+	ck_assert_ptr_nonnull(strstr(p1.body, "25 items"));
+	ck_assert_ptr_nonnull(strstr(p1.body, "page 1 of 3"));
+	ck_assert_uint_eq(count_of(p1.body, row), 10);
+	ck_assert_ptr_null(strstr(p1.body, link));		/* the oldest: on the last page */
+	ck_assert_ptr_nonnull(strstr(p1.body, "Parcel 23"));	/* the newest first */
+	ck_assert_ptr_nonnull(strstr(p1.body, "attach.shortcut <b>25</b></a><a href=\"/list?finding="
+	    "lure.sideload\">lure.sideload <b>12</b>"));
+	p3 = call("GET", "/list?page=3", cookie, NULL);
+	ck_assert_ptr_nonnull(strstr(p3.body, "page 3 of 3"));
+	ck_assert_uint_eq(count_of(p3.body, row), 5);
+	ck_assert_ptr_nonnull(strstr(p3.body, link));
+	ck_assert_ptr_nonnull(strstr(p3.body, "rel=\"prev\" href=\"/list?page=2\""));
+	ck_assert_ptr_null(strstr(p3.body, "rel=\"next\""));
+	p9 = call("GET", "/list?page=9", cookie, NULL);
+	ck_assert_ptr_nonnull(strstr(p9.body, "page 3 of 3"));
+	ck_assert_uint_eq(count_of(p9.body, row), 5);
+	side = call("GET", "/list?finding=lure.sideload&page=2", cookie, NULL);
+	ck_assert_ptr_nonnull(strstr(side.body, "12 items"));
+	ck_assert_ptr_nonnull(strstr(side.body, "page 2 of 2"));
+	ck_assert_uint_eq(count_of(side.body, row), 2);
+	ck_assert_ptr_nonnull(strstr(side.body, "href=\"/list?finding=lure.sideload\">← newer"));
+
+	ck_assert_int_eq(quar_transition(store, &err, ids->pdata[3], QUAR_HELD, QUAR_RELEASED,
+	    "web:admin", "released", "to bob@example.org"), 0);
+	ck_assert_int_eq(quar_transition(store, &err, ids->pdata[4], QUAR_HELD, QUAR_DELETED,
+	    "web:admin", "deleted", NULL), 0);
+	stats = call("GET", "/stats", cookie, NULL);
+	ck_assert_ptr_nonnull(strstr(stats.body, "25 stored: 23 held, 1 released, 1 deleted."));
+	ck_assert_ptr_nonnull(strstr(stats.body, "finding=attach.shortcut\">attach.shortcut</a></td>"
+	    "<td class=\"num\">25</td>"));
+	ck_assert_ptr_nonnull(strstr(stats.body, "finding=lure.sideload\">lure.sideload</a></td>"
+	    "<td class=\"num\">12</td>"));
+	svg = call("GET", "/stats/held.svg", cookie, NULL);
+	ck_assert_ptr_nonnull(strstr(svg.body, "<title>25</title>"));
+	ck_assert_uint_eq(count_of(svg.body, "<title>0</title>"), 29);
+	hist = call("GET", "/history", cookie, NULL);
+	ck_assert_ptr_nonnull(strstr(hist.body, ">Parcel 3</a></td><td>to bob@example.org</td>"));
+	ck_assert_ptr_nonnull(strstr(hist.body, "<td>deleted</td>"));
+	ck_assert_uint_eq(count_of(hist.body, "<td>web:admin</td>"), 2);
+	got_clear(&p1);
+	got_clear(&p3);
+	got_clear(&p9);
+	got_clear(&side);
+	got_clear(&stats);
+	got_clear(&svg);
+	got_clear(&hist);
+}
+END_TEST
+
 START_TEST(test_csrf_and_roles)
 {
 	guint st = 0;
@@ -741,6 +844,7 @@ web_suite(void)
 	tcase_set_timeout(h, 60);
 	tcase_add_test(h, test_login_required);
 	tcase_add_test(h, test_login_and_pages);
+	tcase_add_test(h, test_list_paging);
 	tcase_add_test(h, test_csrf_and_roles);
 	tcase_add_test(h, test_logout_ends_session);
 	tcase_add_test(h, test_login_throttle);
