@@ -70,7 +70,7 @@ void lure_script_content(struct moat_report *rep, const struct moat_part *at, co
  * lure_script_language - the Windows script the LEN bytes at DATA read as,
  * from their first kilobytes (a BOM and UTF-16 read): "hta", "wsf",
  * "batch", "powershell", "jscript", "vbscript", or NULL for none; static
- * string (script.c)
+ * string (scripttext.c)
  */
 const char *lure_script_language(const guint8 *data, gsize len);
 

@@ -1,5 +1,5 @@
 /*
- * check_script.c - scripts, OneNote and CHM (scanners/lure/script.c, embedded.c)
+ * check_script.c - scripts, OneNote and CHM (scanners/lure/script*.c, embedded.c)
  *
  * Three kinds of test. Scripts written here, one decision each, handed to
  * lure_script_check() as an attachment of a report built by hand (no
