@@ -53,7 +53,7 @@ void lure_smuggle_check(struct moat_report *rep, const struct moat_conf *conf);	
 void lure_office_check(struct moat_report *rep, const struct moat_conf *conf);		/* office.c */
 void lure_script_check(struct moat_report *rep, const struct moat_conf *conf);		/* script.c */
 void lure_embedded_check(struct moat_report *rep, const struct moat_conf *conf);	/* embedded.c */
-void lure_password_check(struct moat_report *rep, const struct moat_conf *conf);	/* password.c */
+void lure_password_check(struct moat_report *rep, const struct moat_conf *conf);	/* passlink.c */
 
 /*
  * lure_script_content - check the LEN bytes at DATA, a script in LANG (a

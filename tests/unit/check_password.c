@@ -1,5 +1,5 @@
 /*
- * check_password.c - passwords in the mail (scanners/lure/password.c)
+ * check_password.c - passwords in the mail (scanners/lure/password.c, pass*.c)
  *
  * Mails are built here: a body written in UTF-8, converted to the charset
  * the row names (g_convert), base64-encoded, scanned, and password_find()
