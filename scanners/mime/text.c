@@ -134,6 +134,16 @@ text_utf8(const guint8 *data, gsize len, const char *charset)
 	for (gsize i = 0; i < out->len; i++)
 		if (out->str[i] == '\0')
 			out->str[i] = ' ';
+	/*
+	 * glibc's UCS-4 and WCHAR_T decoders let code points past U+10FFFF
+	 * through, and its UTF-8 encoder writes them as 4- to 6-byte forms
+	 * that are no UTF-8 ("charset=ucs-4" is the mail's to choose).
+	 */
+	if (!g_utf8_validate_len(out->str, out->len, NULL)) {
+		g_autofree char *valid = g_utf8_make_valid(out->str, (gssize)out->len);
+
+		g_string_assign(out, valid);
+	}
 	return g_string_free(out, FALSE);
 }
 

@@ -469,6 +469,33 @@ START_TEST(text_module)
 }
 END_TEST
 
+/*
+ * A part in UCS-4 (a charset the mail names) with code points past
+ * U+10FFFF: glibc's iconv writes them as 4- to 6-byte forms, which
+ * text_utf8() must not hand on as UTF-8.
+ */
+START_TEST(text_ucs4_valid)
+{
+	static const guint8 be[] = {
+		0, 0, 0, 'A', 0x7f, 0xff, 0xff, 0xff, 0, 0x11, 0, 0, 0, 0, 0, 'B',
+	};
+	static const guint8 le[] = {
+		'A', 0, 0, 0, 0xff, 0xff, 0xff, 0x7f, 0, 0, 0x11, 0, 'B', 0, 0, 0,
+	};
+	static const struct { const char *charset; const guint8 *d; } cases[] = {
+		{ "ucs-4", be }, { "iso-10646-ucs-4", be }, { "ucs-4le", le }, { "wchar_t", le },
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *s = text_utf8(cases[i].d, sizeof(be), cases[i].charset);
+
+		ck_assert_msg(g_utf8_validate(s, -1, NULL), "%s: not UTF-8", cases[i].charset);
+		ck_assert_msg(s[0] == 'A' && g_str_has_suffix(s, "B") &&
+		    strstr(s, "\xef\xbf\xbd") != NULL, "%s: '%s'", cases[i].charset, s);
+	}
+}
+END_TEST
+
 /* ham_dir - over every mail in DIR: *MAILS, *CUED (a cued candidate), *LINKED (lure.password_link) */
 static void
 ham_dir(const char *dir, guint *mails, guint *cued, guint *linked)
@@ -530,6 +557,7 @@ password_suite(void)
 	tcase_add_test(tc, password_link_evidence);
 	tcase_add_loop_test(tc, password_link_fixtures, 0, G_N_ELEMENTS(fixtures));
 	tcase_add_test(tc, text_module);
+	tcase_add_test(tc, text_ucs4_valid);
 	if (testdata_have("ham-spamassassin", "password/ham_corpus"))
 		tcase_add_test(tc, ham_corpus);
 	suite_add_tcase(s, tc);
