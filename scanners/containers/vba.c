@@ -656,14 +656,20 @@ vba_read_cfb(struct vba_ctx *x, const guint8 *data, gsize len, guint depth, cons
 		if (cfb_child(&c, s, "_VBA_PROJECT", CFB_STREAM) == CFB_NOSTREAM &&
 		    (s == 0 || g_ascii_strcasecmp(c.names[s], "VBA") != 0))
 			continue;
+		/*
+		 * Past the projects read, only counted: a path is as long as
+		 * the storage is deep, and 5,000 storages each inside the one
+		 * before made building every path 2.4 s for a 2 MB file.
+		 */
+		if (f->projects++ >= VBA_MAX_PROJECTS) {
+			f->truncated = TRUE;
+			continue;
+		}
 		path = cfb_path(&c, s);
 		where = vba_join(prefix, path);
-		if (f->projects++ == 0)
+		if (f->projects == 1)
 			f->first = g_strdup(where);
-		if (f->projects <= VBA_MAX_PROJECTS)
-			vba_project(x, &c, s, e, where);
-		else
-			f->truncated = TRUE;
+		vba_project(x, &c, s, e, where);
 	}
 	g_free(done);
 	if (depth < VBA_MAX_DEPTH)
