@@ -26,8 +26,9 @@
  *    letters and digits.
  * Tokens are 3 to PASSWORD_MAX_LEN bytes; URLs, mail addresses, masks
  * ("****") and words that follow a password word in ordinary mail
- * ("reset", "expired", "your", "hier" ...: pw_stop[] in passcue.c) are
- * not candidates, and URLs are skipped whole (no "?pwd=x").
+ * ("reset", "expired", "your", and "wie" besprochen, "envoyé" séparément,
+ * "ask" me by phone ...: pw_stop[] in passcue.c) are not candidates, and
+ * URLs are skipped whole (no "?pwd=x").
  *
  * Bounded: PW_PART_MAX bytes per part, PW_TEXT_MAX for the message, every
  * look-ahead limited (a note, PW_WORDS_MAX words, PW_PEEK bytes of the next

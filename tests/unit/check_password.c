@@ -210,6 +210,85 @@ START_TEST(finds_nothing)
 }
 END_TEST
 
+/*
+ * Sentences that say the password comes another way or another time: the
+ * word after the cue is no password (pw_stop[] in passcue.c), in each
+ * language that has entries. None gives a cued candidate.
+ */
+static const struct {
+	const char *lang, *body;
+} elsewhere[] = {
+	{ "de", "Kennwort: wie besprochen" },
+	{ "de-sms", "Das Archiv ist verschlüsselt. Passwort: kommt per SMS" },
+	{ "de-folgt", "Passwort folgt." },
+	{ "de-unten", "Passwort: siehe unten" },
+	{ "fr", "mot de passe : envoyé séparément" },
+	{ "fr-suit", "Mot de passe : suit dans un autre mail" },
+	{ "fr-dessous", "Mot de passe : ci-dessous" },
+	{ "en-ask", "Password - ask me by phone" },
+	{ "en-sent", "password sent separately" },
+	{ "en-sent-colon", "Password: sent separately" },
+	{ "en-follows", "Password: follows in the next mail" },
+	{ "en-below", "Password: below" },
+	{ "en-will", "Password: will be sent separately" },
+	{ "en-ill", "Password: I\xe2\x80\x99ll send it by SMS" },
+	{ "en-upper", "PASSWORD: TBD" },
+	{ "es", "Contraseña: sigue en otro correo" },
+	{ "es-por", "Contraseña: por separado" },
+	{ "pt", "Senha: enviada separadamente" },
+	{ "it", "Password: inviata separatamente" },
+	{ "nl", "Wachtwoord: zoals besproken" },
+	{ "pl", "Hasło: prześlę SMS-em" },
+	{ "cs", "Heslo: pošlu zvlášť" },
+	{ "ru", "Пароль: пришлю отдельно" },
+	{ "ru-upper", "ПАРОЛЬ: НИЖЕ" },
+	{ "tr", "Şifre: ayrıca gönderilecek" },
+	{ "zh", "密码：另行发送" },
+	{ "ja", "パスワードは別途お送りします" },
+	{ "ja-colon", "パスワード：後ほどお送りします" },
+	{ "ko", "비밀번호: 따로 보내드리겠습니다" },
+	{ "th", "รหัสผ่าน: จะส่งให้แยกต่างหาก" },
+};
+
+START_TEST(elsewhere_no_candidate)
+{
+	struct moat_report *rep;
+	GPtrArray *pws = find(&rep, "Invoice", "text/plain", "utf-8", elsewhere[_i].body,
+	    PASSWORD_MAX_CANDIDATES);
+	g_autofree char *got = list(pws);
+
+	ck_assert_msg(cued_count(pws) == 0, "%s: cued [%s]", elsewhere[_i].lang, got);
+	g_ptr_array_unref(pws);
+	report_free(rep);
+}
+END_TEST
+
+/* A stop word stops only the whole token: these stay cued passwords. */
+static const struct {
+	const char *body, *want;
+} kept[] = {
+	{ "Password: sunshine", "sunshine" },
+	{ "Password: sent-2026", "sent-2026" },
+	{ "Password: Sent2026", "Sent2026" },
+	{ "Kennwort: Wiesel7", "Wiesel7" },
+	{ "Mot de passe : suivant2026", "suivant2026" },
+	{ "Password: infected", "infected" },
+};
+
+START_TEST(stop_words_keep)
+{
+	struct moat_report *rep;
+	GPtrArray *pws = find(&rep, "Invoice", "text/plain", "utf-8", kept[_i].body,
+	    PASSWORD_MAX_CANDIDATES);
+	g_autofree char *got = list(pws);
+	const struct password *pw = cand(pws, kept[_i].want);
+
+	ck_assert_msg(pw != NULL && pw->cued, "%s: [%s]", kept[_i].body, got);
+	g_ptr_array_unref(pws);
+	report_free(rep);
+}
+END_TEST
+
 /* The subject is read first and named as the place. */
 START_TEST(finds_in_subject)
 {
@@ -548,6 +627,8 @@ password_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, finds_in_languages, 0, G_N_ELEMENTS(finds));
 	tcase_add_loop_test(tc, finds_nothing, 0, G_N_ELEMENTS(nones));
+	tcase_add_loop_test(tc, elsewhere_no_candidate, 0, G_N_ELEMENTS(elsewhere));
+	tcase_add_loop_test(tc, stop_words_keep, 0, G_N_ELEMENTS(kept));
 	tcase_add_test(tc, finds_in_subject);
 	tcase_add_test(tc, dates_uncued_last);
 	tcase_add_test(tc, lone_token_needs_encrypted);
