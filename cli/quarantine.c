@@ -14,8 +14,9 @@
  * admin_group may use it; root becomes moatd's user before it opens the
  * store, so that no file in it is ever created by another owner. Every
  * change is in the item's history and in syslog (mail facility) with the
- * admin's login. Nothing here executes or renders a message: show prints
- * what the scan recorded, export hands the bytes over as they are.
+ * admin's login; release and delete are quarantine/release.c's, the same
+ * steps as moat-web's. Nothing here executes or renders a message: show
+ * prints what the scan recorded, export hands the bytes over as they are.
  *
  * Exit status: 0 done; 1 the item is not there or not in a state for it
  * (unknown id, already released, delivery refused); 2 usage, config,
@@ -38,7 +39,7 @@
 #include "cmd.h"
 #include "moat/moat.h"
 #include "moat/quarantine.h"
-#include "moat/quarsmtp.h"
+#include "moat/release.h"
 
 enum { QEXIT_OK = 0, QEXIT_STATE = 1, QEXIT_ERROR = 2 };
 
@@ -485,33 +486,18 @@ qcmd_show(struct quar *q, int argc, char **argv)
 	return QEXIT_OK;
 }
 
-/* qcmd_released_header - the X-Moat-Released line a release puts first */
-static char *
-qcmd_released_header(const char *who, const char *id)
-{
-	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-	g_autofree char *date = g_date_time_format(now, "%a, %d %b %Y %H:%M:%S +0000");
-
-	return g_strdup_printf("X-Moat-Released: by %s on %s (quarantine %s)\r\n", who, date, id);
-}
-
 static int
 qcmd_release(struct quar *q, const struct moat_conf *conf, const char *who, int argc,
     char **argv)
 {
 	g_autoptr(GPtrArray) to = g_ptr_array_new();
-	struct quar_item *it = NULL;
-	g_autofree char *err = NULL, *prepend = NULL, *reply = NULL, *detail = NULL;
-	g_autofree char *helo = NULL, *list = NULL;
-	struct quar_smtp_job job;
-	const char *id;
-	int fd = -1, rc;
+	g_autofree char *err = NULL, *reply = NULL, *list = NULL;
+	int rc;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: moat quarantine release ID [--to RCPT]...\n");
 		return QEXIT_ERROR;
 	}
-	id = argv[1];
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--to") != 0 || i + 1 >= argc) {
 			fprintf(stderr, "usage: moat quarantine release ID [--to RCPT]...\n");
@@ -519,60 +505,14 @@ qcmd_release(struct quar *q, const struct moat_conf *conf, const char *who, int 
 		}
 		g_ptr_array_add(to, argv[++i]);
 	}
-	if ((rc = quar_get(q, &it, &err, id)) < 0 || (rc = quar_message_open(q, &fd, &err, id)) < 0)
-		goto out;
-	if (to->len == 0)
-		for (guint i = 0; i < it->rcpts->len; i++)
-			g_ptr_array_add(to, it->rcpts->pdata[i]);
-	if (to->len == 0) {
-		err = g_strdup_printf("%s: no recipient (give --to)", id);
-		rc = MOAT_EINVAL;
-		goto out;
+	/* a failed delivery is EBUSY: exit 1, still held, and why */
+	if ((rc = quar_release(q, &reply, &list, &err, &conf->quarantine, argv[1], to, who)) < 0) {
+		fprintf(stderr, "moat quarantine release: %s%s\n", err,
+		    rc == MOAT_EINVAL ? " (give --to)" : "");
+		return qcmd_exit(rc);
 	}
-	list = qcmd_rcpts(to);
-	/* the claim: of two admins releasing at once, one gets it and delivers */
-	if ((rc = quar_transition(q, &err, id, QUAR_HELD, QUAR_RELEASING, who, "release started",
-	    list)) < 0)
-		goto out;
-	helo = g_strdup(*conf->quarantine.release_helo ? conf->quarantine.release_helo :
-	    g_get_host_name());
-	prepend = qcmd_released_header(who, id);
-	job = (struct quar_smtp_job){ .host_port = conf->quarantine.release_host, .helo = helo,
-		.timeout_seconds = conf->quarantine.release_timeout,
-		.mail_from = it->mail_from, .rcpts = (const char *const *)to->pdata,
-		.n_rcpts = to->len, .prepend = prepend, .fd = fd,
-		.drop_prefix = "X-Moat-" };	/* verdict headers a sender forged, as moatd drops them */
-	rc = quar_smtp_send(&reply, &err, &job);
-	if (rc < 0) {
-		g_autofree char *why = g_strdup(err);
-
-		g_clear_pointer(&err, g_free);
-		quar_transition(q, &err, id, QUAR_RELEASING, QUAR_HELD, who, "release failed", why);
-		g_free(err);
-		err = g_steal_pointer(&why);
-		rc = MOAT_EBUSY;	/* exit 1: still held, say why */
-		syslog(LOG_WARNING, "quarantine: %s could not release %s to %s: %s", who, id, list, err);
-		goto out;
-	}
-	detail = g_strdup_printf("to %s via %s: %s", list, conf->quarantine.release_host, reply);
-	if ((rc = quar_transition(q, &err, id, QUAR_RELEASING, QUAR_RELEASED, who, "released",
-	    detail)) < 0) {
-		/* delivered: say so loudly, or someone releases it again */
-		syslog(LOG_ERR, "quarantine: %s released %s to %s (%s) but could not record it: %s",
-		    who, id, list, reply, err);
-		fprintf(stderr, "moat quarantine release: %s was DELIVERED (%s) but the store could not "
-		    "record it; do not release it again\n", id, reply);
-		goto out;
-	}
-	syslog(LOG_NOTICE, "quarantine: %s released %s to %s (%s)", who, id, list, reply);
-	printf("%s released to %s: %s\n", id, list, reply);
-out:
-	if (rc < 0)
-		fprintf(stderr, "moat quarantine release: %s\n", err);
-	if (fd >= 0)
-		close(fd);
-	quar_item_free(it);
-	return qcmd_exit(rc);
+	printf("%s released to %s: %s\n", argv[1], list, reply);
+	return QEXIT_OK;
 }
 
 static int
@@ -585,18 +525,10 @@ qcmd_delete(struct quar *q, const char *who, int argc, char **argv)
 		fprintf(stderr, "usage: moat quarantine delete ID\n");
 		return QEXIT_ERROR;
 	}
-	/* held or released: either may be deleted; releasing is someone's delivery in progress */
-	rc = quar_transition(q, &err, argv[1], QUAR_HELD, QUAR_DELETED, who, "deleted", NULL);
-	if (rc == MOAT_EBUSY) {
-		g_clear_pointer(&err, g_free);
-		rc = quar_transition(q, &err, argv[1], QUAR_RELEASED, QUAR_DELETED, who, "deleted",
-		    NULL);
-	}
-	if (rc < 0) {
+	if ((rc = quar_delete(q, &err, argv[1], who)) < 0) {
 		fprintf(stderr, "moat quarantine delete: %s\n", err);
 		return qcmd_exit(rc);
 	}
-	syslog(LOG_NOTICE, "quarantine: %s deleted %s", who, argv[1]);
 	printf("%s deleted\n", argv[1]);
 	return QEXIT_OK;
 }

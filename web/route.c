@@ -9,13 +9,16 @@
  * proxy_user_header) or a session cookie; every POST carries the
  * identity's CSRF token and does not come from another site
  * (Sec-Fetch-Site); a role allows the action (reviewer: release; admin:
- * delete too; auditor: neither). Release and delete answer with a 303 to
- * the message's page (post/redirect/get), so a reload does not repeat them.
+ * delete too; auditor: neither), which quar_release() and quar_delete()
+ * then do as `moat quarantine` does (release.h), as web:NAME. Release and
+ * delete answer with a 303 to the message's page (post/redirect/get), so a
+ * reload does not repeat them.
  */
 #include <string.h>
 #include <syslog.h>
 
 #include "moat/moat.h"
+#include "moat/release.h"
 #include "web.h"
 
 void
@@ -151,6 +154,7 @@ route_action(struct web_app *app, const struct web_identity *id, const char *qid
     const char *what, struct web_resp *r)
 {
 	g_autofree char *who = g_strdup_printf("web:%s", id->name), *msg = NULL, *to = NULL;
+	g_autofree char *reply = NULL, *rcpts = NULL;
 	gboolean release = strcmp(what, "release") == 0;
 	int rc;
 
@@ -161,7 +165,9 @@ route_action(struct web_app *app, const struct web_identity *id, const char *qid
 		    "Your role may not delete mail.");
 		return;
 	}
-	rc = release ? web_release(app, &msg, qid, who) : web_delete(app, &msg, qid, who);
+	/* as `moat quarantine` does it (release.c); a reviewer releases to the original recipients only */
+	rc = release ? quar_release(app->q, &reply, &rcpts, &msg, &app->conf->quarantine, qid, NULL,
+	    who) : quar_delete(app->q, &msg, qid, who);
 	if (rc < 0) {
 		g_autofree char *text = g_strdup_printf("Could not %s %s: %s", what, qid,
 		    msg != NULL ? msg : moat_strerror(rc));

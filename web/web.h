@@ -4,9 +4,9 @@
  * moat-web is a program of its own (never inside moatd): libmicrohttpd
  * takes the HTTP (server.c), route.c turns a request into a response
  * through the pages (page_*.c), auth.c keeps users, sessions and the login
- * throttle, action.c releases and deletes through the store's interface
- * (quarantine.h) as `moat quarantine` does, and every byte of HTML comes
- * out of html.c, whose web_esc() is the one escaping function. form.c is
+ * throttle, release and delete are quarantine/release.c's (release.h),
+ * the very code `moat quarantine` runs, and every byte of HTML comes out
+ * of html.c, whose web_esc() is the one escaping function. form.c is
  * moat's own request parsing (form bodies, cookies, query strings):
  * bounded, and fuzzed (tests/fuzz/fuzz_web.c).
  *
@@ -191,20 +191,6 @@ void web_page_stats(struct web_app *app, const struct web_identity *id, const st
     struct web_resp *r);
 /* web_stats_svg - the held-per-day chart of the last DAYS days up to NOW as an SVG document */
 void web_stats_svg(struct web_app *app, gint64 now, guint days, struct web_resp *r);
-
-/* --- action.c: what a user does to an item, through quar_* as `moat quarantine` ---- */
-
-/*
- * web_release - deliver item QID to its original recipients through
- * [quarantine] release_host, recorded as WHO: claim (held -> releasing),
- * send, then released (or back to held with "release failed"). 0 with
- * *MSG what the MTA said; MOAT_EBUSY when another release got it first or
- * the MTA refused; MOAT_ENOENT; *MSG says why. Caller g_free()s *MSG.
- */
-int web_release(struct web_app *app, char **msg, const char *qid, const char *who);
-
-/* web_delete - remove QID's message (held or released), recorded as WHO; as web_release */
-int web_delete(struct web_app *app, char **msg, const char *qid, const char *who);
 
 /* --- server.c: libmicrohttpd ------------------------------------------------------ */
 

@@ -12,7 +12,10 @@
  * folders and files keep the modes the group needs whatever the umask.
  */
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +27,7 @@
 #include "checks.h"
 #include "moat/moat.h"
 #include "moat/quarantine.h"
+#include "moat/release.h"
 #include "quarantine/backend.h"
 
 struct store {
@@ -909,6 +913,288 @@ START_TEST(test_threads)
 }
 END_TEST
 
+/*
+ * An SMTP server in a thread, for releases: one connection, 250 to all
+ * (550 to RCPT when REFUSE), the lines after DATA kept. Started only when
+ * a release will connect: it waits in accept().
+ */
+struct sink {
+	int lfd;
+	guint port;
+	gboolean refuse;
+	GString *cmds;			/* the commands, as sent */
+	GString *data;			/* what came after DATA, without the final ".\r\n" */
+	GThread *thread;
+};
+
+static gpointer
+sink_run(gpointer p)
+{
+	struct sink *k = p;
+	int fd = accept(k->lfd, NULL, NULL);
+	FILE *in, *out;
+	char line[4096];
+	gboolean data = FALSE;
+
+	if (fd < 0)
+		return NULL;
+	in = fdopen(fd, "r");
+	out = fdopen(dup(fd), "w");
+	fputs("220 sink ESMTP\r\n", out);
+	fflush(out);
+	while (fgets(line, sizeof(line), in) != NULL) {
+		if (data && strcmp(line, ".\r\n") == 0) {
+			data = FALSE;
+			fputs("250 2.0.0 Ok: queued as T1\r\n", out);
+		} else if (data) {
+			g_string_append(k->data, line);
+		} else {
+			g_string_append(k->cmds, line);
+			data = g_ascii_strncasecmp(line, "DATA", 4) == 0;
+			if (g_ascii_strncasecmp(line, "EHLO", 4) == 0)
+				fputs("250-sink\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n", out);
+			else if (g_ascii_strncasecmp(line, "RCPT", 4) == 0 && k->refuse)
+				fputs("550 5.1.1 <x>: Recipient address rejected\r\n", out);
+			else if (data)
+				fputs("354 go ahead\r\n", out);
+			else if (g_ascii_strncasecmp(line, "QUIT", 4) == 0)
+				fputs("221 bye\r\n", out);
+			else
+				fputs("250 ok\r\n", out);
+		}
+		fflush(out);
+	}
+	fclose(in);
+	fclose(out);
+	return NULL;
+}
+
+/* sink_listen - a listening socket on 127.0.0.1, its port in *PORT */
+static int
+sink_listen(guint *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(fd, 4), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static void
+sink_start(struct sink *k, gboolean refuse)
+{
+	memset(k, 0, sizeof(*k));
+	k->lfd = sink_listen(&k->port);
+	k->refuse = refuse;
+	k->cmds = g_string_new(NULL);
+	k->data = g_string_new(NULL);
+	k->thread = g_thread_new("sink", sink_run, k);
+}
+
+/* sink_stop - after the release: the thread joined, the socket closed (the strings stay) */
+static void
+sink_stop(struct sink *k)
+{
+	g_thread_join(k->thread);
+	close(k->lfd);
+}
+
+static void
+sink_free(struct sink *k)
+{
+	g_string_free(k->cmds, TRUE);
+	g_string_free(k->data, TRUE);
+}
+
+/* release_conf - S's [quarantine] with release_host 127.0.0.1:PORT (strings borrowed from S, HP) */
+static struct conf_quarantine
+release_conf(const struct store *s, char *hp, gsize n, guint port)
+{
+	struct conf_quarantine c = s->conf->quarantine;
+
+	g_snprintf(hp, n, "127.0.0.1:%u", port);
+	c.release_host = hp;
+	c.release_timeout = 5;
+	return c;
+}
+
+/* history_line - event I of ID's history as "who|what|detail" (caller g_free()s) */
+static char *
+history_line(struct store *s, const char *id, guint i)
+{
+	g_autoptr(GPtrArray) hist = NULL;
+	g_autofree char *err = NULL;
+	const struct quar_event *ev;
+
+	ck_assert_int_eq(quar_history(s->q, &hist, &err, id), 0);
+	ck_assert_msg(i < hist->len, "event %u of %u", i, hist->len);
+	ev = hist->pdata[i];
+	return g_strdup_printf("%s|%s|%s", ev->who, ev->what, ev->detail);
+}
+
+/* status_now - ID's status */
+static enum quar_status
+status_now(struct store *s, const char *id)
+{
+	struct quar_item *it = NULL;
+	g_autofree char *err = NULL;
+	enum quar_status st;
+
+	ck_assert_int_eq(quar_get(s->q, &it, &err, id), 0);
+	st = it->status;
+	quar_item_free(it);
+	return st;
+}
+
+/*
+ * quar_release, as `moat quarantine release` and moat-web run it: the
+ * message goes to its recipients with X-Moat-Released by the actor on top
+ * and the forged X-Moat-* lines out, history says who and what the MTA
+ * answered, a second release is refused; --to replaces the recipients.
+ */
+START_TEST(test_release)
+{
+	static const char forged[] = "X-Moat-Verdict: clean\r\nFrom: a@example.net\r\n"
+	    "Subject: x\r\n\r\nbody\r\n";
+	struct store s;
+	struct sink k;
+	struct quar_item it;
+	struct quar_source src = { (const guint8 *)forged, sizeof(forged) - 1, -1 };
+	char id[QUAR_ID_LEN + 1], hp[64], *err = NULL, *reply = NULL, *rcpts = NULL;
+	struct conf_quarantine c;
+	g_autoptr(GPtrArray) to = g_ptr_array_new();
+	g_autofree char *h1 = NULL, *h2 = NULL, *h3 = NULL, *want = NULL;
+	gboolean dup;
+
+	if (!store_open(&s, _i, NULL))
+		return;
+	item(&it, "a@example.net", "ceo@example.org;cfo@example.org", "attach.shortcut", "<r@x>");
+	ck_assert_msg(quar_put(s.q, id, &dup, &err, &it, &src) == 0, "put: %s", err);
+	item_clear(&it);
+	sink_start(&k, FALSE);
+	c = release_conf(&s, hp, sizeof(hp), k.port);
+	ck_assert_msg(quar_release(s.q, &reply, &rcpts, &err, &c, id, NULL, "ann") == 0, "release: %s",
+	    err);
+	sink_stop(&k);
+	ck_assert_str_eq(reply, "250 2.0.0 Ok: queued as T1");
+	ck_assert_str_eq(rcpts, "ceo@example.org, cfo@example.org");
+	ck_assert_ptr_nonnull(strstr(k.cmds->str, "MAIL FROM:<a@example.net>"));
+	ck_assert_ptr_nonnull(strstr(k.cmds->str, "RCPT TO:<cfo@example.org>"));
+	want = g_strdup_printf("(quarantine %s)\r\nFrom: a@example.net\r\n", id);
+	ck_assert_msg(g_str_has_prefix(k.data->str, "X-Moat-Released: by ann on ") &&
+	    strstr(k.data->str, want) != NULL, "delivered: %s", k.data->str);
+	ck_assert_ptr_null(strstr(k.data->str, "X-Moat-Verdict"));
+	ck_assert_int_eq(status_now(&s, id), QUAR_RELEASED);
+	h1 = history_line(&s, id, 1);
+	h2 = history_line(&s, id, 2);
+	ck_assert_str_eq(h1, "ann|release started|ceo@example.org, cfo@example.org");
+	g_free(want);
+	want = g_strdup_printf("ann|released|to ceo@example.org, cfo@example.org via 127.0.0.1:%u: "
+	    "250 2.0.0 Ok: queued as T1", k.port);
+	ck_assert_str_eq(h2, want);
+	sink_free(&k);
+	g_clear_pointer(&reply, g_free);
+	g_clear_pointer(&rcpts, g_free);
+	/* again: no delivery (nothing listens), told why */
+	ck_assert_int_eq(quar_release(s.q, &reply, &rcpts, &err, &c, id, NULL, "bob"), MOAT_EBUSY);
+	ck_assert_ptr_nonnull(strstr(err, "is released, not held"));
+	g_clear_pointer(&err, g_free);
+	/* deleted after its release; its history stays */
+	ck_assert_int_eq(quar_delete(s.q, &err, id, "ann"), 0);
+	ck_assert_int_eq(status_now(&s, id), QUAR_DELETED);
+	h3 = history_line(&s, id, 3);
+	ck_assert_str_eq(h3, "ann|deleted|");
+	ck_assert_int_eq(quar_release(s.q, &reply, &rcpts, &err, &c, id, NULL, "bob"), MOAT_ENOENT);
+	g_clear_pointer(&err, g_free);
+
+	/* --to: another recipient than the envelope's */
+	put_simple(&s, "a@example.net", "ceo@example.org", "x", "<r2@x>", id);
+	g_ptr_array_add(to, "it-security@example.org");
+	sink_start(&k, FALSE);
+	c = release_conf(&s, hp, sizeof(hp), k.port);
+	ck_assert_msg(quar_release(s.q, &reply, &rcpts, &err, &c, id, to, "ann") == 0, "release: %s",
+	    err);
+	sink_stop(&k);
+	ck_assert_str_eq(rcpts, "it-security@example.org");
+	ck_assert_ptr_nonnull(strstr(k.cmds->str, "RCPT TO:<it-security@example.org>"));
+	ck_assert_ptr_null(strstr(k.cmds->str, "ceo@"));
+	sink_free(&k);
+	g_free(reply);
+	g_free(rcpts);
+	store_close(&s);
+}
+END_TEST
+
+/*
+ * A release that cannot deliver (refused, nobody listening) leaves the
+ * item held with the reason in its history; one without recipients or
+ * without an item does not start; delete takes held or released, not an
+ * item being released.
+ */
+START_TEST(test_release_fails)
+{
+	struct store s;
+	struct sink k;
+	char id[QUAR_ID_LEN + 1], none[QUAR_ID_LEN + 1], hp[64], *err = NULL;
+	char *reply = NULL, *rcpts = NULL;
+	struct conf_quarantine c;
+	g_autofree char *h = NULL, *h2 = NULL;
+	guint dead;
+	int fd;
+
+	if (!store_open(&s, _i, NULL))
+		return;
+	put_simple(&s, "a@example.net", "ceo@example.org", "x", "<f@x>", id);
+	sink_start(&k, TRUE);
+	c = release_conf(&s, hp, sizeof(hp), k.port);
+	ck_assert_int_eq(quar_release(s.q, &reply, &rcpts, &err, &c, id, NULL, "web:ann"), MOAT_EBUSY);
+	sink_stop(&k);
+	ck_assert_ptr_nonnull(strstr(err, "550 5.1.1"));
+	ck_assert_ptr_null(strstr(k.cmds->str, "DATA"));
+	ck_assert_ptr_null(reply);
+	ck_assert_int_eq(status_now(&s, id), QUAR_HELD);
+	h = history_line(&s, id, 2);
+	ck_assert_msg(g_str_has_prefix(h, "web:ann|release failed|") && strstr(h, "550 5.1.1"), "%s", h);
+	sink_free(&k);
+	g_clear_pointer(&err, g_free);
+	/* nobody listens there */
+	fd = sink_listen(&dead);
+	close(fd);
+	c = release_conf(&s, hp, sizeof(hp), dead);
+	ck_assert_int_eq(quar_release(s.q, &reply, &rcpts, &err, &c, id, NULL, "ann"), MOAT_EBUSY);
+	ck_assert_int_eq(status_now(&s, id), QUAR_HELD);
+	h2 = history_line(&s, id, 4);
+	ck_assert_msg(g_str_has_prefix(h2, "ann|release failed|"), "%s", h2);
+	g_clear_pointer(&err, g_free);
+	/* no recipient; no such item */
+	put_simple(&s, "a@example.net", "", "x", "<none@x>", none);
+	ck_assert_int_eq(quar_release(s.q, &reply, &rcpts, &err, &c, none, NULL, "ann"), MOAT_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "no recipient"));
+	ck_assert_int_eq(status_now(&s, none), QUAR_HELD);
+	g_clear_pointer(&err, g_free);
+	ck_assert_int_eq(quar_release(s.q, &reply, &rcpts, &err, &c, "AAAAAAAAAAAAAAAAAAAAAA", NULL,
+	    "ann"), MOAT_ENOENT);
+	g_clear_pointer(&err, g_free);
+	/* someone's release in progress is not deleted; a held item is */
+	ck_assert_int_eq(quar_transition(s.q, &err, id, QUAR_HELD, QUAR_RELEASING, "bob",
+	    "release started", NULL), 0);
+	ck_assert_int_eq(quar_delete(s.q, &err, id, "ann"), MOAT_EBUSY);
+	ck_assert_ptr_nonnull(strstr(err, "is releasing"));
+	g_clear_pointer(&err, g_free);
+	ck_assert_int_eq(quar_delete(s.q, &err, none, "ann"), 0);
+	ck_assert_int_eq(status_now(&s, none), QUAR_DELETED);
+	ck_assert_int_eq(quar_delete(s.q, &err, none, "ann"), MOAT_EBUSY);
+	g_clear_pointer(&err, g_free);
+	ck_assert_ptr_null(rcpts);
+	store_close(&s);
+}
+END_TEST
+
 /* Opening a store that is not there without CREATE fails and says where; bad config words are named. */
 START_TEST(test_open_and_conf)
 {
@@ -1030,6 +1316,8 @@ quarantine_suite(void)
 	tcase_add_loop_test(tc, test_quota, 0, nb);
 	tcase_add_loop_test(tc, test_modes, 0, nb);
 	tcase_add_loop_test(tc, test_threads, 0, nb);
+	tcase_add_loop_test(tc, test_release, 0, nb);
+	tcase_add_loop_test(tc, test_release_fails, 0, nb);
 	tcase_add_test(tc, test_open_and_conf);
 	tcase_add_test(tc, test_migrate_sqlite);
 	suite_add_tcase(s, tc);

@@ -739,14 +739,23 @@ END_TEST
 
 START_TEST(test_release_claimed)
 {
-	g_autofree char *err = NULL, *msg = NULL;
+	guint st = 0;
+	g_autofree char *cookie = login("admin", &st), *err = NULL;
+	g_autofree char *path = g_strdup_printf("/msg/%s", item_id);
+	g_autofree char *rel = g_strdup_printf("/msg/%s/release", item_id);
+	struct got page = call("GET", path, cookie, NULL), g;
+	g_autofree char *csrf = csrf_of(page.body);
+	g_autofree char *body = g_strdup_printf("csrf=%s", csrf);
 
-	/* `moat quarantine release` holds the claim: the web's release gets EBUSY, sends nothing */
+	/* `moat quarantine release` holds the claim: the web's release is told so, sends nothing */
 	ck_assert_int_eq(quar_transition(store, &err, item_id, QUAR_HELD, QUAR_RELEASING, "cli",
 	    "release started", NULL), 0);
-	ck_assert_int_eq(web_release(&app, &msg, item_id, "web:admin"), MOAT_EBUSY);
-	ck_assert_ptr_nonnull(strstr(msg, "releasing"));
+	g = call("POST", rel, cookie, body);
+	ck_assert_uint_eq(g.status, 409);
+	ck_assert_ptr_nonnull(strstr(g.body, "is releasing, not held"));
 	ck_assert_int_eq(status_of(), QUAR_RELEASING);
+	got_clear(&g);
+	got_clear(&page);
 }
 END_TEST
 
