@@ -81,6 +81,8 @@ SEEDS_zipdir = $(FUZZ_BUILD)/seeds/zipdir build/fixtures /usr/share/clamav-testf
 SEEDS_diskimg = $(FUZZ_BUILD)/seeds/diskimg
 # candidate passwords in front of ZipCrypto archives tests/fuzz/decrypt_seeds.py writes
 SEEDS_decrypt = $(FUZZ_BUILD)/seeds/decrypt
+# the fixtures' archives and pages: smuggled files, ZIPs the body's passwords open
+SEEDS_derive = build/fixtures build/fixtures/lures
 SEEDS_office = $(FUZZ_BUILD)/seeds/office
 # the first lines of a message stand for the envelope and header fields
 SEEDS_quarantine = samples/demo
