@@ -98,7 +98,7 @@ FUZZ_SEEDS   = $(patsubst tests/fuzz/%_seeds.py,$(FUZZ_BUILD)/seeds/%,$(wildcard
 PREFIX	?= /usr/local
 SYSCONFDIR ?= /etc
 
-.PHONY: conformance integration miltertest install bench all deps testdata skipped check test unit cli-test expect asan valgrind demo clean fuzz fuzz-build fuzz-check FORCE
+.PHONY: conformance integration miltertest install bench all deps testdata skipped check test unit cli-test expect asan valgrind demo clean fuzz fuzz-build fuzz-check test-build FORCE
 
 all: $(MOAT) $(MOATD) $(MOATWEB) $(MANCONF)
 
@@ -157,7 +157,7 @@ $(BUILD)/fuzz_web: tests/fuzz/fuzz_web.c $(WEB_CORE) $(LIB)
 	    $(WEB_LIBS)
 
 fuzz-build:
-	$(MAKE) $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%) BUILD=$(FUZZ_BUILD) CC=clang \
+	$(MAKE) -j2 $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%) BUILD=$(FUZZ_BUILD) CC=clang \
 	    CFLAGS="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" LDFLAGS="$(FUZZ_SAN)"
 
 $(FUZZ_BUILD)/seeds/%: tests/fuzz/%_seeds.py
@@ -169,7 +169,12 @@ fuzz: fuzz-build $(FUZZ_SEEDS)
 	@set -e; $(foreach n,$(FUZZ_NAMES),sh tests/fuzz/run.sh $(FUZZ_BUILD) $(n) $(FUZZ_SECONDS) $(SEEDS_$(n));)
 
 fuzz-check: fuzz-build $(FUZZ_SEEDS)
-	@set -e; $(foreach n,$(FUZZ_NAMES),sh tests/fuzz/run.sh $(FUZZ_BUILD) $(n) $(FUZZ_CHECK_SECONDS) $(SEEDS_$(n));)
+	@$(MAKE) --no-print-directory -j2 $(FUZZ_NAMES:%=fuzz-check-%)
+
+# fuzz-check-NAME: one harness's short pass; a harness is one process, so
+# fuzz-check runs two at a time on two cores
+fuzz-check-%:
+	@sh tests/fuzz/run.sh $(FUZZ_BUILD) $* $(FUZZ_CHECK_SECONDS) $(SEEDS_$*)
 
 # conformance: the public SPF, DKIM and DMARC suites in the test data, each a
 # program tests/conformance/NAME.c; tests/conformance/run.sh compares what
@@ -266,7 +271,12 @@ skipped:
 # check: install what is missing, then every test in a normal build and
 # again under AddressSanitizer + UndefinedBehaviorSanitizer; last, the tests
 # skipped for want of test data.
+# test-build: every program `make test` runs, built two at a time; the tests
+# then run one after another (they share ports, Postfix and PostgreSQL)
+test-build: all $(CHECKS) $(CONFORMANCE)
+
 check: deps testdata
+	$(MAKE) -j2 test-build
 	$(MAKE) test
 	$(MAKE) asan
 	$(MAKE) fuzz-check
@@ -324,6 +334,7 @@ expect: $(MOAT)
 	done
 
 asan:
+	$(MAKE) -j2 test-build BUILD=build-asan CFLAGS="$(SAN)" LDFLAGS="$(SAN)"
 	CK_FORK=no ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    $(MAKE) test BUILD=build-asan CFLAGS="$(SAN)" LDFLAGS="$(SAN)"
 
