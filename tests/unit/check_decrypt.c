@@ -13,7 +13,6 @@
 
 #include "checks.h"
 #include "helpers.h"
-#include "moat/av.h"
 #include "moat/decrypt.h"
 #include "moat/smuggle.h"
 
@@ -25,18 +24,13 @@ static struct moat_conf *conf;
 static void
 decrypt_setup(void)
 {
-	g_autofree char *err = NULL, *warn = NULL;
-
-	conf = t_conf_loadf("[av]\nsignature_dirs = %s/../conf/signatures\n"
-	    "[milter]\nspool_dir = %s\n", SAMPLES_DIR, g_get_tmp_dir());
-	ck_assert_msg(av_load(conf, &err, &warn) == 0, "av_load: %s", err);
+	conf = t_av_conf();
 }
 
 static void
 decrypt_teardown(void)
 {
-	av_unload();
-	conf_free(conf);
+	t_av_release(&conf);
 }
 
 /* read - the bytes of fixture PATH (caller g_free()s) */

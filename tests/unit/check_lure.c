@@ -19,7 +19,6 @@
 
 #include "checks.h"
 #include "helpers.h"
-#include "moat/av.h"
 #include "moat/lnk.h"
 #include "moat/lure.h"
 #include "moat/moat.h"
@@ -44,53 +43,13 @@ static GPtrArray *rows;
 static void
 lure_setup(void)
 {
-	g_autofree char *err = NULL, *warn = NULL;
-
-	conf = t_conf_loadf("[av]\nsignature_dirs = %s/../conf/signatures\n"
-	    "[milter]\nspool_dir = %s\n", SAMPLES_DIR, g_get_tmp_dir());
-	ck_assert_msg(av_load(conf, &err, &warn) == 0, "av_load: %s", err);
+	conf = t_av_conf();
 }
 
 static void
 lure_teardown(void)
 {
-	av_unload();
-	g_clear_pointer(&conf, conf_free);
-}
-
-/* ids_of - REP's finding ids, " a b c" (caller g_free()s) */
-static char *
-ids_of(const struct moat_report *rep)
-{
-	GString *s = g_string_new(NULL);
-
-	for (guint i = 0; i < rep->findings->len; i++)
-		g_string_append_printf(s, " %s", ((struct moat_finding *)rep->findings->pdata[i])->id);
-	return g_string_free(s, FALSE);
-}
-
-/* finding_at - a finding ID whose path has an element containing TEXT (NULL: any), or NULL */
-static const struct moat_finding *
-finding_at(const struct moat_report *rep, const char *id, const char *text)
-{
-	for (guint i = 0; i < rep->findings->len; i++) {
-		const struct moat_finding *f = rep->findings->pdata[i];
-
-		if (strcmp(f->id, id) != 0)
-			continue;
-		if (text == NULL)
-			return f;
-		for (guint k = 0; f->path != NULL && k < f->path->len; k++)
-			if (strstr(f->path->pdata[k], text) != NULL)
-				return f;
-	}
-	return NULL;
-}
-
-static gboolean
-held(const struct moat_report *rep)
-{
-	return rep->verdict.action == MOAT_QUARANTINE || rep->verdict.action == MOAT_REJECT;
+	t_av_release(&conf);
 }
 
 /* Fixture mails: lures/MANIFEST-lures.tsv --------------------------------------- */
@@ -135,7 +94,7 @@ START_TEST(test_manifest_row)
 	const struct row *row = rows->pdata[_i];
 	g_autofree char *path = g_build_filename(LURES_DIR, row->mail, NULL);
 	struct moat_report *rep = t_scan_file(path, conf);
-	g_autofree char *got = ids_of(rep);
+	g_autofree char *got = t_ids_of(rep);
 	const char *action = report_action_name(rep->verdict.action);
 
 	if (strcmp(row->kind, "lure") == 0) {
@@ -145,10 +104,10 @@ START_TEST(test_manifest_row)
 		for (guint i = 0; strcmp(row->ids, "-") != 0 && want[i] != NULL; i++) {
 			g_auto(GStrv) at = g_strsplit(want[i], "@", 2);
 
-			if (*at[0] != '\0' && finding_at(rep, at[0], at[1]) == NULL)
+			if (*at[0] != '\0' && t_finding_at(rep, at[0], at[1]) == NULL)
 				g_string_append_printf(missing, " %s", want[i]);
 		}
-		ck_assert_msg(missing->len == 0 && held(rep), "%s: missing:%s; %s (score %d; a lure is "
+		ck_assert_msg(missing->len == 0 && t_held(rep), "%s: missing:%s; %s (score %d; a lure is "
 		    "quarantined or rejected); found:%s", row->mail, missing->len ? missing->str : " none",
 		    action, rep->verdict.score, got);
 	} else {
@@ -192,7 +151,7 @@ START_TEST(test_mustang_evidence)
 	    "hidden folder '_'", NULL);
 	evidence_names(rep, "lure.lnk_padding", "300 blanks", NULL);
 	evidence_names(rep, "lure.decoy_folder", "folder '_'", "Meeting Minutes.pdf.lnk", NULL);
-	ck_assert_ptr_nonnull(finding_at(rep, "lure.sideload", "putty.exe"));
+	ck_assert_ptr_nonnull(t_finding_at(rep, "lure.sideload", "putty.exe"));
 	report_free(rep);
 }
 END_TEST
@@ -363,7 +322,7 @@ START_TEST(test_decoy_plain_folder)
 {
 	g_autoptr(GByteArray) zip = decoy_zip("setup");
 	struct moat_report *rep = scan_attached("Agenda.zip", zip->data, zip->len, conf);
-	g_autofree char *got = ids_of(rep);
+	g_autofree char *got = t_ids_of(rep);
 
 	t_member(rep, "Agenda.zip › setup/a.exe");
 	ck_assert_msg(report_has_finding(rep, "lure.decoy_folder") == NULL, "found:%s", got);
@@ -417,7 +376,7 @@ START_TEST(test_decoy_recycle_bin)
 {
 	g_autoptr(GByteArray) zip = decoy_zip_attr("$RECYCLE.BIN", DOS_DIR | DOS_HIDDEN | DOS_SYSTEM);
 	struct moat_report *rep = scan_attached("Backup.zip", zip->data, zip->len, conf);
-	g_autofree char *got = ids_of(rep);
+	g_autofree char *got = t_ids_of(rep);
 
 	ck_assert_msg(report_has_finding(rep, "lure.decoy_folder") == NULL, "found:%s", got);
 	report_free(rep);
@@ -445,7 +404,7 @@ START_TEST(test_sideload_known_pair)
 	c = t_conf_loadf("[av]\nsignature_dirs = %s/../conf/signatures\n"
 	    "[lure]\nsideload_pairs =\n", SAMPLES_DIR);	/* none, whatever is installed */
 	rep = scan_attached("Invitation.zip", zip->data, zip->len, c);
-	got = ids_of(rep);
+	got = t_ids_of(rep);
 	ck_assert_msg(report_has_finding(rep, "lure.sideload") == NULL, "no pairs; found:%s", got);
 	report_free(rep);
 	conf_free(c);
@@ -482,7 +441,7 @@ START_TEST(test_nested_text)
 {
 	g_autoptr(GByteArray) zip = nested_zip("minutes.txt", txt_bytes, sizeof(txt_bytes) - 1);
 	struct moat_report *rep = scan_attached("outer.zip", zip->data, zip->len, conf);
-	g_autofree char *got = ids_of(rep);
+	g_autofree char *got = t_ids_of(rep);
 
 	t_member(rep, "outer.zip › inner.zip › minutes.txt");
 	ck_assert_msg(report_has_finding(rep, "lure.nested_archive") == NULL, "found:%s", got);
@@ -508,11 +467,11 @@ START_TEST(test_url_https)
 {
 	static const char url[] = "[InternetShortcut]\r\nURL=https://www.example.org/agenda\r\n";
 	struct moat_report *rep = scan_attached("Agenda.url", url, sizeof(url) - 1, conf);
-	g_autofree char *got = ids_of(rep);
+	g_autofree char *got = t_ids_of(rep);
 
 	ck_assert_msg(rep->findings->len == 1, "want attach.internet_shortcut only; found:%s", got);
 	t_finding(rep, "attach.internet_shortcut");
-	ck_assert_msg(!held(rep), "%s (score %d)", report_action_name(rep->verdict.action),
+	ck_assert_msg(!t_held(rep), "%s (score %d)", report_action_name(rep->verdict.action),
 	    rep->verdict.score);
 	report_free(rep);
 }
@@ -698,7 +657,7 @@ START_TEST(test_lnk_blanks_threshold)
 	ck_assert_uint_eq(conf->lure.lnk_blanks, 16);
 	ck_assert_uint_eq(c32->lure.lnk_blanks, 32);
 	rep = scan_attached("notes.lnk", lnk->data, lnk->len, c32);
-	got = ids_of(rep);
+	got = t_ids_of(rep);
 	t_finding(rep, "lure.lnk_interpreter");		/* the shortcut was read */
 	ck_assert_msg(report_has_finding(rep, "lure.lnk_padding") == NULL, "lnk_blanks 32; found:%s", got);
 	report_free(rep);

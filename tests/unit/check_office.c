@@ -21,7 +21,6 @@
 
 #include "checks.h"
 #include "helpers.h"
-#include "moat/av.h"
 #include "moat/bytes.h"
 #include "moat/lure.h"
 #include "moat/vba.h"
@@ -33,53 +32,13 @@ static struct moat_conf *conf;	/* the defaults, [av] on moat's own signatures */
 static void
 office_setup(void)
 {
-	g_autofree char *err = NULL, *warn = NULL;
-
-	conf = t_conf_loadf("[av]\nsignature_dirs = %s/../conf/signatures\n"
-	    "[milter]\nspool_dir = %s\n", SAMPLES_DIR, g_get_tmp_dir());
-	ck_assert_msg(av_load(conf, &err, &warn) == 0, "av_load: %s", err);
+	conf = t_av_conf();
 }
 
 static void
 office_teardown(void)
 {
-	av_unload();
-	g_clear_pointer(&conf, conf_free);
-}
-
-/* ids_of - REP's finding ids, " a b c" (caller g_free()s) */
-static char *
-ids_of(const struct moat_report *rep)
-{
-	GString *s = g_string_new(NULL);
-
-	for (guint i = 0; i < rep->findings->len; i++)
-		g_string_append_printf(s, " %s", ((struct moat_finding *)rep->findings->pdata[i])->id);
-	return g_string_free(s, FALSE);
-}
-
-/* finding_at - a finding ID whose path has an element containing TEXT (NULL: any), or NULL */
-static const struct moat_finding *
-finding_at(const struct moat_report *rep, const char *id, const char *text)
-{
-	for (guint i = 0; i < rep->findings->len; i++) {
-		const struct moat_finding *f = rep->findings->pdata[i];
-
-		if (strcmp(f->id, id) != 0)
-			continue;
-		if (text == NULL)
-			return f;
-		for (guint k = 0; f->path != NULL && k < f->path->len; k++)
-			if (strstr(f->path->pdata[k], text) != NULL)
-				return f;
-	}
-	return NULL;
-}
-
-static gboolean
-held(const struct moat_report *rep)
-{
-	return rep->verdict.action == MOAT_QUARANTINE || rep->verdict.action == MOAT_REJECT;
+	t_av_release(&conf);
 }
 
 /* scan_fixture - the fixture mail NAME scanned under CONF; caller report_free()s */
@@ -159,8 +118,8 @@ static const struct {
 START_TEST(test_office_evidence)
 {
 	struct moat_report *rep = scan_fixture(office_evidence[_i].mail);
-	const struct moat_finding *f = finding_at(rep, office_evidence[_i].id, office_evidence[_i].at);
-	g_autofree char *got = ids_of(rep);
+	const struct moat_finding *f = t_finding_at(rep, office_evidence[_i].id, office_evidence[_i].at);
+	g_autofree char *got = t_ids_of(rep);
 
 	ck_assert_msg(f != NULL, "%s: no %s at '%s'; found:%s", office_evidence[_i].mail,
 	    office_evidence[_i].id, office_evidence[_i].at, got);
@@ -171,7 +130,7 @@ START_TEST(test_office_evidence)
 	if (office_evidence[_i].absent != NULL)
 		ck_assert_msg(report_has_finding(rep, office_evidence[_i].absent) == NULL, "%s: %s too:%s",
 		    office_evidence[_i].mail, office_evidence[_i].absent, got);
-	ck_assert_msg(held(rep), "%s: %s (score %d):%s", office_evidence[_i].mail,
+	ck_assert_msg(t_held(rep), "%s: %s (score %d):%s", office_evidence[_i].mail,
 	    report_action_name(rep->verdict.action), rep->verdict.score, got);
 	report_free(rep);
 }
@@ -186,7 +145,7 @@ static const char *const office_tagged[] = {
 START_TEST(test_office_tagged)
 {
 	struct moat_report *rep = scan_fixture(office_tagged[_i]);
-	g_autofree char *got = ids_of(rep);
+	g_autofree char *got = t_ids_of(rep);
 
 	t_finding(rep, "lure.office_macro");
 	for (guint i = 0; i < rep->findings->len; i++) {
@@ -219,7 +178,7 @@ START_TEST(test_office_benign)
 		ck_assert_msg(!g_str_has_prefix(f->id, "lure."), "%s: %s at %s: %s", office_benign[_i],
 		    f->id, f->path_display, f->evidence);
 	}
-	ck_assert_msg(!held(rep), "%s: held (score %d)", office_benign[_i], rep->verdict.score);
+	ck_assert_msg(!t_held(rep), "%s: held (score %d)", office_benign[_i], rep->verdict.score);
 	report_free(rep);
 }
 END_TEST
@@ -239,7 +198,7 @@ START_TEST(test_office_unkept)
 	    "[limits]\nmax_decoded_bytes = 4096\n", SAMPLES_DIR, g_get_tmp_dir());
 	small = t_conf_load(text->str);
 	rep = t_scan_file(LURES_DIR "/mail-office-renamed.docx.eml", small);
-	f = finding_at(rep, "lure.office_macro", "Contract.docx");
+	f = t_finding_at(rep, "lure.office_macro", "Contract.docx");
 	ck_assert_msg(f != NULL && strstr(f->evidence, "word/vbaProject.bin") != NULL &&
 	    strstr(f->evidence, "not kept") != NULL, "%s",
 	    f != NULL ? f->evidence : "no lure.office_macro at Contract.docx");

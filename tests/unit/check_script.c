@@ -16,7 +16,6 @@
 
 #include "checks.h"
 #include "helpers.h"
-#include "moat/av.h"
 #include "moat/lure.h"
 #include "moat/sniff.h"
 
@@ -55,17 +54,6 @@ member(struct moat_report *rep, struct moat_part *c, const char *name, const voi
 	m->decoded_size = len;
 	m->sniffed = sniff_type(data, MIN(len, SNIFF_HEAD_BYTES), NULL);
 	return m;
-}
-
-/* ids_of - REP's finding ids, " a b c" (caller g_free()s) */
-static char *
-ids_of(const struct moat_report *rep)
-{
-	GString *s = g_string_new(NULL);
-
-	for (guint i = 0; i < rep->findings->len; i++)
-		g_string_append_printf(s, " %s", ((struct moat_finding *)rep->findings->pdata[i])->id);
-	return g_string_free(s, FALSE);
 }
 
 /* has_lure - the first lure.* finding of REP, or NULL */
@@ -170,7 +158,7 @@ START_TEST(test_script_case)
 	const struct moat_finding *d, *o;
 
 	lure_script_check(rep, conf);
-	got = ids_of(rep);
+	got = t_ids_of(rep);
 	d = report_has_finding(rep, "lure.script_downloader");
 	o = report_has_finding(rep, "lure.script_obfuscated");
 	ck_assert_msg((d != NULL) == c->downloader, "case %d (%s): downloader %s, found:%s", _i, c->name,
@@ -519,18 +507,13 @@ END_TEST
 static void
 fixture_setup(void)
 {
-	g_autofree char *err = NULL, *warn = NULL;
-
-	conf = t_conf_loadf("[av]\nsignature_dirs = %s/../conf/signatures\n"
-	    "[milter]\nspool_dir = %s\n", SAMPLES_DIR, g_get_tmp_dir());
-	ck_assert_msg(av_load(conf, &err, &warn) == 0, "av_load: %s", err);
+	conf = t_av_conf();
 }
 
 static void
 fixture_teardown(void)
 {
-	av_unload();
-	g_clear_pointer(&conf, conf_free);
+	t_av_release(&conf);
 }
 
 static struct moat_report *

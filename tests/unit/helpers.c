@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "moat/av.h"
 #include "moat/scan.h"
 
 struct moat_conf *
@@ -135,4 +136,55 @@ t_has_line(const char *text, const char *line)
 	g_autofree char *needle = g_strdup_printf("\n%s\n", line);
 
 	return strstr(hay, needle) != NULL;
+}
+
+struct moat_conf *
+t_av_conf(void)
+{
+	g_autofree char *err = NULL, *warn = NULL;
+	struct moat_conf *conf = t_conf_loadf("[av]\nsignature_dirs = %s/../conf/signatures\n"
+	    "[milter]\nspool_dir = %s\n", SAMPLES_DIR, g_get_tmp_dir());
+
+	ck_assert_msg(av_load(conf, &err, &warn) == 0, "av_load: %s", err);
+	return conf;
+}
+
+void
+t_av_release(struct moat_conf **conf)
+{
+	av_unload();
+	g_clear_pointer(conf, conf_free);
+}
+
+char *
+t_ids_of(const struct moat_report *rep)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < rep->findings->len; i++)
+		g_string_append_printf(s, " %s", ((struct moat_finding *)rep->findings->pdata[i])->id);
+	return g_string_free(s, FALSE);
+}
+
+const struct moat_finding *
+t_finding_at(const struct moat_report *rep, const char *id, const char *text)
+{
+	for (guint i = 0; i < rep->findings->len; i++) {
+		const struct moat_finding *f = rep->findings->pdata[i];
+
+		if (strcmp(f->id, id) != 0)
+			continue;
+		if (text == NULL)
+			return f;
+		for (guint k = 0; f->path != NULL && k < f->path->len; k++)
+			if (strstr(f->path->pdata[k], text) != NULL)
+				return f;
+	}
+	return NULL;
+}
+
+gboolean
+t_held(const struct moat_report *rep)
+{
+	return rep->verdict.action == MOAT_QUARANTINE || rep->verdict.action == MOAT_REJECT;
 }

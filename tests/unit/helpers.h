@@ -4,7 +4,8 @@
  *
  * Each t_ function that returns a pointer fails the running test
  * (ck_abort_msg, with what it looked for and what there was) instead of
- * returning NULL, so a test never dereferences a NULL it did not check.
+ * returning NULL, so a test never dereferences a NULL it did not check;
+ * t_finding_at only answers, like t_has_line.
  * A failure is reported at the line in helpers.c: the message names the
  * text, id or path it was about. t_has_line only answers; t_assert_line is
  * a macro so that it fails at the caller's line.
@@ -56,6 +57,25 @@ const struct moat_part *t_part_named(const struct moat_report *rep, const char *
  * ("a.zip › b.exe"); fails the test, listing REP's paths, when there is
  * none. Borrowed, as t_finding. */
 const struct moat_part *t_member(const struct moat_report *rep, const char *path);
+
+/* t_av_conf - the built-in defaults with libclamav loaded from moat's own
+ * conf/signatures and the spool in the temp directory, as the lure suites
+ * scan their fixtures; release with t_av_release() */
+struct moat_conf *t_av_conf(void);
+
+/* t_av_release - unload the engine and free *CONF (set to NULL) */
+void t_av_release(struct moat_conf **conf);
+
+/* t_ids_of - REP's finding ids, " a b c" (caller g_free()s) */
+char *t_ids_of(const struct moat_report *rep);
+
+/* t_finding_at - a finding ID of REP whose path has an element containing
+ * TEXT (NULL: any path), or NULL: it answers, it does not fail the test */
+const struct moat_finding *t_finding_at(const struct moat_report *rep, const char *id,
+    const char *text);
+
+/* t_held - whether REP's verdict holds the message: quarantine or reject */
+gboolean t_held(const struct moat_report *rep);
 
 /* t_has_line - TEXT holds LINE as a whole line: the first, one in the
  * middle or the last, with or without a newline after it */
