@@ -887,7 +887,7 @@ bad:
 static GByteArray *
 bn_newtext(struct bn_ctx *c, struct bn_target *t, const char **cs)
 {
-	gboolean lf = bn_text_lf(t->text);
+	gboolean lf;
 	gboolean safe = bn_charset_ascii_safe(t->charset) || !bn_iconv_ok(t->charset);
 	GByteArray *out = g_byte_array_new(), *ban = NULL, *work = NULL;
 	const GByteArray *src = t->text;
@@ -902,6 +902,7 @@ bn_newtext(struct bn_ctx *c, struct bn_target *t, const char **cs)
 		src = work;
 		*cs = "utf-8";
 	}
+	lf = bn_text_lf(src);	/* UTF-16's CR LF is "\r\0\n\0": judge the UTF-8 */
 	if (t->html) {
 		at = bn_html_at(src->data, src->len);
 		b1 = bn_crlf(c->html, lf);
@@ -995,6 +996,14 @@ bn_rewrite_part(struct bn_ctx *c, struct bn_target *t)
 	} else {
 		body = g_byte_array_ref(text);
 	}
+	/*
+	 * GMime may end a part on the CR of the boundary's CR LF (a blank line
+	 * before the boundary): the new body ends on a CR too, or that LF
+	 * would stand alone
+	 */
+	if (t->content_end < c->len && c->buf[t->content_end] == '\n' &&
+	    (body->len == 0 || body->data[body->len - 1] != '\r'))
+		g_byte_array_append(body, (const guint8 *)"\r", 1);
 	if (!t->top && bn_hits_boundary(t, body)) {
 		bn_fail(c, "cannot rewrite: the banner would read as a MIME boundary");
 		goto out;

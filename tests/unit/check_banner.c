@@ -635,6 +635,65 @@ START_TEST(test_broken)
 }
 END_TEST
 
+/*
+ * A blank line before a last boundary without a line end: GMime ends the
+ * part on the CR of the boundary's CR LF, and the new body ends on a CR
+ * too. The Russian banner makes an ASCII part quoted-printable.
+ */
+static const char *const blank_before_boundary[] = {
+	"From: a\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\n\n--b",
+	"From: a\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\nhello\n\n--b",
+	"From: a\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Transfer-Encoding: base64\n\n"
+	    "aGVsbG8K\n\n--b",
+	"From: a\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Transfer-Encoding: quoted-printable\n\n"
+	    "caf=C3=A9\n\n--b",
+};
+
+START_TEST(test_blank_before_boundary)
+{
+	struct banner_text t;
+	struct banner_result res;
+	GByteArray *in;
+
+	for (enum lang lang = EN; lang <= RU; lang++) {
+		t_text(&t, lang);
+		in = t_rewrite(&res, blank_before_boundary[_i], strlen(blank_before_boundary[_i]), &t);
+		ck_assert_ptr_nonnull(res.body);	/* and CR LF throughout */
+		ck_assert_uint_eq(res.parts, 1);
+		g_byte_array_unref(in);
+		banner_result_clear(&res);
+		banner_text_clear(&t);
+	}
+}
+END_TEST
+
+/* UTF-16 text with CR LF ("\r\0\n\0"): the banner's lines end CR LF too */
+START_TEST(test_utf16_crlf)
+{
+	static const char msg[] = "From: a\nContent-Type: text/plain; charset=utf-16le\n"
+	    "Content-Transfer-Encoding: base64\n\naABpAA0ACgB0AGgAZQByAGUADQAKAA==\n";
+	struct banner_text t;
+	struct banner_result res;
+	GByteArray *in;
+	GMimeMessage *after;
+	g_autofree char *text = NULL;
+
+	t_text(&t, EN);
+	in = t_rewrite(&res, msg, strlen(msg), &t);
+	ck_assert_ptr_nonnull(res.body);
+	after = t_after(in, &res);
+	text = t_text_of(after, 0);
+	for (const char *p = text; *p != '\0'; p++)
+		if (*p == '\n')
+			ck_assert_msg(p > text && p[-1] == '\r', "LF without CR at %td in %s", p - text, text);
+	ck_assert(t_contains(text, "hi\nthere\n"));
+	g_object_unref(after);
+	g_byte_array_unref(in);
+	banner_result_clear(&res);
+	banner_text_clear(&t);
+}
+END_TEST
+
 /* a stream that fails to read: MOAT_EIO */
 START_TEST(test_unreadable)
 {
@@ -764,6 +823,8 @@ banner_suite(void)
 	tcase_add_loop_test(tc, test_left_alone, 0, G_N_ELEMENTS(left_alone));
 	tcase_add_test(tc, test_forwarded);
 	tcase_add_loop_test(tc, test_broken, 0, G_N_ELEMENTS(broken));
+	tcase_add_loop_test(tc, test_blank_before_boundary, 0, G_N_ELEMENTS(blank_before_boundary));
+	tcase_add_test(tc, test_utf16_crlf);
 	tcase_add_test(tc, test_unreadable);
 	if (testdata_have("mime-mimekit", "banner/corpus mime-mimekit"))
 		tcase_add_loop_test(tc, test_corpus, 0, 1);
