@@ -174,6 +174,28 @@ qsql_free(struct qsql *s)
 	g_free(s);
 }
 
+/*
+ * qsql_set_wal - WAL and FULL sync on S's connection. Switching a store to
+ * WAL takes an exclusive lock, and when two processes open a new store at
+ * once (two moatds, or moatd and moat-web) SQLite answers one of them
+ * SQLITE_BUSY at once rather than call the busy handler, which could
+ * deadlock there: try again for up to QSQL_BUSY_MS.
+ */
+static int
+qsql_set_wal(struct qsql *s, char **msg)
+{
+	gint64 until = g_get_monotonic_time() + QSQL_BUSY_MS * G_GINT64_CONSTANT(1000);
+	int rc;
+
+	while ((rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL,
+	    NULL, msg)) == SQLITE_BUSY && g_get_monotonic_time() < until) {
+		sqlite3_free(*msg);
+		*msg = NULL;
+		g_usleep(10 * 1000);
+	}
+	return rc;
+}
+
 static int
 qsql_open(void **state, char **err, const struct conf_quarantine *c, unsigned flags)
 {
@@ -209,8 +231,7 @@ qsql_open(void **state, char **err, const struct conf_quarantine *c, unsigned fl
 	 * FULL: a commit is on disk when sqlite3_step() returns, as the message
 	 * file is when files.c returns; moatd answers the MTA only after both.
 	 */
-	if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
-	    &msg) != SQLITE_OK) {
+	if (qsql_set_wal(s, &msg) != SQLITE_OK) {
 		*err = g_strdup_printf("%s: %s", s->path, msg != NULL ? msg : "cannot set WAL");
 		sqlite3_free(msg);
 		goto fail;
