@@ -405,16 +405,6 @@ START_TEST(test_scan_smuggled_encrypted)
 }
 END_TEST
 
-/* thread_us - CPU time of this thread, in microseconds */
-static gint64
-thread_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (gint64)ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
-}
-
 /*
  * smuggled_page - a report of page.html whose script decodes ZIP (LEN
  * bytes) from base64 into a Blob, then FILL repeated to about SIZE bytes
@@ -457,10 +447,10 @@ START_TEST(test_smuggle_names_linear)
 		struct moat_report *rep = smuggled_page(zip, len, fills[k], 1u << 20);
 		g_autoptr(GPtrArray) files = NULL;
 		const struct smuggle_file *f;
-		gint64 t0 = thread_us();
+		gint64 t0 = t_thread_us();
 
 		files = smuggle_files(rep, rep->parts->pdata[0], 64u << 20);
-		us[k] = thread_us() - t0;
+		us[k] = t_thread_us() - t0;
 		ck_assert_uint_eq(files->len, 1);
 		f = files->pdata[0];
 		ck_assert_ptr_nonnull(f->bytes);

@@ -489,16 +489,6 @@ START_TEST(test_office_xml_memory)
 }
 END_TEST
 
-/* thread_us - CPU time of this thread, in microseconds */
-static gint64
-thread_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (gint64)ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
-}
-
 /*
  * 64 unclosed {\*\template destinations, then 64 KB or 4 MB of control
  * words: each destination is read only so far, so the 4 MB document costs
@@ -520,9 +510,9 @@ START_TEST(test_office_rtf_long)
 			g_string_append(rtf, "\\ab\\cd\\ef\\gh");
 		rep = one_doc("Letter.rtf", rtf->str);
 		g_string_free(rtf, TRUE);
-		t0 = thread_us();
+		t0 = t_thread_us();
 		lure_office_check(rep, conf);
-		us[k] = thread_us() - t0;
+		us[k] = t_thread_us() - t0;
 		ck_assert_ptr_null(report_has_finding(rep, "lure.remote_template"));
 		report_free(rep);
 	}
@@ -808,10 +798,10 @@ START_TEST(test_vba_deep_storages)
 
 	for (int deep = 0; deep < 2; deep++) {
 		GByteArray *d = storages(5461, deep);
-		gint64 t0 = thread_us();
+		gint64 t0 = t_thread_us();
 		struct vba_file *f = vba_read(d->data, d->len);
 
-		us[deep] = thread_us() - t0;
+		us[deep] = t_thread_us() - t0;
 		ck_assert_ptr_nonnull(f);
 		ck_assert_uint_eq(f->projects, 5461);
 		ck_assert_str_eq(f->first, "P0");

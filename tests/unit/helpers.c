@@ -10,6 +10,7 @@
  */
 #include <stdarg.h>
 #include <string.h>
+#include <time.h>
 
 #include "helpers.h"
 #include "moat/av.h"
@@ -187,4 +188,13 @@ gboolean
 t_held(const struct moat_report *rep)
 {
 	return rep->verdict.action == MOAT_QUARANTINE || rep->verdict.action == MOAT_REJECT;
+}
+
+gint64
+t_thread_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (gint64)ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
 }

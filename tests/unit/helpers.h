@@ -77,6 +77,10 @@ const struct moat_finding *t_finding_at(const struct moat_report *rep, const cha
 /* t_held - whether REP's verdict holds the message: quarantine or reject */
 gboolean t_held(const struct moat_report *rep);
 
+/* t_thread_us - CPU time of the calling thread, in microseconds: what the
+ * cost tests compare, so that other processes on the machine do not count */
+gint64 t_thread_us(void);
+
 /* t_has_line - TEXT holds LINE as a whole line: the first, one in the
  * middle or the last, with or without a newline after it */
 gboolean t_has_line(const char *text, const char *line);
