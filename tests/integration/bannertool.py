@@ -47,8 +47,10 @@ import html
 import html.parser
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 
 WARN = "\u26a0"
 SIGNS = (WARN, "(!)")	# the banner's sign: "(!)" where the part's charset has no U+26A0
@@ -307,9 +309,16 @@ DARK = ["--force-dark-mode", "--enable-features=WebContentsForceDark"]
 
 def chromium(args, timeout=60):
     exe = os.environ.get("CHROMIUM", "chromium")
+    # chromium writes its whole profile there: the caller's folder, or one of our own
+    profile = os.environ.get("CHROMIUM_PROFILE")
+    own = None if profile else tempfile.mkdtemp(prefix="moat-banner-chromium.")
     base = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-            "--user-data-dir=" + os.environ.get("CHROMIUM_PROFILE", "/tmp/moat-banner-chromium")]
-    r = subprocess.run(base + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+            "--user-data-dir=" + (profile or own)]
+    try:
+        r = subprocess.run(base + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    finally:
+        if own:
+            shutil.rmtree(own, ignore_errors=True)
     return r.returncode, r.stdout.decode("utf-8", "replace"), r.stderr.decode("utf-8", "replace")
 
 

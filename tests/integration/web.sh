@@ -242,7 +242,7 @@ check "three shortcut lures held in the store" t_hold
 t_browser() {
 	mkdir -p "$ART" && rm -f "$ART"/*.png
 	subject=$(python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import webtool; print(webtool.HOSTILE_SUBJECT)' "$HERE")
-	wt browser "http://localhost:$WEB_PORT" admin admin-password-1 "$HOSTILE" attach.shortcut "$subject" "$ART" || return 1
+	CHROMIUM_PROFILE=$T/chromium wt browser "http://localhost:$WEB_PORT" admin admin-password-1 "$HOSTILE" attach.shortcut "$subject" "$ART" || return 1
 	printf '%s\n' "$why" | indent
 	why=
 	arrived hostile@example.org || { why="not delivered to the sink within $WAIT s"; return 1; }

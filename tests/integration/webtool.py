@@ -31,8 +31,10 @@ import http.client
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 
@@ -187,7 +189,11 @@ def expect(cond, what):
 
 
 def cmd_browser(url, user, password, item, finding, subject, outdir):
-    profile = os.environ.get("CHROMIUM_PROFILE", "/tmp")
+    # chromium writes its whole profile there: never a shared folder
+    own = None
+    profile = os.environ.get("CHROMIUM_PROFILE")
+    if not profile:
+        profile = own = tempfile.mkdtemp(prefix="moat-web-chromium.")
     b = Chromium(profile)
     try:
         b.goto(url + "/login")
@@ -247,6 +253,8 @@ def cmd_browser(url, user, password, item, finding, subject, outdir):
         print("released from the browser: %s" % status)
     finally:
         b.close()
+        if own:
+            shutil.rmtree(own, ignore_errors=True)
 
 
 # --- HTTP checks without a browser -------------------------------------------------------
