@@ -27,6 +27,7 @@
 
 #include <gmime/gmime.h>
 
+#include "moat/mime.h"
 #include "moat/moat.h"
 #include "web.h"
 
@@ -106,7 +107,7 @@ main(int argc, char **argv)
 		goto out;
 	if (listen_spec == NULL)
 		listen_spec = conf->web.listen;
-	g_mime_init();
+	mime_init();
 	if (web_listen(&fd, &is_unix, &err, listen_spec, conf->web.listen_mode) < 0)
 		goto out;
 	main_own_socket(conf, listen_spec);

@@ -16,6 +16,7 @@
  */
 #include <string.h>
 
+#include "moat/charset.h"
 #include "moat/mime.h"
 #include "moat/moat.h"
 #include "moat/salvage.h"
@@ -86,6 +87,10 @@ mime_init(void)
 	static gsize once = 0;
 
 	if (g_once_init_enter(&once)) {
+		g_autofree char *err = NULL;
+
+		if (!mime_charset_init(&err))
+			g_error("%s", err);	/* with Debian's shared GMime, never */
 		g_mime_init();
 		g_once_init_leave(&once, 1);
 	}

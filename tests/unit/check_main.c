@@ -87,6 +87,7 @@ main(void)
 	srunner_add_suite(sr, decrypt_suite());
 	srunner_add_suite(sr, catalogue_suite());
 	srunner_add_suite(sr, web_suite());
+	srunner_add_suite(sr, charset_suite());
 	skipped_write();
 	fflush(stdout);	/* before Check forks: a child would print the buffer again */
 	srunner_run_all(sr, CK_NORMAL);

@@ -49,6 +49,7 @@ Suite *password_suite(void);
 Suite *decrypt_suite(void);
 Suite *catalogue_suite(void);
 Suite *web_suite(void);
+Suite *charset_suite(void);
 
 /* testdata_have - TRUE when the corpus folder CORPUS is in TESTDATA_DIR; else
  * prints "skipped: TEST (no CORPUS)" and records TEST in BUILD_DIR/skipped.txt,
