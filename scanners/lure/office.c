@@ -286,11 +286,25 @@ office_renamed(struct moat_report *rep, const struct moat_part *doc, GHashTable 
 		    "content");
 }
 
-/* office_owner - the document macro part P belongs to: its package, or P itself */
+/*
+ * office_owner - the document macro part P belongs to: its package, or P
+ * itself. PACKAGES remembers office_package() of each parent asked about,
+ * so that a zip of many members costs one look at its member list, not
+ * one per member.
+ */
 static const struct moat_part *
-office_owner(const struct moat_part *p)
+office_owner(const struct moat_part *p, GHashTable *packages)
 {
-	return office_package(p->parent) ? p->parent : p;
+	gpointer known = g_hash_table_lookup(packages, p->parent);
+	gboolean package;
+
+	if (known != NULL) {
+		package = GPOINTER_TO_INT(known) == 1;
+	} else {
+		package = office_package(p->parent);
+		g_hash_table_insert(packages, (gpointer)p->parent, GINT_TO_POINTER(package ? 1 : 2));
+	}
+	return package ? p->parent : p;
 }
 
 /* office_in - where part P sits in document DOC, for the evidence: its name, or "" for DOC */
@@ -306,12 +320,13 @@ office_in(const struct moat_part *p, const struct moat_part *doc)
  * is what the banner names; the evidence says which part
  */
 static void
-office_ole2(struct moat_report *rep, const struct moat_part *p, GHashTable *done)
+office_ole2(struct moat_report *rep, const struct moat_part *p, GHashTable *done,
+    GHashTable *packages)
 {
 	gsize len;
 	const guint8 *data = lure_data(p, &len);
 	struct vba_file *f = data != NULL ? vba_read(data, len) : NULL;
-	const struct moat_part *doc = office_owner(p);
+	const struct moat_part *doc = office_owner(p, packages);
 	const char *in = office_in(p, doc);
 	g_autoptr(GString) names = g_string_new(NULL);
 	guint read = 0;
@@ -458,7 +473,7 @@ office_fetched_type(const char *type, const char **word)
 
 /* office_rels - lure.remote_template at relationship part P for an external target it fetches */
 static void
-office_rels(struct moat_report *rep, const struct moat_part *p)
+office_rels(struct moat_report *rep, const struct moat_part *p, GHashTable *packages)
 {
 	xmlDocPtr doc = office_xml(p);
 	xmlNodePtr root = doc != NULL ? xmlDocGetRootElement(doc) : NULL;
@@ -490,7 +505,7 @@ office_rels(struct moat_report *rep, const struct moat_part *p)
 		xmlFree(target);
 	}
 	if (first != NULL)
-		report_add_finding_at(rep, "lure.remote_template", office_owner(p),
+		report_add_finding_at(rep, "lure.remote_template", office_owner(p, packages),
 		    "%s in %s loaded from %s on opening (TargetMode External)%s", what, p->filename,
 		    first, more > 0 ? ", and more external targets" : "");
 	if (doc != NULL)
@@ -670,6 +685,7 @@ void
 lure_office_check(struct moat_report *rep, const struct moat_conf *conf)
 {
 	g_autoptr(GHashTable) done = g_hash_table_new(NULL, NULL);	/* documents renamed-checked */
+	g_autoptr(GHashTable) packages = g_hash_table_new(NULL, NULL);	/* office_owner()'s */
 
 	(void)conf;
 	for (guint i = 0; i < rep->parts->len; i++) {
@@ -683,9 +699,9 @@ lure_office_check(struct moat_report *rep, const struct moat_conf *conf)
 		if (report_over_budget(rep))
 			return;
 		if (ole2)
-			office_ole2(rep, p, done);
+			office_ole2(rep, p, done, packages);
 		else if (rels)
-			office_rels(rep, p);
+			office_rels(rep, p, packages);
 		else if (rtf)
 			office_rtf(rep, p);
 		if (package)
