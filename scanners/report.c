@@ -135,6 +135,10 @@ static const struct moat_finding_kind report_catalogue[] = {
 	    "a document loads a template, OLE object or frame from another machine on opening: an "
 	    "external attachedTemplate/oleObject/frame/subDocument relationship or an RTF "
 	    "\\template to http(s), a UNC path or file://host" },
+	{ "lure.equation_editor", 15, MOAT_SEV_HIGH, "T1203",
+	    "a document embeds an Equation Editor 3.0 object (EQNEDT32.EXE, removed from Office "
+	    "in 2018; CVE-2017-11882 and CVE-2018-0802 exploits): an RTF \\objdata of class "
+	    "Equation.3 or with its CLSID, or one in a .doc/.xls or a docx's embeddings" },
 	{ "lure.script_downloader", 10, MOAT_SEV_HIGH, "T1059",
 	    "a script (.js .vbs .ps1 .bat .hta .wsf ..., or one inside a OneNote or CHM) downloads "
 	    "or drops code and runs it: IEX of a download, mshta/regsvr32/rundll32 given a URL, "

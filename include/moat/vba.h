@@ -7,7 +7,10 @@
  * _VBA_PROJECT_CUR/VBA, OOXML: VBA); `dir` (compressed, MS-OVBA 2.3.4.2)
  * names each module's stream and where in it the compressed source starts.
  * vba_read() lists the projects and decompresses each module's source
- * (MS-OVBA 2.4.1), for the office lure detector (lure/office.c).
+ * (MS-OVBA 2.4.1), for the office lure detector (lure/office.c); it also
+ * says where an Equation Editor 3.0 object is (the CVE-2017-11882 and
+ * CVE-2018-0802 exploits' carrier): a storage with that program's CLSID
+ * {0002CE02-0000-0000-C000-000000000046}.
  *
  * libclamav reads the same (and decompresses the source for its own
  * signatures) but hands moat's callback only the raw streams, under made-up
@@ -42,6 +45,8 @@ struct vba_file {
 	GPtrArray *modules;		/* struct vba_module *, owned; those `dir` named */
 	guint unread;			/* projects whose `dir` could not be read or named no module */
 	gboolean truncated;		/* a limit or corrupt data cut the reading short */
+	char *equation;			/* the first storage of Equation Editor 3.0's CLSID
+					 * ("ObjectPool/_1234", "the root storage"), or NULL */
 };
 
 /*

@@ -597,6 +597,32 @@ vba_join(const char *prefix, const char *path)
 }
 
 /*
+ * vba_equation - the first storage of C (or its root) with Equation Editor
+ * 3.0's CLSID into F->equation. The CLSID decides which program Office
+ * starts for the object; an "Equation Native" stream does not (MathType
+ * keeps its formulas in one too, under its own CLSID).
+ */
+static void
+vba_equation(struct vba_file *f, const struct cfb *c, const char *prefix)
+{
+	/* {0002CE02-0000-0000-C000-000000000046} as MS-CFB stores a CLSID */
+	static const guint8 clsid[16] = { 0x02, 0xce, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00,
+	    0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46 };
+
+	for (guint32 e = 0; e < c->nent; e++) {
+		guint8 type = cfb_type(c, e);
+		g_autofree char *path = NULL;
+
+		if ((type != CFB_STORAGE && type != CFB_ROOT) ||
+		    memcmp(c->dir + (gsize)e * CFB_ENTRY + 80, clsid, sizeof(clsid)) != 0)
+			continue;
+		path = e == 0 ? g_strdup("the root storage") : cfb_path(c, e);
+		f->equation = vba_join(prefix, path);
+		return;
+	}
+}
+
+/*
  * vba_nested - the compound files in C's streams (an Outlook .msg keeps
  * each attached file in one), read in turn at DEPTH + 1
  */
@@ -672,6 +698,8 @@ vba_read_cfb(struct vba_ctx *x, const guint8 *data, gsize len, guint depth, cons
 		vba_project(x, &c, s, e, where);
 	}
 	g_free(done);
+	if (f->equation == NULL)
+		vba_equation(f, &c, prefix);
 	if (depth < VBA_MAX_DEPTH)
 		vba_nested(x, &c, depth, prefix);
 	cfb_clear(&c);
@@ -696,6 +724,7 @@ vba_file_free(struct vba_file *f)
 	if (f == NULL)
 		return;
 	g_free(f->first);
+	g_free(f->equation);
 	g_ptr_array_unref(f->modules);
 	g_free(f);
 }

@@ -22,6 +22,11 @@
  *    target is on another machine is lure.remote_template (12): Word
  *    fetches it on opening, and a template brings its macros along.
  *  - an RTF document's {\*\template ...} to such a target likewise.
+ *  - Equation Editor 3.0 objects (EQNEDT32.EXE, the CVE-2017-11882 and
+ *    CVE-2018-0802 exploits' carrier): a storage of its CLSID in a
+ *    compound file (a .doc's ObjectPool, a docx's embeddings/oleObject1.bin, an
+ *    attachment in a .msg), and an RTF's \objdata (rtfobj.c), are
+ *    lure.equation_editor (15).
  * A target is on another machine when it is an http(s)/ftp URL (also
  * wrapped, mhtml:http://...), or a UNC path (\\host\share, //host/share,
  * file://host/share, file:///\\host\share) whose host is an address or a
@@ -48,6 +53,7 @@
 #include "moat/lure.h"
 #include "moat/names.h"
 #include "moat/vba.h"
+#include "rtfobj.h"
 
 /*
  * Bytes of a .rels or [Content_Types].xml parsed: libxml2's tree takes up
@@ -331,6 +337,11 @@ office_ole2(struct moat_report *rep, const struct moat_part *p, GHashTable *done
 	g_autoptr(GString) names = g_string_new(NULL);
 	guint read = 0;
 
+	if (f != NULL && f->equation != NULL)
+		report_add_finding_at(rep, "lure.equation_editor", doc,
+		    "Equation Editor 3.0 object (EQNEDT32.EXE, exploited by CVE-2017-11882 and "
+		    "CVE-2018-0802) %s%s%swith its CLSID at %s", *in != '\0' ? "in " : "", in,
+		    *in != '\0' ? ", " : "", f->equation);
 	if (f == NULL || f->projects == 0) {
 		vba_file_free(f);
 		return;
@@ -579,6 +590,7 @@ office_rtf(struct moat_report *rep, const struct moat_part *p)
 	if (data == NULL)
 		return;
 	end = data + MIN(len, OFFICE_RTF_MAX);
+	rtfobj_check(rep, p, data, (gsize)(end - data));
 	at = data;
 	for (guint hits = 0; hits < OFFICE_RTF_HITS &&
 	    (at = memmem(at, (gsize)(end - at), "\\template", 9)) != NULL; hits++) {
