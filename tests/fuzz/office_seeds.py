@@ -7,7 +7,9 @@ The compound files, VBA projects, relationship parts and RTF documents of
 tests/fixtures/lures_office.py (imported, not copied): .doc/.xls with a VBA
 storage, vbaProject.bin alone, an Outlook .msg carrying a .doc, the same
 without macros, settings.xml.rels with external templates and a local one,
-a hyperlink part, RTF with a template URL. Deterministic.
+a hyperlink part, RTF with a template URL, Equation Editor objects in RTF
+(plain, and broken hex under another class) and in a .doc's ObjectPool.
+Deterministic.
 """
 import os
 import sys
@@ -16,6 +18,7 @@ HERE = os.path.dirname(os.path.realpath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "fixtures"))
 import lures_office as o  # noqa: E402
+import lures_equation as eq  # noqa: E402
 
 
 def main(out):
@@ -40,6 +43,12 @@ def main(out):
                               ("rId7", "oleObject", "mhtml:http://198.51.100.23/a!x", True)]),
         "template.rtf": o.rtf("Hi", "http://198.51.100.23/t.dotm"),
         "escaped.rtf": o.rtf("Hi", "\\'68\\'74tp://198.51.100.23/t\n.dotm"),
+        "equation.rtf": eq.rtf_object(eq.hexed(eq.ole1(b"Equation.3", eq.equation_cfb())),
+                                      "Equation.3"),
+        "equation-broken.rtf": eq.rtf_object(eq.broken_hex(eq.ole1(b"Word.Document.8",
+                                                                   eq.equation_cfb())),
+                                             header="{\\rt"),
+        "equation-pool.doc": eq.doc_with_pool(eq.EQ_CLSID),
     }
     for name, data in sorted(seeds.items()):
         with open(os.path.join(out, name), "wb") as f:

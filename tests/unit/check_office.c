@@ -1,12 +1,14 @@
 /*
- * check_office.c - Office macros and remote templates (scanners/lure/office.c, vba.c)
+ * check_office.c - Office macros, remote templates and Equation Editor objects
+ * (scanners/lure/office.c, rtfobj.c, vba.c)
  *
  * Four kinds of test. The Office fixture mails of tests/fixtures/lures_office.py
- * (built into BUILD_DIR/fixtures/lures by make unit) scanned whole, as a
- * mail admin reads them: which finding, at which part, saying what; the
- * business macro documents only tagged; the look-alikes clean. Reports made
- * here around one relationship part or one RTF document, for each rule of
- * "a target on another machine". The VBA reader (vba.h) on a fixture and on
+ * and lures_equation.py (built into BUILD_DIR/fixtures/lures by make unit)
+ * scanned whole, as a mail admin reads them: which finding, at which part,
+ * saying what; the business macro documents only tagged; the look-alikes
+ * clean. Reports made here around one relationship part or one RTF
+ * document, for each rule of "a target on another machine" and each way
+ * Word reads an \objdata. The VBA reader (vba.h) on a fixture and on
  * hostile mutations of it: bounded, never a crash. And libxml2 given what
  * an attacker would: a DTD with nested entities, a flood of relationships.
  *
@@ -112,6 +114,21 @@ static const struct {
 	    { "\\\\198.51.100.23\\share\\t.dotm", NULL, NULL }, NULL },
 	{ "mail-template-escaped.rtf.eml", "lure.remote_template", "Brief.rtf",
 	    { "http://198.51.100.23/t.dotm", NULL, NULL }, NULL },
+	{ "mail-equation-classic.rtf.eml", "lure.equation_editor", "Order_4471.rtf",
+	    { "CVE-2017-11882", "\\objdata 1: class \"Equation.3\"", "\\objupdate opens it" }, NULL },
+	{ "mail-equation-renamed.doc.eml", "lure.equation_editor", "Order_4472.doc",
+	    { "class \"eQuAtIoN.3\"", NULL, NULL }, NULL },
+	{ "mail-equation-clsid.rtf.eml", "lure.equation_editor", "Order_4473.rtf",
+	    { "CLSID at the root storage", "under class \"Word.Document.8\"", NULL }, NULL },
+	{ "mail-equation-bin.rtf.eml", "lure.equation_editor", "Order_4474.rtf",
+	    { "class \"Equation.3\"", NULL, NULL }, NULL },
+	{ "mail-equation-pool.doc.eml", "lure.equation_editor", "Order_4475.doc",
+	    { "with its CLSID at ObjectPool/_1589462731", NULL, NULL }, NULL },
+	{ "mail-equation-embedded.docx.eml", "lure.equation_editor", "Order_4476.docx",
+	    { "in word/embeddings/oleObject1.bin, with its CLSID at the root storage", NULL, NULL },
+	    NULL },
+	{ "mail-equation-in.zip.eml", "lure.equation_editor", "Order_4477.doc",
+	    { "class \"Equation.3\"", NULL, NULL }, NULL },
 };
 
 /* Each lure: its finding at its part with its evidence, and held. */
@@ -231,9 +248,9 @@ package(const char *name, const char *text, gsize len)
 	return rep;
 }
 
-/* one_doc - a report of one attachment NAME holding TEXT */
+/* one_doc_len - a report of one attachment NAME holding the LEN bytes at DATA */
 static struct moat_report *
-one_doc(const char *name, const char *text)
+one_doc_len(const char *name, const void *data, gsize len)
 {
 	struct moat_report *rep = report_new();
 	g_autoptr(GPtrArray) path = g_ptr_array_new();
@@ -242,8 +259,15 @@ one_doc(const char *name, const char *text)
 	g_ptr_array_add(path, (char *)name);
 	p = report_part_new(rep, path);
 	p->filename = g_strdup(name);
-	p->content = g_bytes_new(text, strlen(text));
+	p->content = g_bytes_new(data, len);
 	return rep;
+}
+
+/* one_doc - a report of one attachment NAME holding TEXT */
+static struct moat_report *
+one_doc(const char *name, const char *text)
+{
+	return one_doc_len(name, text, strlen(text));
 }
 
 #define REL_T	"http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
@@ -563,6 +587,172 @@ START_TEST(test_office_many_rels)
 }
 END_TEST
 
+/* rtfobj.h: \objdata read as Word reads it --------------------------------------- */
+
+/* ole1_hex - hex of an OLE1 EmbeddedObject of class CLS (its length field LEN_FIELD, 0: right) */
+static char *
+ole1_hex(const char *cls, guint32 len_field)
+{
+	GString *h = g_string_new(NULL);
+	guint32 n = len_field != 0 ? len_field : (guint32)strlen(cls) + 1;
+	guint8 head[12] = { 0x01, 0x05, 0, 0, 0x02, 0, 0, 0, n, n >> 8, n >> 16, n >> 24 };
+
+	for (gsize i = 0; i < sizeof(head); i++)
+		g_string_append_printf(h, "%02x", head[i]);
+	for (gsize i = 0; i <= strlen(cls); i++)
+		g_string_append_printf(h, "%02x", (guint8)cls[i]);
+	g_string_append(h, "00000000" "00000000" "04000000" "deadbeef");
+	return g_string_free(h, FALSE);
+}
+
+static const struct {
+	const char *what, *before, *cls, *after;	/* the RTF: BEFORE, the hex of CLS, AFTER */
+	gboolean found;
+} rtfobj_cases[] = {
+	{ "plain", "{\\object\\objemb{\\*\\objdata ", "Equation.3", "}}", TRUE },
+	{ "class in other case, with blanks", "{\\object{\\*\\objdata \r\n ", "EQUATION.3", " \n}}",
+	    TRUE },
+	{ "Equation.2", "{\\object{\\*\\objdata ", "Equation.2", "}}", TRUE },
+	{ "MathType", "{\\object{\\*\\objdata ", "Equation.DSMT4", "}}", FALSE },
+	{ "Excel", "{\\object\\objupdate{\\*\\objdata ", "Excel.Sheet.8", "}}", FALSE },
+	{ "escaped: text", "\\\\objdata ", "Equation.3", "", FALSE },
+	{ "another word", "{\\object{\\*\\objdatax ", "Equation.3", "}}", FALSE },
+	{ "no closing brace", "{\\object{\\*\\objdata ", "Equation.3", "", TRUE },
+	{ "\\objclass with junk data", "{\\object{\\*\\objclass  equation.3 }{\\*\\objdata 0102}",
+	    "", "}", TRUE },
+	{ "\\objclass, no data", "{\\object{\\*\\objclass Equation.3}{\\*\\objdata }", "", "}",
+	    FALSE },
+	{ "\\objclass MathType", "{\\object{\\*\\objclass Equation.DSMT4}{\\*\\objdata 01}", "", "}",
+	    FALSE },
+};
+
+/* rtf_doc - "{\rtf1 ... BEFORE HEX AFTER }", the hex (when CLS is not "") broken by GAP every 6 digits */
+static char *
+rtf_doc(const char *before, const char *cls, const char *after, const char *gap)
+{
+	g_autofree char *hex = *cls != '\0' ? ole1_hex(cls, 0) : g_strdup("");
+	GString *s = g_string_new("{\\rtf1\\ansi\\deff0{\\fonttbl{\\f0 Calibri;}}\\pard Order\\par ");
+
+	g_string_append(s, before);
+	for (gsize i = 0; hex[i] != '\0'; i++) {
+		if (gap != NULL && i > 0 && i % 6 == 0)
+			g_string_append(s, gap);
+		g_string_append_c(s, hex[i]);
+	}
+	g_string_append(s, after);
+	g_string_append(s, "\\par}");
+	return g_string_free(s, FALSE);
+}
+
+static void
+rtfobj_expect(const char *what, const char *rtf, gboolean found)
+{
+	struct moat_report *rep = one_doc("Order.rtf", rtf);
+
+	lure_office_check(rep, conf);
+	ck_assert_msg((report_has_finding(rep, "lure.equation_editor") != NULL) == found,
+	    "%s: lure.equation_editor %s", what, found ? "missing" : "found");
+	report_free(rep);
+}
+
+START_TEST(test_rtfobj_cases)
+{
+	g_autofree char *rtf = rtf_doc(rtfobj_cases[_i].before, rtfobj_cases[_i].cls,
+	    rtfobj_cases[_i].after, NULL);
+
+	rtfobj_expect(rtfobj_cases[_i].what, rtf, rtfobj_cases[_i].found);
+}
+END_TEST
+
+/*
+ * What Word skips between hex digits is skipped: control words, blanks,
+ * stray bytes, and a group nested in the destination whole (an odd digit
+ * in it must not shift the pairs after it).
+ */
+START_TEST(test_rtfobj_broken_hex)
+{
+	static const char *const gaps[] = { " ", "\r\n", "\\par ", "{\\*\\jmp 4}", "{\\*\\a{\\b 1}2}",
+	    "\\'", "zz", "\\u-3913 " };
+
+	for (gsize i = 0; i < G_N_ELEMENTS(gaps); i++) {
+		g_autofree char *rtf = rtf_doc("{\\object{\\*\\objdata ", "Equation.3", "}}", gaps[i]);
+
+		rtfobj_expect(gaps[i], rtf, TRUE);
+	}
+}
+END_TEST
+
+/* \binN: N raw bytes, however many the document still has */
+START_TEST(test_rtfobj_bin)
+{
+	static const guint8 head[] = { 0x01, 0x05, 0, 0, 0x02, 0, 0, 0, 11, 0, 0, 0 };
+	GString *s = g_string_new("{\\rtf1{\\object{\\*\\objdata \\bin23 ");
+	GString *cut;
+	struct moat_report *rep;
+
+	g_string_append_len(s, (const char *)head, sizeof(head));
+	g_string_append_len(s, "Equation.3\0", 11);
+	cut = g_string_new_len(s->str, (gssize)s->len);
+	g_string_append(s, "}}}");
+	rep = one_doc_len("Order.rtf", s->str, s->len);
+	lure_office_check(rep, conf);
+	t_finding(rep, "lure.equation_editor");
+	report_free(rep);
+	/* \bin99999 with 23 bytes left: what is there is read, nothing past the end */
+	g_string_erase(cut, 0, strlen("{\\rtf1{\\object{\\*\\objdata \\bin23 "));
+	g_string_prepend(cut, "{\\rtf1{\\object{\\*\\objdata \\bin99999 ");
+	rep = one_doc_len("Order.rtf", cut->str, cut->len);
+	lure_office_check(rep, conf);
+	t_finding(rep, "lure.equation_editor");
+	report_free(rep);
+	g_string_free(s, TRUE);
+	g_string_free(cut, TRUE);
+}
+END_TEST
+
+/* A class name whose length field points past the data: no class, no read past the end */
+START_TEST(test_rtfobj_bad_header)
+{
+	static const guint32 lens[] = { 0xffffffffu, 0x7fffffffu, 257, 4096 };
+
+	for (gsize i = 0; i < G_N_ELEMENTS(lens); i++) {
+		g_autofree char *hex = ole1_hex("Equation.3", lens[i]);
+		g_autofree char *rtf = g_strdup_printf("{\\rtf1{\\object{\\*\\objdata %s}}}", hex);
+
+		rtfobj_expect("length past the data", rtf, FALSE);
+	}
+}
+END_TEST
+
+/* One pass: 4 MB of object hex costs about 64 times what 64 KB does, not more */
+START_TEST(test_rtfobj_long)
+{
+	gint64 us[2];
+
+	for (int k = 0; k < 2; k++) {
+		GString *rtf = g_string_new("{\\rtf1");
+		struct moat_report *rep;
+		gint64 t0;
+
+		while (rtf->len < (k == 0 ? 64u << 10 : 4u << 20)) {
+			g_autofree char *hex = ole1_hex("Excel.Sheet.8", 0);
+
+			g_string_append_printf(rtf, "{\\object{\\*\\objdata %s}}{\\*\\objclass Word}", hex);
+		}
+		g_string_append_c(rtf, '}');
+		rep = one_doc("Prices.rtf", rtf->str);
+		g_string_free(rtf, TRUE);
+		t0 = t_thread_us();
+		lure_office_check(rep, conf);
+		us[k] = t_thread_us() - t0;
+		ck_assert_ptr_null(report_has_finding(rep, "lure.equation_editor"));
+		report_free(rep);
+	}
+	ck_assert_msg(us[1] < 128 * us[0] + 50000, "4 MB: %" G_GINT64_FORMAT " us, 64 KB: %"
+	    G_GINT64_FORMAT " us", us[1], us[0]);
+}
+END_TEST
+
 /* vba.h ----------------------------------------------------------------------------- */
 
 /* decompressed - vba_decompress() of the N bytes at IN as a string, *CLEAN set (caller g_free()s) */
@@ -878,6 +1068,11 @@ office_suite(void)
 	tcase_add_test(made, test_office_xml_memory);
 	tcase_add_test(made, test_office_rtf_long);
 	tcase_add_test(made, test_office_many_rels);
+	tcase_add_loop_test(made, test_rtfobj_cases, 0, G_N_ELEMENTS(rtfobj_cases));
+	tcase_add_test(made, test_rtfobj_broken_hex);
+	tcase_add_test(made, test_rtfobj_bin);
+	tcase_add_test(made, test_rtfobj_bad_header);
+	tcase_add_test(made, test_rtfobj_long);
 	suite_add_tcase(s, made);
 	tcase_set_timeout(vba, 60);
 	tcase_add_test(vba, test_vba_decompress);
