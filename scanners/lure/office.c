@@ -31,9 +31,10 @@
  * wrapped, mhtml:http://...), or a UNC path (\\host\share, //host/share,
  * file://host/share, file:///\\host\share) whose host is an address or a
  * DNS name (it has a dot) or WebDAV (host@SSL). A single-label host
- * (\\fileserver\Templates) is a company's own file server: a recipient
- * outside cannot reach it, and documents made from its templates are
- * everyday mail. file:///C:/... (a local Normal.dotm), a relative target,
+ * (\\fileserver\Templates), or one under a suffix only a company's own
+ * DNS answers (fs01.firma.local, .corp, .lan, .internal, home.arpa), is a
+ * company's own file server: a recipient outside cannot reach it, and
+ * documents made from its templates are everyday mail. file:///C:/... (a local Normal.dotm), a relative target,
  * and external hyperlinks and pictures (Type hyperlink, image) are normal.
  *
  * Findings go on the document a recipient opens (the docm, not its
@@ -368,7 +369,32 @@ office_ole2(struct moat_report *rep, const struct moat_part *p, GHashTable *done
 
 /* Remote targets -------------------------------------------------------------- */
 
-/* office_remote_host - whether HOST (up to a separator) names a machine outside: a dot, ':', '@' */
+/*
+ * office_internal_name - whether the N bytes at HOST end in a suffix that
+ * only resolves inside a company (RFC 6762 .local, RFC 8375 home.arpa, the
+ * .lan/.corp/.internal/.intranet names Active Directory sites use): a file
+ * server there is out of an outside sender's reach, like a single label
+ */
+static gboolean
+office_internal_name(const char *host, gsize n)
+{
+	static const char *const suffixes[] = { ".local", ".lan", ".corp", ".internal",
+	    ".intranet", ".localdomain", ".home.arpa" };
+
+	for (gsize i = 0; i < G_N_ELEMENTS(suffixes); i++) {
+		gsize k = strlen(suffixes[i]);
+
+		if (n > k && g_ascii_strncasecmp(host + n - k, suffixes[i], k) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/*
+ * office_remote_host - whether HOST (up to a separator) names a machine
+ * outside: a dot, ':' or '@' in it, unless a name office_internal_name()
+ * keeps inside
+ */
 static gboolean
 office_remote_host(const char *host)
 {
@@ -377,6 +403,8 @@ office_remote_host(const char *host)
 	if (n == 0 || (n == 9 && g_ascii_strncasecmp(host, "localhost", 9) == 0) ||
 	    (n == 1 && (host[0] == '?' || host[0] == '.')))
 		return FALSE;	/* \\?\C:\ and \\.\ are local device paths */
+	if (strcspn(host, ":@") >= n && office_internal_name(host, n))
+		return FALSE;
 	for (gsize i = 0; i < n; i++)
 		if (host[i] == '.' || host[i] == ':' || host[i] == '@')
 			return TRUE;
