@@ -42,6 +42,10 @@ static const struct names_ext names_exts[] = {
 	{ "lnk", "attach.shortcut", "lnk" }, { "url", "attach.internet_shortcut", NULL },
 	{ "scf", "attach.shortcut", NULL }, { "settingcontent-ms", "attach.shortcut", NULL },
 	{ "appref-ms", "attach.shortcut", NULL }, { "library-ms", "attach.shortcut", NULL },
+	/* a Remote Desktop file sharing the drives with a server outside (APT29,
+	 * 2024), a search connector opening a WebDAV share, a troubleshooting pack */
+	{ "rdp", "attach.shortcut", NULL }, { "searchconnector-ms", "attach.shortcut", NULL },
+	{ "diagcab", "attach.shortcut", "cab" },
 	{ "iso", "attach.disk_image", "iso|udf" }, { "img", "attach.disk_image", NULL },
 	{ "vhd", "attach.disk_image", "vhd|fat|mbr" }, { "vhdx", "attach.disk_image", "vhdx" },
 	{ "udf", "attach.disk_image", "udf|iso" },
