@@ -15,7 +15,13 @@
  * lure.html_smuggling: a payload and a way to save it, or a data: URL of an
  * archive or program. lure.html_script_payload: a long encoded payload in
  * script that is decoded there (atob, fromCharCode, unescape) or sniffs as
- * a program, archive, disk image, script or shortcut, with no save seen.
+ * a program, archive, disk image, script or shortcut, with no save seen;
+ * or saved bytes of no known type (an encrypted-mail envelope's ciphertext,
+ * a chart's data), which only tag. An Office or OpenDocument zip is a
+ * document ("ooxml"): walked, not a finding of its own. Base64 may come
+ * cut into string literals ("UEsDBB..." + "..." or an array joined with
+ * ''): pieces of SMUGGLE_B64_PIECE characters or more join when string
+ * literals glue them.
  * Inline pictures and fonts (data:image/png, data:font/woff2) are what
  * newsletters are made of and count for nothing.
  *
@@ -44,7 +50,10 @@
 #define SMUGGLE_TAIL		(4u << 20)	/* of SMUGGLE_SCAN_MAX, read from the end */
 #define SMUGGLE_B64_MIN		4096	/* base64 characters that make a payload */
 #define SMUGGLE_B64_SMALL	1024	/* ... or that do when they decode to a program or archive */
-#define SMUGGLE_B64_CHUNK	64	/* a run shorter than this starts no payload */
+#define SMUGGLE_B64_TINY	128	/* ... or, in script, a zip of one small shortcut (~200 bytes) */
+#define SMUGGLE_B64_CHUNK	64	/* a run shorter than this starts no payload ... */
+#define SMUGGLE_B64_PIECE	16	/* ... unless string literals join it to the next:
+					 * "UEsDBBQAAAAI" + "AGx0..." or an array joined with '' */
 #define SMUGGLE_GLUE_MAX	16	/* bytes between two literals of one payload ("+\n  '") */
 #define SMUGGLE_VALUES_MIN	1024	/* char codes or escapes that make a payload */
 #define SMUGGLE_VALUES_SMALL	256	/* ... or that do when they are a program or archive */
@@ -129,9 +138,10 @@ smuggle_strong(const char *t)
 }
 
 /*
- * smuggle_refine - T, or what a text payload's N first bytes at HEAD show:
- * "hta" for an HTML application (it starts as HTML), "script" for Windows
- * script (ActiveXObject, WScript, CreateObject, PowerShell)
+ * smuggle_refine - T, or what a payload's N first bytes at HEAD show:
+ * "ooxml" for a zip that is an Office or OpenDocument file, "hta" for an
+ * HTML application (it starts as HTML), "script" for Windows script
+ * (ActiveXObject, WScript, CreateObject, PowerShell)
  */
 static const char *
 smuggle_refine(const char *t, const guint8 *head, gsize n)
@@ -139,6 +149,10 @@ smuggle_refine(const char *t, const guint8 *head, gsize n)
 	static const char *const script[] = { "activexobject", "wscript.", "createobject(", "powershell" };
 	g_autofree char *low = NULL;
 
+	if (t != NULL && strcmp(t, "zip") == 0 && n > 0 &&
+	    (memmem(head, n, "[Content_Types].xml", 19) != NULL ||
+	    memmem(head, n, "mimetypeapplication/vnd.oasis.opendocument", 42) != NULL))
+		return "ooxml";	/* a report's "download as Excel": walked, not a lure by itself */
 	if (sniff_class_of(t) != SNIFF_TEXT || n == 0)
 		return t;
 	low = g_malloc(n);
@@ -207,7 +221,10 @@ smuggle_keep(struct smuggle_scan *s, struct smuggle_payload *p)
 	gboolean file = *p->media != '\0' && smuggle_file_media(p->media);
 	gboolean best_file = *s->best.media != '\0' && smuggle_file_media(s->best.media);
 
-	if (s->files != NULL && (strong || file) && s->files->len < SMUGGLE_FILES_MAX)
+	gboolean office = p->sniffed != NULL && strcmp(p->sniffed, "ooxml") == 0;
+
+	/* a document is walked too: the macro and template checks read it */
+	if (s->files != NULL && (strong || file || office) && s->files->len < SMUGGLE_FILES_MAX)
 		g_array_append_val(s->files, *p);
 	s->npayloads++;
 	if (s->best.size == 0 || (strong && !best_strong) || (file && !best_file && !best_strong) ||
@@ -237,13 +254,16 @@ smuggle_sniff(struct smuggle_scan *s, enum smuggle_enc enc)
  * smuggle_glue - where the next run of a base64 payload starts after the
  * run ending at RUN in the LEN bytes at D, past string glue (quotes, ',',
  * blanks, "\n" escapes, and a '+' between two literals: "AB" + "CD");
- * 0 when the payload ends there
+ * 0 when the payload ends there. *QUOTED: the glue closes one string
+ * literal and opens the next.
  */
 static gsize
-smuggle_glue(const guint8 *d, gsize len, gsize run)
+smuggle_glue(const guint8 *d, gsize len, gsize run, gboolean *quoted)
 {
 	gsize g;
 	guint quotes = 0;		/* odd: a quote ended the literal and '+' joins the next */
+
+	*quoted = FALSE;
 
 	for (g = run; g < len && g - run < SMUGGLE_GLUE_MAX; g++) {
 		guint8 c = d[g];
@@ -259,6 +279,7 @@ smuggle_glue(const guint8 *d, gsize len, gsize run)
 	}
 	if (g == run || g >= len || !smuggle_b64_char(d[g]))
 		return 0;
+	*quoted = quotes > 0;
 	return g;
 }
 
@@ -275,21 +296,26 @@ smuggle_base64(struct smuggle_scan *s, gsize i)
 	    .window = s->d, .window_len = s->len, .at = i };
 
 	s->b64_len = 0;
-	for (;;) {
-		gsize run = end, g;
+	for (gboolean literals = FALSE;;) {
+		gsize run = end, g, min;
+		gboolean quoted;
 
 		while (run < s->len && smuggle_b64_char(s->d[run]))
 			run++;
-		if (chars > 0 && run - end < SMUGGLE_B64_CHUNK)
+		if (chars > 0 && run - end < (literals ? SMUGGLE_B64_PIECE : SMUGGLE_B64_CHUNK))
 			break;		/* a short word after the glue is code, not payload */
+		g = smuggle_glue(s->d, s->len, run, &quoted);
+		min = g != 0 && quoted ? SMUGGLE_B64_PIECE : SMUGGLE_B64_CHUNK;
+		if (chars == 0 && run - start < min)
+			return run;	/* too short to start a payload */
 		for (gsize k = end; k < run && s->b64_len < SMUGGLE_B64_HEAD; k++)
 			s->b64[s->b64_len++] = (char)s->d[k];
 		chars += run - end;
 		end = run;
-		if (run - start < SMUGGLE_B64_CHUNK)
-			return run;	/* too short to start a payload */
-		if ((g = smuggle_glue(s->d, s->len, run)) == 0)
+		if (g == 0)
 			break;
+		/* pieces shorter than a line join only as literals, each of them */
+		literals = quoted;
 		end = g;
 	}
 	if (smuggle_data_media(s, start, p.media, sizeof(p.media))) {
@@ -297,7 +323,7 @@ smuggle_base64(struct smuggle_scan *s, gsize i)
 		if (!(smuggle_file_media(p.media) && chars >= SMUGGLE_DATA_MIN) &&
 		    !(strcmp(p.media, "application/octet-stream") == 0 && chars >= SMUGGLE_B64_MIN))
 			return end;
-	} else if (chars < SMUGGLE_B64_SMALL) {
+	} else if (chars < (s->in_script ? SMUGGLE_B64_TINY : SMUGGLE_B64_SMALL)) {
 		return end;
 	}
 	p.size = chars / 4 * 3;
@@ -417,7 +443,8 @@ smuggle_window(struct smuggle_scan *s, const guint8 *d, gsize len)
 			/* words of code and markup: skipped here, without a call */
 			for (next = i + 1; next < len && smuggle_b64_char(d[next]); next++)
 				;
-			if (next - i >= SMUGGLE_B64_CHUNK)
+			if (next - i >= SMUGGLE_B64_CHUNK || (next - i >= SMUGGLE_B64_PIECE &&
+			    next < len && (d[next] == '"' || d[next] == '\'' || d[next] == '`')))
 				next = smuggle_base64(s, i);	/* not inside MAX(): it would run twice */
 			i = MAX(next, i + 1);
 		} else {
@@ -534,13 +561,22 @@ smuggle_report(struct moat_report *rep, const struct moat_part *p, const struct 
 		more = g_strdup_printf(" (%u payloads)", s->npayloads);
 	if (file_url && saves == NULL)
 		saves = "a data: URL";
-	/* a page that saves a file it carries, unless that file is a picture or a document */
-	if (saves != NULL && (strong || file_url || b->sniffed == NULL ||
-	    sniff_class_of(b->sniffed) == SNIFF_UNKNOWN))
+	/*
+	 * A page that saves a file it carries, unless that file is a picture
+	 * or a document. Bytes of no known type that a page saves are what an
+	 * encrypted-mail envelope (securedoc.html) or a chart's export code
+	 * carry: they only tag, as a payload in script does.
+	 */
+	if (saves != NULL && (strong || file_url || b->sniffed == NULL))
 		report_add_finding_at(rep, "lure.html_smuggling", p, "%s → %s%s; saved via %s", what,
 		    b->sniffed != NULL ? b->sniffed : "not decoded", more != NULL ? more : "", saves);
+	else if (saves != NULL && sniff_class_of(b->sniffed) == SNIFF_UNKNOWN &&
+	    strcmp(b->sniffed, "ooxml") != 0)
+		report_add_finding_at(rep, "lure.html_script_payload", p, "%s → %s%s; saved via %s, "
+		    "but its bytes are no known file type (encrypted, or data)", what, b->sniffed,
+		    more != NULL ? more : "", saves);
 	else if (b->in_script && (strong || ((m & (M_ATOB | M_FCC | M_UNESC)) &&
-	    sniff_class_of(b->sniffed) != SNIFF_MEDIA)))
+	    sniff_class_of(b->sniffed) != SNIFF_MEDIA && strcmp(b->sniffed, "ooxml") != 0)))
 		report_add_finding_at(rep, "lure.html_script_payload", p, "%s → %s%s in script", what,
 		    b->sniffed != NULL ? b->sniffed : "not decoded", more != NULL ? more : "");
 }
@@ -628,9 +664,9 @@ smuggle_b64_whole(const guint8 *d, gsize len, gsize at, GByteArray *out, gsize m
 	gint state = 0;
 	guint save = 0;
 
-	for (;;) {
+	for (gboolean literals = FALSE;;) {
 		gsize run = pos, n, old = out->len;
-		gboolean last = FALSE;
+		gboolean last = FALSE, quoted;
 
 		while (run < len && smuggle_b64_char(d[run]))
 			run++;
@@ -640,7 +676,7 @@ smuggle_b64_whole(const guint8 *d, gsize len, gsize at, GByteArray *out, gsize m
 		 * the last literal of a payload cut into literals: quoted like
 		 * the others, and it completes the base64 (a multiple of 4).
 		 */
-		if (chars > 0 && n < SMUGGLE_B64_CHUNK) {
+		if (chars > 0 && n < (literals ? SMUGGLE_B64_PIECE : SMUGGLE_B64_CHUNK)) {
 			if (run >= len || (d[pos - 1] != '"' && d[pos - 1] != '\'' && d[pos - 1] != '`') ||
 			    d[run] != d[pos - 1] || (chars + n) % 4 != 0)
 				break;
@@ -652,8 +688,9 @@ smuggle_b64_whole(const guint8 *d, gsize len, gsize at, GByteArray *out, gsize m
 		g_byte_array_set_size(out, (guint)(old + g_base64_decode_step((const char *)d + pos, n,
 		    out->data + old, &state, &save)));
 		chars += n;
-		if (last || (pos = smuggle_glue(d, len, run)) == 0)
+		if (last || (pos = smuggle_glue(d, len, run, &quoted)) == 0)
 			break;
+		literals = quoted;
 	}
 	return out->len <= max;
 }

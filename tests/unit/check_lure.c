@@ -576,6 +576,142 @@ START_TEST(test_smuggle_script_payload)
 }
 END_TEST
 
+/*
+ * smuggle_pieces_page - a page whose script holds BYTES as base64 cut into
+ * literals of PIECE characters: "..." + "..." (ARRAY FALSE) or ['...',
+ * '...'].join('') (TRUE), then SCRIPT
+ */
+static GBytes *
+smuggle_pieces_page(const void *bytes, gsize len, gsize piece, gboolean array, const char *script)
+{
+	g_autofree char *b64 = g_base64_encode(bytes, len);
+	GString *page = g_string_new("<html><body><script>\nvar f = ");
+	gsize n = strlen(b64), total;
+
+	g_string_append(page, array ? "['" : "\"");
+	for (gsize i = 0; i < n; i += piece) {
+		if (i > 0)
+			g_string_append(page, array ? "',\n'" : "\"\n  + \"");
+		g_string_append_len(page, b64 + i, (gssize)MIN(piece, n - i));
+	}
+	g_string_append(page, array ? "'].join('');\n" : "\";\n");
+	g_string_append(page, script);
+	g_string_append(page, "</script></body></html>\n");
+	total = page->len;
+	return g_bytes_new_take(g_string_free(page, FALSE), total);
+}
+
+/* smuggle_one_zip - a zip of N copies of the test program (caller g_byte_array_unref()s) */
+static GByteArray *
+smuggle_one_zip(int n)
+{
+	struct zipw z;
+
+	zipw_init(&z);
+	for (int i = 0; i < n; i++) {
+		g_autofree char *name = g_strdup_printf("Invoice_%02d.pdf.exe", i);
+
+		zipw_add(&z, name, exe_bytes, sizeof(exe_bytes) - 1, 0x20);
+	}
+	return zipw_end(&z);
+}
+
+static const char smuggle_save[] = "var b = new Blob([Uint8Array.from(atob(f), c => c.charCodeAt(0))]);\n"
+    "var a = document.createElement('a'); a.href = URL.createObjectURL(b);\n"
+    "a.download = 'Invoice.zip'; a.click();\n";
+
+/*
+ * Base64 cut into literals shorter than a line, joined with '+' or by an
+ * array's join(''): read as one payload, from its first piece, so the
+ * zip is seen as a zip; a small zip in script counts too.
+ */
+START_TEST(test_smuggle_pieces)
+{
+	static const struct {
+		gsize piece;
+		gboolean array;
+		int members;
+	} cases[] = { { 48, FALSE, 8 }, { 60, TRUE, 8 }, { 16, FALSE, 4 }, { 76, TRUE, 8 },
+	    { 48, FALSE, 1 } };
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		GByteArray *zip = smuggle_one_zip(cases[i].members);
+		struct moat_report *rep = smuggle_page("a.html", smuggle_pieces_page(zip->data,
+		    zip->len, cases[i].piece, cases[i].array, smuggle_save));
+
+		lure_smuggle_check(rep, conf);
+		ck_assert_msg(report_has_finding(rep, "lure.html_smuggling") != NULL, "pieces of %zu, "
+		    "%s, %d members: not seen", cases[i].piece, cases[i].array ? "array" : "'+'",
+		    cases[i].members);
+		evidence_names(rep, "lure.html_smuggling", "atob()", "→ zip", "createObjectURL", NULL);
+		report_free(rep);
+		g_byte_array_unref(zip);
+	}
+}
+END_TEST
+
+/*
+ * Bytes of no known type that a page saves (an encrypted-mail envelope's
+ * ciphertext, a chart's data) only tag; an Office file a report offers as
+ * a download is no lure by itself; short words in arrays are code.
+ */
+START_TEST(test_smuggle_not_files)
+{
+	GByteArray *noise = g_byte_array_new(), *xlsx;
+	struct zipw z;
+	struct moat_report *rep;
+	GString *words = g_string_new("<html><script>var w = [");
+	guint32 x = 2463534242u;
+
+	for (guint i = 0; i < 48 * 1024; i++) {	/* xorshift: no magic, no text */
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		g_byte_array_append(noise, (const guint8 *)&x, 1);
+	}
+	rep = smuggle_page("securedoc.html", smuggle_b64_page(noise->data, noise->len,
+	    "var b = new Blob([atob(f)]); navigator.msSaveOrOpenBlob(b, 'message.bin');\n"));
+	lure_smuggle_check(rep, conf);
+	evidence_names(rep, "lure.html_script_payload", "msSaveOrOpenBlob", "no known file type", NULL);
+	ck_assert_ptr_null(report_has_finding(rep, "lure.html_smuggling"));
+	report_free(rep);
+
+	zipw_init(&z);
+	zipw_add(&z, "[Content_Types].xml", "<Types/>", 8, 0x20);
+	for (int i = 0; i < 12; i++) {
+		g_autofree char *name = g_strdup_printf("xl/worksheets/sheet%d.xml", i);
+
+		zipw_add(&z, name, exe_bytes, sizeof(exe_bytes) - 1, 0x20);
+	}
+	xlsx = zipw_end(&z);
+	{
+		g_autofree char *b64 = g_base64_encode(xlsx->data, xlsx->len);
+		char *page = g_strdup_printf("<html><body><a download=\"sales.xlsx\" "
+		    "href=\"data:application/octet-stream;base64,%s\">Download as Excel</a></body>"
+		    "</html>", b64);
+
+		rep = smuggle_page("sales.html", g_bytes_new_take(page, strlen(page)));
+	}
+	lure_smuggle_check(rep, conf);
+	ck_assert_msg(rep->findings->len == 0, "an Excel download: %s",
+	    ((struct moat_finding *)rep->findings->pdata[0])->id);
+	report_free(rep);
+
+	for (guint i = 0; i < 400; i++)
+		g_string_append_printf(words, "%s'labelForTheColumnNumber%u'", i ? ", " : "", i);
+	g_string_append(words, "]; var u = URL.createObjectURL(new Blob([w.join(',')]));"
+	    "var a = document.createElement('a'); a.download = 'columns.csv'; a.href = u; a.click();"
+	    "</script></html>");
+	rep = smuggle_page("table.html", g_bytes_new_take(words->str, words->len));
+	g_string_free(words, FALSE);
+	lure_smuggle_check(rep, conf);
+	ck_assert_ptr_null(report_has_finding(rep, "lure.html_smuggling"));
+	report_free(rep);
+	g_byte_array_unref(noise);
+	g_byte_array_unref(xlsx);
+}
+END_TEST
+
 /* Hostile pages of 8 MB (base64, char codes, broken escapes, "<" floods): linear and quick. */
 START_TEST(test_smuggle_hostile)
 {
@@ -979,6 +1115,8 @@ lure_suite(void)
 	tcase_add_test(built, test_lnk_env_target);
 	tcase_add_loop_test(built, test_smuggle_evidence, 0, G_N_ELEMENTS(smuggle_evidence));
 	tcase_add_test(built, test_smuggle_script_payload);
+	tcase_add_test(built, test_smuggle_pieces);
+	tcase_add_test(built, test_smuggle_not_files);
 	tcase_add_test(built, test_smuggle_hostile);
 	tcase_add_test(built, test_skip);
 	suite_add_tcase(s, built);
