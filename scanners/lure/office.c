@@ -79,6 +79,9 @@ enum office_sign {
 	SIGN_RUNS,		/* starts a program, or downloads */
 	SIGN_OBJECT,		/* reaches a COM object by a name it may build */
 	SIGN_HIDES,		/* builds or turns strings to hide them */
+	SIGN_DISPATCH,		/* calls a member by a name it may build: OBJECT and HIDES */
+	SIGN_FETCH,		/* fetches from the web: RUNS with a SAVE, else a report's data */
+	SIGN_SAVE,		/* writes fetched bytes to a file */
 	SIGN_CHR,		/* one character from a number: many hide a string */
 };
 
@@ -94,12 +97,15 @@ static const struct office_word {
 	{ "document_new", FALSE, SIGN_AUTORUN }, { "documentopen", FALSE, SIGN_AUTORUN },
 	{ "workbook_open", FALSE, SIGN_AUTORUN }, { "workbook_activate", FALSE, SIGN_AUTORUN },
 	{ "workbook_beforeclose", FALSE, SIGN_AUTORUN }, { "auto_activate", FALSE, SIGN_AUTORUN },
+	{ "workbook_windowactivate", FALSE, SIGN_AUTORUN },
 	{ "shell", FALSE, SIGN_RUNS }, { "vba.shell", FALSE, SIGN_RUNS },
 	{ "interaction.shell", FALSE, SIGN_RUNS }, { "wscript.shell", FALSE, SIGN_RUNS },
 	{ "shell.application", FALSE, SIGN_RUNS }, { "shellexecute", TRUE, SIGN_RUNS },
-	{ "urldownloadtofile", TRUE, SIGN_RUNS }, { "msxml2.xmlhttp", TRUE, SIGN_RUNS },
-	{ "msxml2.serverxmlhttp", TRUE, SIGN_RUNS }, { "microsoft.xmlhttp", TRUE, SIGN_RUNS },
-	{ "winhttp.winhttprequest", TRUE, SIGN_RUNS }, { "net.webclient", FALSE, SIGN_RUNS },
+	{ "urldownloadtofile", TRUE, SIGN_RUNS }, { "msxml2.xmlhttp", TRUE, SIGN_FETCH },
+	{ "msxml2.serverxmlhttp", TRUE, SIGN_FETCH }, { "microsoft.xmlhttp", TRUE, SIGN_FETCH },
+	{ "winhttp.winhttprequest", TRUE, SIGN_FETCH }, { "net.webclient", FALSE, SIGN_RUNS },
+	{ "adodb.stream", FALSE, SIGN_SAVE }, { "savetofile", FALSE, SIGN_SAVE },
+	{ "responsebody", FALSE, SIGN_SAVE },
 	{ "downloadstring", TRUE, SIGN_RUNS }, { "downloadfile", TRUE, SIGN_RUNS },
 	{ "powershell", TRUE, SIGN_RUNS }, { "pwsh", FALSE, SIGN_RUNS },
 	{ "pwsh.exe", FALSE, SIGN_RUNS }, { "cmd.exe", FALSE, SIGN_RUNS },
@@ -107,11 +113,15 @@ static const struct office_word {
 	{ "bitsadmin", TRUE, SIGN_RUNS }, { "regsvr32", TRUE, SIGN_RUNS },
 	{ "rundll32", TRUE, SIGN_RUNS }, { "wscript.exe", FALSE, SIGN_RUNS },
 	{ "cscript.exe", FALSE, SIGN_RUNS }, { "schtasks", TRUE, SIGN_RUNS },
+	{ "msiexec", TRUE, SIGN_RUNS }, { "curl.exe", FALSE, SIGN_RUNS },
+	{ "wmic", TRUE, SIGN_RUNS },
+	/* GetObject("new:{CLSID}"): WScript.Shell and Shell.Application by number */
+	{ "72c24dd5", FALSE, SIGN_RUNS }, { "13709620", FALSE, SIGN_RUNS },
 	{ "win32_process", TRUE, SIGN_RUNS }, { "winmgmts", TRUE, SIGN_RUNS },
 	{ "virtualalloc", TRUE, SIGN_RUNS }, { "createthread", FALSE, SIGN_RUNS },
 	{ "rtlmovememory", FALSE, SIGN_RUNS }, { "writeprocessmemory", FALSE, SIGN_RUNS },
 	{ "createobject", FALSE, SIGN_OBJECT }, { "getobject", FALSE, SIGN_OBJECT },
-	{ "callbyname", FALSE, SIGN_HIDES }, { "strreverse", FALSE, SIGN_HIDES },
+	{ "callbyname", FALSE, SIGN_DISPATCH }, { "strreverse", FALSE, SIGN_HIDES },
 	{ "chr", FALSE, SIGN_CHR }, { "chrw", FALSE, SIGN_CHR }, { "chrb", FALSE, SIGN_CHR },
 	{ "chr$", FALSE, SIGN_CHR }, { "chrw$", FALSE, SIGN_CHR },
 };
@@ -122,7 +132,7 @@ struct office_signs {
 	const char *autorun_module;	/* borrowed from the vba_file */
 	GPtrArray *shown;		/* char *: the signs as written, first of each, at most SIGNS_MAX */
 	GHashTable *seen;		/* lower-case words already in SHOWN */
-	gboolean runs, object, hides;
+	gboolean runs, object, hides, fetch, save;
 	guint chr;
 };
 
@@ -137,9 +147,15 @@ office_sign_of(const char *w, gsize n)
 		if ((n == kn || (k->prefix && n > kn)) && memcmp(w, k->word, kn) == 0)
 			return k->sign;
 	}
-	/* ActiveX events run on opening too: InkPicture1_Painted, Frame1_Layout */
+	/*
+	 * ActiveX events run on opening too: InkPicture1_Painted,
+	 * Frame1_Layout, and InkEdit1_GotFocus when the control has the focus
+	 * as the document opens
+	 */
 	if ((n > 8 && memcmp(w + n - 8, "_painted", 8) == 0) ||
-	    (n > 7 && memcmp(w + n - 7, "_layout", 7) == 0))
+	    (n > 9 && memcmp(w + n - 9, "_painting", 9) == 0) ||
+	    (n > 7 && memcmp(w + n - 7, "_layout", 7) == 0) ||
+	    (n > 9 && memcmp(w + n - 9, "_gotfocus", 9) == 0))
 		return SIGN_AUTORUN;
 	return 0;
 }
@@ -169,6 +185,15 @@ office_note(struct office_signs *s, const char *w, const char *raw, gsize n, con
 		break;
 	case SIGN_HIDES:
 		s->hides = TRUE;
+		break;
+	case SIGN_DISPATCH:
+		s->object = s->hides = TRUE;
+		break;
+	case SIGN_FETCH:
+		s->fetch = TRUE;
+		break;
+	case SIGN_SAVE:
+		s->save = TRUE;
 		break;
 	default:
 		return;
@@ -228,7 +253,8 @@ office_autoexec(struct moat_report *rep, const struct moat_part *doc, const char
 			office_read_source(&s, m->source, m->len, m->name);
 	}
 	hidden = s.hides || s.chr >= OFFICE_CHR_MANY;
-	if (s.autorun[0] != '\0' && (s.runs || (s.object && hidden))) {
+	/* a fetch alone fills cells (exchange rates); fetched and saved, it is a download */
+	if (s.autorun[0] != '\0' && (s.runs || (s.fetch && s.save) || (s.object && hidden))) {
 		g_autofree char *signs = NULL;
 
 		g_ptr_array_add(s.shown, NULL);
@@ -562,8 +588,9 @@ office_hex(guint8 c)
 
 /*
  * office_rtf_text - the text of the destination from P (after "\template")
- * to the '}' closing it, RTF decoded: \'hh escapes, \\ \{ \}, other control
- * words dropped, CR and LF ignored; at most OFFICE_TARGET_MAX bytes out,
+ * to the '}' closing it, RTF decoded: \'hh escapes, \uN characters (their
+ * fallback byte skipped), \\ \{ \}, other control words dropped, CR and LF
+ * ignored; at most OFFICE_TARGET_MAX bytes out,
  * from at most OFFICE_TARGET_READ bytes in: each \template word reads on
  * from its place, so an unclosed one read to the end of the document made
  * OFFICE_RTF_HITS of them cost 64 passes over it. Caller g_free()s.
@@ -595,14 +622,34 @@ office_rtf_text(const guint8 *p, const guint8 *end)
 			p += 3;
 		} else {
 			/* a control word: letters, an optional number, one space */
+			const guint8 *w = p;
+			gboolean minus = FALSE;
+			glong num = 0;
+
 			while (p < end && g_ascii_isalpha(*p))
 				p++;
-			if (p < end && *p == '-')
+			if (p < end && *p == '-') {
+				minus = TRUE;
 				p++;
-			while (p < end && g_ascii_isdigit(*p))
+			}
+			while (p < end && g_ascii_isdigit(*p)) {
+				num = MIN(num * 10 + (*p - '0'), 1L << 20);
 				p++;
+			}
 			if (p < end && *p == ' ')
 				p++;
+			/* \uN: the character N (signed 16 bits), then one fallback byte to skip */
+			if (p - w >= 2 && w[0] == 'u' && (g_ascii_isdigit(w[1]) || w[1] == '-')) {
+				gunichar u = (gunichar)((minus ? -num : num) & 0xffff);
+
+				if (g_unichar_validate(u) && u != 0)
+					g_string_append_unichar(out, u);
+				if (p + 3 < end && p[0] == '\\' && p[1] == '\'' && office_hex(p[2]) >= 0 &&
+				    office_hex(p[3]) >= 0)
+					p += 4;		/* a \'hh is one fallback character */
+				else if (p < end && *p != '\\' && *p != '{' && *p != '}')
+					p++;
+			}
 		}
 	}
 	return g_string_free(out, FALSE);

@@ -114,6 +114,14 @@ static const struct {
 	    { "\\\\198.51.100.23\\share\\t.dotm", NULL, NULL }, NULL },
 	{ "mail-template-escaped.rtf.eml", "lure.remote_template", "Brief.rtf",
 	    { "http://198.51.100.23/t.dotm", NULL, NULL }, NULL },
+	{ "mail-office-gotfocus.doc.eml", "lure.macro_autoexec", "Invoice_7713.doc",
+	    { "InkEdit1_GotFocus (module ThisDocument)", "Shell", NULL }, NULL },
+	{ "mail-office-clsid.doc.eml", "lure.macro_autoexec", "Invoice_7714.doc",
+	    { "Document_Open", "72C24DD5", "msiexec" }, NULL },
+	{ "mail-office-dispatch.xlsm.eml", "lure.macro_autoexec", "Q3_Figures.xlsm",
+	    { "Auto_Open", "CallByName", NULL }, NULL },
+	{ "mail-office-fetch-save.xlsm.eml", "lure.macro_autoexec", "Update.xlsm",
+	    { "Workbook_WindowActivate", "MSXML2.XMLHTTP", "ADODB.Stream" }, NULL },
 	{ "mail-equation-classic.rtf.eml", "lure.equation_editor", "Order_4471.rtf",
 	    { "CVE-2017-11882", "\\objdata 1: class \"Equation.3\"", "\\objupdate opens it" }, NULL },
 	{ "mail-equation-renamed.doc.eml", "lure.equation_editor", "Order_4472.doc",
@@ -157,6 +165,7 @@ END_TEST
 static const char *const office_tagged[] = {
 	"mail-office-business.docm.eml", "mail-office-business.xlsm.eml",
 	"mail-office-business.doc.eml", "mail-office-business.xls.eml",
+	"mail-office-business-rates.xlsm.eml",
 };
 
 START_TEST(test_office_tagged)
@@ -353,6 +362,10 @@ static const struct {
 	{ "{\\rtf1{\\*\\template http://203.0.113.9/t.dotm}\\pard Hi\\par}", TRUE },
 	{ "{\\rtf1{\\*\\template  \\\\\\\\203.0.113.9\\\\s\\\\t.dotm}\\pard Hi\\par}", TRUE },
 	{ "{\\rtf1{\\*\\template h\\'74tp://203.0.113.9/\r\nt.dotm}}", TRUE },
+	/* \uN characters, each with its fallback byte: "http" written as U+0068 U+0074 ... */
+	{ "{\\rtf1{\\*\\template \\u104?\\u116?\\u116 ?p://203.0.113.9/t.dotm}}", TRUE },
+	{ "{\\rtf1{\\*\\template \\u104\\'3f\\u116?tp://203.0.113.9/t.dotm}}", TRUE },
+	{ "{\\rtf1{\\*\\template \\u-3913?C:\\\\Users\\\\Normal.dotm}}", FALSE },
 	{ "{\\rtf1{\\*\\template {\\field}https://x.example/t.dotm}}", TRUE },
 	{ "{\\rtxa{\\*\\template http://203.0.113.9/t.dotm}}", TRUE },	/* Word reads "{\rt" as RTF */
 	{ "{\\rtf1{\\*\\template C:\\\\Users\\\\bob\\\\Normal.dotm}\\pard Hi\\par}", FALSE },
