@@ -47,6 +47,10 @@ static const struct pw_cue pw_cues[] = {
 	/* Semitic, Iranian, Indic, Thai */
 	{ "كلمة المرور", 0 }, { "كلمة السر", 0 }, { "סיסמה", 0 }, { "סיסמא", 0 },
 	{ "رمز عبور", 0 }, { "पासवर्ड", 0 }, { "পাসওয়ার্ড", 0 }, { "รหัสผ่าน", CUE_CJK },
+	{ "پاس ورڈ", 0 }, { "கடவுச்சொல்", 0 }, { "මුරපදය", 0 },
+	/* Burmese, Khmer, Lao: written without blanks between words */
+	{ "စကားဝှက်", CUE_CJK }, { "ពាក្យសម្ងាត់", CUE_CJK }, { "លេខសម្ងាត់", CUE_CJK },
+	{ "ລະຫັດຜ່ານ", CUE_CJK },
 	/* Chinese, Japanese, Korean */
 	{ "密码", CUE_CJK }, { "密碼", CUE_CJK }, { "口令", CUE_CJK }, { "解压码", CUE_CJK },
 	{ "解壓碼", CUE_CJK }, { "提取码", CUE_CJK }, { "提取碼", CUE_CJK }, { "访问码", CUE_CJK },
@@ -317,6 +321,10 @@ pw_sep(const char *p, const char *eol, gboolean weak, gboolean loose, gboolean i
 		return 0;
 	if (*q == ':' || *q == '=') {
 		*after = q + 1;
+		return ':';
+	}
+	if (q + 3 <= eol && memcmp(q, "\xe1\x9f\x96", 3) == 0) {	/* U+17D6, Khmer's colon */
+		*after = q + 3;
 		return ':';
 	}
 	if (tab)
