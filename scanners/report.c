@@ -123,7 +123,7 @@ static const struct moat_finding_kind report_catalogue[] = {
 	    "a program's or shortcut's name mixes Latin with Cyrillic or Greek letters in one word" },
 	{ "lure.office_macro", 6, MOAT_SEV_MEDIUM, "T1204.002",
 	    "an Office document carries VBA macros (a project in an OLE2 .doc/.xls, or "
-	    "vbaProject.bin in a docm/xlsm/pptm)" },
+	    "vbaProject.bin in a docm/xlsm/pptm) or an Excel 4.0 macro sheet" },
 	{ "lure.macro_autoexec", 12, MOAT_SEV_HIGH, "T1204.002",
 	    "a document's macros run on opening (AutoOpen, Document_Open, Workbook_Open ...) and "
 	    "start programs or download (Shell, WScript.Shell, URLDownloadToFile, XMLHTTP, "
@@ -135,6 +135,10 @@ static const struct moat_finding_kind report_catalogue[] = {
 	    "a document loads a template, OLE object or frame from another machine on opening: an "
 	    "external attachedTemplate/oleObject/frame/subDocument relationship or an RTF "
 	    "\\template to http(s), a UNC path or file://host" },
+	{ "lure.dde_field", 12, MOAT_SEV_HIGH, "T1559.002",
+	    "a document runs a program through DDE on opening: a Word DDE/DDEAUTO field (also "
+	    "spelled by a QUOTE field), or an Excel or CSV formula APP|'...'! that starts cmd, "
+	    "PowerShell, mshta ..." },
 	{ "lure.equation_editor", 15, MOAT_SEV_HIGH, "T1203",
 	    "a document embeds an Equation Editor 3.0 object (EQNEDT32.EXE, removed from Office "
 	    "in 2018; CVE-2017-11882 and CVE-2018-0802 exploits): an RTF \\objdata of class "

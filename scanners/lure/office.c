@@ -27,6 +27,9 @@
  *    compound file (a .doc's ObjectPool, a docx's embeddings/oleObject1.bin, an
  *    attachment in a .msg), and an RTF's \objdata (rtfobj.c), are
  *    lure.equation_editor (15).
+ *  - what a package's XML and a CSV say (officetext.c): DDE fields and
+ *    formulas (lure.dde_field, 12; an RTF's \fldinst here), and Excel 4.0
+ *    macro sheets (lure.office_macro, lure.macro_autoexec with Auto_Open).
  * A target is on another machine when it is an http(s)/ftp URL (also
  * wrapped, mhtml:http://...), or a UNC path (\\host\share, //host/share,
  * file://host/share, file:///\\host\share) whose host is an address or a
@@ -54,6 +57,7 @@
 #include "moat/lure.h"
 #include "moat/names.h"
 #include "moat/vba.h"
+#include "officetext.h"
 #include "rtfobj.h"
 
 /*
@@ -655,6 +659,33 @@ office_rtf_text(const guint8 *p, const guint8 *end)
 	return g_string_free(out, FALSE);
 }
 
+/* office_rtf_fields - lure.dde_field at RTF document P (DATA to END) for a {\*\fldinst DDEAUTO ...} */
+static void
+office_rtf_fields(struct moat_report *rep, const struct moat_part *p, const guint8 *data,
+    const guint8 *end)
+{
+	const guint8 *at = data;
+
+	for (guint hits = 0; hits < OFFICE_RTF_HITS &&
+	    (at = memmem(at, (gsize)(end - at), "\\fldinst", 8)) != NULL; hits++) {
+		const guint8 *b = at;
+		g_autofree char *text = NULL, *shown = NULL;
+
+		at += 8;
+		while (b > data && b[-1] == '\\')
+			b--;
+		if ((at - 8 - b) % 2 != 0 || (at < end && g_ascii_isalpha(*at)))
+			continue;
+		text = office_rtf_text(at, end);
+		if (!officetext_is_dde(text, strlen(text)))
+			continue;
+		shown = report_clean_text(g_strchug(text), -1, OFFICE_SHOWN_MAX);
+		report_add_finding_at(rep, "lure.dde_field", p,
+		    "RTF field runs a program on opening: %s", shown);
+		return;
+	}
+}
+
 /* office_rtf - lure.remote_template at RTF document P whose \template is on another machine */
 static void
 office_rtf(struct moat_report *rep, const struct moat_part *p)
@@ -683,8 +714,9 @@ office_rtf(struct moat_report *rep, const struct moat_part *p)
 		shown = report_clean_text(text, -1, OFFICE_SHOWN_MAX);
 		report_add_finding_at(rep, "lure.remote_template", p,
 		    "RTF template loaded from %s on opening", shown);
-		return;
+		break;
 	}
+	office_rtf_fields(rep, p, data, end);
 }
 
 /* Packages: a vbaProject part whose bytes were not kept --------------------------- */
@@ -780,7 +812,11 @@ lure_office_check(struct moat_report *rep, const struct moat_conf *conf)
 		gboolean ole2 = p->sniffed != NULL && strcmp(p->sniffed, "ole2") == 0;
 		gboolean rels = !ole2 && p->parent != NULL && office_rels_name(lure_basename(p->filename));
 		gboolean rtf = !ole2 && !rels && office_rtf_bytes(p), package = office_package(p);
+		const char *base = lure_basename(p->filename);
 
+		if (base != NULL && strlen(base) > 4 &&
+		    g_ascii_strcasecmp(base + strlen(base) - 4, ".csv") == 0)
+			officetext_csv(rep, p);
 		if (!ole2 && !rels && !rtf && !package)
 			continue;
 		if (report_over_budget(rep))
@@ -791,7 +827,9 @@ lure_office_check(struct moat_report *rep, const struct moat_conf *conf)
 			office_rels(rep, p, packages);
 		else if (rtf)
 			office_rtf(rep, p);
-		if (package)
+		if (package) {
 			office_unread_vba(rep, p, done);
+			officetext_check(rep, p);
+		}
 	}
 }
