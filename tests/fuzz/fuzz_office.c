@@ -6,8 +6,10 @@
  * NUL-terminated within VBA_MAX_SOURCE, and all of them within
  * VBA_MAX_TOTAL); lure_office_check() over a DOCX-like report whose
  * word/_rels/settings.xml.rels is the input (libxml2 with office.c's
- * options); and lure_office_check() over one attachment of the input's
- * bytes, sniffed as moat sniffs them (OLE2, RTF). Seeds: office_seeds.py.
+ * options), and whose word/document.xml, worksheet or macro sheet is
+ * (officetext.c's fields and formulas); and lure_office_check() over one
+ * attachment of the input's bytes, sniffed as moat sniffs them (OLE2,
+ * RTF), and as a .csv. Seeds: office_seeds.py.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -80,7 +82,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_vba(copy, size);
 	bytes = g_bytes_new_take(copy, size);
 	fuzz_report("Letter.docx", "word/_rels/settings.xml.rels", bytes);
+	fuzz_report("Letter.docx", "word/document.xml", bytes);
+	fuzz_report("Book.xlsx", "xl/worksheets/sheet1.xml", bytes);
+	fuzz_report("Book.xlsm", "xl/macrosheets/sheet1.xml", bytes);
 	fuzz_report("Letter.doc", NULL, bytes);
+	fuzz_report("Figures.csv", NULL, bytes);
 	g_bytes_unref(bytes);
 	return 0;
 }

@@ -8,7 +8,8 @@ tests/fixtures/lures_office.py (imported, not copied): .doc/.xls with a VBA
 storage, vbaProject.bin alone, an Outlook .msg carrying a .doc, the same
 without macros, settings.xml.rels with external templates and a local one,
 a hyperlink part, RTF with a template URL, Equation Editor objects in RTF
-(plain, and broken hex under another class) and in a .doc's ObjectPool.
+(plain, and broken hex under another class) and in a .doc's ObjectPool,
+DDE fields, a DDE formula sheet and a CSV.
 Deterministic.
 """
 import os
@@ -18,6 +19,7 @@ HERE = os.path.dirname(os.path.realpath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "fixtures"))
 import lures_office as o  # noqa: E402
+import lures_dde as dde  # noqa: E402
 import lures_equation as eq  # noqa: E402
 
 
@@ -49,6 +51,10 @@ def main(out):
                                                                    eq.equation_cfb())),
                                              header="{\\rt"),
         "equation-pool.doc": eq.doc_with_pool(eq.EQ_CLSID),
+        "dde-document.xml": o.XML.encode() + dde.field([" DD", "EAUTO ", "c:\\x.exe &quot;/k&quot;"])
+        .encode() + dde.field(["QUOTE 68 68 69"]).encode(),
+        "dde-sheet.xml": dde.sheet_with(["cmd|' /C calc'!A0", "BLP|M!'x'"]),
+        "dde.csv": b"a,b\r\n=MSEXCEL|'\\..\\cmd.exe /c calc'!''\r\n",
     }
     for name, data in sorted(seeds.items()):
         with open(os.path.join(out, name), "wb") as f:

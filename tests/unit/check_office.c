@@ -122,6 +122,22 @@ static const struct {
 	    { "Auto_Open", "CallByName", NULL }, NULL },
 	{ "mail-office-fetch-save.xlsm.eml", "lure.macro_autoexec", "Update.xlsm",
 	    { "Workbook_WindowActivate", "MSXML2.XMLHTTP", "ADODB.Stream" }, NULL },
+	{ "mail-dde-split.docx.eml", "lure.dde_field", "Statement_1104.docx",
+	    { "field in word/document.xml runs a program on opening: DDEAUTO", "cmd.exe \"/k powershell",
+	    NULL }, NULL },
+	{ "mail-dde-quote.docx.eml", "lure.dde_field", "Statement_1105.docx", { "QUOTE 68 68 69", NULL,
+	    NULL }, NULL },
+	{ "mail-dde-simple.docx.eml", "lure.dde_field", "Statement_1106.docx", { "DDE c:", "mshta",
+	    NULL }, NULL },
+	{ "mail-dde-formula.xlsx.eml", "lure.dde_field", "Totals_Q4.xlsx",
+	    { "DDE formula in xl/worksheets/sheet1.xml", "cmd|' /C powershell", NULL }, NULL },
+	{ "mail-dde.csv.eml", "lure.dde_field", "Statement_1107.csv", { "CSV line", "MSEXCEL|", NULL },
+	    NULL },
+	{ "mail-xlm-autoopen.xlsm.eml", "lure.macro_autoexec", "Payment_Details.xlsm",
+	    { "in xl/macrosheets/sheet2.xml: Auto_Open runs", "call EXEC", NULL }, NULL },
+	{ "mail-xlm-autoopen.xlsm.eml", "lure.office_macro", "Payment_Details.xlsm",
+	    { "Excel 4.0 macro sheet xl/macrosheets/sheet2.xml, run by the name Auto_Open", NULL, NULL },
+	    NULL },
 	{ "mail-equation-classic.rtf.eml", "lure.equation_editor", "Order_4471.rtf",
 	    { "CVE-2017-11882", "\\objdata 1: class \"Equation.3\"", "\\objupdate opens it" }, NULL },
 	{ "mail-equation-renamed.doc.eml", "lure.equation_editor", "Order_4472.doc",
@@ -165,7 +181,7 @@ END_TEST
 static const char *const office_tagged[] = {
 	"mail-office-business.docm.eml", "mail-office-business.xlsm.eml",
 	"mail-office-business.doc.eml", "mail-office-business.xls.eml",
-	"mail-office-business-rates.xlsm.eml",
+	"mail-office-business-rates.xlsm.eml", "mail-xlm-quiet.xlsm.eml",
 };
 
 START_TEST(test_office_tagged)
@@ -604,6 +620,76 @@ START_TEST(test_office_many_rels)
 		report_free(rep);
 	}
 	ck_assert_msg(us[1] < 16 * us[0] + 20000, "8,000 members: %" G_GINT64_FORMAT " us, 1,000: %"
+	    G_GINT64_FORMAT " us", us[1], us[0]);
+}
+END_TEST
+
+/* RTF fields: a DDE instruction in \fldinst, nested groups and all; other fields and text are not */
+START_TEST(test_office_rtf_dde)
+{
+	static const struct {
+		const char *rtf;
+		gboolean dde;
+	} cases[] = {
+		{ "{\\rtf1{\\field{\\*\\fldinst {\\rtlch DDEAUTO c:\\\\windows\\\\system32\\\\cmd.exe "
+		    "\"/k calc\"}}{\\fldrslt x}}}", TRUE },
+		{ "{\\rt{\\field{\\*\\fldinst  dde \"C:\\\\Programs\\\\cmd.exe\" \"/c x\"}{\\fldrslt }}}", TRUE },
+		{ "{\\rtf1{\\field{\\*\\fldinst QUOTE 68 68 69 65 85 84 79 32 99}{\\fldrslt x}}}", TRUE },
+		{ "{\\rtf1{\\field{\\*\\fldinst HYPERLINK \"https://www.example.org/dde\"}{\\fldrslt x}}}",
+		    FALSE },
+		{ "{\\rtf1{\\field{\\*\\fldinst QUOTE \"DDEAUTO is old\"}{\\fldrslt x}}}", FALSE },
+		{ "{\\rtf1\\pard the \\\\fldinst DDEAUTO word\\par}", FALSE },
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct moat_report *rep = one_doc("Letter.rtf", cases[i].rtf);
+
+		lure_office_check(rep, conf);
+		ck_assert_msg((report_has_finding(rep, "lure.dde_field") != NULL) == cases[i].dde,
+		    "%s: lure.dde_field %s", cases[i].rtf, cases[i].dde ? "missing" : "found");
+		report_free(rep);
+	}
+}
+END_TEST
+
+/*
+ * A document.xml of 8 MB of instrText runs and fldChar marks costs about
+ * 8 times one of 1 MB: one pass, and no more than OFFICETEXT_INSTR_MAX
+ * bytes of instructions kept
+ */
+START_TEST(test_office_fields_long)
+{
+	gint64 us[2];
+
+	for (int k = 0; k < 2; k++) {
+		GString *xml = g_string_new("<w:document><w:body><w:p>");
+		struct moat_report *rep;
+		struct moat_part *pkg, *m;
+		g_autoptr(GPtrArray) path = g_ptr_array_new();
+		gint64 t0;
+
+		while (xml->len < (k == 0 ? 1u << 20 : 8u << 20))
+			g_string_append(xml, "<w:r><w:fldChar w:fldCharType=\"begin\"/></w:r><w:r>"
+			    "<w:instrText> PAGE instr instrText fldCharType </w:instrText></w:r>");
+		g_string_append(xml, "</w:p></w:body></w:document>");
+		rep = report_new();
+		g_ptr_array_add(path, (char *)"Long.docx");
+		pkg = report_part_new(rep, path);
+		pkg->filename = g_strdup("Long.docx");
+		pkg->sniffed = "zip";
+		pkg->content = g_bytes_new_static("PK\003\004", 4);
+		m = report_member_new(rep, pkg, "[Content_Types].xml");
+		m->content = g_bytes_new_static("<Types/>", 8);
+		m = report_member_new(rep, pkg, "word/document.xml");
+		m->content = g_bytes_new_take(xml->str, xml->len);
+		g_string_free(xml, FALSE);
+		t0 = t_thread_us();
+		lure_office_check(rep, conf);
+		us[k] = t_thread_us() - t0;
+		ck_assert_ptr_null(report_has_finding(rep, "lure.dde_field"));
+		report_free(rep);
+	}
+	ck_assert_msg(us[1] < 16 * us[0] + 20000, "8 MB: %" G_GINT64_FORMAT " us, 1 MB: %"
 	    G_GINT64_FORMAT " us", us[1], us[0]);
 }
 END_TEST
@@ -1091,6 +1177,8 @@ office_suite(void)
 	tcase_add_test(made, test_office_many_rels);
 	tcase_add_loop_test(made, test_rtfobj_cases, 0, G_N_ELEMENTS(rtfobj_cases));
 	tcase_add_test(made, test_rtfobj_broken_hex);
+	tcase_add_test(made, test_office_rtf_dde);
+	tcase_add_test(made, test_office_fields_long);
 	tcase_add_test(made, test_rtfobj_bin);
 	tcase_add_test(made, test_rtfobj_bad_header);
 	tcase_add_test(made, test_rtfobj_long);
