@@ -133,14 +133,80 @@ smuggle_strong(const char *t)
 		return TRUE;
 	default:
 		return t != NULL && (strcmp(t, "ole2") == 0 || strcmp(t, "onenote") == 0 ||
-		    strcmp(t, "chm") == 0 || strcmp(t, "script") == 0);
+		    strcmp(t, "chm") == 0 || strcmp(t, "script") == 0 ||
+		    g_str_has_prefix(t, "encoded "));
 	}
 }
 
 /*
+ * smuggle_keyed - what the N bytes at HEAD are once one byte is XORed with,
+ * added to or taken from each (the key that a page undoes in a loop after
+ * atob() or fromCharCode()): "encoded zip", "encoded pe", ... for a file
+ * moat would hold in the clear, or NULL. The key is read off the first
+ * byte and must then give the whole magic, so text and random bytes do
+ * not pass.
+ */
+static const char *
+smuggle_keyed(const guint8 *head, gsize n, guint8 *key, gboolean *add)
+{
+	static const struct {
+		const char *type;
+		const guint8 *magic;
+		gsize len;
+	} magics[] = {
+		{ "encoded zip", (const guint8 *)"PK\003\004\024\000", 6 },
+		{ "encoded zip", (const guint8 *)"PK\003\004\n\000", 6 },
+		{ "encoded pe", (const guint8 *)"MZ\220\000\003\000", 6 },
+		{ "encoded lnk", (const guint8 *)"L\000\000\000\001\024\002\000", 8 },
+		{ "encoded 7z", (const guint8 *)"7z\274\257\047\034", 6 },
+		{ "encoded rar", (const guint8 *)"Rar!\032\007", 6 },
+	};
+
+	for (gsize m = 0; m < G_N_ELEMENTS(magics); m++) {
+		const guint8 *want = magics[m].magic;
+		guint8 x = head[0] ^ want[0], d = (guint8)(head[0] - want[0]);
+		gboolean by_xor = x != 0, by_add = d != 0;
+
+		if (n < magics[m].len)
+			continue;
+		for (gsize i = 1; i < magics[m].len && (by_xor || by_add); i++) {
+			by_xor = by_xor && (guint8)(head[i] ^ x) == want[i];
+			by_add = by_add && (guint8)(head[i] - d) == want[i];
+		}
+		if (by_xor || by_add) {
+			if (key != NULL) {
+				*key = by_xor ? x : d;
+				*add = !by_xor;
+			}
+			return magics[m].type;
+		}
+	}
+	return NULL;
+}
+
+/* smuggle_unkey - BYTES (taken) with the one-byte key smuggle_keyed() finds undone */
+static GBytes *
+smuggle_unkey(GBytes *bytes)
+{
+	gsize n;
+	const guint8 *d = g_bytes_get_data(bytes, &n);
+	guint8 key = 0, *out;
+	gboolean add = FALSE;
+
+	if (n == 0 || smuggle_keyed(d, n, &key, &add) == NULL)
+		return bytes;
+	out = g_malloc(n);
+	for (gsize i = 0; i < n; i++)
+		out[i] = add ? (guint8)(d[i] - key) : (guint8)(d[i] ^ key);
+	g_bytes_unref(bytes);
+	return g_bytes_new_take(out, n);
+}
+
+/*
  * smuggle_refine - T, or what a payload's N first bytes at HEAD show:
- * "ooxml" for a zip that is an Office or OpenDocument file, "hta" for an
- * HTML application (it starts as HTML), "script" for Windows script
+ * "ooxml" for a zip that is an Office or OpenDocument file, "encoded zip"
+ * and the like for one under a one-byte key (smuggle_keyed()), "hta" for
+ * an HTML application (it starts as HTML), "script" for Windows script
  * (ActiveXObject, WScript, CreateObject, PowerShell)
  */
 static const char *
@@ -153,6 +219,9 @@ smuggle_refine(const char *t, const guint8 *head, gsize n)
 	    (memmem(head, n, "[Content_Types].xml", 19) != NULL ||
 	    memmem(head, n, "mimetypeapplication/vnd.oasis.opendocument", 42) != NULL))
 		return "ooxml";	/* a report's "download as Excel": walked, not a lure by itself */
+	if (n > 0 && (sniff_class_of(t) == SNIFF_UNKNOWN || sniff_class_of(t) == SNIFF_TEXT) &&
+	    smuggle_keyed(head, n, NULL, NULL) != NULL)
+		return smuggle_keyed(head, n, NULL, NULL);
 	if (sniff_class_of(t) != SNIFF_TEXT || n == 0)
 		return t;
 	low = g_malloc(n);
@@ -931,6 +1000,8 @@ smuggle_files(struct moat_report *rep, const struct moat_part *p, gsize max_byte
 
 		f->sniffed = pl->sniffed;
 		f->bytes = smuggle_decode(pl, max_bytes);
+		if (f->bytes != NULL && g_str_has_prefix(pl->sniffed, "encoded "))
+			f->bytes = smuggle_unkey(f->bytes);	/* the walk sees the file itself */
 		f->size = f->bytes != NULL ? g_bytes_get_size(f->bytes) : pl->size;
 		f->script = pl->in_script;
 		f->name = smuggle_name_for(names, s.files->len, pl->sniffed, pl->window,

@@ -651,6 +651,32 @@ START_TEST(test_smuggle_pieces)
 END_TEST
 
 /*
+ * A zip under a one-byte key (XOR 0x5A, or +7 on each byte), undone by the
+ * page after atob(): seen as an encoded zip, and held
+ */
+START_TEST(test_smuggle_keyed)
+{
+	for (int add = 0; add < 2; add++) {
+		GByteArray *zip = smuggle_one_zip(8);
+		struct moat_report *rep;
+
+		for (guint i = 0; i < zip->len; i++)
+			zip->data[i] = add ? (guint8)(zip->data[i] + 7) : (guint8)(zip->data[i] ^ 0x5a);
+		rep = smuggle_page("a.html", smuggle_b64_page(zip->data, zip->len,
+		    "var s = atob(f), u = new Uint8Array(s.length);\n"
+		    "for (var i = 0; i < s.length; i++) u[i] = s.charCodeAt(i) ^ 90;\n"
+		    "var a = document.createElement('a'); a.href = URL.createObjectURL(new Blob([u]));\n"
+		    "a.download = 'Invoice.zip'; a.click();\n"));
+		lure_smuggle_check(rep, conf);
+		evidence_names(rep, "lure.html_smuggling", "atob()", "→ encoded zip", "createObjectURL",
+		    NULL);
+		report_free(rep);
+		g_byte_array_unref(zip);
+	}
+}
+END_TEST
+
+/*
  * Bytes of no known type that a page saves (an encrypted-mail envelope's
  * ciphertext, a chart's data) only tag; an Office file a report offers as
  * a download is no lure by itself; short words in arrays are code.
@@ -672,7 +698,8 @@ START_TEST(test_smuggle_not_files)
 	rep = smuggle_page("securedoc.html", smuggle_b64_page(noise->data, noise->len,
 	    "var b = new Blob([atob(f)]); navigator.msSaveOrOpenBlob(b, 'message.bin');\n"));
 	lure_smuggle_check(rep, conf);
-	evidence_names(rep, "lure.html_script_payload", "msSaveOrOpenBlob", "no known file type", NULL);
+	evidence_names(rep, "lure.html_script_payload", "→ data", "msSaveOrOpenBlob", "no known file type",
+	    NULL);
 	ck_assert_ptr_null(report_has_finding(rep, "lure.html_smuggling"));
 	report_free(rep);
 
@@ -1117,6 +1144,7 @@ lure_suite(void)
 	tcase_add_test(built, test_smuggle_script_payload);
 	tcase_add_test(built, test_smuggle_pieces);
 	tcase_add_test(built, test_smuggle_not_files);
+	tcase_add_test(built, test_smuggle_keyed);
 	tcase_add_test(built, test_smuggle_hostile);
 	tcase_add_test(built, test_skip);
 	suite_add_tcase(s, built);
