@@ -465,18 +465,40 @@ smuggle_values(struct smuggle_scan *s, gsize i, gboolean esc, gsize *count)
 	return i;
 }
 
+/*
+ * smuggle_local - the LEFT bytes at P (just past '<' or "</") past an XML
+ * prefix ("svg:script" is an SVG's script element), and *LEFT with them
+ */
+static const char *
+smuggle_local(const char *p, gsize *left)
+{
+	gsize k = 0;
+
+	while (k < *left && k < 32 && (g_ascii_isalnum(p[k]) || p[k] == '_' || p[k] == '-'))
+		k++;
+	if (k > 0 && k < *left && p[k] == ':') {
+		*left -= k + 1;
+		return p + k + 1;
+	}
+	return p;
+}
+
 /* smuggle_tag - at '<' in I: note a script element opening or closing */
 static void
 smuggle_tag(struct smuggle_scan *s, gsize i)
 {
-	const char *p = (const char *)s->d + i + 1;
 	gsize left = s->len - i - 1;
+	const char *p = smuggle_local((const char *)s->d + i + 1, &left);
 
 	if (left >= 6 && g_ascii_strncasecmp(p, "script", 6) == 0 &&
 	    (left == 6 || g_ascii_isspace(p[6]) || p[6] == '>'))
 		s->in_script = TRUE;
-	else if (left >= 7 && g_ascii_strncasecmp(p, "/script", 7) == 0)
-		s->in_script = FALSE;
+	else if (left >= 1 && p[0] == '/') {
+		left--;
+		p = smuggle_local(p + 1, &left);
+		if (left >= 6 && g_ascii_strncasecmp(p, "script", 6) == 0)
+			s->in_script = FALSE;
+	}
 }
 
 /* smuggle_window - one pass over the LEN bytes at D: script elements and payloads */
@@ -650,13 +672,17 @@ smuggle_report(struct moat_report *rep, const struct moat_part *p, const struct 
 		    b->sniffed != NULL ? b->sniffed : "not decoded", more != NULL ? more : "");
 }
 
-/* smuggle_has_script - whether the LEN bytes at D open a script element (any case) */
+/* smuggle_has_script - whether the LEN bytes at D open a script element (any case, any prefix) */
 static gboolean
 smuggle_has_script(const guint8 *d, gsize len)
 {
-	for (const guint8 *p = d, *end = d + len; (p = memchr(p, '<', (gsize)(end - p))) != NULL; p++)
-		if ((gsize)(end - p) > 7 && g_ascii_strncasecmp((const char *)p + 1, "script", 6) == 0)
+	for (const guint8 *p = d, *end = d + len; (p = memchr(p, '<', (gsize)(end - p))) != NULL; p++) {
+		gsize left = (gsize)(end - p) - 1;
+		const char *name = smuggle_local((const char *)p + 1, &left);
+
+		if (left > 6 && g_ascii_strncasecmp(name, "script", 6) == 0)
 			return TRUE;
+	}
 	return FALSE;
 }
 

@@ -676,6 +676,22 @@ START_TEST(test_smuggle_keyed)
 }
 END_TEST
 
+/* An SVG whose script element has the svg: prefix is read as a script too */
+START_TEST(test_smuggle_prefixed_script)
+{
+	GByteArray *zip = smuggle_one_zip(8);
+	g_autofree char *b64 = g_base64_encode(zip->data, zip->len);
+	char *svg = g_strdup_printf("<svg:svg xmlns:svg=\"http://www.w3.org/2000/svg\"><svg:script>"
+	    "<![CDATA[var f = \"%s\";\n%s]]></svg:script></svg:svg>", b64, smuggle_save);
+	struct moat_report *rep = smuggle_page("Scan.svg", g_bytes_new_take(svg, strlen(svg)));
+
+	lure_smuggle_check(rep, conf);
+	evidence_names(rep, "lure.html_smuggling", "atob()", "→ zip", NULL);
+	report_free(rep);
+	g_byte_array_unref(zip);
+}
+END_TEST
+
 /*
  * Bytes of no known type that a page saves (an encrypted-mail envelope's
  * ciphertext, a chart's data) only tag; an Office file a report offers as
@@ -1145,6 +1161,7 @@ lure_suite(void)
 	tcase_add_test(built, test_smuggle_pieces);
 	tcase_add_test(built, test_smuggle_not_files);
 	tcase_add_test(built, test_smuggle_keyed);
+	tcase_add_test(built, test_smuggle_prefixed_script);
 	tcase_add_test(built, test_smuggle_hostile);
 	tcase_add_test(built, test_skip);
 	suite_add_tcase(s, built);
