@@ -291,9 +291,14 @@ smuggle_keep(struct smuggle_scan *s, struct smuggle_payload *p)
 	gboolean best_file = *s->best.media != '\0' && smuggle_file_media(s->best.media);
 
 	gboolean office = p->sniffed != NULL && strcmp(p->sniffed, "ooxml") == 0;
+	gboolean page = p->in_script && p->sniffed != NULL && strcmp(p->sniffed, "html") == 0;
 
-	/* a document is walked too: the macro and template checks read it */
-	if (s->files != NULL && (strong || file || office) && s->files->len < SMUGGLE_FILES_MAX)
+	/*
+	 * A document is walked too, for the macro and template checks; so is a
+	 * page that script writes out (document.write(unescape(...))), for
+	 * this detector to read in its turn
+	 */
+	if (s->files != NULL && (strong || file || office || page) && s->files->len < SMUGGLE_FILES_MAX)
 		g_array_append_val(s->files, *p);
 	s->npayloads++;
 	if (s->best.size == 0 || (strong && !best_strong) || (file && !best_file && !best_strong) ||
@@ -924,6 +929,8 @@ smuggle_ext(const char *t)
 
 	if (t == NULL)
 		return "bin";
+	if (g_str_has_prefix(t, "encoded "))
+		t += 8;		/* walked with its key undone: the file itself */
 	for (gsize i = 0; i < G_N_ELEMENTS(exts); i++)
 		if (strcmp(t, exts[i].type) == 0)
 			return exts[i].ext;

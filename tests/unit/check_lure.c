@@ -692,6 +692,48 @@ START_TEST(test_smuggle_prefixed_script)
 }
 END_TEST
 
+/* smuggle_escaped - every byte of S as %XX, as obfuscators write a page for unescape(); caller frees */
+static char *
+smuggle_escaped(const char *s)
+{
+	GString *esc = g_string_new(NULL);
+
+	for (const char *c = s; *c != '\0'; c++)
+		g_string_append_printf(esc, "%%%02X", (guint8)*c);
+	return g_string_free(esc, FALSE);
+}
+
+/*
+ * A page that writes out another with document.write(unescape(...)): the
+ * written page is walked as a member of the first, and its own smuggled
+ * zip is found there, with the shortcut inside it
+ */
+START_TEST(test_smuggle_written_page)
+{
+	GByteArray *zip = smuggle_one_zip(8);
+	g_autofree char *b64 = g_base64_encode(zip->data, zip->len);
+	g_autofree char *inner = g_strdup_printf("<html><body><script>var f = \"%s\";\n%s</script>"
+	    "</body></html>", b64, smuggle_save);
+	g_autofree char *escaped = smuggle_escaped(inner);
+	g_autofree char *outer = g_strdup_printf("<html><body><script>document.write(unescape('%s'));"
+	    "</script></body></html>", escaped);
+	g_autofree char *part = g_base64_encode((const guchar *)outer, strlen(outer));
+	g_autofree char *msg = g_strdup_printf("From: a@example.net\r\nTo: b@example.org\r\n"
+	    "Subject: Invoice\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+	    "--b\r\nContent-Type: text/plain\r\n\r\nSee the invoice.\r\n--b\r\nContent-Type: text/html; "
+	    "name=Invoice.html\r\nContent-Disposition: attachment; filename=Invoice.html\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--b--\r\n", part);
+	struct moat_report *rep = t_scan_text(msg, conf);
+	const struct moat_finding *f = t_finding_at(rep, "lure.html_smuggling", "smuggled.html");
+
+	ck_assert_msg(f != NULL, "no lure.html_smuggling on the written page: %s", t_ids_of(rep));
+	ck_assert_ptr_nonnull(t_finding_at(rep, "attach.executable", "Invoice_00.pdf.exe"));
+	ck_assert(t_held(rep));
+	report_free(rep);
+	g_byte_array_unref(zip);
+}
+END_TEST
+
 /*
  * Bytes of no known type that a page saves (an encrypted-mail envelope's
  * ciphertext, a chart's data) only tag; an Office file a report offers as
@@ -1162,6 +1204,7 @@ lure_suite(void)
 	tcase_add_test(built, test_smuggle_not_files);
 	tcase_add_test(built, test_smuggle_keyed);
 	tcase_add_test(built, test_smuggle_prefixed_script);
+	tcase_add_test(built, test_smuggle_written_page);
 	tcase_add_test(built, test_smuggle_hostile);
 	tcase_add_test(built, test_skip);
 	suite_add_tcase(s, built);
