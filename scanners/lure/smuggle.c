@@ -636,6 +636,7 @@ smuggle_report(struct moat_report *rep, const struct moat_part *p, const struct 
 	const char *saves = smuggle_saves(m), *built, *decoder = "";
 	gboolean file_url = *b->media != '\0' && smuggle_file_media(b->media);
 	gboolean strong = smuggle_strong(b->sniffed);
+	gboolean office = b->sniffed != NULL && strcmp(b->sniffed, "ooxml") == 0;
 	g_autofree char *what = NULL, *more = NULL;
 
 	if (b->size == 0)
@@ -666,13 +667,12 @@ smuggle_report(struct moat_report *rep, const struct moat_part *p, const struct 
 	if (saves != NULL && (strong || file_url || b->sniffed == NULL))
 		report_add_finding_at(rep, "lure.html_smuggling", p, "%s → %s%s; saved via %s", what,
 		    b->sniffed != NULL ? b->sniffed : "not decoded", more != NULL ? more : "", saves);
-	else if (saves != NULL && sniff_class_of(b->sniffed) == SNIFF_UNKNOWN &&
-	    strcmp(b->sniffed, "ooxml") != 0)
+	else if (saves != NULL && sniff_class_of(b->sniffed) == SNIFF_UNKNOWN && !office)
 		report_add_finding_at(rep, "lure.html_script_payload", p, "%s → %s%s; saved via %s, "
 		    "but its bytes are no known file type (encrypted, or data)", what, b->sniffed,
 		    more != NULL ? more : "", saves);
 	else if (b->in_script && (strong || ((m & (M_ATOB | M_FCC | M_UNESC)) &&
-	    sniff_class_of(b->sniffed) != SNIFF_MEDIA && strcmp(b->sniffed, "ooxml") != 0)))
+	    sniff_class_of(b->sniffed) != SNIFF_MEDIA && !office)))
 		report_add_finding_at(rep, "lure.html_script_payload", p, "%s → %s%s in script", what,
 		    b->sniffed != NULL ? b->sniffed : "not decoded", more != NULL ? more : "");
 }
@@ -1033,7 +1033,7 @@ smuggle_files(struct moat_report *rep, const struct moat_part *p, gsize max_byte
 
 		f->sniffed = pl->sniffed;
 		f->bytes = smuggle_decode(pl, max_bytes);
-		if (f->bytes != NULL && g_str_has_prefix(pl->sniffed, "encoded "))
+		if (f->bytes != NULL && pl->sniffed != NULL && g_str_has_prefix(pl->sniffed, "encoded "))
 			f->bytes = smuggle_unkey(f->bytes);	/* the walk sees the file itself */
 		f->size = f->bytes != NULL ? g_bytes_get_size(f->bytes) : pl->size;
 		f->script = pl->in_script;

@@ -735,6 +735,41 @@ START_TEST(test_smuggle_written_page)
 END_TEST
 
 /*
+ * More payloads than are sniffed (SMUGGLE_SNIFFS_MAX): the best one may
+ * have no type; with atob() and no save it is a payload in script, and
+ * nothing reads the missing type (fuzz_derive found a strcmp() of it)
+ */
+START_TEST(test_smuggle_unsniffed)
+{
+	GString *page = g_string_new("<html><script>\n");
+	struct moat_report *rep;
+	guint32 x = 88172645u;
+
+	for (int k = 0; k < 24; k++) {
+		GByteArray *noise = g_byte_array_new();
+		g_autofree char *b64 = NULL;
+
+		/* each larger than the one before: the last, unsniffed, is the best */
+		for (guint i = 0; i < 6000u + 100u * (guint)k; i++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			g_byte_array_append(noise, (const guint8 *)&x, 1);
+		}
+		b64 = g_base64_encode(noise->data, noise->len);
+		g_string_append_printf(page, "var p%d = \"%s\";\n", k, b64);
+		g_byte_array_unref(noise);
+	}
+	g_string_append(page, "var d = atob(p0);\n</script></html>\n");
+	rep = smuggle_page("many.html", g_bytes_new_take(page->str, page->len));
+	g_string_free(page, FALSE);
+	lure_smuggle_check(rep, conf);
+	ck_assert_ptr_null(report_has_finding(rep, "lure.html_smuggling"));
+	report_free(rep);
+}
+END_TEST
+
+/*
  * Bytes of no known type that a page saves (an encrypted-mail envelope's
  * ciphertext, a chart's data) only tag; an Office file a report offers as
  * a download is no lure by itself; short words in arrays are code.
@@ -1205,6 +1240,7 @@ lure_suite(void)
 	tcase_add_test(built, test_smuggle_keyed);
 	tcase_add_test(built, test_smuggle_prefixed_script);
 	tcase_add_test(built, test_smuggle_written_page);
+	tcase_add_test(built, test_smuggle_unsniffed);
 	tcase_add_test(built, test_smuggle_hostile);
 	tcase_add_test(built, test_skip);
 	suite_add_tcase(s, built);
