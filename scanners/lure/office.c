@@ -659,24 +659,37 @@ office_rtf_text(const guint8 *p, const guint8 *end)
 	return g_string_free(out, FALSE);
 }
 
+/*
+ * office_rtf_next - after control word WORD ("\\template", its backslash
+ * included) at or after *AT in DATA..END: where its text starts, *AT moved
+ * past it; NULL when there is no more. An escaped one ("\\\\template" is
+ * text) or a longer word ("\\templatex") is passed over.
+ */
+static const guint8 *
+office_rtf_next(const guint8 *data, const guint8 **at, const guint8 *end, const char *word)
+{
+	gsize n = strlen(word);
+	const guint8 *p;
+
+	while (*at < end && (p = memmem(*at, (gsize)(end - *at), word, n)) != NULL) {
+		*at = p + n;
+		if (rtfobj_at_word(data, p, end, n))
+			return p + n;
+	}
+	return NULL;
+}
+
 /* office_rtf_fields - lure.dde_field at RTF document P (DATA to END) for a {\*\fldinst DDEAUTO ...} */
 static void
 office_rtf_fields(struct moat_report *rep, const struct moat_part *p, const guint8 *data,
     const guint8 *end)
 {
-	const guint8 *at = data;
+	const guint8 *at = data, *text_at;
 
 	for (guint hits = 0; hits < OFFICE_RTF_HITS &&
-	    (at = memmem(at, (gsize)(end - at), "\\fldinst", 8)) != NULL; hits++) {
-		const guint8 *b = at;
-		g_autofree char *text = NULL, *shown = NULL;
+	    (text_at = office_rtf_next(data, &at, end, "\\fldinst")) != NULL; hits++) {
+		g_autofree char *text = office_rtf_text(text_at, end), *shown = NULL;
 
-		at += 8;
-		while (b > data && b[-1] == '\\')
-			b--;
-		if ((at - 8 - b) % 2 != 0 || (at < end && g_ascii_isalpha(*at)))
-			continue;
-		text = office_rtf_text(at, end);
 		if (!officetext_is_dde(text, strlen(text)))
 			continue;
 		shown = report_clean_text(g_strchug(text), -1, OFFICE_SHOWN_MAX);
@@ -691,7 +704,7 @@ static void
 office_rtf(struct moat_report *rep, const struct moat_part *p)
 {
 	gsize len;
-	const guint8 *data = lure_data(p, &len), *at, *end;
+	const guint8 *data = lure_data(p, &len), *at, *end, *text_at;
 
 	if (data == NULL)
 		return;
@@ -699,16 +712,9 @@ office_rtf(struct moat_report *rep, const struct moat_part *p)
 	rtfobj_check(rep, p, data, (gsize)(end - data));
 	at = data;
 	for (guint hits = 0; hits < OFFICE_RTF_HITS &&
-	    (at = memmem(at, (gsize)(end - at), "\\template", 9)) != NULL; hits++) {
-		const guint8 *b = at;
-		g_autofree char *text = NULL, *shown = NULL;
+	    (text_at = office_rtf_next(data, &at, end, "\\template")) != NULL; hits++) {
+		g_autofree char *text = office_rtf_text(text_at, end), *shown = NULL;
 
-		at += 9;
-		while (b > data && b[-1] == '\\')
-			b--;
-		if ((at - 9 - b) % 2 != 0 || (at < end && g_ascii_isalpha(*at)))
-			continue;	/* "\\template" is text; "\templatex" another word */
-		text = office_rtf_text(at, end);
 		if (!office_remote(g_strstrip(text)))
 			continue;
 		shown = report_clean_text(text, -1, OFFICE_SHOWN_MAX);

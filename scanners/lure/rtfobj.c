@@ -173,8 +173,7 @@ rtfobj_object(const guint8 *d, gsize len)
 	return why;
 }
 
-/* rtfobj_at_word - AT (inside DATA) starts control word WORD (N bytes, backslash included) */
-static gboolean
+gboolean
 rtfobj_at_word(const guint8 *data, const guint8 *at, const guint8 *end, gsize n)
 {
 	const guint8 *b = at;

@@ -25,6 +25,13 @@
 #define RTFOBJ_MAX_TOTAL	(16u << 20)	/* bytes decoded per document */
 
 /*
+ * rtfobj_at_word - whether the N bytes at AT (inside DATA..END, a control
+ * word found with memmem(), its backslash included) are that word: not
+ * escaped by a backslash before it, not the start of a longer word
+ */
+gboolean rtfobj_at_word(const guint8 *data, const guint8 *at, const guint8 *end, gsize n);
+
+/*
  * rtfobj_check - lure.equation_editor at RTF document P (its LEN bytes at
  * DATA) for an Equation Editor object in one of its \objdata: by the
  * class name in \objclass or the OLE1 header (Equation, Equation.2,
