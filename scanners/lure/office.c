@@ -37,8 +37,9 @@
  * (\\fileserver\Templates), or one under a suffix only a company's own
  * DNS answers (fs01.firma.local, .corp, .lan, .internal, home.arpa), is a
  * company's own file server: a recipient outside cannot reach it, and
- * documents made from its templates are everyday mail. file:///C:/... (a local Normal.dotm), a relative target,
- * and external hyperlinks and pictures (Type hyperlink, image) are normal.
+ * documents made from its templates are everyday mail. file:///C:/... (a
+ * local Normal.dotm), a relative target, and external hyperlinks and
+ * pictures (Type hyperlink, image) are normal.
  *
  * Findings go on the document a recipient opens (the docm, not its
  * vbaProject.bin; the docx, not its settings.xml.rels): the banner names
@@ -679,7 +680,7 @@ office_rtf_next(const guint8 *data, const guint8 **at, const guint8 *end, const 
 	return NULL;
 }
 
-/* office_rtf_fields - lure.dde_field at RTF document P (DATA to END) for a {\*\fldinst DDEAUTO ...} */
+/* office_rtf_fields - lure.dde_field at RTF P (DATA to END) for a {\*\fldinst DDEAUTO ...} */
 static void
 office_rtf_fields(struct moat_report *rep, const struct moat_part *p, const guint8 *data,
     const guint8 *end)

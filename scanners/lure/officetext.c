@@ -3,9 +3,10 @@
  *
  * Each member is read once, as bytes: no XML tree, so a padded part costs
  * a pass and no memory beyond OFFICETEXT_FIELD_MAX. What is matched:
- *  - Word (the .xml parts under word/): the text of <w:instrText> elements (any prefix)
- *    and of w:instr attributes, joined; a DDE or DDEAUTO word there, or
- *    a QUOTE field whose character codes spell one;
+ *  - Word (the .xml parts under word/): the text of <w:instrText>
+ *    elements (any prefix) joined per field, and w:instr attributes; DDE
+ *    or DDEAUTO first in one, or a QUOTE field whose character codes
+ *    spell it;
  *  - Excel worksheets (<f> formulas) and CSV: APP|'TOPIC'!ITEM where APP
  *    is a command interpreter or the topic runs one; a finance sheet's
  *    =BLP|... or =REUTER|... link is none of these;
@@ -73,7 +74,7 @@ ot_text(const guint8 *p, const guint8 *end, guint8 stop, GString *out, gsize max
 	return p;
 }
 
-/* ot_opens - whether the element name at AT (inside DATA) is that of a start tag, with any prefix */
+/* ot_opens - whether the element name at AT (inside DATA) opens a start tag, any prefix */
 static gboolean
 ot_opens(const guint8 *data, const guint8 *at)
 {
@@ -242,7 +243,7 @@ ot_dde_formula(const char *f, gsize n)
 	return FALSE;
 }
 
-/* ot_formulas - the first DDE formula of worksheet DATA (its <f> elements), decoded; caller frees */
+/* ot_formulas - the first DDE formula in worksheet DATA's <f> elements, decoded; caller frees */
 static char *
 ot_formulas(const guint8 *data, gsize len)
 {

@@ -41,7 +41,7 @@ void officetext_check(struct moat_report *rep, const struct moat_part *pkg);
  */
 gboolean officetext_is_dde(const char *s, gsize n);
 
-/* officetext_csv - lure.dde_field at text part P (a .csv) with a DDE formula to a command interpreter */
+/* officetext_csv - lure.dde_field at part P (a .csv) with a DDE formula starting a command */
 void officetext_csv(struct moat_report *rep, const struct moat_part *p);
 
 #endif

@@ -624,7 +624,7 @@ START_TEST(test_office_many_rels)
 }
 END_TEST
 
-/* RTF fields: a DDE instruction in \fldinst, nested groups and all; other fields and text are not */
+/* RTF fields: a DDE instruction in \fldinst, nested groups and all; not other fields or text */
 START_TEST(test_office_rtf_dde)
 {
 	static const struct {
@@ -740,7 +740,7 @@ static const struct {
 	    FALSE },
 };
 
-/* rtf_doc - "{\rtf1 ... BEFORE HEX AFTER }", the hex (when CLS is not "") broken by GAP every 6 digits */
+/* rtf_doc - "{\rtf1 ... BEFORE HEX AFTER}", the hex of CLS (if not "") broken by GAP every 6 */
 static char *
 rtf_doc(const char *before, const char *cls, const char *after, const char *gap)
 {
