@@ -584,13 +584,6 @@ office_rels(struct moat_report *rep, const struct moat_part *p, GHashTable *pack
 
 /* RTF ---------------------------------------------------------------------------- */
 
-/* office_hex - the value of hex digit C, or -1 */
-static int
-office_hex(guint8 c)
-{
-	return g_ascii_isxdigit(c) ? g_ascii_xdigit_value(c) : -1;
-}
-
 /*
  * office_rtf_text - the text of the destination from P (after "\template")
  * to the '}' closing it, RTF decoded: \'hh escapes, \uN characters (their
@@ -622,35 +615,23 @@ office_rtf_text(const guint8 *p, const guint8 *end)
 			g_string_append_c(out, (char)c);
 		} else if (p < end && (*p == '\\' || *p == '{' || *p == '}')) {
 			g_string_append_c(out, (char)*p++);
-		} else if (p + 2 < end && *p == '\'' && office_hex(p[1]) >= 0 && office_hex(p[2]) >= 0) {
-			g_string_append_c(out, (char)(office_hex(p[1]) << 4 | office_hex(p[2])));
+		} else if (p + 2 < end && *p == '\'' && rtfobj_hex(p[1]) >= 0 && rtfobj_hex(p[2]) >= 0) {
+			g_string_append_c(out, (char)(rtfobj_hex(p[1]) << 4 | rtfobj_hex(p[2])));
 			p += 3;
 		} else {
-			/* a control word: letters, an optional number, one space */
 			const guint8 *w = p;
-			gboolean minus = FALSE;
-			glong num = 0;
+			char word[8];
+			gint64 num;
 
-			while (p < end && g_ascii_isalpha(*p))
-				p++;
-			if (p < end && *p == '-') {
-				minus = TRUE;
-				p++;
-			}
-			while (p < end && g_ascii_isdigit(*p)) {
-				num = MIN(num * 10 + (*p - '0'), 1L << 20);
-				p++;
-			}
-			if (p < end && *p == ' ')
-				p++;
+			p = rtfobj_word(p, end, word, sizeof(word), &num);
 			/* \uN: the character N (signed 16 bits), then one fallback byte to skip */
-			if (p - w >= 2 && w[0] == 'u' && (g_ascii_isdigit(w[1]) || w[1] == '-')) {
-				gunichar u = (gunichar)((minus ? -num : num) & 0xffff);
+			if (strcmp(word, "u") == 0 && w + 1 < end && (g_ascii_isdigit(w[1]) || w[1] == '-')) {
+				gunichar u = (gunichar)(num & 0xffff);
 
 				if (g_unichar_validate(u) && u != 0)
 					g_string_append_unichar(out, u);
-				if (p + 3 < end && p[0] == '\\' && p[1] == '\'' && office_hex(p[2]) >= 0 &&
-				    office_hex(p[3]) >= 0)
+				if (p + 3 < end && p[0] == '\\' && p[1] == '\'' && rtfobj_hex(p[2]) >= 0 &&
+				    rtfobj_hex(p[3]) >= 0)
 					p += 4;		/* a \'hh is one fallback character */
 				else if (p < end && *p != '\\' && *p != '{' && *p != '}')
 					p++;

@@ -321,6 +321,8 @@ officetext_check(struct moat_report *rep, const struct moat_part *pkg)
 		gsize len;
 		const guint8 *data = lure_data(m, &len);
 
+		if (name != NULL && sheet == NULL && g_str_has_prefix(name, "xl/macrosheets/"))
+			sheet = m;	/* there by its name, even when its bytes were not kept */
 		if (name == NULL || data == NULL)
 			continue;
 		if (!dde && g_str_has_prefix(name, "word/") && g_str_has_suffix(name, ".xml")) {
@@ -343,8 +345,6 @@ officetext_check(struct moat_report *rep, const struct moat_part *pkg)
 				    "DDE formula in %s starts a command: %s", name, shown);
 				dde = TRUE;
 			}
-		} else if (sheet == NULL && g_str_has_prefix(name, "xl/macrosheets/")) {
-			sheet = m;
 		} else if (strcmp(name, "xl/workbook.xml") == 0) {
 			book = m;
 		}
@@ -352,9 +352,9 @@ officetext_check(struct moat_report *rep, const struct moat_part *pkg)
 	if (sheet != NULL) {
 		gsize len = 0, blen = 0;
 		const guint8 *data = lure_data(sheet, &len), *bdata = book ? lure_data(book, &blen) : NULL;
-		g_autofree char *calls = ot_xlm_calls(data, len);
 		gboolean auto_open = bdata != NULL && (ot_has_ci(bdata, blen, "auto_open") ||
 		    ot_has_ci(bdata, blen, "auto_activate"));
+		g_autofree char *calls = auto_open && data != NULL ? ot_xlm_calls(data, len) : NULL;
 
 		report_add_finding_at(rep, "lure.office_macro", pkg,
 		    "Excel 4.0 macro sheet %s%s", sheet->filename,

@@ -18,20 +18,13 @@
 #define RTFOBJ_CLASS_MAX	256	/* bytes of an OLE1 class name (MS-OLEDS: any ANSI string) */
 #define RTFOBJ_CLASS_SHOWN	40	/* bytes of a class name in the evidence */
 
-/* rtfobj_hex - the value of hex digit C, or -1 */
-static int
+int
 rtfobj_hex(guint8 c)
 {
 	return g_ascii_isxdigit(c) ? g_ascii_xdigit_value(c) : -1;
 }
 
-/*
- * rtfobj_word - AT (just past a backslash, inside END) as a control word;
- * its letters into WORD (up to WMAX - 1 of them), its number into *PARAM
- * (0 without one); returns where the word ends, its one trailing blank
- * taken. A control symbol (\{, \', \~) is one byte.
- */
-static const guint8 *
+const guint8 *
 rtfobj_word(const guint8 *at, const guint8 *end, char *word, gsize wmax, gint64 *param)
 {
 	gsize n = 0;

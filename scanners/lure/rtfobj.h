@@ -1,5 +1,6 @@
 /*
- * rtfobj.h - OLE objects embedded in an RTF document (office.c's helper)
+ * rtfobj.h - OLE objects embedded in an RTF document, and RTF's control
+ * words (office.c's helpers)
  *
  * An RTF document carries an OLE object as {\object ... {\*\objclass NAME}
  * {\*\objdata HEX}}: the hex is an OLE1 EmbeddedObject (MS-OLEDS 2.2.4:
@@ -23,6 +24,19 @@
 #define RTFOBJ_MAX_OBJECTS	4096		/* \objdata (and \objclass) destinations read per document */
 #define RTFOBJ_MAX_BYTES	(4u << 20)	/* bytes decoded from one \objdata */
 #define RTFOBJ_MAX_TOTAL	(16u << 20)	/* bytes decoded per document */
+
+/* rtfobj_hex - the value of hex digit C, or -1 */
+int rtfobj_hex(guint8 c);
+
+/*
+ * rtfobj_word - AT (just past a backslash, inside END) as a control word;
+ * its letters into WORD (up to WMAX - 1 of them), its number into *PARAM
+ * (0 without one, at most G_MAXINT32 in size); returns where the word
+ * ends, its one trailing blank taken. A control symbol (\{, \', \~) is
+ * one byte.
+ */
+const guint8 *rtfobj_word(const guint8 *at, const guint8 *end, char *word, gsize wmax,
+    gint64 *param);
 
 /*
  * rtfobj_at_word - whether the N bytes at AT (inside DATA..END, a control

@@ -213,16 +213,20 @@ static const char *
 smuggle_refine(const char *t, const guint8 *head, gsize n)
 {
 	static const char *const script[] = { "activexobject", "wscript.", "createobject(", "powershell" };
+	enum sniff_class cls = sniff_class_of(t);
 	g_autofree char *low = NULL;
+	const char *keyed;
 
-	if (t != NULL && strcmp(t, "zip") == 0 && n > 0 &&
+	if (n == 0)
+		return t;
+	if (t != NULL && strcmp(t, "zip") == 0 &&
 	    (memmem(head, n, "[Content_Types].xml", 19) != NULL ||
 	    memmem(head, n, "mimetypeapplication/vnd.oasis.opendocument", 42) != NULL))
 		return "ooxml";	/* a report's "download as Excel": walked, not a lure by itself */
-	if (n > 0 && (sniff_class_of(t) == SNIFF_UNKNOWN || sniff_class_of(t) == SNIFF_TEXT) &&
-	    smuggle_keyed(head, n, NULL, NULL) != NULL)
-		return smuggle_keyed(head, n, NULL, NULL);
-	if (sniff_class_of(t) != SNIFF_TEXT || n == 0)
+	if ((cls == SNIFF_UNKNOWN || cls == SNIFF_TEXT) &&
+	    (keyed = smuggle_keyed(head, n, NULL, NULL)) != NULL)
+		return keyed;
+	if (cls != SNIFF_TEXT)
 		return t;
 	low = g_malloc(n);
 	for (gsize i = 0; i < n; i++)
@@ -289,7 +293,6 @@ smuggle_keep(struct smuggle_scan *s, struct smuggle_payload *p)
 	gboolean strong = smuggle_strong(p->sniffed), best_strong = smuggle_strong(s->best.sniffed);
 	gboolean file = *p->media != '\0' && smuggle_file_media(p->media);
 	gboolean best_file = *s->best.media != '\0' && smuggle_file_media(s->best.media);
-
 	gboolean office = p->sniffed != NULL && strcmp(p->sniffed, "ooxml") == 0;
 	gboolean page = p->in_script && p->sniffed != NULL && strcmp(p->sniffed, "html") == 0;
 
@@ -338,7 +341,6 @@ smuggle_glue(const guint8 *d, gsize len, gsize run, gboolean *quoted)
 	guint quotes = 0;		/* odd: a quote ended the literal and '+' joins the next */
 
 	*quoted = FALSE;
-
 	for (g = run; g < len && g - run < SMUGGLE_GLUE_MAX; g++) {
 		guint8 c = d[g];
 
